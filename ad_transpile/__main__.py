@@ -1,0 +1,5 @@
+"""``python -m ad_transpile``: the same as the ``ad-transpile`` command."""
+
+from ad_transpile.cli import main
+
+main()

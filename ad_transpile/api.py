@@ -1,0 +1,169 @@
+"""The Python API: thin wrappers that transpile a live function and load its derivative."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from ad_transpile.load import load
+from ad_transpile.parse import function_from_object
+from ad_transpile.pipeline import WrtSpec, transpile
+
+
+def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> str:
+    """The text of the derivative module of ``f``: what ``ad-transpile grad`` writes for it."""
+    return _transpiled(f, _hashable(wrt), mode, "grad")[0]
+
+
+def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
+    """A function with ``f``'s signature returning the derivative of its result along ``wrt``."""
+    compiled = _compile(f, _hashable(wrt), mode, "grad")
+    names = _wrt_names(f, wrt)
+    signature = inspect.signature(f)
+
+    @functools.wraps(compiled)
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return _like(compiled(*args, **kwargs), [bound.arguments[n] for n in names], wrt)
+
+    return gradient
+
+
+def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
+    """Like :func:`grad`, returning ``(f(*args), gradient)``."""
+    compiled = _compile(f, _hashable(wrt), mode, "value_and_grad")
+    names = _wrt_names(f, wrt)
+    signature = inspect.signature(f)
+
+    @functools.wraps(compiled)
+    def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        value, gradient = compiled(*args, **kwargs)
+        return value, _like(gradient, [bound.arguments[n] for n in names], wrt)
+
+    return value_and_gradient
+
+
+def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
+    """``h(*args, tangent) -> (value, directional derivative)``, by forward mode."""
+    compiled = _compile(f, _hashable(wrt), "forward", "jvp")
+    signature = inspect.signature(f)
+    several = isinstance(wrt, (tuple, list))
+
+    def jacobian_vector_product(*args: Any) -> Any:
+        *args, tangent = args
+        tangents = tuple(tangent) if several else (tangent,)
+        return compiled(*_all_arguments(signature, args), *tangents)
+
+    return jacobian_vector_product
+
+
+def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
+    """``h(*args, cotangent) -> (value, vector-Jacobian product)``, by reverse mode."""
+    compiled = _compile(f, _hashable(wrt), "reverse", "vjp")
+    signature = inspect.signature(f)
+
+    def vector_jacobian_product(*args: Any) -> Any:
+        *args, cotangent = args
+        return compiled(*_all_arguments(signature, args), cotangent)
+
+    return vector_jacobian_product
+
+
+def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
+    """The second derivative of ``f`` along a scalar ``wrt``, by differentiating ``fpr`` again."""
+    if isinstance(wrt, (tuple, list)):
+        raise NotImplementedError("hessian supports one scalar argument for now")
+    first = _compile(f, wrt, "reverse", "grad")
+    return grad(first, wrt, mode="forward")
+
+
+def check_grad(
+    f: Callable, *args: Any, wrt: WrtSpec = 0, mode: str = "reverse",
+    rtol: float = 1e-5, atol: float = 1e-6,
+) -> None:
+    """Compare the generated gradient with central finite differences at ``args``.
+
+    Raises ``AssertionError`` naming both values and the worst element when they disagree.
+    """
+    names = _wrt_names(f, wrt)
+    signature = inspect.signature(f)
+    bound = signature.bind(*args)
+    bound.apply_defaults()
+    generated = grad(f, wrt, mode=mode)(*args)
+    generated = generated if isinstance(wrt, (tuple, list)) else (generated,)
+    for name, analytic in zip(names, generated):
+        numeric = finite_difference(f, bound.arguments, name)
+        analytic_arr, numeric_arr = np.asarray(analytic, float), np.asarray(numeric, float)
+        excess = np.abs(analytic_arr - numeric_arr) - (atol + rtol * np.abs(numeric_arr))
+        if not np.all(excess <= 0):
+            worst = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
+            raise AssertionError(
+                f"gradient of {f.__name__} with respect to {name} disagrees with finite "
+                f"differences: generated {analytic!r}, numeric {numeric!r}; worst element "
+                f"{worst}: {analytic_arr[worst]!r} vs {numeric_arr[worst]!r}"
+            )
+
+
+def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
+    """The central difference of ``f`` along argument ``name``, element by element."""
+    point = np.asarray(arguments[name], dtype=float)
+    result = np.zeros_like(point)
+    for index in np.ndindex(point.shape):
+        step = 1e-6 * max(1.0, abs(point[index]))
+        values = []
+        for sign in (1.0, -1.0):
+            moved = point.copy()
+            moved[index] += sign * step
+            value = moved if moved.shape else float(moved)
+            values.append(f(**{**arguments, name: value}))
+        result[index] = (values[0] - values[1]) / (2 * step)
+    return result if result.shape else float(result)
+
+
+@functools.cache
+def _transpiled(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> tuple[str, str]:
+    return transpile(function_from_object(f), wrt, mode, kind)
+
+
+@functools.cache
+def _compile(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
+    text, entry = _transpiled(f, wrt, mode, kind)
+    return load(text, entry, f"{f.__qualname__} {kind}")
+
+
+def _hashable(wrt: WrtSpec) -> WrtSpec:
+    return tuple(wrt) if isinstance(wrt, list) else wrt
+
+
+def _wrt_names(f: Callable, wrt: WrtSpec) -> list[str]:
+    params = list(inspect.signature(f).parameters)
+    specs = wrt if isinstance(wrt, (tuple, list)) else [wrt]
+    return [params[s] if isinstance(s, int) else s for s in specs]
+
+
+def _all_arguments(signature: inspect.Signature, args: list[Any]) -> list[Any]:
+    bound = signature.bind(*args)
+    bound.apply_defaults()
+    return list(bound.arguments.values())
+
+
+def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
+    """A gradient with the type of its argument: a float for a float."""
+    several = isinstance(wrt, (tuple, list))
+    parts = gradient if several else (gradient,)
+    shaped = tuple(_like_one(g, a) for g, a in zip(parts, arguments))
+    return shaped if several else shaped[0]
+
+
+def _like_one(gradient: Any, argument: Any) -> Any:
+    if isinstance(argument, np.ndarray):
+        return np.broadcast_to(np.asarray(gradient, dtype=float), argument.shape).copy()
+    if isinstance(argument, (int, float)) and np.ndim(gradient) == 0:
+        return float(gradient)
+    return gradient

@@ -1,0 +1,221 @@
+"""Parse pass: find the function to differentiate and resolve the names it calls.
+
+The only module that calls the parser. A function is found either as a live object (its file is
+read through ``inspect``) or as ``PATH::FUNC`` in a file that is read as text and never executed.
+Every name that refers to an import is resolved to a qualified name::
+
+    import numpy as np            np.sin(x)   ->  call.qualname == "numpy.sin"
+    from math import exp          exp(x)      ->  call.qualname == "math.exp"
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gast
+
+from ad_transpile import errors
+
+
+@dataclass
+class ParsedFunction:
+    """A function's tree with what the later passes need to know about its module."""
+
+    path: str
+    tree: gast.FunctionDef
+    lines: list[str]
+    imports: dict[str, str]
+    import_nodes: list[gast.stmt]
+    constants: dict[str, gast.stmt]
+    functions: dict[str, gast.FunctionDef] = field(default_factory=dict)
+    local: set[str] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.tree.name
+
+    @property
+    def source_hash(self) -> str:
+        return function_hash(self.lines, self.tree)
+
+    def error(self, kind: type[errors.TranspileError], node: object, **fields: object):
+        """Build an error of ``kind`` located at ``node`` in this function's file."""
+        line = getattr(node, "lineno", None) or self.tree.lineno
+        col = getattr(node, "col_offset", None)
+        return kind(self.path, line, (col or 0) + 1, **fields)
+
+    def qualify(self, expr: gast.expr) -> str | None:
+        """The qualified name ``expr`` refers to, or None for a local value."""
+        return qualify(expr, self.imports, self.functions, self.local)
+
+
+def parse_text(text: str, path: str) -> gast.Module:
+    """Parse a module's text, turning a syntax error into a located ``TranspileError``."""
+    try:
+        return gast.parse(text)
+    except SyntaxError as exc:
+        raise errors.SyntaxProblem(path, exc.lineno or 1, exc.offset or 1, what=exc.msg) from None
+
+
+def function_hash(lines: list[str], tree: gast.FunctionDef) -> str:
+    """A short hash of a function's source text, so that a stale generated file can be told."""
+    start = min([tree.lineno] + [d.lineno for d in tree.decorator_list])
+    text = textwrap.dedent("".join(lines[start - 1 : tree.end_lineno]))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_function(path: str, name: str) -> ParsedFunction:
+    """Find top-level function ``name`` in the file at ``path``, read as text."""
+    file = Path(path)
+    if not file.is_file():
+        raise errors.MissingFile(path, 1, 1, what=path)
+    return function_in_text(file.read_text(encoding="utf-8"), path, name)
+
+
+def function_in_text(text: str, path: str, name: str) -> ParsedFunction:
+    """Find top-level function ``name`` in a module's source ``text``."""
+    module = parse_text(text, path)
+    functions = top_level_functions(module)
+    if name not in functions:
+        for node in module.body:
+            if isinstance(node, gast.AsyncFunctionDef) and node.name == name:
+                raise errors.Unsupported(
+                    path, node.lineno, node.col_offset + 1, construct="'async def'",
+                    why="a coroutine cannot be differentiated",
+                )
+        raise errors.UnknownFunction(path, 1, 1, name=name)
+    return _parsed(path, text, module, functions[name])
+
+
+def function_from_object(fn: object) -> ParsedFunction:
+    """Find the tree of a live function through its source file."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    try:
+        path = inspect.getsourcefile(fn)  # type: ignore[arg-type]
+        _, first_line = inspect.getsourcelines(fn)  # type: ignore[arg-type]
+    except (TypeError, OSError) as exc:
+        raise errors.NoSource("<unknown>", 1, 1, name=name, why=str(exc)) from None
+    if path is None:
+        raise errors.NoSource("<unknown>", 1, 1, name=name, why="it has no source file")
+    if path in linecache.cache:  # generated code loaded by ad_transpile.load
+        text = "".join(linecache.getlines(path))
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    module = parse_text(text, path)
+    for node in gast.walk(module):
+        if isinstance(node, gast.FunctionDef) and _first_line(node) == first_line:
+            return _parsed(display_path(path), text, module, node)
+    raise errors.NoSource(path, first_line, 1, name=name, why="its definition was not found")
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the working directory where it lies below it, in POSIX form."""
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def top_level_functions(module: gast.Module) -> dict[str, gast.FunctionDef]:
+    return {node.name: node for node in module.body if isinstance(node, gast.FunctionDef)}
+
+
+def local_names(tree: gast.FunctionDef) -> set[str]:
+    """Every name the function binds: its parameters and whatever it assigns."""
+    names = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            names.add(node.id)
+    return names
+
+
+def qualify(
+    expr: gast.expr,
+    imports: dict[str, str],
+    functions: dict[str, gast.FunctionDef],
+    local: set[str],
+) -> str | None:
+    """Resolve ``np.sin`` to ``numpy.sin``, ``abs`` to ``builtins.abs``, a local value to None."""
+    if isinstance(expr, gast.Attribute):
+        base = qualify(expr.value, imports, functions, local)
+        return f"{base}.{expr.attr}" if base else None
+    if not isinstance(expr, gast.Name) or expr.id in local:
+        return None
+    if expr.id in imports:
+        return imports[expr.id]
+    if expr.id in functions:
+        return f"<user>.{expr.id}"
+    if hasattr(builtins, expr.id):
+        return f"builtins.{expr.id}"
+    return None
+
+
+def collect_imports(module: gast.Module) -> tuple[dict[str, str], list[gast.stmt]]:
+    """Map each name bound by a module-level import to what it refers to."""
+    names: dict[str, str] = {}
+    nodes = []
+    for node in module.body:
+        if isinstance(node, gast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                names[local] = alias.name if alias.asname else local
+            nodes.append(node)
+        elif isinstance(node, gast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            nodes.append(node)
+    return names, nodes
+
+
+def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
+    """Module-level ``NAME = <literal arithmetic>`` assignments the function may read."""
+    constants = {}
+    for node in module.body:
+        if (
+            isinstance(node, gast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], gast.Name)
+            and _is_literal(node.value)
+        ):
+            constants[node.targets[0].id] = node
+    return constants
+
+
+def _is_literal(expr: gast.expr) -> bool:
+    if isinstance(expr, gast.Constant):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+    if isinstance(expr, gast.UnaryOp):
+        return _is_literal(expr.operand)
+    if isinstance(expr, gast.BinOp):
+        return _is_literal(expr.left) and _is_literal(expr.right)
+    return False
+
+
+def _first_line(node: gast.FunctionDef) -> int:
+    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
+
+def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef) -> ParsedFunction:
+    imports, import_nodes = collect_imports(module)
+    functions = top_level_functions(module)
+    parsed = ParsedFunction(
+        path=path,
+        tree=tree,
+        lines=text.splitlines(keepends=True),
+        imports=imports,
+        import_nodes=import_nodes,
+        constants=collect_constants(module),
+        functions=functions,
+        local=local_names(tree),
+    )
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call):
+            node.qualname = parsed.qualify(node.func)
+    return parsed

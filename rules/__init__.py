@@ -1,0 +1,1 @@
+"""Derivative rules as data, one file per namespace; read as text by ``ad_transpile.registry``."""

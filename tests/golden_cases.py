@@ -1,0 +1,52 @@
+"""The generated files committed under tests/golden/, and the command that regenerates them.
+
+    python tests/golden_cases.py      # rewrite every golden file from the samples
+
+The tests never write these files: a change to the generated code shows up as a failing test and,
+once regenerated, as a reviewable diff.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+# (sample file, function, wrt)
+SAMPLES = [
+    ("samples/seed.py", "f", ("x",)),
+    ("samples/seed.py", "g", ("x",)),
+    ("samples/seed.py", "h", ("x",)),
+    ("samples/two_vars.py", "bump", ("x", "y")),
+]
+MODES = ("reverse", "forward")
+CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
+
+
+def golden_path(path: str, name: str, mode: str) -> Path:
+    return GOLDEN / f"{Path(path).stem}_{name}_{mode}.py"
+
+
+def generate(path: str, name: str, wrt: tuple[str, ...], mode: str) -> str:
+    """What ``ad-transpile grad PATH::NAME --wrt ... --mode MODE`` writes, run from the root."""
+    from ad_transpile.parse import read_function
+    from ad_transpile.pipeline import transpile
+
+    return transpile(read_function(path, name), wrt, mode)[0]
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    GOLDEN.mkdir(exist_ok=True)
+    for case in CASES:
+        path, name, _, mode = case
+        target = golden_path(path, name, mode)
+        target.write_text(generate(*case), encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
