@@ -1,0 +1,99 @@
+"""Shared helpers: transpile source text, load the derivative, compare with finite differences."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+from ad_transpile.load import load
+from ad_transpile.parse import function_in_text
+from ad_transpile.pipeline import transpile
+
+ROOT = Path(__file__).resolve().parent.parent
+MODES = ("reverse", "forward")
+
+
+def first_function(src: str) -> str:
+    return next(
+        line.split("def ", 1)[1].split("(", 1)[0]
+        for line in src.splitlines()
+        if line.startswith("def ")
+    )
+
+
+def generated(src: str, wrt: Any = 0, mode: str = "reverse", kind: str = "grad",
+              name: str | None = None) -> str:
+    """The derivative module text of the first function in ``src`` (or of ``name``)."""
+    src = textwrap.dedent(src)
+    return transpile(function_in_text(src, "example.py", name or first_function(src)),
+                     wrt, mode, kind)[0]
+
+
+def primal(src: str, name: str | None = None) -> Callable:
+    """The function defined in ``src``, run as ordinary Python."""
+    src = textwrap.dedent(src)
+    namespace: dict[str, Any] = {}
+    exec(compile(src, "example.py", "exec"), namespace)
+    return namespace[name or first_function(src)]
+
+
+def derivative(src: str, wrt: Any = 0, mode: str = "reverse", kind: str = "grad",
+               name: str | None = None) -> Callable:
+    """The compiled derivative of the first function in ``src``."""
+    src = textwrap.dedent(src)
+    name = name or first_function(src)
+    text, entry = transpile(function_in_text(src, "example.py", name), wrt, mode, kind)
+    return load(text, entry, f"test {name}")
+
+
+def numeric_gradient(f: Callable, args: tuple, index: int, step: float = 1e-6) -> Any:
+    """Central finite differences of ``f`` along positional argument ``index``."""
+    point = np.asarray(args[index], dtype=float)
+    result = np.zeros_like(point)
+    for i in np.ndindex(point.shape):
+        h = step * max(1.0, abs(float(point[i])))
+        up, down = point.copy(), point.copy()
+        up[i] += h
+        down[i] -= h
+        at = [list(args), list(args)]
+        at[0][index] = up if up.shape else float(up)
+        at[1][index] = down if down.shape else float(down)
+        result[i] = (f(*at[0]) - f(*at[1])) / (2 * h)
+    return result if result.shape else float(result)
+
+
+def check_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
+                   modes: tuple[str, ...] = MODES, rtol: float = 1e-5,
+                   atol: float = 1e-6, name: str | None = None) -> None:
+    """Both modes' derivatives of ``src`` agree with central finite differences at ``args``."""
+    f = primal(src, name)
+    expected = [numeric_gradient(f, args, i) for i in wrt]
+    for mode in modes:
+        fpr = derivative(src, wrt if len(wrt) > 1 else wrt[0], mode, name=name)
+        got = fpr(*args)
+        got = got if len(wrt) > 1 else (got,)
+        for i, g, e in zip(wrt, got, expected):
+            np.testing.assert_allclose(
+                g, e, rtol=rtol, atol=atol,
+                err_msg=f"{mode} mode, argument {i}, at {args}\n{generated(src, wrt, mode)}",
+            )
+
+
+def check_rejects(src: str, match: str, wrt: Any = 0) -> None:
+    """Transpiling ``src`` raises a TranspileError located in it whose message matches."""
+    from ad_transpile import TranspileError
+
+    with pytest.raises(TranspileError, match=match) as caught:
+        generated(src, wrt)
+    assert str(caught.value).startswith("example.py:"), str(caught.value)
+
+
+@pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from the repository root, where sample paths in golden headers are relative to."""
+    monkeypatch.chdir(ROOT)
+    return ROOT
