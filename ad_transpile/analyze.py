@@ -2,6 +2,8 @@
 
 Only active variables get a tangent or an adjoint. In ``y = x * c; n = round(x); return y + n``
 with ``wrt=x``, ``y`` is active; ``n`` is not (``round`` carries no derivative), nor is ``c``.
+The analysis looks at every assignment regardless of where it stands, so a variable is active
+if any of its assignments is: safe for branches and loops alike.
 """
 
 from __future__ import annotations
@@ -33,32 +35,71 @@ def analyze(
     fn: gast.FunctionDef, wrt: list[str], registry: Registry, parsed: ParsedFunction
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
-    assigns = [s for s in fn.body if isinstance(s, gast.Assign)]
-    varied = set(wrt)
-    for stmt in assigns:
-        if _carries_derivative(stmt.value, registry) and _reads(stmt.value) & varied:
-            varied.add(stmt.targets[0].id)
-    useful = set()
-    for stmt in fn.body:
-        if isinstance(stmt, gast.Return):
-            useful |= _reads(stmt.value)
-    for stmt in reversed(assigns):
-        if stmt.targets[0].id in useful:
-            useful |= _reads(stmt.value)
+    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
+    loop_items = [  # for x in xs: x holds items of xs
+        (target, reads(loop.iter))
+        for loop in gast.walk(fn) if isinstance(loop, gast.For)
+        for target in reads(loop.target)
+    ]
+    flows = [(s.targets[0].id, reads(s.value)) for s in assigns if _carries(s.value, registry)]
+    varied = _closure(set(wrt), flows + loop_items)
+    useful = _closure(
+        {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
+        [(n, {s.targets[0].id}) for s in assigns for n in reads(s.value)]
+        + [(n, {target}) for target, sources in loop_items for n in sources],
+    )
     activity = Activity(varied, useful)
+    for loop in (s for s in gast.walk(fn) if isinstance(s, gast.For)):
+        if reads(loop.iter) & activity.active:
+            raise parsed.error(
+                errors.Unsupported, loop.iter, construct="looping over a value that depends on wrt",
+                why="differentiating through the elements of a list is not supported yet",
+            )
     for stmt in assigns:
         if stmt.targets[0].id in activity.active:
             _check_rule(stmt.value, registry, parsed)
+    _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed)
     return activity
 
 
-def _reads(expr: gast.expr) -> set[str]:
+def reads(expr: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
 
 
-def _carries_derivative(value: gast.expr, registry: Registry) -> bool:
+def _closure(start: set[str], edges: list[tuple[str, set[str]]]) -> set[str]:
+    """Every name reached from ``start``: ``(target, sources)`` adds target once a source is in."""
+    found = set(start)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in found and sources & found:
+                found.add(target)
+                changed = True
+    return found
+
+
+def _carries(value: gast.expr, registry: Registry) -> bool:
     name = primitive(value)
     return name is None or name not in registry.nondifferentiable
+
+
+def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
+    """A parameter that only sets how often a loop runs has no derivative: say so, not 0.0."""
+    bounds = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.For):
+            bounds |= reads(node.iter)
+        elif isinstance(node, gast.While):
+            bounds |= reads(node.test)
+    sources = _closure(bounds, [(n, {s.targets[0].id}) for s in assigns for n in reads(s.value)])
+    for w in wrt:
+        if w in sources and w not in activity.active:
+            raise parsed.error(
+                errors.BadWrt, fn, wrt=w,
+                why="it is only used as a loop bound or to count iterations, "
+                "which carries no derivative",
+            )
 
 
 def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction) -> None:
@@ -66,9 +107,16 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction) ->
     if name is None:
         return
     arity = len(operands(value)) + len(getattr(value, "keywords", []))
-    if registry.lookup(name, arity) is not None:
-        return
+    rule = registry.lookup(name, arity)
     shown = name.removeprefix("builtins.").removeprefix("<user>.")
+    if rule is not None:
+        unknown = [k.arg for k in getattr(value, "keywords", []) if k.arg not in rule.params]
+        if unknown:
+            raise parsed.error(
+                errors.Unsupported, value, construct=f"the keyword '{unknown[0]}' of '{shown}'",
+                why=f"its derivative rule names the arguments ({', '.join(rule.params)})",
+            )
+        return
     if name.startswith("<user>."):
         raise parsed.error(
             errors.Unsupported, value, construct=f"calling your function '{shown}'",

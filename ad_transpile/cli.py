@@ -26,6 +26,12 @@ def main() -> None:
     """Differentiate Python functions into readable Python source (f -> fpr).
 
     The input file is read as text: it is never imported or run.
+
+    \b
+    Examples:
+      ad-transpile grad samples/seed.py::h              # the derivative of h, to stdout
+      ad-transpile grad samples/sine_fit.py::loss --wrt omega -o loss_pr.py
+      ad-transpile check tests/golden                   # fail if a source changed since
     """
 
 
@@ -50,16 +56,20 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None) -> N
         raise click.BadParameter(
             "expected PATH::FUNC, e.g. samples/seed.py::h", param_hint="TARGET"
         )
-    spec = tuple(int(w) if w.isdigit() else w for w in wrt) or 0
+    names = [int(w) if w.isdigit() else w for w in wrt]
+    spec = tuple(names) if len(names) > 1 else (names[0] if names else 0)
     with _reported():
         parsed = read_function(path, name)
         parsed.path = display_path(path)
         text, _ = transpile(parsed, spec, mode)
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         write_atomically(output, text)
-        click.echo(f"wrote {output}", err=True)
+    except OSError as exc:
+        _fail(f"{output}:1:1: cannot write the derivative: {exc.strerror or exc}")
+    click.echo(f"wrote {output}", err=True)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -115,10 +125,20 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode the file would get from a plain ``open``: kept if it exists, else the umask's."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 class _reported:

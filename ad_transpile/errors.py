@@ -23,6 +23,10 @@ class MissingFile(TranspileError):
     template = "no such file: {what}"
 
 
+class Unreadable(TranspileError):
+    template = "cannot read this file: {why}"
+
+
 class UnknownFunction(TranspileError):
     template = "no function named '{name}' at the top level of this file"
 

@@ -1,7 +1,7 @@
 """Forward pass: carry a tangent ``d_v`` beside every active ``v`` (forward-mode differentiation).
 
-Each active statement is followed by its tangent, the sum over active arguments of the partial
-derivative times the argument's tangent::
+Each active assignment is followed by its tangent, the sum over active arguments of the partial
+derivative times the argument's tangent; branches and loops keep their shape::
 
     y = math.sin(x)          ->     y = math.sin(x)
                                     d_y = math.cos(x) * d_x
@@ -32,22 +32,14 @@ def forward(
     *,
     seeded: bool,
     returns_value: bool,
+    several: bool = False,
 ) -> gast.FunctionDef:
     """The tangent function of ``fn``: returns the tangent of the result (and the result)."""
-    body: list[gast.stmt] = []
     tangents = [namer.derivative(w) for w in wrt]
-    if seeded:
-        body += [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
-    for stmt in fn.body:
-        if isinstance(stmt, gast.Return):
-            body.append(_return(stmt, activity, namer, returns_value))
-            continue
-        body.append(stmt)
-        target = stmt.targets[0].id
-        if target in activity.active:
-            terms = partial_terms(stmt, activity, registry, spell)
-            tangent = _sum([times(p, namer.derivative(arg)) for arg, p in terms])
-            body.append(gast.copy_location(assign(namer.derivative(target), tangent), stmt))
+    seeds = [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
+    # a directional derivative is one number; a gradient asked for as a tuple is a tuple
+    sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
+    body = (seeds if seeded else []) + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
     return gast.FunctionDef(
         name=fn.name, args=args, body=body, decorator_list=[], returns=None,
@@ -55,14 +47,49 @@ def forward(
     )
 
 
-def _return(stmt: gast.Return, activity: Activity, namer: Namer, returns_value: bool):
-    value = stmt.value
-    if activity.is_active(value):
-        tangent: gast.expr = name(namer.derivative(value.id))
-    else:
-        tangent = make_constant(0.0)
-    result = gast.Tuple(elts=[value, tangent], ctx=gast.Load()) if returns_value else tangent
-    return gast.copy_location(gast.Return(value=result), stmt)
+class _TangentSweep:
+    def __init__(self, activity, registry, spell, namer, returns_value, several) -> None:
+        self.activity, self.registry, self.spell = activity, registry, spell
+        self.namer, self.returns_value, self.several = namer, returns_value, several
+
+    def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for stmt in statements:
+            out += self.statement(stmt)
+        return out
+
+    def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if isinstance(stmt, gast.Assign):
+            return [stmt, *self.tangent(stmt)]
+        if isinstance(stmt, gast.Return):
+            return [self.return_(stmt)]
+        if isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            stmt.body = self.block(stmt.body)
+        return [stmt]
+
+    def tangent(self, stmt: gast.Assign) -> list[gast.stmt]:
+        target = stmt.targets[0].id
+        if target not in self.activity.active:
+            return []
+        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+        products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
+        tangent = _sum(products) if products else make_constant(0.0)
+        return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
+
+    def return_(self, stmt: gast.Return) -> gast.Return:
+        value = stmt.value
+        if self.activity.is_active(value):
+            tangent: gast.expr = name(self.namer.derivative(value.id))
+        else:
+            tangent = make_constant(0.0)
+        if self.several:  # wrt given as a tuple: the derivative is a tuple too
+            tangent = gast.Tuple(elts=[tangent], ctx=gast.Load())
+        result = tangent
+        if self.returns_value:
+            result = gast.Tuple(elts=[value, tangent], ctx=gast.Load())
+        return gast.copy_location(gast.Return(value=result), stmt)
 
 
 def _sum(terms: list[gast.expr]) -> gast.expr:

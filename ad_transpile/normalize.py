@@ -1,15 +1,17 @@
-"""Normalize pass: one operation per statement, each variable assigned once.
+"""Normalize pass: one operation per statement.
 
-Nested expressions are split into assignments to readable temporaries, augmented assignment and
-tuple unpacking are desugared, and a variable assigned again gets a new version name, so that the
-differentiating passes see one primitive per statement::
+Nested expressions are split into assignments to readable temporaries; augmented assignment,
+tuple unpacking, conditional expressions, ``and``/``or`` and ``sum`` over a comprehension are
+desugared. A variable assigned again at the top level gets a new version name; one assigned
+inside a branch or loop keeps its name, and ``v = v * a`` there becomes ``_t = v * a; v = _t``
+(an increment ``v = v + a`` stays as it is)::
 
     def h(x):                            def h(x):
         y = math.sin(x) ** 2                 sin_x = math.sin(x)
         y += 1.0                    ->       y = sin_x ** 2
         return y * x                         y_1 = y + 1.0
-                                             y_x = y_1 * x
-                                             return y_x
+                                             y_1_x = y_1 * x
+                                             return y_1_x
 """
 
 from __future__ import annotations
@@ -24,60 +26,88 @@ from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name
 
 REFUSED = {
-    gast.If: ("an 'if' statement", "control flow is not supported yet"),
-    gast.For: ("a 'for' loop", "control flow is not supported yet"),
-    gast.While: ("a 'while' loop", "control flow is not supported yet"),
     gast.Try: ("'try'", "exceptions cannot be differentiated"),
     gast.With: ("'with'", "context managers cannot be differentiated"),
     gast.Global: ("'global'", "writes to globals cannot be differentiated"),
     gast.Nonlocal: ("'nonlocal'", "writes to enclosing scopes cannot be differentiated"),
     gast.Delete: ("'del'", "deleting a variable cannot be differentiated"),
     gast.FunctionDef: ("a nested function", "define it at the top level of the module"),
+    gast.AsyncFunctionDef: ("'async def'", "a coroutine cannot be differentiated"),
+    gast.AsyncFor: ("'async for'", "a coroutine cannot be differentiated"),
+    gast.AsyncWith: ("'async with'", "a coroutine cannot be differentiated"),
     gast.ClassDef: ("a class definition", "define it outside the function"),
     gast.Raise: ("'raise'", "exceptions cannot be differentiated"),
+    gast.Import: ("an import inside the function", "import at the top of the module"),
+    gast.ImportFrom: ("an import inside the function", "import at the top of the module"),
 }
+LOOP_HELPERS = ("builtins.range", "builtins.zip", "builtins.enumerate", "builtins.reversed")
+SUMS = ("builtins.sum", "math.fsum")
 
 
-def normalize(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
-    """A copy of ``parsed.tree`` with one operation per statement."""
-    return _Normalizer(parsed, namer).run()
+def normalize(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
+    """A copy of the restructured ``tree`` with one operation per statement."""
+    return _Normalizer(parsed, tree, namer).run()
+
+
+def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
+    """Refuse statements and generators that can never be differentiated, before anything else."""
+    for node in gast.walk(tree):
+        if node is tree:
+            continue
+        if type(node) in REFUSED:
+            raise parsed.error(errors.Unsupported, node, construct=REFUSED[type(node)][0],
+                               why=REFUSED[type(node)][1])
+        if isinstance(node, (gast.Yield, gast.YieldFrom, gast.Await)):
+            raise parsed.error(errors.Unsupported, node, construct=describe(node),
+                               why="a generator or coroutine has no single result to "
+                               "differentiate")
+
+
+def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
+    """Names assigned inside a branch or a loop, or used as a loop variable."""
+    names = set()
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.If, gast.For, gast.While)):
+            for inner in gast.walk(node):
+                if isinstance(inner, gast.Name) and isinstance(inner.ctx, gast.Store):
+                    names.add(inner.id)
+    return names
 
 
 class _Normalizer:
-    def __init__(self, parsed: ParsedFunction, namer: Namer) -> None:
-        self.parsed, self.namer = parsed, namer
+    def __init__(self, parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> None:
+        self.parsed, self.tree, self.namer = parsed, tree, namer
+        self.compound = assigned_in_compound(tree)
         self.current: dict[str, str] = {}
         self.body: list[gast.stmt] = []
-        self.returned = False
+
+    def error(self, node, construct: str, why: str) -> errors.TranspileError:
+        return self.parsed.error(errors.Unsupported, node, construct=construct, why=why)
 
     def run(self) -> gast.FunctionDef:
-        tree = self.parsed.tree
-        self._check_signature(tree)
+        tree = self.tree
+        if tree.args.vararg or tree.args.kwarg:
+            raise self.error(tree, "*args or **kwargs", "name every parameter instead")
         for param in [*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs]:
             self.current[param.id] = param.id
-        for stmt in tree.body:
-            if self.returned:
-                break
-            self.statement(stmt)
-        if not self.returned:
-            raise self.parsed.error(
-                errors.Unsupported, tree, construct="a function without 'return'",
-                why="there is no result to differentiate",
-            )
+        body = self.block(tree.body)
+        if not body or not isinstance(body[-1], gast.Return):
+            raise self.error(tree, "a function without 'return'", "there is no result")
         args = copy.deepcopy(tree.args)
         for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             param.annotation = None
         return gast.FunctionDef(
-            name=tree.name, args=args, body=self.body, decorator_list=[], returns=None,
+            name=tree.name, args=args, body=body, decorator_list=[], returns=None,
             type_comment=None, type_params=[], lineno=tree.lineno, col_offset=tree.col_offset,
         )
 
-    def _check_signature(self, tree: gast.FunctionDef) -> None:
-        if tree.args.vararg or tree.args.kwarg:
-            raise self.parsed.error(
-                errors.Unsupported, tree, construct="*args or **kwargs",
-                why="name every parameter so that it can be differentiated",
-            )
+    def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
+        """Normalize ``statements`` into a new list, temporaries included."""
+        outer, self.body = self.body, []
+        for stmt in statements:
+            self.statement(stmt)
+        block, self.body = self.body, outer
+        return block
 
     # statements
 
@@ -94,19 +124,33 @@ class _Normalizer:
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             return self.assign(stmt.target, gast.copy_location(value, stmt), stmt)
         if isinstance(stmt, gast.Return):
-            return self.return_(stmt)
+            if stmt.value is None:
+                raise self.error(stmt, "'return' without a value", "there is no result")
+            value = self.atom(stmt.value)
+            return self.emit(gast.Return(value=value), stmt)
+        if isinstance(stmt, gast.If):
+            return self.if_(stmt)
+        if isinstance(stmt, gast.For):
+            return self.for_(stmt)
+        if isinstance(stmt, gast.While):
+            return self.while_(stmt)
+        if isinstance(stmt, (gast.Break, gast.Continue)):
+            return self.emit(type(stmt)(), stmt)
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, (gast.Yield, gast.YieldFrom)):
+            raise self.error(stmt, describe(stmt.value), "a generator has no single result to "
+                             "differentiate")
         if isinstance(stmt, gast.Expr):
-            construct, why = f"{describe(stmt.value)} as a statement", "not supported yet"
-        else:
-            default = (f"'{type(stmt).__name__}'", "not supported yet")
-            construct, why = REFUSED.get(type(stmt), default)
-        raise self.parsed.error(errors.Unsupported, stmt, construct=construct, why=why)
+            raise self.error(stmt, f"{describe(stmt.value)} as a statement", "not supported yet")
+        default = (f"'{type(stmt).__name__}'", "not supported yet")
+        raise self.error(stmt, *REFUSED.get(type(stmt), default))
+
+    def emit(self, stmt: gast.stmt, where: gast.AST) -> None:
+        self.body.append(gast.copy_location(stmt, where))
 
     def assign(self, target: gast.expr, value: gast.expr, stmt: gast.stmt) -> None:
         if isinstance(target, gast.Name):
-            value = self.operation(value)
-            self.emit(self.bind(target.id), value, stmt)
-        elif (
+            return self.store(target.id, self.operation(value), stmt)
+        if (
             isinstance(target, gast.Tuple)
             and isinstance(value, gast.Tuple)
             and len(target.elts) == len(value.elts)
@@ -114,78 +158,226 @@ class _Normalizer:
         ):
             atoms = [self.atom(v) for v in value.elts]
             for t, atom in zip(target.elts, atoms):
-                self.emit(self.bind(t.id), atom, stmt)
-        else:
-            raise self.parsed.error(
-                errors.Unsupported, target, construct="this assignment target",
-                why="assign to plain names, or unpack a tuple of the same length",
-            )
+                self.store(t.id, atom, stmt)
+            return None
+        raise self.error(
+            target, "this assignment target",
+            "assign to plain names, or unpack a tuple of the same length",
+        )
 
-    def return_(self, stmt: gast.Return) -> None:
-        if stmt.value is None:
-            raise self.parsed.error(
-                errors.Unsupported, stmt, construct="'return' without a value",
-                why="there is no result to differentiate",
-            )
-        value = self.atom(stmt.value)
-        self.body.append(gast.copy_location(gast.Return(value=value), stmt))
-        self.returned = True
-
-    def emit(self, target: str, value: gast.expr, where: gast.AST) -> None:
-        self.body.append(gast.copy_location(assign(target, value), where))
-
-    def bind(self, source_name: str) -> str:
-        """The name a new value of ``source_name`` is stored under (a new version if reassigned)."""
+    def store(self, source_name: str, value: gast.expr, where: gast.AST) -> None:
+        """``source_name = value``, where ``value`` is one operation on atoms."""
+        if source_name in self.compound:
+            reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            if source_name in reads and not _is_increment(value, source_name):
+                temporary = self.namer.fresh(hint(value))
+                self.emit(assign(temporary, value), where)
+                value = name(temporary)
+            self.current[source_name] = source_name
+            return self.emit(assign(source_name, value), where)
         new = self.namer.version(source_name) if source_name in self.current else source_name
         self.current[source_name] = new
-        return new
+        self.emit(assign(new, value), where)
+
+    def if_(self, stmt: gast.If) -> None:
+        test = self.condition(stmt.test, [*stmt.body, *stmt.orelse])
+        body, orelse = self.block(stmt.body), self.block(stmt.orelse)
+        self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
+
+    def for_(self, stmt: gast.For) -> None:
+        targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else [stmt.target]
+        if not all(isinstance(t, gast.Name) for t in targets):
+            raise self.error(stmt.target, "this loop variable", "loop over plain names")
+        assigned = _stores(stmt.body)
+        for t in targets:
+            if t.id in assigned:
+                raise self.error(
+                    stmt.target, f"assigning to the loop variable '{t.id}' inside the loop",
+                    "use another name for the new value",
+                )
+        iterable = self.iterable(stmt.iter, assigned)
+        for t in targets:
+            self.current[t.id] = t.id
+        body = self.block(stmt.body)
+        loop = gast.For(target=copy.deepcopy(stmt.target), iter=iterable, body=body or
+                        [gast.Pass()], orelse=[], type_comment=None)
+        self.emit(loop, stmt)
+
+    def iterable(self, expr: gast.expr, assigned: set[str]) -> gast.expr:
+        """The loop's iterable: ``range``/``zip``/``enumerate``/``reversed`` of atoms, or an atom."""
+        if isinstance(expr, gast.Call) and getattr(expr, "qualname", None) in LOOP_HELPERS:
+            if expr.keywords:
+                raise self.error(expr, "keywords in a loop header", "pass them by position")
+            # nested helpers stay nested: zip(...) and reversed(...) give one-pass iterators
+            call = gast.Call(func=copy.deepcopy(expr.func), keywords=[],
+                             args=[self.iterable(a, assigned) for a in expr.args])
+            call.qualname = expr.qualname
+            return gast.copy_location(call, expr)
+        return self.unchanging(self.atom(expr), assigned)
+
+    def unchanging(self, atom: gast.expr, assigned: set[str]) -> gast.expr:
+        """``atom``, copied first if the loop assigns it, so a loop header reads fixed values."""
+        if isinstance(atom, gast.Name) and atom.id in assigned:
+            temporary = self.namer.fresh(f"{atom.id}_start")
+            self.emit(assign(temporary, atom), atom)
+            return name(temporary)
+        return atom
+
+    def while_(self, stmt: gast.While) -> None:
+        before = self.body
+        self.body = []
+        test = self.operation(stmt.test)
+        preparation, self.body = self.body, before
+        body = self.block(stmt.body)
+        if not preparation:
+            self.emit(gast.While(test=test, body=body or [gast.Pass()], orelse=[]), stmt)
+            return
+        flag = self.namer.fresh("go_on")
+        check = gast.If(test=name(flag), body=body or [gast.Pass()], orelse=[gast.Break()])
+        loop_body = [*preparation, assign(flag, test), gast.copy_location(check, stmt)]
+        self.emit(gast.While(test=gast.Constant(value=True, kind=None), body=loop_body,
+                             orelse=[]), stmt)
+
+    def condition(self, test: gast.expr, branches: list[gast.stmt]) -> gast.expr:
+        """An ``if`` test as an atom the branches do not reassign."""
+        atom = self.atom(test)
+        return self.unchanging(atom, _stores(branches))
 
     # expressions
 
     def atom(self, expr: gast.expr) -> gast.expr:
         """``expr`` as a name or constant, computing it into a temporary first if needed."""
-        if is_constant(expr):
+        if is_constant(expr) or isinstance(expr, gast.Constant):
             return copy.deepcopy(expr)
         if isinstance(expr, (gast.Name, gast.Attribute)):
             return self.reference(expr)
+        if isinstance(expr, (gast.IfExp, gast.BoolOp)) or _is_sum_of_comprehension(expr):
+            return self.operation(expr)
         value = self.operation(expr)
         target = self.namer.fresh(hint(value))
-        self.emit(target, value, expr)
+        self.emit(assign(target, value), expr)
         return name(target)
 
     def operation(self, expr: gast.expr) -> gast.expr:
-        """``expr`` as a single operation on atoms."""
-        if is_constant(expr) or isinstance(expr, (gast.Name, gast.Attribute)):
+        """``expr`` as a single operation on atoms (or an atom)."""
+        if is_constant(expr) or isinstance(expr, (gast.Name, gast.Attribute, gast.Constant)):
             return self.atom(expr)
         if isinstance(expr, gast.BinOp):
             left = self.atom(expr.left)
             return gast.BinOp(left=left, op=expr.op, right=self.atom(expr.right))
         if isinstance(expr, gast.UnaryOp):
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
+        if isinstance(expr, gast.Compare):
+            return self.compare(expr)
+        if isinstance(expr, gast.IfExp):
+            return self.if_expression(expr)
+        if isinstance(expr, gast.BoolOp):
+            return self.bool_operation(expr)
+        if _is_sum_of_comprehension(expr):
+            return self.sum_of_comprehension(expr)
         if isinstance(expr, gast.Call):
             return self.call(expr)
-        if isinstance(expr, gast.Compare) and len(expr.ops) == 1:
+        raise self.error(expr, describe(expr), "not supported yet")
+
+    def compare(self, expr: gast.Compare) -> gast.expr:
+        if len(expr.ops) == 1:
             left = self.atom(expr.left)
             right = self.atom(expr.comparators[0])
             return gast.Compare(left=left, ops=expr.ops, comparators=[right])
-        raise self.parsed.error(
-            errors.Unsupported, expr, construct=describe(expr), why="not supported yet"
-        )
+        operands = [expr.left, *expr.comparators]
+        pairs = [
+            gast.copy_location(gast.Compare(left=a, ops=[op], comparators=[b]), expr)
+            for a, op, b in zip(operands, expr.ops, operands[1:])
+        ]
+        return self.bool_operation(gast.copy_location(gast.BoolOp(op=gast.And(), values=pairs),
+                                                      expr))
+
+    def if_expression(self, expr: gast.IfExp) -> gast.expr:
+        """``a if c else b`` -> ``if c: t = a`` / ``else: t = b``."""
+        test = self.atom(expr.test)
+        target = self.namer.fresh()
+        branches = []
+        for value in (expr.body, expr.orelse):
+            outer, self.body = self.body, []
+            self.emit(assign(target, self.operation(value)), value)
+            branches.append(self.body)
+            self.body = outer
+        self.emit(gast.If(test=test, body=branches[0], orelse=branches[1]), expr)
+        return name(target)
+
+    def bool_operation(self, expr: gast.BoolOp) -> gast.expr:
+        """``a and b`` -> ``t = a; if t: t = b``, keeping Python's short-circuit."""
+        target = self.namer.fresh()
+        self.emit(assign(target, self.operation(expr.values[0])), expr)
+        for value in expr.values[1:]:
+            outer, self.body = self.body, []
+            self.emit(assign(target, self.operation(value)), value)
+            rest, self.body = self.body, outer
+            if isinstance(expr.op, gast.And):
+                self.emit(gast.If(test=name(target), body=rest, orelse=[]), expr)
+            else:
+                self.emit(gast.If(test=name(target), body=[gast.Pass()], orelse=rest), expr)
+        return name(target)
+
+    def sum_of_comprehension(self, expr: gast.Call) -> gast.expr:
+        """``sum(e for x in xs if c)`` -> a loop adding ``e`` to a running total."""
+        comprehension = expr.args[0]
+        total = self.namer.fresh("total")
+        self.emit(assign(total, gast.Constant(value=0, kind=None)), expr)
+        saved = dict(self.current)
+        self.emit_generators(comprehension.generators, comprehension.elt, total)
+        self.current = saved
+        return name(total)
+
+    def emit_generators(self, generators: list, element: gast.expr, total: str) -> None:
+        if not generators:
+            value = self.atom(element)
+            return self.emit(assign(total, gast.BinOp(left=name(total), op=gast.Add(),
+                                                      right=value)), element)
+        first, rest = generators[0], generators[1:]
+        if first.is_async:
+            raise self.error(first.iter, "'async for'", "a coroutine cannot be differentiated")
+        iterable = self.iterable(first.iter, set())
+        renamed = copy.deepcopy(first.target)
+        for node in gast.walk(renamed):
+            if isinstance(node, gast.Name):
+                # a comprehension's variable is its own: rename it if the function has one too
+                fresh = self.namer.version(node.id) if node.id in self.current else node.id
+                self.current[node.id] = fresh
+                node.id = fresh
+        outer, self.body = self.body, []
+        guards = []
+        for condition in first.ifs:
+            guards.append(self.atom(condition))
+        body_start = self.body
+        self.body = []
+        self.emit_generators(rest, element, total)
+        inner = self.body
+        for guard in reversed(guards):
+            inner = [gast.If(test=guard, body=inner, orelse=[])]
+        self.body = body_start + inner
+        loop_body, self.body = self.body, outer
+        loop = gast.For(target=renamed, iter=iterable, body=loop_body, orelse=[],
+                        type_comment=None)
+        self.emit(loop, first.iter)
 
     def call(self, expr: gast.Call) -> gast.Call:
         qualname = getattr(expr, "qualname", None)
         if qualname is None:
-            raise self.parsed.error(
-                errors.Unsupported, expr, construct="calling a local value",
-                why="only functions of imported modules, builtins and rules can be called",
+            raise self.error(
+                expr, "calling a local value",
+                "only functions of imported modules, builtins and rules can be called",
             )
         if any(isinstance(a, gast.Starred) for a in expr.args) or any(
             k.arg is None for k in expr.keywords
         ):
-            raise self.parsed.error(
-                errors.Unsupported, expr, construct="*args or **kwargs in a call",
-                why="pass each argument by name or position",
-            )
+            raise self.error(expr, "*args or **kwargs in a call", "pass each argument by name")
+        for arg in expr.args:
+            if isinstance(arg, (gast.GeneratorExp, gast.ListComp)):
+                raise self.error(
+                    arg, f"{describe(arg)} passed to '{dotted(expr.func)}'",
+                    "only sum(...) over a comprehension is supported",
+                )
         args = [self.atom(a) for a in expr.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in expr.keywords]
         call = gast.Call(func=copy.deepcopy(expr.func), args=args, keywords=keywords)
@@ -193,21 +385,51 @@ class _Normalizer:
         return gast.copy_location(call, expr)
 
     def reference(self, expr: gast.expr) -> gast.expr:
-        """A name read by the function: a current variable version, a constant or a module value."""
+        """A name the function reads: a variable's current version, a constant or an import."""
         if isinstance(expr, gast.Name) and expr.id in self.current:
             return gast.copy_location(name(self.current[expr.id]), expr)
         if isinstance(expr, gast.Name) and expr.id in self.parsed.constants:
             return copy.deepcopy(expr)
         if self.parsed.qualify(expr) is not None:
             return copy.deepcopy(expr)
-        raise self.parsed.error(
-            errors.Unsupported, expr, construct=f"reading '{dotted(expr)}'",
-            why="it is neither a parameter, a local variable, a module constant nor an import",
+        raise self.error(
+            expr, f"reading '{dotted(expr)}'",
+            "it is neither a parameter, an assigned variable, a module constant nor an import",
         )
 
 
+def _is_increment(value: gast.expr, target: str) -> bool:
+    """``v + a``, ``a + v`` or ``v - a``: an update whose derivative needs no saved value."""
+    if not isinstance(value, gast.BinOp) or not isinstance(value.op, (gast.Add, gast.Sub)):
+        return False
+    left = getattr(value.left, "id", None) == target
+    right = getattr(value.right, "id", None) == target
+    if isinstance(value.op, gast.Sub):
+        return left and not right
+    return left != right
+
+
+def _is_sum_of_comprehension(expr: gast.expr) -> bool:
+    return (
+        isinstance(expr, gast.Call)
+        and getattr(expr, "qualname", None) in SUMS
+        and len(expr.args) == 1
+        and not expr.keywords
+        and isinstance(expr.args[0], (gast.GeneratorExp, gast.ListComp))
+    )
+
+
+def _stores(statements: list[gast.stmt]) -> set[str]:
+    return {
+        n.id
+        for s in statements
+        for n in gast.walk(s)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    }
+
+
 def hint(value: gast.expr) -> str | None:
-    """A short name for what ``value`` holds: ``omega_x``, ``sin_x``, ``neg_x``, ``r_sq``."""
+    """A short name for what ``value`` holds: ``omega_x``, ``sin_x``, ``neg_x``."""
     names = [getattr(v, "id", None) for v in _operands(value)]
     if not names or None in names:
         return None
@@ -245,8 +467,9 @@ def describe(expr: gast.expr) -> str:
         gast.Lambda: "a lambda", gast.ListComp: "a list comprehension",
         gast.GeneratorExp: "a generator expression", gast.Subscript: "indexing",
         gast.Yield: "'yield'", gast.Call: "a call", gast.YieldFrom: "'yield from'",
-        gast.Await: "'await'",
-        gast.Compare: "a chained comparison", gast.List: "a list", gast.Tuple: "a tuple",
-        gast.Dict: "a dict", gast.NamedExpr: "':='", gast.JoinedStr: "an f-string",
+        gast.Await: "'await'", gast.Compare: "a comparison", gast.List: "a list",
+        gast.Tuple: "a tuple", gast.Dict: "a dict", gast.NamedExpr: "':='",
+        gast.JoinedStr: "an f-string", gast.SetComp: "a set comprehension",
+        gast.DictComp: "a dict comprehension", gast.Set: "a set",
     }
     return names.get(type(expr), f"'{type(expr).__name__}'")

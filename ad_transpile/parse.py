@@ -75,7 +75,11 @@ def read_function(path: str, name: str) -> ParsedFunction:
     file = Path(path)
     if not file.is_file():
         raise errors.MissingFile(path, 1, 1, what=path)
-    return function_in_text(file.read_text(encoding="utf-8"), path, name)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.Unreadable(path, 1, 1, why=f"not UTF-8 text ({exc.reason})") from None
+    return function_in_text(text, path, name)
 
 
 def function_in_text(text: str, path: str, name: str) -> ParsedFunction:

@@ -1,11 +1,12 @@
 """The pipeline: source function in, derivative module text out, one pass after another.
 
-    parse -> normalize -> analyze -> forward | reverse -> simplify -> emit
+    parse -> restructure -> normalize -> analyze -> forward | reverse -> simplify -> emit
 """
 
 from __future__ import annotations
 
 import copy
+import math
 
 import gast
 
@@ -19,6 +20,7 @@ from ad_transpile.normalize import normalize
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry, builtin
+from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
 from ad_transpile.simplify import simplify
 from ad_transpile.spelling import Spelling
@@ -44,22 +46,26 @@ def transpile(
     registry = registry or builtin()
     wrt_names = resolve_wrt(parsed, wrt)
     namer = Namer(_taken_names(parsed))
-    fn = normalize(parsed, namer)
+    fn = normalize(parsed, restructure(parsed, namer), namer)
     activity = analyze(fn, wrt_names, registry, parsed)
     spell = Spelling(parsed.imports)
     entry = derivative_name(fn.name) if kind == "grad" else namer.fresh(f"{fn.name}_{kind}")
+    several = isinstance(wrt, (tuple, list))
     passes = dict(wrt=wrt_names, activity=activity, registry=registry, spell=spell, namer=namer)
-    if mode == "forward" and kind in ("grad", "value_and_grad") and len(wrt_names) > 1:
-        core = forward(fn, **passes, seeded=False, returns_value=True)
+    if mode == "forward" and kind in ("grad", "value_and_grad") and several:
+        core = forward(fn, **passes, seeded=False, returns_value=True, several=False)
         core.name = namer.fresh(f"{fn.name}_jvp")
         functions = [simplify(core), _sweep_per_argument(fn, core.name, wrt_names, kind, entry)]
     else:
         differentiate = forward if mode == "forward" else reverse
         core = differentiate(
-            fn, **passes, seeded=kind not in ("jvp", "vjp"), returns_value=kind != "grad"
+            fn, **passes, seeded=kind not in ("jvp", "vjp"), returns_value=kind != "grad",
+            several=several,
         )
         core.name = entry
         functions = [simplify(core)]
+    for function in functions:
+        _spell_infinities(function, spell)
     for function, function_kind in zip(functions, ["jvp", kind][-len(functions):]):
         _comment(function, parsed)
         function.body.insert(0, _docstring(parsed.name, wrt_names, mode, function_kind))
@@ -72,6 +78,11 @@ def transpile(
 
 def resolve_wrt(parsed: ParsedFunction, wrt: WrtSpec) -> list[str]:
     """Parameter names from positions and names; an unknown one is an error."""
+    if parsed.tree.args.vararg or parsed.tree.args.kwarg:
+        raise parsed.error(
+            errors.Unsupported, parsed.tree, construct="*args or **kwargs",
+            why="name every parameter so that it can be differentiated",
+        )
     params = [p.id for p in [*parsed.tree.args.posonlyargs, *parsed.tree.args.args]]
     params += [p.id for p in parsed.tree.args.kwonlyargs]
     specs = list(wrt) if isinstance(wrt, (tuple, list)) else [wrt]
@@ -120,6 +131,21 @@ def _sweep_per_argument(
         name=entry, args=copy.deepcopy(fn.args), body=body, decorator_list=[], returns=None,
         type_comment=None, type_params=[],
     )
+
+
+def _spell_infinities(fn: gast.FunctionDef, spell: Spelling) -> None:
+    """``1e400`` prints as ``1e1000``: write ``math.inf`` (and ``math.nan``) instead."""
+
+    class Spell(gast.NodeTransformer):
+        def visit_Constant(self, node):
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                if math.isnan(node.value):
+                    return spell("math.nan")
+                inf = spell("math.inf")
+                return inf if node.value > 0 else gast.UnaryOp(op=gast.USub(), operand=inf)
+            return node
+
+    Spell().visit(fn)
 
 
 def _docstring(function: str, wrt: list[str], mode: str, kind: str) -> gast.Expr:

@@ -8,8 +8,10 @@ its partial derivative times the adjoint of ``y`` (backpropagation)::
                                     d_x = math.cos(x) * d_y
                                     return d_x
 
-The first contribution to an adjoint assigns it, later ones add to it; nothing starts at zero
-unless nothing reaches it.
+A value the adjoint sweep needs is saved on the list ``_stack`` only if something assigns it again
+before the sweep comes back to it: in a loop, or later in the function. Each branch taken and each
+loop's trip count are saved the same way when they would otherwise be lost, and a loop reverses
+as a loop: ``for x in reversed(xs)``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity
+from ad_transpile.analyze import Activity, reads
 from ad_transpile.chain import partial_terms, times
 from ad_transpile.names import Namer
 from ad_transpile.primitives import assign, make_constant, name, positional_signature
@@ -35,29 +37,31 @@ def reverse(
     *,
     seeded: bool,
     returns_value: bool,
+    several: bool = False,
 ) -> gast.FunctionDef:
     """The adjoint function of ``fn``: returns the adjoints of ``wrt`` (and the result)."""
-    primal = [s for s in fn.body if isinstance(s, gast.Assign)]
-    ret = next(s for s in fn.body if isinstance(s, gast.Return))
-    sweep = _AdjointSweep(namer)
+    *statements, ret = fn.body
+    sweep = _AdjointSweep(fn, activity, registry, spell, namer)
+    primal, adjoint = sweep.block(statements, loops=())
+    result = ret.value
+    body: list[gast.stmt] = []
+    if sweep.used_stack:
+        body.append(assign(sweep.stack, gast.List(elts=[], ctx=gast.Load())))
+    body += primal
+    if returns_value and isinstance(result, gast.Name) and result.id in sweep.restored:
+        value = namer.fresh("value")
+        body.append(assign(value, result))
+        result = name(value)
     seed = namer.derivative(ret.value.id) if isinstance(ret.value, gast.Name) else None
-    if activity.is_active(ret.value):
-        if seeded:
-            sweep.accumulate(ret.value.id, make_constant(1.0), ret)
-        else:
-            sweep.started.add(ret.value.id)
-    for stmt in reversed(primal):
-        target = stmt.targets[0].id
-        if target in activity.active and target in sweep.started:
-            for arg, partial in partial_terms(stmt, activity, registry, spell):
-                sweep.accumulate(arg, times(partial, namer.derivative(target)), stmt)
-    for w in wrt:
-        if w not in sweep.started:
-            sweep.accumulate(w, make_constant(0.0), ret)
+    if activity.is_active(ret.value) and seeded:
+        body.append(gast.copy_location(assign(seed, make_constant(1.0)), ret))
+    starting = sorted((activity.active | set(wrt)) - {getattr(ret.value, "id", None)})
+    body += [assign(namer.derivative(v), make_constant(0.0)) for v in starting]
+    body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
-    grads = adjoints[0] if len(adjoints) == 1 else gast.Tuple(elts=adjoints, ctx=gast.Load())
-    result = gast.Tuple(elts=[ret.value, grads], ctx=gast.Load()) if returns_value else grads
-    body = [*primal, *sweep.body, gast.copy_location(gast.Return(value=result), ret)]
+    grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
+    value_grads = gast.Tuple(elts=[result, grads], ctx=gast.Load())
+    body.append(gast.copy_location(gast.Return(value=value_grads if returns_value else grads), ret))
     if seeded:
         args = fn.args
     else:
@@ -69,20 +73,270 @@ def reverse(
 
 
 class _AdjointSweep:
-    """Collects adjoint statements, assigning each adjoint first and adding to it after."""
+    """Builds the instrumented primal sweep and the adjoint sweep of each block together."""
 
-    def __init__(self, namer: Namer) -> None:
-        self.namer = namer
-        self.body: list[gast.stmt] = []
-        self.started: set[str] = set()
+    def __init__(self, fn, activity, registry, spell, namer) -> None:
+        self.activity, self.registry, self.spell, self.namer = activity, registry, spell, namer
+        self.stack = namer.fresh("_stack")
+        self.used_stack = False
+        self.restored: set[str] = set()
+        self.lifted: dict[int, set[str]] = {}
+        self.order: dict[int, int] = {}
+        self.assigned_at: dict[str, list[int]] = {}
+        self.assigned_in_loop: dict[int, set[str]] = {}
+        self._number(fn.body)
 
-    def accumulate(self, var: str, contribution: gast.expr, where: gast.AST) -> None:
-        adjoint = self.namer.derivative(var)
-        if var in self.started:
-            stmt = gast.AugAssign(
-                target=name(adjoint, store=True), op=gast.Add(), value=contribution
-            )
-        else:
-            stmt = assign(adjoint, contribution)
-            self.started.add(var)
-        self.body.append(gast.copy_location(stmt, where))
+    def _number(self, statements: list[gast.stmt]) -> None:
+        """Number statements in source order; note where each name is assigned."""
+        for stmt in statements:
+            self.order[id(stmt)] = index = len(self.order)
+            for node in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    if isinstance(stmt, gast.Assign) or isinstance(stmt, gast.For):
+                        self.assigned_at.setdefault(node.id, []).append(index)
+            if isinstance(stmt, (gast.For, gast.While)):
+                self.assigned_in_loop[id(stmt)] = {
+                    n.id for n in gast.walk(stmt)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                }
+            for field in ("body", "orelse"):
+                self._number(getattr(stmt, field, []) or [])
+
+    def overwritten_later(self, var: str, stmt: gast.stmt, loops: tuple) -> bool:
+        """Whether ``var`` may be assigned again before the adjoint sweep returns to ``stmt``."""
+        index = self.order.get(id(stmt), -1)
+        return any(i > index for i in self.assigned_at.get(var, [])) or any(
+            var in self.assigned_in_loop[id(loop)] for loop in loops
+        )
+
+    def assigned_more_than_once(self, var: str) -> bool:
+        at = self.assigned_at.get(var, [])
+        return len(at) > 1 or any(var in names for names in self.assigned_in_loop.values())
+
+    # blocks
+
+    def block(self, statements: list[gast.stmt], loops: tuple) -> tuple[list, list]:
+        """The instrumented primal statements and the adjoint statements of a block."""
+        primal: list[gast.stmt] = []
+        adjoint_parts: list[list[gast.stmt]] = []
+        run: list[gast.Assign] = []
+        for stmt in [*statements, None]:
+            if isinstance(stmt, gast.Assign):
+                run.append(stmt)
+                continue
+            if run:
+                run_primal, run_adjoint = self.straight_line(run, loops)
+                primal += run_primal
+                adjoint_parts.append(run_adjoint)
+                run = []
+            if stmt is None:
+                break
+            stmt_primal, stmt_adjoint = self.compound(stmt, loops)
+            primal += stmt_primal
+            adjoint_parts.append(stmt_adjoint)
+        return primal, [s for part in reversed(adjoint_parts) for s in part]
+
+    def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
+        """Assignments, each needed value saved just before it is overwritten or at the end."""
+        pushes: dict[int, list[str]] = {}
+        for i, stmt in enumerate(run):
+            for var in self.needed(stmt, loops):
+                later = [j for j in range(i + 1, len(run)) if run[j].targets[0].id == var]
+                point = later[0] if later else len(run)
+                if var not in pushes.setdefault(point, []):
+                    pushes[point].append(var)
+        primal: list[gast.stmt] = []
+        adjoint: list[gast.stmt] = []
+        for i, stmt in enumerate(run):
+            primal += self.push(pushes.get(i, []))
+            primal.append(stmt)
+        primal += self.push(pushes.get(len(run), []))
+        for i in reversed(range(len(run))):
+            adjoint += self.pop(pushes.get(i + 1, []))
+            adjoint += self.adjoint_of(run[i])
+        return primal, adjoint
+
+    def needed(self, stmt: gast.Assign, loops: tuple) -> list[str]:
+        """Values the adjoint of ``stmt`` reads that may be overwritten before it runs."""
+        if stmt.targets[0].id not in self.activity.active:
+            return []
+        names: list[str] = []
+        restored_by_loop = {  # a reversed loop header gives its variables back, item by item
+            n.id for loop in loops if isinstance(loop, gast.For)
+            for n in gast.walk(loop.target) if isinstance(n, gast.Name)
+        }
+        for _, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
+            for var in sorted(reads(partial)):
+                if var in restored_by_loop:
+                    continue
+                if var not in self.assigned_at:
+                    continue
+                lifted_to = self.invariant_loop(var, loops)
+                if lifted_to is not None:
+                    self.lifted.setdefault(id(lifted_to), set()).add(var)
+                elif self.overwritten_later(var, stmt, loops) and var not in names:
+                    names.append(var)
+        return names
+
+    def invariant_loop(self, var: str, loops: tuple) -> gast.stmt | None:
+        """The outermost enclosing loop that does not assign ``var``, if the innermost does not.
+
+        A value constant over a loop is saved once after that loop, not in every iteration.
+        """
+        outermost = None
+        for loop in reversed(loops):
+            if var in self.assigned_in_loop[id(loop)]:
+                break
+            outermost = loop
+        return outermost
+
+    def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
+        target = stmt.targets[0].id
+        if target not in self.activity.active:
+            return []
+        out: list[gast.stmt] = []
+        d_target = self.namer.derivative(target)
+        for arg, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
+            if arg == target:
+                continue  # an increment v = v + a passes d_v through unchanged
+            update = gast.AugAssign(target=name(self.namer.derivative(arg), store=True),
+                                    op=gast.Add(), value=times(partial, d_target))
+            out.append(gast.copy_location(update, stmt))
+        if target not in reads(stmt.value) and self.assigned_more_than_once(target):
+            out.append(gast.copy_location(assign(d_target, make_constant(0.0)), stmt))
+        return out
+
+    # compound statements
+
+    def compound(self, stmt: gast.stmt, loops: tuple) -> tuple[list, list]:
+        if isinstance(stmt, gast.If):
+            return self.if_(stmt, loops)
+        if isinstance(stmt, gast.For):
+            return self.for_(stmt, loops)
+        if isinstance(stmt, gast.While):
+            return self.while_(stmt, loops)
+        return [stmt], []  # break: the trip count already says where the loop stopped
+
+    def if_(self, stmt: gast.If, loops: tuple) -> tuple[list, list]:
+        body, body_adjoint = self.block(stmt.body, loops)
+        orelse, orelse_adjoint = self.block(stmt.orelse, loops)
+        test = stmt.test
+        record = (
+            (body_adjoint or orelse_adjoint)
+            and isinstance(test, gast.Name)
+            and self.overwritten_later(test.id, stmt, loops)
+        )
+        if record:  # which branch ran, saved at the end of each path through it
+            body = _before_jump(body, self.push_value(gast.Constant(value=True, kind=None)))
+            orelse = _before_jump(orelse, self.push_value(gast.Constant(value=False, kind=None)))
+        primal = [gast.copy_location(gast.If(test=test, body=body or [gast.Pass()],
+                                             orelse=orelse), stmt)]
+        if not (body_adjoint or orelse_adjoint):
+            return primal, []
+        adjoint = self.pop([test.id]) if record else []
+        branch = gast.If(test=test, body=body_adjoint or [gast.Pass()], orelse=orelse_adjoint)
+        return primal, adjoint + [gast.copy_location(branch, stmt)]
+
+    def for_(self, stmt: gast.For, loops: tuple) -> tuple[list, list]:
+        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
+        loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
+                        type_comment=None)
+        if not body_adjoint:
+            return [gast.copy_location(loop, stmt)], []
+        saved = self.saved_after(stmt, reads(stmt.iter), loops)
+        primal: list[gast.stmt] = []
+        trips = None
+        if _breaks(stmt.body):
+            trips = self.namer.fresh("_trips")
+            primal.append(assign(trips, gast.Constant(value=0, kind=None)))
+            loop.body = [_increment(trips), *body]
+            if loops:
+                saved.append(trips)
+        primal += [gast.copy_location(loop, stmt), *self.push(saved)]
+        backwards = gast.For(target=stmt.target, iter=_reversed(stmt.iter, trips),
+                             body=body_adjoint, orelse=[], type_comment=None)
+        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+
+    def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
+        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
+        if not body_adjoint:
+            loop = gast.While(test=stmt.test, body=body, orelse=[])
+            return [gast.copy_location(loop, stmt)], []
+        trips = self.namer.fresh("_trips")
+        loop = gast.While(test=stmt.test, body=[_increment(trips), *body], orelse=[])
+        saved = self.saved_after(stmt, set(), loops) + ([trips] if loops else [])
+        primal = [assign(trips, gast.Constant(value=0, kind=None)),
+                  gast.copy_location(loop, stmt), *self.push(saved)]
+        counted = gast.Call(func=name("range"), args=[name(trips)], keywords=[])
+        backwards = gast.For(target=name("_", store=True), iter=counted, body=body_adjoint,
+                             orelse=[], type_comment=None)
+        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+
+    def saved_after(self, loop: gast.stmt, header: set[str], loops: tuple) -> list[str]:
+        """Values the reversed loop needs that may be overwritten before it runs."""
+        wanted = header | self.lifted.pop(id(loop), set())
+        return [v for v in sorted(wanted) if self.overwritten_later(v, loop, loops)]
+
+    # the stack
+
+    def push(self, names: list[str]) -> list[gast.stmt]:
+        if not names:
+            return []
+        values = [name(n) for n in names]
+        value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+        return self.push_value(value)
+
+    def push_value(self, value: gast.expr) -> list[gast.stmt]:
+        self.used_stack = True
+        append = gast.Attribute(value=name(self.stack), attr="append", ctx=gast.Load())
+        return [gast.Expr(value=gast.Call(func=append, args=[value], keywords=[]))]
+
+    def pop(self, names: list[str]) -> list[gast.stmt]:
+        if not names:
+            return []
+        self.restored.update(names)
+        targets = [name(n, store=True) for n in names]
+        target = targets[0] if len(targets) == 1 else gast.Tuple(elts=targets, ctx=gast.Store())
+        pop = gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load())
+        call = gast.Call(func=pop, args=[], keywords=[])
+        return [gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def _before_jump(block: list[gast.stmt], push: list[gast.stmt]) -> list[gast.stmt]:
+    """Put ``push`` at the end of ``block``, before a final ``break`` so that it runs."""
+    if block and isinstance(block[-1], gast.Break):
+        return [*block[:-1], *push, block[-1]]
+    if block and isinstance(block[-1], gast.If):
+        last = block[-1]
+        last.body = _before_jump(last.body, push)
+        last.orelse = _before_jump(last.orelse, push)
+        return block
+    return [*block, *push]
+
+
+def _breaks(body: list[gast.stmt]) -> bool:
+    """Whether a ``break`` in ``body`` ends this loop (not one nested in an inner loop)."""
+    for stmt in body:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+def _increment(counter: str) -> gast.stmt:
+    return gast.AugAssign(target=name(counter, store=True), op=gast.Add(),
+                          value=gast.Constant(value=1, kind=None))
+
+
+def _reversed(iterable: gast.expr, trips: str | None) -> gast.expr:
+    """What iterates over the same items backwards (only the first ``trips`` of them)."""
+    qualname = getattr(iterable, "qualname", None)
+    if qualname == "builtins.reversed" and trips is None:
+        return iterable.args[0]
+    if qualname in ("builtins.zip", "builtins.enumerate", "builtins.reversed"):
+        iterable = gast.Call(func=name("list"), args=[iterable], keywords=[])
+    if trips is not None:
+        upto = gast.Slice(lower=None, upper=name(trips), step=None)
+        iterable = gast.Subscript(value=iterable, slice=upto, ctx=gast.Load())
+    return gast.Call(func=name("reversed"), args=[iterable], keywords=[])

@@ -1,8 +1,9 @@
 """Simplify pass: make generated code read as a person would write it.
 
 Constant folding and algebraic identities (``x * 1.0 -> x``, ``0.0 + x -> x``), propagation of
-constants and copies, common subexpressions, a single-use value inlined into ``return``, and dead
-code removal, repeated until nothing changes::
+constants and copies, ``d += e`` on a known zero becoming ``d = e``, common subexpressions, a
+single-use value inlined into ``return``, and dead code removal, repeated until nothing changes.
+Everything but folding follows the branches and loops (see ``dataflow``)::
 
     d_x = 1.0                                   def fpr(x):
     _t1 = 3 * x                      ->             return 3.0
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import copy
 import math
-from collections import Counter
 
 import gast
 
+from ad_transpile import dataflow
 from ad_transpile.primitives import constant_value, is_constant, make_constant
 
 FOLDABLE = {
@@ -37,11 +38,11 @@ def simplify(fn: gast.FunctionDef) -> gast.FunctionDef:
         before = gast.dump(fn)
         for stmt in fn.body:
             _Fold().visit(stmt)
-        fn.body = _drop_useless_updates(fn.body)
-        fn.body = _propagate(fn.body)
-        fn.body = _share_common(fn.body)
-        fn.body = _inline_into_return(fn.body)
-        fn.body = _remove_dead(fn.body)
+        fn.body = dataflow.assign_known_zeros(fn.body)
+        fn.body = dataflow.propagate(fn.body)
+        fn.body = dataflow.share_common(fn.body)
+        fn.body = dataflow.inline_into_return(fn.body)
+        fn.body = dataflow.remove_dead(fn.body)
     return fn
 
 
@@ -112,6 +113,8 @@ def _identity(node, left, right, op):
         return left
     if op is gast.Pow and rv == 1:
         return left
+    if op is gast.Pow and rv == 0:
+        return make_constant(1.0)
     return None
 
 
@@ -139,114 +142,3 @@ def _evaluate(fold, a, b):
     if isinstance(value, complex) or not math.isfinite(value) or abs(value) > 1e15:
         return None
     return value
-
-
-# statements
-
-
-def _target(stmt) -> str | None:
-    if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
-        return target.id if isinstance(target, gast.Name) else None
-    return None
-
-
-def _reads(node) -> list[str]:
-    value = node.value if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) else node
-    names = [n.id for n in gast.walk(value) if isinstance(n, gast.Name)] if value else []
-    if isinstance(node, gast.AugAssign):
-        names.append(node.target.id)
-    return names
-
-
-def _writes(body) -> Counter:
-    return Counter(_target(s) for s in body if _target(s))
-
-
-def _drop_useless_updates(body):
-    """``d_x += 0.0`` adds nothing."""
-    return [
-        s for s in body
-        if not (isinstance(s, gast.AugAssign) and is_constant(s.value) and _value(s.value) == 0)
-    ]
-
-
-def _propagate(body):
-    """Replace a name assigned once with its value when that value is a constant or a name."""
-    writes = _writes(body)
-    for i, stmt in enumerate(body):
-        target = _target(stmt)
-        if not isinstance(stmt, gast.Assign) or writes[target] != 1:
-            continue
-        value = stmt.value
-        if isinstance(value, gast.Name) and writes[value.id] and any(
-            _target(s) == value.id for s in body[i + 1 :]
-        ):
-            continue
-        if is_constant(value) or isinstance(value, gast.Name):
-            for later in body[i + 1 :]:
-                _Replace(target, value).visit(later)
-    return body
-
-
-class _Replace(gast.NodeTransformer):
-    def __init__(self, name: str, value: gast.expr) -> None:
-        self.name, self.value = name, value
-
-    def visit_Name(self, node):
-        if node.id == self.name and isinstance(node.ctx, gast.Load):
-            return copy.deepcopy(self.value)
-        return node
-
-
-def _share_common(body):
-    """A value computed twice is computed once: the second becomes a copy of the first."""
-    writes = _writes(body)
-    seen: dict[str, tuple[int, str]] = {}
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, gast.Assign) and writes[_target(stmt)] == 1:
-            value = stmt.value
-            if isinstance(value, gast.Name) or is_constant(value):
-                continue
-            key = gast.dump(value)
-            if key in seen:
-                j, first = seen[key]
-                changed = {_target(s) for s in body[j + 1 : i]}
-                if not changed & set(_reads(stmt)):
-                    stmt.value = gast.Name(id=first, ctx=gast.Load(), annotation=None,
-                                           type_comment=None)
-                    continue
-            seen[key] = (i, _target(stmt))
-    return body
-
-
-def _inline_into_return(body):
-    """``v = expr; return v`` reads better as ``return expr`` when nothing else uses ``v``."""
-    if len(body) < 2:
-        return body
-    last, before = body[-1], body[-2]
-    if (
-        isinstance(last, gast.Return)
-        and isinstance(last.value, gast.Name)
-        and isinstance(before, gast.Assign)
-        and _target(before) == last.value.id
-        and _writes(body)[last.value.id] == 1
-        and sum(1 for s in body for n in _reads(s) if n == last.value.id) == 1
-    ):
-        return [*body[:-2], gast.copy_location(gast.Return(value=before.value), last)]
-    return body
-
-
-def _remove_dead(body):
-    """Drop assignments whose value is never read (every expression here is pure)."""
-    live: set[str] = set()
-    kept = []
-    for stmt in reversed(body):
-        target = _target(stmt)
-        if target is not None and target not in live:
-            continue
-        if isinstance(stmt, gast.Assign):
-            live.discard(target)
-        live.update(_reads(stmt))
-        kept.append(stmt)
-    return kept[::-1]

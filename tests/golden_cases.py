@@ -15,12 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 
-# (sample file, function, wrt)
+# (sample file, function, wrt): one name as ``--wrt x`` gives it, several as a tuple
 SAMPLES = [
-    ("samples/seed.py", "f", ("x",)),
-    ("samples/seed.py", "g", ("x",)),
-    ("samples/seed.py", "h", ("x",)),
+    ("samples/seed.py", "f", "x"),
+    ("samples/seed.py", "g", "x"),
+    ("samples/seed.py", "h", "x"),
     ("samples/two_vars.py", "bump", ("x", "y")),
+    ("samples/sine_fit.py", "loss", "omega"),
 ]
 MODES = ("reverse", "forward")
 CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
@@ -30,7 +31,7 @@ def golden_path(path: str, name: str, mode: str) -> Path:
     return GOLDEN / f"{Path(path).stem}_{name}_{mode}.py"
 
 
-def generate(path: str, name: str, wrt: tuple[str, ...], mode: str) -> str:
+def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str) -> str:
     """What ``ad-transpile grad PATH::NAME --wrt ... --mode MODE`` writes, run from the root."""
     from ad_transpile.parse import read_function
     from ad_transpile.pipeline import transpile

@@ -1,0 +1,281 @@
+"""Statement-level simplifications that follow branches and loops, for the simplify pass.
+
+Each function takes a block and returns a new one computing the same values. A loop is analysed
+until its facts stop changing, so that a fact from one iteration never leaks into a wrong one.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+
+import gast
+
+from ad_transpile.primitives import constant_value, is_constant, name
+
+LOOPS = (gast.For, gast.While)
+
+
+def stores(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)}
+
+
+def loads(node: gast.AST | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _single_target(stmt: gast.stmt) -> str | None:
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        return stmt.targets[0].id
+    if isinstance(stmt, gast.AugAssign):
+        return stmt.target.id
+    return None
+
+
+def _is_zero(expr: gast.expr) -> bool:
+    return is_constant(expr) and constant_value(expr) == 0
+
+
+def _bodies(stmt: gast.stmt) -> list[str]:
+    return [f for f in ("body", "orelse") if getattr(stmt, f, None)]
+
+
+# d += e on a known zero
+
+
+def assign_known_zeros(block: list[gast.stmt]) -> list[gast.stmt]:
+    """``d = 0.0; ...; d += e`` -> ``d = e`` where ``d`` is surely still zero."""
+    _zeros(block, set(), apply=True)
+    return block
+
+
+def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
+    for i, stmt in enumerate(block):
+        target = _single_target(stmt)
+        if isinstance(stmt, gast.AugAssign):
+            if target in zero and isinstance(stmt.op, (gast.Add, gast.Sub)) and apply:
+                value = stmt.value
+                if isinstance(stmt.op, gast.Sub):
+                    value = gast.UnaryOp(op=gast.USub(), operand=value)
+                block[i] = gast.copy_location(
+                    gast.Assign(targets=[name(target, True)], value=value, type_comment=None),
+                    stmt,
+                )
+            zero.discard(target)
+        elif target is not None:
+            zero.discard(target)
+            if _is_zero(stmt.value):
+                zero.add(target)
+        elif isinstance(stmt, gast.If):
+            zero = _zeros(stmt.body, set(zero), apply) & _zeros(stmt.orelse, set(zero), apply)
+        elif isinstance(stmt, LOOPS):
+            entry = set(zero) - stores(stmt.target) if isinstance(stmt, gast.For) else set(zero)
+            while True:
+                exit_ = _zeros(copy.deepcopy(stmt.body), set(entry), apply=False)
+                if entry <= exit_:
+                    break
+                entry &= exit_
+            _zeros(stmt.body, set(entry), apply)
+            zero = entry - stores(stmt) if _has_break(stmt.body) else entry
+        else:
+            zero -= stores(stmt)
+    return zero
+
+
+def _has_break(body: list[gast.stmt]) -> bool:
+    return any(isinstance(n, gast.Break) for s in body for n in _walk_same_loop(s))
+
+
+def _walk_same_loop(stmt: gast.stmt):
+    yield stmt
+    if isinstance(stmt, gast.If):
+        for s in [*stmt.body, *stmt.orelse]:
+            yield from _walk_same_loop(s)
+
+
+# constants and copies
+
+
+def propagate(block: list[gast.stmt]) -> list[gast.stmt]:
+    """Replace a name assigned once with its value when that value is a constant or a name."""
+    counts = Counter(n for s in block for n in _all_stores(s))
+    _propagate_block(block, counts)
+    return block
+
+
+def _all_stores(stmt: gast.stmt) -> list[str]:
+    return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)] + [
+        n.target.id for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
+
+
+def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:
+    for i, stmt in enumerate(block):
+        for field in _bodies(stmt):
+            _propagate_block(getattr(stmt, field), counts)
+        target = _single_target(stmt)
+        if not isinstance(stmt, gast.Assign) or target is None or counts[target] != 1:
+            continue
+        value = stmt.value
+        if not (is_constant(value) or isinstance(value, gast.Name)) or loads(value) == {target}:
+            continue
+        for later in block[i + 1:]:
+            if target in stores(later) or loads(value) & set(_all_stores(later)):
+                _Replace(target, value).visit_until_store(later, loads(value) | {target})
+                break
+            _Replace(target, value).visit(later)
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, name_: str, value: gast.expr) -> None:
+        self.name, self.value = name_, value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return copy.deepcopy(self.value)
+        return node
+
+    def visit_until_store(self, stmt: gast.stmt, watched: set[str]) -> None:
+        """Replace only in the value of an assignment that itself overwrites a watched name."""
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            stmt.value = self.visit(stmt.value)
+
+
+# common subexpressions
+
+
+def share_common(block: list[gast.stmt]) -> list[gast.stmt]:
+    """Within straight-line code, a value computed twice is computed once."""
+    counts = Counter(n for s in block for n in _all_stores(s))
+    _share_block(block, counts)
+    return block
+
+
+def _share_block(block: list[gast.stmt], counts: Counter) -> None:
+    seen: dict[str, str] = {}
+    for stmt in block:
+        for field in _bodies(stmt):
+            _share_block(getattr(stmt, field), counts)
+        written = set(_all_stores(stmt))
+        target = _single_target(stmt)
+        if isinstance(stmt, gast.Assign) and target and counts[target] == 1:
+            value = stmt.value
+            if not (isinstance(value, gast.Name) or is_constant(value)) and _pure(value):
+                key = gast.dump(value)
+                if key in seen:
+                    stmt.value = name(seen[key])
+                else:
+                    seen[key] = target
+        seen = {k: v for k, v in seen.items()
+                if v not in written - {target} and not _reads_any(k, written)}
+
+
+def _reads_any(dumped: str, names: set[str]) -> bool:
+    return any(f"id='{n}'" in dumped for n in names)
+
+
+def _pure(expr: gast.expr) -> bool:
+    return not any(
+        isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+        and n.func.attr in ("pop", "append")
+        for n in gast.walk(expr)
+    )
+
+
+# return
+
+
+def inline_into_return(block: list[gast.stmt]) -> list[gast.stmt]:
+    """``v = expr; return v`` reads better as ``return expr`` when nothing else uses ``v``."""
+    if len(block) < 2:
+        return block
+    last, before = block[-1], block[-2]
+    if (
+        isinstance(last, gast.Return)
+        and isinstance(last.value, gast.Name)
+        and isinstance(before, gast.Assign)
+        and _single_target(before) == last.value.id
+        and _pure(before.value)
+    ):
+        uses = sum(1 for s in block for n in gast.walk(s)
+                   if isinstance(n, gast.Name) and n.id == last.value.id)
+        if uses == 2:
+            return [*block[:-2], gast.copy_location(gast.Return(value=before.value), last)]
+    return block
+
+
+# dead code
+
+
+def remove_dead(block: list[gast.stmt]) -> list[gast.stmt]:
+    """Drop assignments whose value is never read, and branches and loops left empty."""
+    return _live(block, set(), set(), apply=True)[0]
+
+
+def _live(block, live_out: set[str], loop_exit: set[str], apply: bool):
+    """The block without dead statements (if ``apply``) and the names live at its start."""
+    live = set(live_out)
+    kept: list[gast.stmt] = []
+    for stmt in reversed(block):
+        keep, live = _live_statement(stmt, live, loop_exit, apply)
+        if keep:
+            kept.append(keep)
+    return kept[::-1], live
+
+
+def _live_statement(stmt, live: set[str], loop_exit: set[str], apply: bool):
+    target = _single_target(stmt)
+    if isinstance(stmt, gast.Assign) and target is not None and _pure(stmt.value):
+        if target not in live and not (isinstance(stmt.value, gast.Name)
+                                       and stmt.value.id == target and False):
+            return None, live
+        if isinstance(stmt.value, gast.Name) and stmt.value.id == target:
+            return None, live
+        return stmt, (live - {target}) | loads(stmt.value)
+    if isinstance(stmt, gast.AugAssign):
+        if target not in live:
+            return None, live
+        return stmt, live | loads(stmt.value)
+    if isinstance(stmt, gast.Return):
+        return stmt, loads(stmt.value)
+    if isinstance(stmt, gast.Break):
+        return stmt, set(loop_exit)
+    if isinstance(stmt, gast.If):
+        body, body_live = _live(stmt.body, live, loop_exit, apply)
+        orelse, orelse_live = _live(stmt.orelse, live, loop_exit, apply)
+        if apply:
+            if not body and not orelse:
+                return None, live
+            stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+        return stmt, body_live | orelse_live | loads(stmt.test)
+    if isinstance(stmt, LOOPS):
+        return _live_loop(stmt, live, apply)
+    if isinstance(stmt, gast.Pass):
+        return None, live
+    return stmt, (live - stores(stmt)) | loads(stmt)
+
+
+def _live_loop(stmt, live_after: set[str], apply: bool):
+    header = loads(stmt.iter) if isinstance(stmt, gast.For) else loads(stmt.test)
+    targets = stores(stmt.target) if isinstance(stmt, gast.For) else set()
+    body_in: set[str] = set()
+    while True:
+        body_out = live_after | (body_in - targets) | (header if isinstance(stmt, gast.While)
+                                                         else set())
+        _, new_in = _live(copy.deepcopy(stmt.body), body_out, live_after, apply=False)
+        if new_in <= body_in:
+            break
+        body_in |= new_in
+    body_out = live_after | (body_in - targets) | (header if isinstance(stmt, gast.While)
+                                                     else set())
+    body, _ = _live(stmt.body, body_out, live_after, apply)
+    live_before = live_after | (body_in - targets) | header
+    if apply:
+        if not body and isinstance(stmt, gast.For):
+            return None, live_after
+        stmt.body = body or [gast.Pass()]
+    return stmt, live_before

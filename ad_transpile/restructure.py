@@ -1,0 +1,206 @@
+"""Restructure pass: make every ``break``, ``continue`` and ``return`` the last step of its path.
+
+The differentiating passes then see structured code: a ``return`` inside a loop becomes a flag and
+a ``break``; the statements after an ``if`` that may jump move into the branches that fall
+through; a ``continue`` at the end of a loop body disappears; several returns become one::
+
+    for x in xs:                             for x in xs:
+        if x < 0.0:                              if x < 0.0:
+            continue                     ->          pass
+        total += x                               else:
+    return total                                     total += x
+                                             return total
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from ad_transpile import errors
+from ad_transpile.names import Namer
+from ad_transpile.normalize import refuse_unsupported
+from ad_transpile.parse import ParsedFunction
+
+JUMPS = (gast.Break, gast.Continue, gast.Return)
+LOOPS = (gast.For, gast.While)
+
+
+def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
+    """A copy of ``parsed.tree`` whose jumps all end their paths, with one final ``return``."""
+    fn = copy.deepcopy(parsed.tree)
+    refuse_unsupported(parsed, fn)
+    _refuse_loop_else(fn, parsed)
+    if any(_returns_inside(loop.body) for loop in _loops(fn.body)):
+        fn.body = _ReturnsInLoops(namer, parsed).lower(fn.body)
+    fn.body = _to_leaves(fn.body)
+    fn.body = _without_trailing_continue(fn.body, in_loop=False)
+    fn.body = _single_return(fn, namer, parsed)
+    return fn
+
+
+def _refuse_loop_else(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:
+    for node in gast.walk(fn):
+        if isinstance(node, LOOPS) and node.orelse:
+            raise parsed.error(
+                errors.Unsupported, node, construct="'else' on a loop",
+                why="move the code after the loop and use a flag",
+            )
+
+
+def _loops(body: list[gast.stmt]):
+    for stmt in body:
+        for node in gast.walk(stmt):
+            if isinstance(node, LOOPS):
+                yield node
+
+
+def _returns_inside(body: list[gast.stmt]) -> bool:
+    return any(isinstance(n, gast.Return) for s in body for n in gast.walk(s))
+
+
+class _ReturnsInLoops:
+    """``return v`` inside a loop -> ``result = v; returned = True; break``, checked after it."""
+
+    def __init__(self, namer: Namer, parsed: ParsedFunction) -> None:
+        self.result = namer.fresh("result")
+        self.flag = namer.fresh("returned")
+
+    def lower(self, body: list[gast.stmt]) -> list[gast.stmt]:
+        start = _assign(self.flag, gast.Constant(value=False, kind=None))
+        return [gast.copy_location(start, body[0]), *self.block(body, in_loop=False)]
+
+    def block(self, body: list[gast.stmt], in_loop: bool) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for stmt in body:
+            if isinstance(stmt, gast.Return) and in_loop:
+                out += [
+                    gast.copy_location(_assign(self.result, stmt.value), stmt),
+                    gast.copy_location(_assign(self.flag, gast.Constant(True, None)), stmt),
+                    gast.copy_location(gast.Break(), stmt),
+                ]
+                continue
+            if isinstance(stmt, LOOPS):
+                had_return = _returns_inside(stmt.body)
+                stmt.body = self.block(stmt.body, in_loop=True)
+                out.append(stmt)
+                if had_return:
+                    exit_ = gast.Break() if in_loop else gast.Return(value=_load(self.result))
+                    check = gast.If(test=_load(self.flag), body=[exit_], orelse=[])
+                    out.append(gast.copy_location(check, stmt))
+                continue
+            if isinstance(stmt, gast.If):
+                stmt.body = self.block(stmt.body, in_loop)
+                stmt.orelse = self.block(stmt.orelse, in_loop)
+            out.append(stmt)
+        return out
+
+
+def _to_leaves(body: list[gast.stmt]) -> list[gast.stmt]:
+    """Move what follows an ``if`` that may jump into the paths of it that fall through."""
+    out: list[gast.stmt] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = _to_leaves(stmt.body), _to_leaves(stmt.orelse)
+        elif isinstance(stmt, LOOPS):
+            stmt.body = _to_leaves(stmt.body)
+        out.append(stmt)
+        if isinstance(stmt, JUMPS):
+            return out
+        if isinstance(stmt, gast.If) and _may_jump(stmt):
+            rest = _to_leaves(body[i + 1 :])
+            if rest:
+                stmt.body = _append_to_fallthrough(stmt.body, rest)
+                stmt.orelse = _append_to_fallthrough(stmt.orelse, rest)
+            return out
+    return out
+
+
+def _may_jump(stmt: gast.stmt) -> bool:
+    """Whether some path through ``stmt`` jumps out of the block it stands in."""
+    if isinstance(stmt, JUMPS):
+        return True
+    if isinstance(stmt, gast.If):
+        return any(_may_jump(s) for s in [*stmt.body, *stmt.orelse])
+    return False
+
+
+def _append_to_fallthrough(block: list[gast.stmt], rest: list[gast.stmt]) -> list[gast.stmt]:
+    if not block:
+        return copy.deepcopy(rest)
+    last = block[-1]
+    if isinstance(last, JUMPS):
+        return block
+    if isinstance(last, gast.If) and _may_jump(last):
+        last.body = _append_to_fallthrough(last.body, rest)
+        last.orelse = _append_to_fallthrough(last.orelse, rest)
+        return block
+    return block + copy.deepcopy(rest)
+
+
+def _without_trailing_continue(body: list[gast.stmt], in_loop: bool) -> list[gast.stmt]:
+    """A ``continue`` that ends a path through a loop body does nothing: drop it."""
+    out = []
+    for i, stmt in enumerate(body):
+        last = i == len(body) - 1
+        if isinstance(stmt, gast.Continue) and last and in_loop:
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body = _without_trailing_continue(stmt.body, in_loop and last)
+            stmt.orelse = _without_trailing_continue(stmt.orelse, in_loop and last)
+        elif isinstance(stmt, LOOPS):
+            stmt.body = _without_trailing_continue(stmt.body, in_loop=True)
+        out.append(stmt)
+    return out
+
+
+def _single_return(fn: gast.FunctionDef, namer: Namer, parsed: ParsedFunction) -> list:
+    """Several ``return v`` at path ends become ``result = v``, and one ``return result``."""
+    returns = [n for n in gast.walk(fn) if isinstance(n, gast.Return)]
+    body = fn.body
+    if len(returns) == 1 and body and body[-1] is returns[0]:
+        return body
+    _check_every_path_returns(body, fn, parsed)
+    result = namer.fresh("result")
+
+    class Replace(gast.NodeTransformer):
+        def visit_Return(self, node):
+            if node.value is None:
+                raise parsed.error(
+                    errors.Unsupported, node, construct="'return' without a value",
+                    why="there is no result to differentiate",
+                )
+            return gast.copy_location(_assign(result, node.value), node)
+
+    body = [Replace().visit(s) for s in body]
+    last = returns[-1] if returns else fn
+    return body + [gast.copy_location(gast.Return(value=_load(result)), last)]
+
+
+def _check_every_path_returns(body, fn, parsed: ParsedFunction) -> None:
+    if not _always_returns(body):
+        raise parsed.error(
+            errors.Unsupported, fn, construct="a path that ends without 'return'",
+            why="every path must return a value to differentiate",
+        )
+
+
+def _always_returns(block: list[gast.stmt]) -> bool:
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, gast.Return):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False
+
+
+def _assign(target: str, value: gast.expr) -> gast.Assign:
+    store = gast.Name(id=target, ctx=gast.Store(), annotation=None, type_comment=None)
+    return gast.Assign(targets=[store], value=value, type_comment=None)
+
+
+def _load(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
