@@ -1,0 +1,267 @@
+"""Every derivative rule, checked against central finite differences in both modes and to order two.
+
+One row per rule: the call as a user writes it, the interval(s) each argument is drawn from (away
+from kinks, poles and branch cuts), and, for a rule whose derivative cannot be differentiated again
+yet, the error that says so. That error is checked too, so a fixed limitation shows up here.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+import pytest
+from conftest import MODES, check_gradient, derivative, generated, numeric_gradient, primal
+
+import ad_transpile as adt
+from ad_transpile.registry import builtin
+
+# A domain is one or more intervals; each point is drawn from one of them, uniformly.
+Domain = tuple[tuple[float, float], ...]
+REAL: Domain = ((-3.0, 3.0),)
+POSITIVE: Domain = ((0.2, 3.0),)
+NONZERO: Domain = ((-3.0, -0.2), (0.2, 3.0))  # a kink (abs, copysign) or a pole (1/x) at 0
+UNIT: Domain = ((-0.9, 0.9),)  # inside (-1, 1), where asin, acos and atanh are defined
+ABOVE_ONE: Domain = ((1.1, 3.0),)  # acosh
+ABOVE_MINUS_ONE: Domain = ((-0.8, 3.0),)  # log1p
+NO_POLE: Domain = ((-1.2, 1.2),)  # tan, away from its poles at +-pi/2
+BASE: Domain = ((1.5, 5.0),)  # a logarithm's base, away from 1
+# For min and max: the first argument is far from the second, on either side of it.
+FAR: Domain = ((-3.0, -1.0), (1.0, 3.0))
+NEAR: Domain = ((-0.5, 0.5),)
+# For a % b: a / b stays strictly between two integers (2 and 3, or -3 and -2).
+DIVIDEND: Domain = ((-5.8, -5.2), (5.2, 5.8))
+DIVISOR: Domain = ((2.0, 2.5),)
+
+
+class Rule(NamedTuple):
+    call: str  # as a user writes it, in the arguments a and b
+    domains: tuple[Domain, ...]  # one per argument
+    # The error its derivative gives when differentiated again, while that is not possible yet
+    # (no rule needs this now: min and max's conditional partials differentiate to 0.0).
+    not_twice: str = ""
+
+
+TABLE = [
+    # builtins
+    Rule("abs(a)", (NONZERO,)),
+    Rule("float(a)", (REAL,)),
+    Rule("max(a, b)", (FAR, NEAR)),
+    Rule("min(a, b)", (FAR, NEAR)),
+    Rule("pow(a, b)", (POSITIVE, REAL)),
+    # operators
+    Rule("a + b", (REAL, REAL)),
+    Rule("a - b", (REAL, REAL)),
+    Rule("a * b", (REAL, REAL)),
+    Rule("a / b", (REAL, NONZERO)),
+    Rule("a ** b", (POSITIVE, REAL)),
+    Rule("a % b", (DIVIDEND, DIVISOR)),
+    Rule("-a", (REAL,)),
+    Rule("+a", (REAL,)),
+    # math
+    Rule("math.sin(a)", (REAL,)),
+    Rule("math.cos(a)", (REAL,)),
+    Rule("math.tan(a)", (NO_POLE,)),
+    Rule("math.asin(a)", (UNIT,)),
+    Rule("math.acos(a)", (UNIT,)),
+    Rule("math.atan(a)", (REAL,)),
+    Rule("math.atan2(a, b)", (NONZERO, REAL)),
+    Rule("math.sinh(a)", (REAL,)),
+    Rule("math.cosh(a)", (REAL,)),
+    Rule("math.tanh(a)", (REAL,)),
+    Rule("math.asinh(a)", (REAL,)),
+    Rule("math.acosh(a)", (ABOVE_ONE,)),
+    Rule("math.atanh(a)", (UNIT,)),
+    Rule("math.exp(a)", (REAL,)),
+    Rule("math.expm1(a)", (REAL,)),
+    Rule("math.log(a)", (POSITIVE,)),
+    Rule("math.log(a, b)", (POSITIVE, BASE)),
+    Rule("math.log1p(a)", (ABOVE_MINUS_ONE,)),
+    Rule("math.log2(a)", (POSITIVE,)),
+    Rule("math.log10(a)", (POSITIVE,)),
+    Rule("math.sqrt(a)", (POSITIVE,)),
+    Rule("math.pow(a, b)", (POSITIVE, REAL)),
+    Rule("math.hypot(a, b)", (NONZERO, REAL)),
+    Rule("math.fabs(a)", (NONZERO,)),
+    Rule("math.erf(a)", (REAL,)),
+    Rule("math.copysign(a, b)", (NONZERO, NONZERO)),
+    # numpy
+    Rule("np.sin(a)", (REAL,)),
+    Rule("np.cos(a)", (REAL,)),
+    Rule("np.tan(a)", (NO_POLE,)),
+    Rule("np.arcsin(a)", (UNIT,)),
+    Rule("np.arccos(a)", (UNIT,)),
+    Rule("np.arctan(a)", (REAL,)),
+    Rule("np.arctan2(a, b)", (NONZERO, REAL)),
+    Rule("np.sinh(a)", (REAL,)),
+    Rule("np.cosh(a)", (REAL,)),
+    Rule("np.tanh(a)", (REAL,)),
+    Rule("np.arcsinh(a)", (REAL,)),
+    Rule("np.arccosh(a)", (ABOVE_ONE,)),
+    Rule("np.arctanh(a)", (UNIT,)),
+    Rule("np.exp(a)", (REAL,)),
+    Rule("np.exp2(a)", (REAL,)),
+    Rule("np.expm1(a)", (REAL,)),
+    Rule("np.log(a)", (POSITIVE,)),
+    Rule("np.log1p(a)", (ABOVE_MINUS_ONE,)),
+    Rule("np.log2(a)", (POSITIVE,)),
+    Rule("np.log10(a)", (POSITIVE,)),
+    Rule("np.sqrt(a)", (POSITIVE,)),
+    Rule("np.cbrt(a)", (NONZERO,)),
+    Rule("np.square(a)", (REAL,)),
+    Rule("np.reciprocal(a)", (NONZERO,)),
+    Rule("np.power(a, b)", (POSITIVE, REAL)),
+    Rule("np.hypot(a, b)", (NONZERO, REAL)),
+    Rule("np.abs(a)", (NONZERO,)),
+    Rule("np.absolute(a)", (NONZERO,)),
+    Rule("np.fabs(a)", (NONZERO,)),
+    Rule("np.negative(a)", (REAL,)),
+    Rule("np.add(a, b)", (REAL, REAL)),
+    Rule("np.subtract(a, b)", (REAL, REAL)),
+    Rule("np.multiply(a, b)", (REAL, REAL)),
+    Rule("np.divide(a, b)", (REAL, NONZERO)),
+    Rule("np.maximum(a, b)", (FAR, NEAR)),
+    Rule("np.minimum(a, b)", (FAR, NEAR)),
+    Rule("np.logaddexp(a, b)", (REAL, REAL)),
+    Rule("np.float64(a)", (REAL,)),
+]
+
+# Nondifferentiable functions, written so that a and b reach them; their derivative is zero.
+STEPS = [
+    "math.floor(a)", "math.ceil(a)", "math.trunc(a)", "round(a)", "int(a)", "bool(a)",
+    "a // b", "a < b", "a <= b", "a > b", "a >= b", "a == b", "a != b", "not a", "a is b",
+    "a is not b", "b in range(3)", "len(range(3))", "isinstance(a, float)",
+    "math.isclose(a, b)", "math.isnan(a)", "math.isinf(a)",
+    "np.floor(a)", "np.ceil(a)", "np.trunc(a)", "np.rint(a)", "np.round(a)", "np.sign(a)",
+    "np.isnan(a)", "np.isinf(a)", "np.isfinite(a)",
+]
+# Rounding goes down and up; the last point has a == b and b in range(3).
+STEP_POINTS = [(2.7, 1.3), (-1.4, 2.6), (0.3, -0.8), (2.0, 2.0)]
+
+POINTS = 4  # random points per rule
+SEED = 20240
+
+
+def source(body: str, params: str = "a, b") -> str:
+    return f"import math\nimport numpy as np\n\n\ndef f({params}):\n    return {body}\n"
+
+
+def rule_source(rule: Rule) -> str:
+    return source(rule.call, ", ".join("ab"[: len(rule.domains)]))
+
+
+def points(rule: Rule) -> list[tuple[float, ...]]:
+    """Seeded random arguments, each drawn from one of its domain's intervals."""
+    rng = np.random.default_rng(SEED)
+    drawn = []
+    for _ in range(POINTS):
+        intervals = [domain[rng.integers(len(domain))] for domain in rule.domains]
+        drawn.append(tuple(float(rng.uniform(low, high)) for low, high in intervals))
+    return drawn
+
+
+OPERATORS = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
+    ast.Mod: "mod", ast.FloorDiv: "floordiv", ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_",
+    ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne",
+    ast.Is: "is_", ast.IsNot: "is_not", ast.In: "contains",
+}
+
+
+def primitive(node: ast.AST) -> str | None:
+    """The qualified name the registry gives to the operation at ``node``, if it is one."""
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return f"operator.{OPERATORS[type(node.op)]}"
+    if isinstance(node, ast.Compare):
+        return f"operator.{OPERATORS[type(node.ops[0])]}"
+    if isinstance(node, ast.Call):
+        name = ast.unparse(node.func)
+        return name.replace("np.", "numpy.", 1) if "." in name else f"builtins.{name}"
+    return None
+
+
+def rule_key(call: str) -> tuple[str | None, int]:
+    """The registry's key for ``call``: the primitive's qualified name and its arity."""
+    node = ast.parse(call, mode="eval").body
+    if isinstance(node, ast.Call):
+        return primitive(node), len(node.args) + len(node.keywords)
+    return primitive(node), 2 if isinstance(node, ast.BinOp) else 1
+
+
+def import_f(src: str, folder: Path) -> Callable:
+    """``f`` from ``src`` imported from a file, as the API reads a user's function."""
+    path = folder / "rule_under_test.py"
+    path.write_text(src, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("rule_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def test_the_table_covers_every_rule():
+    assert sorted(builtin().rules) == sorted(rule_key(rule.call) for rule in TABLE)
+
+
+def test_the_steps_cover_every_nondifferentiable_function():
+    mentioned = {primitive(n) for s in STEPS for n in ast.walk(ast.parse(s, mode="eval"))}
+    assert builtin().nondifferentiable <= mentioned
+
+
+@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+def test_every_argument_matches_finite_differences(rule):
+    arguments = tuple(range(len(rule.domains)))
+    each_alone = [(i,) for i in arguments]
+    for args in points(rule):
+        for wrt in each_alone if len(arguments) == 1 else [*each_alone, arguments]:
+            check_gradient(rule_source(rule), args, wrt=wrt)
+
+
+@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+def test_hessian_matches_finite_differences_of_the_gradient(rule, tmp_path):
+    f = import_f(rule_source(rule), tmp_path)
+    for i in range(len(rule.domains)):
+        if rule.not_twice:
+            with pytest.raises(adt.TranspileError, match=rule.not_twice):
+                adt.hessian(f, i)
+            continue
+        second, first = adt.hessian(f, i), adt.grad(f, i)
+        for args in points(rule):
+            np.testing.assert_allclose(
+                second(*args), numeric_gradient(first, args, i), rtol=1e-5, atol=1e-6,
+                err_msg=f"d2/d{'ab'[i]}2 {rule.call} at {args}",
+            )
+
+
+@pytest.mark.parametrize("outer", MODES)
+@pytest.mark.parametrize("inner", MODES)
+@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+def test_generated_derivative_differentiates_again_in_every_mode(rule, inner, outer):
+    src = rule_source(rule)
+    for i in range(len(rule.domains)):
+        first_text = generated(src, i, inner)
+        if rule.not_twice:
+            with pytest.raises(adt.TranspileError, match=rule.not_twice):
+                generated(first_text, i, outer, name="fpr")
+            continue
+        first = derivative(src, i, inner)
+        second = derivative(first_text, i, outer, name="fpr")
+        for args in points(rule):
+            np.testing.assert_allclose(
+                second(*args), numeric_gradient(first, args, i), rtol=1e-5, atol=1e-6,
+                err_msg=f"d2/d{'ab'[i]}2 {rule.call} at {args}\n{first_text}",
+            )
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("step", STEPS)
+def test_nondifferentiable_function_has_derivative_zero(step, mode):
+    alone = derivative(source(step), (0, 1), mode)
+    # The product rule with a zero derivative for the step leaves the step itself.
+    times_a = derivative(source(f"({step}) * a"), (0, 1), mode)
+    value = primal(source(step))
+    for a, b in STEP_POINTS:
+        assert alone(a, b) == (0.0, 0.0)
+        assert times_a(a, b) == (value(a, b), 0.0)
