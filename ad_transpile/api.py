@@ -67,10 +67,14 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, cotangent) -> (value, vector-Jacobian product)``, by reverse mode."""
     compiled = _compile(f, _hashable(wrt), "reverse", "vjp")
     signature = inspect.signature(f)
+    names = _wrt_names(f, wrt)
 
     def vector_jacobian_product(*args: Any) -> Any:
         *args, cotangent = args
-        return compiled(*_all_arguments(signature, args), cotangent)
+        bound = signature.bind(*args)
+        bound.apply_defaults()
+        value, product = compiled(*bound.arguments.values(), cotangent)
+        return value, _like(product, [bound.arguments[n] for n in names], wrt)
 
     return vector_jacobian_product
 
@@ -91,11 +95,11 @@ def check_grad(
 
     Raises ``AssertionError`` naming both values and the worst element when they disagree.
     """
+    gradient = grad(f, wrt, mode=mode)  # first: it checks wrt and says what is wrong
     names = _wrt_names(f, wrt)
-    signature = inspect.signature(f)
-    bound = signature.bind(*args)
+    bound = inspect.signature(f).bind(*args)
     bound.apply_defaults()
-    generated = grad(f, wrt, mode=mode)(*args)
+    generated = gradient(*args)
     generated = generated if isinstance(wrt, (tuple, list)) else (generated,)
     for name, analytic in zip(names, generated):
         numeric = finite_difference(f, bound.arguments, name)
@@ -162,6 +166,12 @@ def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
 
 
 def _like_one(gradient: Any, argument: Any) -> Any:
+    if np.shape(gradient) != np.shape(argument) and np.ndim(gradient) != 0:
+        # an adjoint that was broadcast against a larger array and not summed back
+        raise ValueError(
+            f"the derivative has shape {np.shape(gradient)} but its argument has shape "
+            f"{np.shape(argument)}: broadcasting in reverse mode is not supported yet"
+        )
     if isinstance(argument, np.ndarray):
         return np.broadcast_to(np.asarray(gradient, dtype=float), argument.shape).copy()
     if isinstance(argument, (int, float)) and np.ndim(gradient) == 0:

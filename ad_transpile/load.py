@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import linecache
 from typing import Callable
 
@@ -12,7 +13,8 @@ def load(text: str, name: str, label: str) -> Callable:
     The text is registered with ``linecache`` under ``label`` so that tracebacks through
     generated code show its lines.
     """
-    filename = f"<ad-transpile {label}>"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    filename = f"<ad-transpile {label} {digest}>"  # unique per text: linecache keys must not clash
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     namespace: dict[str, object] = {"__name__": f"ad_transpile.generated.{name}"}
     exec(compile(text, filename, "exec"), namespace)

@@ -11,8 +11,8 @@ def abs_(x):
 
 
 @partials(pow)
-def pow_(x, y, *, result):
-    return y * x ** (y - 1), result * math.log(x)
+def pow_(base, exp, *, result):
+    return exp * base ** (exp - 1), result * math.log(base)
 
 
 @partials(min)
