@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import gast
 
 from ad_transpile import errors
+from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import operands, primitive
 from ad_transpile.registry import Registry
@@ -32,7 +33,8 @@ class Activity:
 
 
 def analyze(
-    fn: gast.FunctionDef, wrt: list[str], registry: Registry, parsed: ParsedFunction
+    fn: gast.FunctionDef, wrt: list[str], registry: Registry, parsed: ParsedFunction,
+    calls: Calls | None = None,
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
     assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
@@ -41,11 +43,12 @@ def analyze(
         for loop in gast.walk(fn) if isinstance(loop, gast.For)
         for target in reads(loop.target)
     ]
-    flows = [(s.targets[0].id, reads(s.value)) for s in assigns if _carries(s.value, registry)]
+    flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
+             for t in assigned_names(s)]
     varied = _closure(set(wrt), flows + loop_items)
     useful = _closure(
         {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
-        [(n, {s.targets[0].id}) for s in assigns for n in reads(s.value)]
+        [(n, set(assigned_names(s))) for s in assigns for n in reads(s.value)]
         + [(n, {target}) for target, sources in loop_items for n in sources],
     )
     activity = Activity(varied, useful)
@@ -56,8 +59,15 @@ def analyze(
                 why="differentiating through the elements of a list is not supported yet",
             )
     for stmt in assigns:
-        if stmt.targets[0].id in activity.active:
-            _check_rule(stmt.value, registry, parsed)
+        if isinstance(stmt.targets[0], gast.Tuple) and not (
+            calls and calls.callee(primitive(stmt.value) or "")
+        ):
+            raise parsed.error(
+                errors.Unsupported, stmt, construct="unpacking the result of this call",
+                why="only your own functions may return several values",
+            )
+        if set(assigned_names(stmt)) & activity.active:
+            _check_rule(stmt.value, registry, parsed, calls)
     _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed)
     return activity
 
@@ -80,6 +90,8 @@ def _closure(start: set[str], edges: list[tuple[str, set[str]]]) -> set[str]:
 
 
 def _carries(value: gast.expr, registry: Registry) -> bool:
+    if getattr(value, "no_gradient", False):
+        return False
     name = primitive(value)
     return name is None or name not in registry.nondifferentiable
 
@@ -92,7 +104,8 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
             bounds |= reads(node.iter)
         elif isinstance(node, gast.While):
             bounds |= reads(node.test)
-    sources = _closure(bounds, [(n, {s.targets[0].id}) for s in assigns for n in reads(s.value)])
+    sources = _closure(bounds, [(n, set(assigned_names(s))) for s in assigns
+                                for n in reads(s.value)])
     for w in wrt:
         if w in sources and w not in activity.active:
             raise parsed.error(
@@ -102,13 +115,16 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
             )
 
 
-def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction) -> None:
+def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
+                calls: Calls | None) -> None:
     name = primitive(value)
     if name is None:
         return
+    if calls is not None and calls.callee(name) is not None:
+        return
     arity = len(operands(value)) + len(getattr(value, "keywords", []))
     rule = registry.lookup(name, arity)
-    shown = name.removeprefix("builtins.").removeprefix("<user>.")
+    shown = name.removeprefix("builtins.")
     if rule is not None:
         unknown = [k.arg for k in getattr(value, "keywords", []) if k.arg not in rule.params]
         if unknown:
@@ -117,11 +133,6 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction) ->
                 why=f"its derivative rule names the arguments ({', '.join(rule.params)})",
             )
         return
-    if name.startswith("<user>."):
-        raise parsed.error(
-            errors.Unsupported, value, construct=f"calling your function '{shown}'",
-            why="calls to user functions are not differentiated yet",
-        )
     if registry.knows(name):
         raise parsed.error(
             errors.Unsupported, value, construct=f"calling '{shown}' with {arity} argument(s)",

@@ -27,11 +27,19 @@ def partial_terms(
     terms: dict[str, gast.expr] = {}
     for i, arg in enumerate(args):
         if activity.is_active(arg):
-            partial = rule.instantiate(i, args, result, spell)
+            partial = _floats(rule.instantiate(i, args, result, spell))
             if arg.id in terms:  # x * x: both partials go to x
                 partial = gast.BinOp(left=terms[arg.id], op=gast.Add(), right=partial)
             terms[arg.id] = partial
     return list(terms.items())
+
+
+def _floats(partial: gast.expr) -> gast.expr:
+    """Write whole numbers in a derivative as floats: ``2.0 * x`` runs faster than ``2 * x``."""
+    for node in gast.walk(partial):
+        if isinstance(node, gast.Constant) and type(node.value) is int:
+            node.value = float(node.value)
+    return partial
 
 
 def arguments(value: gast.expr, registry: Registry) -> list[gast.expr]:

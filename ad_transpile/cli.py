@@ -43,7 +43,12 @@ def main() -> None:
               help="reverse (backpropagation, one sweep for any number of parameters) or forward.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (whole or not at all); stdout if omitted.")
-def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None) -> None:
+@click.option("--rules", "rules", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A file of your own derivative rules (@partials), winning over source "
+                   "(repeatable).")
+def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None,
+         rules: tuple[Path, ...]) -> None:
     """Write the derivative module of FUNC, defined at the top level of the file PATH.
 
     \b
@@ -61,7 +66,7 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None) -> N
     with _reported():
         parsed = read_function(path, name)
         parsed.path = display_path(path)
-        text, _ = transpile(parsed, spec, mode)
+        text, _ = transpile(parsed, spec, mode, rules=rules)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -109,12 +114,15 @@ def staleness(header: Header, file: Path) -> str | None:
     where = f"{header.source}::{header.function}"
     if not source.is_file():
         return f"its source file {header.source} is missing"
+    wrt = header.wrt[0] if len(header.wrt) == 1 else header.wrt
     try:
         parsed = read_function(str(source), header.function)
+        text, _ = transpile(parsed, wrt, header.mode, rules=tuple(Path(r) for r in header.rules))
     except TranspileError as exc:
-        return f"{where} cannot be read ({exc.reason})"
-    if parsed.source_hash != header.source_hash:
-        return f"{where} changed since it was generated; regenerate it with ad-transpile grad"
+        return f"{where} cannot be differentiated any more ({exc})"
+    if Header.read(text).source_hash != header.source_hash:
+        return (f"{where} or a function it calls changed since it was generated; regenerate "
+                "it with ad-transpile grad")
     return None
 
 
@@ -156,3 +164,8 @@ class _reported:
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(2)
+
+
+from ad_transpile.fit.command import fit_command  # noqa: E402  (the fitting driver's command)
+
+main.add_command(fit_command)

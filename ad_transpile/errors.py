@@ -42,7 +42,8 @@ class Unsupported(TranspileError):
 class NoRule(TranspileError):
     template = (
         "no derivative rule for '{name}' and no source to differentiate; "
-        "declare it nondifferentiable or give its partial derivatives in a rules file"
+        "give its partial derivatives with @partials({name}) in your module or a rules file "
+        "(--rules), or declare it nondifferentiable({name})"
     )
 
 

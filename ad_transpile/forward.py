@@ -16,6 +16,7 @@ from typing import Callable
 import gast
 
 from ad_transpile.analyze import Activity
+from ad_transpile.calls import Calls
 from ad_transpile.chain import partial_terms, times
 from ad_transpile.names import Namer
 from ad_transpile.primitives import assign, make_constant, name, positional_signature
@@ -33,13 +34,19 @@ def forward(
     seeded: bool,
     returns_value: bool,
     several: bool = False,
+    calls: Calls | None = None,
 ) -> gast.FunctionDef:
     """The tangent function of ``fn``: returns the tangent of the result (and the result)."""
     tangents = [namer.derivative(w) for w in wrt]
     seeds = [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
+    params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    # a parameter that becomes active only by assignment starts with no tangent
+    zeros = [assign(namer.derivative(p), make_constant(0.0)) for p in params
+             if p in activity.active and p not in wrt]
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
-    body = (seeds if seeded else []) + sweep.block(fn.body)
+    sweep.calls = calls
+    body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
     return gast.FunctionDef(
         name=fn.name, args=args, body=body, decorator_list=[], returns=None,
@@ -48,6 +55,8 @@ def forward(
 
 
 class _TangentSweep:
+    calls: Calls | None = None
+
     def __init__(self, activity, registry, spell, namer, returns_value, several) -> None:
         self.activity, self.registry, self.spell = activity, registry, spell
         self.namer, self.returns_value, self.several = namer, returns_value, several
@@ -60,6 +69,9 @@ class _TangentSweep:
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
         if isinstance(stmt, gast.Assign):
+            site = self.calls.site(stmt) if self.calls else None
+            if site is not None:
+                return self.calls.forward(stmt, site, self.activity, self.namer)
             return [stmt, *self.tangent(stmt)]
         if isinstance(stmt, gast.Return):
             return [self.return_(stmt)]
@@ -78,12 +90,18 @@ class _TangentSweep:
         tangent = _sum(products) if products else make_constant(0.0)
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
 
+    def tangent_of(self, value: gast.expr) -> gast.expr:
+        if self.activity.is_active(value):
+            return name(self.namer.derivative(value.id))
+        return make_constant(0.0)
+
     def return_(self, stmt: gast.Return) -> gast.Return:
         value = stmt.value
-        if self.activity.is_active(value):
-            tangent: gast.expr = name(self.namer.derivative(value.id))
+        if isinstance(value, gast.Tuple):
+            tangent: gast.expr = gast.Tuple(elts=[self.tangent_of(v) for v in value.elts],
+                                            ctx=gast.Load())
         else:
-            tangent = make_constant(0.0)
+            tangent = self.tangent_of(value)
         if self.several:  # wrt given as a tuple: the derivative is a tuple too
             tangent = gast.Tuple(elts=[tangent], ctx=gast.Load())
         result = tangent

@@ -15,20 +15,22 @@ class Header:
     wrt: tuple[str, ...]
     mode: str
     source_hash: str
+    rules: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             FIRST_LINE.format(version=self.version),
             f"# source: {self.source}::{self.function}",
             f"# wrt: {', '.join(self.wrt)}",
             f"# mode: {self.mode}",
             f"# source-hash: {self.source_hash}",
         ]
+        return lines + ([f"# rules: {', '.join(self.rules)}"] if self.rules else [])
 
     @classmethod
     def read(cls, text: str) -> Header | None:
         """The header at the top of ``text``, or None if ad-transpile did not generate it."""
-        lines = text.splitlines()[:5]
+        lines = text.splitlines()[:6]
         prefix, suffix = FIRST_LINE.split("{version}")
         if len(lines) < 5 or not (lines[0].startswith(prefix) and lines[0].endswith(suffix)):
             return None
@@ -44,4 +46,5 @@ class Header:
             wrt=tuple(w.strip() for w in fields.get("wrt", "").split(",") if w.strip()),
             mode=fields.get("mode", ""),
             source_hash=fields.get("source-hash", ""),
+            rules=tuple(r.strip() for r in fields.get("rules", "").split(",") if r.strip()),
         )

@@ -37,6 +37,15 @@ class Namer:
         self.taken.add(name)
         return True
 
+    def numbered(self, base: str) -> str:
+        """``base`` if free, else ``base_2``, ``base_3``...: for names a reader looks up."""
+        k = 1
+        name = base
+        while not self.claim(name):
+            k += 1
+            name = f"{base}_{k}"
+        return name
+
     def version(self, name: str) -> str:
         """A new name for a variable that is assigned again: ``x`` -> ``x_1``."""
         k = 1

@@ -126,8 +126,21 @@ class _Normalizer:
         if isinstance(stmt, gast.Return):
             if stmt.value is None:
                 raise self.error(stmt, "'return' without a value", "there is no result")
-            value = self.atom(stmt.value)
+            if isinstance(stmt.value, gast.Tuple):
+                atoms = []
+                for v in stmt.value.elts:  # distinct names: each output gets its own adjoint
+                    atom = self.atom(v)
+                    if not isinstance(atom, gast.Name) or atom.id in [a.id for a in atoms]:
+                        copied = self.namer.fresh()
+                        self.emit(assign(copied, atom), v)
+                        atom = name(copied)
+                    atoms.append(atom)
+                value = gast.Tuple(elts=atoms, ctx=gast.Load())
+            else:
+                value = self.atom(stmt.value)
             return self.emit(gast.Return(value=value), stmt)
+        if isinstance(stmt, gast.Assert) or _is_report(stmt):
+            return self.emit(_RenameReads(self.current).visit(copy.deepcopy(stmt)), stmt)
         if isinstance(stmt, gast.If):
             return self.if_(stmt)
         if isinstance(stmt, gast.For):
@@ -139,6 +152,10 @@ class _Normalizer:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, (gast.Yield, gast.YieldFrom)):
             raise self.error(stmt, describe(stmt.value), "a generator has no single result to "
                              "differentiate")
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+            raise self.error(stmt, "a call whose result is unused",
+                             "it may change a value in place; only print and logging calls "
+                             "are kept (and left out of the derivative)")
         if isinstance(stmt, gast.Expr):
             raise self.error(stmt, f"{describe(stmt.value)} as a statement", "not supported yet")
         default = (f"'{type(stmt).__name__}'", "not supported yet")
@@ -160,6 +177,17 @@ class _Normalizer:
             for t, atom in zip(target.elts, atoms):
                 self.store(t.id, atom, stmt)
             return None
+        if (
+            isinstance(target, gast.Tuple)
+            and isinstance(value, gast.Call)
+            and all(isinstance(t, gast.Name) for t in target.elts)
+        ):  # u, v = helper(x): a function returning a tuple
+            call = self.call(value)
+            names = [self.bind_unchecked(t.id) for t in target.elts]
+            stores = [name(n, store=True) for n in names]
+            unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
+                                 value=call, type_comment=None)
+            return self.emit(unpack, stmt)
         raise self.error(
             target, "this assignment target",
             "assign to plain names, or unpack a tuple of the same length",
@@ -178,6 +206,14 @@ class _Normalizer:
         new = self.namer.version(source_name) if source_name in self.current else source_name
         self.current[source_name] = new
         self.emit(assign(new, value), where)
+
+    def bind_unchecked(self, source_name: str) -> str:
+        """The name a value unpacked from a call is stored under."""
+        if source_name in self.compound or source_name not in self.current:
+            self.current[source_name] = source_name
+        else:
+            self.current[source_name] = self.namer.version(source_name)
+        return self.current[source_name]
 
     def if_(self, stmt: gast.If) -> None:
         test = self.condition(stmt.test, [*stmt.body, *stmt.orelse])
@@ -368,6 +404,10 @@ class _Normalizer:
                 expr, "calling a local value",
                 "only functions of imported modules, builtins and rules can be called",
             )
+        if qualname == STOP_GRADIENT and len(expr.args) == 1 and not expr.keywords:
+            stopped = copy.deepcopy(self.atom(expr.args[0]))
+            stopped.no_gradient = True  # analyze: the value flows on, its derivative does not
+            return stopped
         if any(isinstance(a, gast.Starred) for a in expr.args) or any(
             k.arg is None for k in expr.keywords
         ):
@@ -396,6 +436,36 @@ class _Normalizer:
             expr, f"reading '{dotted(expr)}'",
             "it is neither a parameter, an assigned variable, a module constant nor an import",
         )
+
+
+STOP_GRADIENT = "ad_transpile.stop_gradient"
+REPORTS = ("builtins.print",)
+
+
+def _is_report(stmt: gast.stmt) -> bool:
+    """``print(...)``, ``logging.info(...)``, ``log.debug(...)``: kept, never differentiated."""
+    if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)):
+        return False
+    call = stmt.value
+    qualname = getattr(call, "qualname", None) or ""
+    method = call.func.attr if isinstance(call.func, gast.Attribute) else ""
+    return (
+        qualname in REPORTS
+        or qualname.startswith("logging.")
+        or method in ("debug", "info", "warning", "error", "critical", "exception", "log")
+    )
+
+
+class _RenameReads(gast.NodeTransformer):
+    """Read the current version of each variable in a kept statement."""
+
+    def __init__(self, current: dict[str, str]) -> None:
+        self.current = current
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.current:
+            node.id = self.current[node.id]
+        return node
 
 
 def _is_increment(value: gast.expr, target: str) -> bool:

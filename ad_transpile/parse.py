@@ -14,6 +14,8 @@ import builtins
 import hashlib
 import inspect
 import linecache
+import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,24 @@ class ParsedFunction:
     constants: dict[str, gast.stmt]
     functions: dict[str, gast.FunctionDef] = field(default_factory=dict)
     local: set[str] = field(default_factory=set)
+    module_name: str = "__main__"
+    module: gast.Module | None = None
+    live: object = None  # the live function, when it came from one
+
+    def callee(self, qualname: str) -> ParsedFunction | None:
+        """The parsed source of the user function ``qualname`` calls, if there is one."""
+        module, _, name = qualname.rpartition(".")
+        if module == self.module_name and name in self.functions:
+            if self.live is not None:
+                target = getattr(self.live, "__globals__", {}).get(name)
+                if inspect.isfunction(target):
+                    return function_from_object(target)
+            text = "".join(self.lines)
+            return _parsed(self.path, text, self.module, self.functions[name], self.module_name,
+                           self.live)
+        if self.live is not None:
+            return _live_callee(module, name)
+        return _file_callee(Path(self.path).parent, module, name)
 
     @property
     def name(self) -> str:
@@ -52,7 +72,7 @@ class ParsedFunction:
 
     def qualify(self, expr: gast.expr) -> str | None:
         """The qualified name ``expr`` refers to, or None for a local value."""
-        return qualify(expr, self.imports, self.functions, self.local)
+        return qualify(expr, self.imports, self.functions, self.local, self.module_name)
 
 
 def parse_text(text: str, path: str) -> gast.Module:
@@ -82,7 +102,8 @@ def read_function(path: str, name: str) -> ParsedFunction:
     return function_in_text(text, path, name)
 
 
-def function_in_text(text: str, path: str, name: str) -> ParsedFunction:
+def function_in_text(text: str, path: str, name: str, module_name: str | None = None
+                     ) -> ParsedFunction:
     """Find top-level function ``name`` in a module's source ``text``."""
     module = parse_text(text, path)
     functions = top_level_functions(module)
@@ -94,7 +115,7 @@ def function_in_text(text: str, path: str, name: str) -> ParsedFunction:
                     why="a coroutine cannot be differentiated",
                 )
         raise errors.UnknownFunction(path, 1, 1, name=name)
-    return _parsed(path, text, module, functions[name])
+    return _parsed(path, text, module, functions[name], module_name or Path(path).stem)
 
 
 def function_from_object(fn: object) -> ParsedFunction:
@@ -114,7 +135,8 @@ def function_from_object(fn: object) -> ParsedFunction:
     module = parse_text(text, path)
     for node in gast.walk(module):
         if isinstance(node, gast.FunctionDef) and _first_line(node) == first_line:
-            return _parsed(display_path(path), text, module, node)
+            module_name = getattr(fn, "__module__", None) or Path(path).stem
+            return _parsed(display_path(path), text, module, node, module_name, fn)
     raise errors.NoSource(path, first_line, 1, name=name, why="its definition was not found")
 
 
@@ -145,17 +167,18 @@ def qualify(
     imports: dict[str, str],
     functions: dict[str, gast.FunctionDef],
     local: set[str],
+    module_name: str = "__main__",
 ) -> str | None:
     """Resolve ``np.sin`` to ``numpy.sin``, ``abs`` to ``builtins.abs``, a local value to None."""
     if isinstance(expr, gast.Attribute):
-        base = qualify(expr.value, imports, functions, local)
+        base = qualify(expr.value, imports, functions, local, module_name)
         return f"{base}.{expr.attr}" if base else None
     if not isinstance(expr, gast.Name) or expr.id in local:
         return None
     if expr.id in imports:
         return imports[expr.id]
     if expr.id in functions:
-        return f"<user>.{expr.id}"
+        return f"{module_name}.{expr.id}"
     if hasattr(builtins, expr.id):
         return f"builtins.{expr.id}"
     return None
@@ -206,7 +229,8 @@ def _first_line(node: gast.FunctionDef) -> int:
     return min([node.lineno] + [d.lineno for d in node.decorator_list])
 
 
-def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef) -> ParsedFunction:
+def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
+            module_name: str, live: object = None) -> ParsedFunction:
     imports, import_nodes = collect_imports(module)
     functions = top_level_functions(module)
     parsed = ParsedFunction(
@@ -218,8 +242,41 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef) -
         constants=collect_constants(module),
         functions=functions,
         local=local_names(tree),
+        module_name=module_name,
+        module=module,
+        live=live,
     )
     for node in gast.walk(tree):
         if isinstance(node, gast.Call):
             node.qualname = parsed.qualify(node.func)
     return parsed
+
+
+def _live_callee(module: str, name: str) -> ParsedFunction | None:
+    """A function of an already imported module of the user's project (not a library)."""
+    target = getattr(sys.modules.get(module), name, None)
+    if not inspect.isfunction(target):
+        return None
+    try:
+        file = Path(inspect.getsourcefile(target) or "").resolve()
+    except TypeError:
+        return None
+    libraries = {Path(p).resolve() for p in sysconfig.get_paths().values()}
+    if not file.is_file() or any(lib in file.parents for lib in libraries):
+        return None
+    return function_from_object(target)
+
+
+def _file_callee(folder: Path, module: str, name: str) -> ParsedFunction | None:
+    """A function of another module of the user's project, found as a file and read as text."""
+    relative = Path(*module.split("."))
+    for base in [folder, *folder.parents][:4]:
+        for candidate in (base / f"{relative}.py", base / relative / "__init__.py"):
+            if candidate.is_file():
+                text = candidate.read_text(encoding="utf-8")
+                tree = parse_text(text, display_path(str(candidate)))
+                functions = top_level_functions(tree)
+                if name not in functions:
+                    return None
+                return _parsed(display_path(str(candidate)), text, tree, functions[name], module)
+    return None

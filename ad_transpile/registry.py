@@ -17,8 +17,8 @@ import gast
 from ad_transpile import errors
 from ad_transpile.parse import collect_imports, parse_text, qualify
 
-RULE_MARK = "ad_transpile.rulebook.partials"
-NONDIFF_MARK = "ad_transpile.rulebook.nondifferentiable"
+RULE_MARKS = ("ad_transpile.rulebook.partials", "ad_transpile.partials")
+NONDIFF_MARKS = ("ad_transpile.rulebook.nondifferentiable", "ad_transpile.nondifferentiable")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class Registry:
     def __init__(self) -> None:
         self.rules: dict[tuple[str, int], Rule] = {}
         self.nondifferentiable: set[str] = set()
+        self.scope: tuple[dict[str, str], dict, str] = ({}, {}, "")
 
     def lookup(self, primitive: str, arity: int) -> Rule | None:
         return self.rules.get((primitive, arity))
@@ -84,32 +85,61 @@ class Registry:
     def add_file(self, path: Path) -> None:
         """Read one rule file; a mistake in it is an error located in that file."""
         where = str(path)
+        if not path.is_file():
+            raise errors.MissingFile(where, 1, 1, what=where)
         module = parse_text(path.read_text(encoding="utf-8"), where)
-        imports, _ = collect_imports(module)
-        for node in module.body:
-            self._add_statement(node, imports, where)
+        self.add_module(module, where, Path(where).stem)
 
-    def _add_statement(self, node: gast.stmt, imports: dict[str, str], where: str) -> None:
+    def add_module(self, module: gast.Module, where: str, module_name: str) -> None:
+        """Add the rules a module declares, its own functions named ``module_name.f``."""
+        imports, _ = collect_imports(module)
+        functions = {n.name: n for n in module.body if isinstance(n, gast.FunctionDef)}
+        self.scope = (imports, functions, module_name)
+        for node in module.body:
+            self._add_statement(node, where)
+
+    def with_rules_of(self, module: gast.Module, where: str, module_name: str) -> Registry:
+        """This registry plus the rules declared in a user's module (none: this registry)."""
+        extended = Registry()
+        extended.rules, extended.nondifferentiable = {}, set()
+        extended.add_module(module, where, module_name)
+        if not extended.rules and not extended.nondifferentiable:
+            return self
+        for key, rule in self.rules.items():
+            extended.rules.setdefault(key, rule)
+        extended.nondifferentiable |= self.nondifferentiable
+        return extended
+
+    def _qualify(self, expr: gast.expr) -> str | None:
+        imports, functions, module_name = self.scope
+        return qualify(expr, imports, functions, set(), module_name)
+
+    def _add_statement(self, node: gast.stmt, where: str) -> None:
         if isinstance(node, gast.FunctionDef):
-            self._add_partials(node, imports, where)
+            self._add_partials(node, where)
         elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
             call = node.value
-            if qualify(call.func, imports, {}, set()) == NONDIFF_MARK:
-                self.nondifferentiable.update(
-                    _primitive(arg, imports, where) for arg in call.args
-                )
+            if self._qualify(call.func) in NONDIFF_MARKS:
+                self.nondifferentiable.update(self._primitive(arg, where) for arg in call.args)
 
-    def _add_partials(self, node: gast.FunctionDef, imports: dict[str, str], where: str) -> None:
+    def _primitive(self, expr: gast.expr, where: str) -> str:
+        name = self._qualify(expr)
+        if name is None:
+            raise _bad(where, expr, "a primitive must be a function: imported, yours, or a builtin")
+        return name
+
+    def _add_partials(self, node: gast.FunctionDef, where: str) -> None:
+        imports = self.scope[0]
         marks = [
             d for d in node.decorator_list
-            if isinstance(d, gast.Call) and qualify(d.func, imports, {}, set()) == RULE_MARK
+            if isinstance(d, gast.Call) and self._qualify(d.func) in RULE_MARKS
         ]
         if not marks:
             return
         mark = marks[0]
         if len(mark.args) != 1:
             raise _bad(where, mark, "@partials takes exactly one primitive")
-        primitive = _primitive(mark.args[0], imports, where)
+        primitive = self._primitive(mark.args[0], where)
         params = tuple(arg.id for arg in node.args.args)
         result = [arg.id for arg in node.args.kwonlyargs]
         if len(result) > 1 or (result and result[0] != "result"):
@@ -132,13 +162,6 @@ class Registry:
             primitive, params, partials, result[0] if result else None, imports,
             f"{where}:{node.lineno}",
         )
-
-
-def _primitive(expr: gast.expr, imports: dict[str, str], where: str) -> str:
-    name = qualify(expr, imports, {}, set())
-    if name is None:
-        raise _bad(where, expr, "a primitive must be an imported function or a builtin")
-    return name
 
 
 def _bad(where: str, node: object, why: str) -> errors.BadRule:

@@ -162,7 +162,15 @@ def _single_return(fn: gast.FunctionDef, namer: Namer, parsed: ParsedFunction) -
     if len(returns) == 1 and body and body[-1] is returns[0]:
         return body
     _check_every_path_returns(body, fn, parsed)
-    result = namer.fresh("result")
+    sizes = {len(r.value.elts) if isinstance(r.value, gast.Tuple) else 0 for r in returns}
+    if len(sizes) > 1:
+        raise parsed.error(
+            errors.Unsupported, returns[-1], construct="returning tuples of different sizes",
+            why="every return must give the same number of values",
+        )
+    size = sizes.pop()
+    results = [namer.fresh("result")] if not size else [
+        namer.fresh(f"result_{i + 1}") for i in range(size)]
 
     class Replace(gast.NodeTransformer):
         def visit_Return(self, node):
@@ -171,11 +179,17 @@ def _single_return(fn: gast.FunctionDef, namer: Namer, parsed: ParsedFunction) -
                     errors.Unsupported, node, construct="'return' without a value",
                     why="there is no result to differentiate",
                 )
-            return gast.copy_location(_assign(result, node.value), node)
+            targets = [gast.Name(id=r, ctx=gast.Store(), annotation=None, type_comment=None)
+                       for r in results]
+            target = targets[0] if not size else gast.Tuple(elts=targets, ctx=gast.Store())
+            assign = gast.Assign(targets=[target], value=node.value, type_comment=None)
+            return gast.copy_location(assign, node)
 
     body = [Replace().visit(s) for s in body]
     last = returns[-1] if returns else fn
-    return body + [gast.copy_location(gast.Return(value=_load(result)), last)]
+    value = _load(results[0]) if not size else gast.Tuple(
+        elts=[_load(r) for r in results], ctx=gast.Load())
+    return body + [gast.copy_location(gast.Return(value=value), last)]
 
 
 def _check_every_path_returns(body, fn, parsed: ParsedFunction) -> None:

@@ -21,6 +21,7 @@ from typing import Callable
 import gast
 
 from ad_transpile.analyze import Activity, reads
+from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import partial_terms, times
 from ad_transpile.names import Namer
 from ad_transpile.primitives import assign, make_constant, name, positional_signature
@@ -38,10 +39,12 @@ def reverse(
     seeded: bool,
     returns_value: bool,
     several: bool = False,
+    calls: Calls | None = None,
 ) -> gast.FunctionDef:
     """The adjoint function of ``fn``: returns the adjoints of ``wrt`` (and the result)."""
     *statements, ret = fn.body
     sweep = _AdjointSweep(fn, activity, registry, spell, namer)
+    sweep.calls = calls
     primal, adjoint = sweep.block(statements, loops=())
     result = ret.value
     body: list[gast.stmt] = []
@@ -52,20 +55,20 @@ def reverse(
         value = namer.fresh("value")
         body.append(assign(value, result))
         result = name(value)
-    seed = namer.derivative(ret.value.id) if isinstance(ret.value, gast.Name) else None
-    if activity.is_active(ret.value) and seeded:
-        body.append(gast.copy_location(assign(seed, make_constant(1.0)), ret))
-    starting = sorted((activity.active | set(wrt)) - {getattr(ret.value, "id", None)})
+    outputs = ret.value.elts if isinstance(ret.value, gast.Tuple) else [ret.value]
+    seeds = [namer.derivative(v.id) if isinstance(v, gast.Name) else namer.fresh("d_result")
+             for v in outputs]
+    if seeded and activity.is_active(ret.value):
+        body.append(gast.copy_location(assign(seeds[0], make_constant(1.0)), ret))
+    returned = {v.id for v in outputs if isinstance(v, gast.Name)}
+    starting = sorted((activity.active | set(wrt)) - returned)
     body += [assign(namer.derivative(v), make_constant(0.0)) for v in starting]
     body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
     value_grads = gast.Tuple(elts=[result, grads], ctx=gast.Load())
     body.append(gast.copy_location(gast.Return(value=value_grads if returns_value else grads), ret))
-    if seeded:
-        args = fn.args
-    else:
-        args = positional_signature(fn, [seed or namer.fresh("d_result")])
+    args = fn.args if seeded else positional_signature(fn, seeds)
     return gast.FunctionDef(
         name=fn.name, args=args, body=body, decorator_list=[], returns=None,
         type_comment=None, type_params=[], lineno=fn.lineno, col_offset=fn.col_offset,
@@ -74,6 +77,8 @@ def reverse(
 
 class _AdjointSweep:
     """Builds the instrumented primal sweep and the adjoint sweep of each block together."""
+
+    calls: Calls | None = None
 
     def __init__(self, fn, activity, registry, spell, namer) -> None:
         self.activity, self.registry, self.spell, self.namer = activity, registry, spell, namer
@@ -141,7 +146,7 @@ class _AdjointSweep:
         pushes: dict[int, list[str]] = {}
         for i, stmt in enumerate(run):
             for var in self.needed(stmt, loops):
-                later = [j for j in range(i + 1, len(run)) if run[j].targets[0].id == var]
+                later = [j for j in range(i + 1, len(run)) if var in assigned_names(run[j])]
                 point = later[0] if later else len(run)
                 if var not in pushes.setdefault(point, []):
                     pushes[point].append(var)
@@ -158,15 +163,21 @@ class _AdjointSweep:
 
     def needed(self, stmt: gast.Assign, loops: tuple) -> list[str]:
         """Values the adjoint of ``stmt`` reads that may be overwritten before it runs."""
-        if stmt.targets[0].id not in self.activity.active:
+        if not set(assigned_names(stmt)) & self.activity.active:
             return []
+        site = self.calls.site(stmt) if self.calls else None
+        if site is not None:
+            read = [reads(a) for a in site.args]
+        else:
+            read = [reads(p) for _, p in
+                    partial_terms(stmt, self.activity, self.registry, self.spell)]
         names: list[str] = []
         restored_by_loop = {  # a reversed loop header gives its variables back, item by item
             n.id for loop in loops if isinstance(loop, gast.For)
             for n in gast.walk(loop.target) if isinstance(n, gast.Name)
         }
-        for _, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
-            for var in sorted(reads(partial)):
+        for variables in read:
+            for var in sorted(variables):
                 if var in restored_by_loop:
                     continue
                 if var not in self.assigned_at:
@@ -191,6 +202,11 @@ class _AdjointSweep:
         return outermost
 
     def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
+        site = self.calls.site(stmt) if self.calls else None
+        if site is not None:
+            reset = [t for t in site.targets if t in self.activity.active
+                     and self.assigned_more_than_once(t) and t not in reads(stmt.value)]
+            return self.calls.adjoint(stmt, site, self.activity, self.namer, reset)
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
@@ -243,8 +259,17 @@ class _AdjointSweep:
                         type_comment=None)
         if not body_adjoint:
             return [gast.copy_location(loop, stmt)], []
-        saved = self.saved_after(stmt, reads(stmt.iter), loops)
         primal: list[gast.stmt] = []
+        iterable = stmt.iter
+        if not isinstance(iterable, gast.Call) or iterable.qualname == "builtins.range":
+            # a range, or a sequence that reversed() walks back (an iterator: a loud TypeError)
+            saved = self.saved_after(stmt, reads(iterable), loops)
+        else:  # zip and friends give one pass: keep the items for the reversed loop
+            items = self.namer.fresh("_items")
+            primal.append(assign(items, gast.Call(func=name("list"), args=[iterable],
+                                                  keywords=[])))
+            loop.iter = iterable = name(items)
+            saved = self.saved_after(stmt, set(), loops) + ([items] if loops else [])
         trips = None
         if _breaks(stmt.body):
             trips = self.namer.fresh("_trips")
@@ -253,7 +278,7 @@ class _AdjointSweep:
             if loops:
                 saved.append(trips)
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
-        backwards = gast.For(target=stmt.target, iter=_reversed(stmt.iter, trips),
+        backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
 

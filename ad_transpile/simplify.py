@@ -101,7 +101,7 @@ def _identity(node, left, right, op):
         if _is_neg(right):
             return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
         if gast.dump(left) == gast.dump(right):
-            return gast.BinOp(left=make_constant(2), op=gast.Mult(), right=left)
+            return gast.BinOp(left=make_constant(2.0), op=gast.Mult(), right=left)
     if op is gast.Sub:
         if rv == 0:
             return left

@@ -22,6 +22,7 @@ SAMPLES = [
     ("samples/seed.py", "h", "x"),
     ("samples/two_vars.py", "bump", ("x", "y")),
     ("samples/sine_fit.py", "loss", "omega"),
+    ("samples/network.py", "loss", ("w1", "b1", "w2", "b2")),
 ]
 MODES = ("reverse", "forward")
 CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]

@@ -38,7 +38,11 @@ def sample(path: str, name: str):
 
 
 SOFT_TESTS = ([0.1, 0.5, -0.3, 1.2], [0.2, 0.6, -0.4, 0.9])
-POINTS_WITH_DATA = {("samples/sine_fit.py", "loss"): [(1.3, *SOFT_TESTS), (0.6, *SOFT_TESTS)]}
+POINTS_WITH_DATA = {
+    ("samples/sine_fit.py", "loss"): [(1.3, *SOFT_TESTS), (0.6, *SOFT_TESTS)],
+    ("samples/network.py", "loss"): [(0.3, -0.2, 0.8, 0.1, *SOFT_TESTS),
+                                     (-1.1, 0.4, 0.5, -0.3, *SOFT_TESTS)],
+}
 
 
 def points_for(path: str, name: str) -> list[tuple]:

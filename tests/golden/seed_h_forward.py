@@ -11,7 +11,7 @@ def hpr(x):
     # line 15: return math.sin(x) ** 2 + math.exp(-x * x)
     sin_x = math.sin(x)
     d_sin_x = math.cos(x)
-    d_t1 = 2 * sin_x * d_sin_x
+    d_t1 = 2.0 * sin_x * d_sin_x
     neg_x = -x
     neg_x_x = neg_x * x
     d_neg_x_x = -x + neg_x

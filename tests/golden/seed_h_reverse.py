@@ -16,6 +16,6 @@ def hpr(x):
     d_neg_x = x * exp_neg_x_x
     d_x = neg_x * exp_neg_x_x
     d_x -= d_neg_x
-    d_sin_x = 2 * sin_x
+    d_sin_x = 2.0 * sin_x
     d_x += math.cos(x) * d_sin_x
     return d_x

@@ -14,6 +14,6 @@ def loss_pr(omega, xs, ys):
         sin_omega_x = math.sin(omega_x)
         d_sin_omega_x = math.cos(omega_x) * x
         _t1 = sin_omega_x - y
-        d_t2 = 2 * _t1 * d_sin_omega_x
+        d_t2 = 2.0 * _t1 * d_sin_omega_x
         d_total = d_total + d_t2
     return d_total

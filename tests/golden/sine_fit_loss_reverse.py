@@ -9,17 +9,18 @@ import math
 def loss_pr(omega, xs, ys):
     """Derivative of loss with respect to omega, by reverse mode."""
     _stack = []
+    _items = list(zip(xs, ys))
     # line 8: for x, y in zip(xs, ys):
-    for x, y in zip(xs, ys):
+    for x, y in _items:
         omega_x = omega * x
         sin_omega_x = math.sin(omega_x)
         _t1 = sin_omega_x - y
         _stack.append((omega_x, _t1))
     d_omega = 0.0
     # line 8: for x, y in zip(xs, ys):
-    for x, y in reversed(list(zip(xs, ys))):
+    for x, y in reversed(_items):
         omega_x, _t1 = _stack.pop()
-        d_t1 = 2 * _t1
+        d_t1 = 2.0 * _t1
         d_omega_x = math.cos(omega_x) * d_t1
         d_omega += x * d_omega_x
     return d_omega

@@ -10,9 +10,9 @@ def bump_jvp(x, y, d_x, d_y):
     """Value and Jacobian-vector product of bump with respect to x, y, by forward mode."""
     # line 7: r_sq = x * x + y * y
     x_x = x * x
-    d_x_x = 2 * x * d_x
+    d_x_x = 2.0 * x * d_x
     y_y = y * y
-    d_y_y = 2 * y * d_y
+    d_y_y = 2.0 * y * d_y
     r_sq = x_x + y_y
     d_r_sq = d_x_x + d_y_y
     # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)

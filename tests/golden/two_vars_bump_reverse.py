@@ -25,6 +25,6 @@ def bump_pr(x, y):
     d_neg_r_sq = exp_neg_r_sq * cos_t2
     d_r_sq = -d_neg_r_sq
     # line 7: r_sq = x * x + y * y
-    d_y += 2 * y * d_r_sq
-    d_x += 2 * x * d_r_sq
+    d_y += 2.0 * y * d_r_sq
+    d_x += 2.0 * x * d_r_sq
     return d_x, d_y

@@ -1,0 +1,262 @@
+"""The derivative module as a whole: every function it needs, generated once, and their imports.
+
+The entry derivative may call the derivatives of the user's functions it calls (``helper_pr``),
+and the primal sweep may call the functions themselves: each is generated or copied once, callees
+first, and the module imports exactly what they use.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+
+import gast
+
+from ad_transpile import errors
+from ad_transpile.analyze import analyze
+from ad_transpile.calls import Calls
+from ad_transpile.forward import forward
+from ad_transpile.names import Namer, derivative_name
+from ad_transpile.normalize import normalize
+from ad_transpile.parse import ParsedFunction, function_hash
+from ad_transpile.primitives import name, positional_signature
+from ad_transpile.registry import Registry
+from ad_transpile.restructure import restructure
+from ad_transpile.reverse import reverse
+from ad_transpile.simplify import simplify
+from ad_transpile.spelling import Spelling
+
+WHAT = {
+    "grad": "Derivative",
+    "value_and_grad": "Value and derivative",
+    "jvp": "Value and Jacobian-vector product",
+    "vjp": "Value and vector-Jacobian product",
+    "callee_vjp": "Vector-Jacobian product",
+}
+
+
+class Program:
+    """Collects the functions of one generated module."""
+
+    def __init__(self, mode: str, registry: Registry) -> None:
+        self.mode, self.registry = mode, registry
+        self.functions: list[tuple[gast.FunctionDef, ParsedFunction]] = []
+        self.generated: dict[tuple, str] = {}
+        self.in_progress: set[tuple[str, str]] = set()
+        self.names = Namer(set())
+        self.spellings: dict[str, Spelling] = {}
+        self.registries: dict[str, Registry] = {}
+        self.sources: dict[tuple[str, str], str] = {}  # (module, function) -> source hash
+
+    def source_hash(self) -> str:
+        """One hash over the source of every function the module was generated from."""
+        hashes = [self.sources[key] for key in sorted(self.sources)]
+        if len(hashes) == 1:
+            return hashes[0]
+        combined = hashlib.sha256(" ".join(hashes).encode()).hexdigest()[:16]
+        return f"sha256:{combined}"
+
+    # what the pipeline asks for
+
+    def entry(self, parsed: ParsedFunction, wrt: list[str], kind: str, several: bool) -> str:
+        """Generate the derivative asked for and return its name."""
+        self.names.taken |= _module_names(parsed)
+        base = derivative_name(parsed.name)
+        entry = base if kind == "grad" else self.names.numbered(f"{parsed.name}_{kind}")
+        self.names.taken.add(entry)
+        if self.mode == "forward" and kind in ("grad", "value_and_grad") and several:
+            core = self.names.numbered(f"{parsed.name}_jvp")
+            self.generate(parsed, wrt, "jvp", core, several=False)
+            wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
+            wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
+            self.functions.append((wrapper, parsed))
+        else:
+            self.generate(parsed, wrt, kind, entry, several)
+        return entry
+
+    def derivative_of(self, callee: ParsedFunction, wrt: tuple[str, ...],
+                      caller: ParsedFunction, where: gast.AST) -> str:
+        """The name of ``callee``'s derivative along ``wrt``, generating it the first time."""
+        key = (callee.module_name, callee.name, wrt)
+        if key in self.generated:
+            return self.generated[key]
+        if (callee.module_name, callee.name) in self.in_progress:
+            raise caller.error(
+                errors.Unsupported, where, construct=f"the recursive call to '{callee.name}'",
+                why="recursion cannot be differentiated: write it as a loop",
+            )
+        name_ = self.names.numbered(derivative_name(callee.name))
+        kind = "jvp" if self.mode == "forward" else "callee_vjp"
+        self.generate(callee, list(wrt), kind, name_, several=len(wrt) > 1)
+        self.generated[key] = name_
+        return name_
+
+    # generating one function
+
+    def generate(self, parsed: ParsedFunction, wrt: list[str], kind: str, entry: str,
+                 several: bool) -> None:
+        key = (parsed.module_name, parsed.name)
+        self.in_progress.add(key)
+        self.sources[key] = parsed.source_hash
+        registry = self.registry_of(parsed)
+        namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
+        fn = normalize(parsed, restructure(parsed, namer), namer)
+        calls = Calls(parsed, registry, self, self.mode)
+        activity = analyze(fn, wrt, registry, parsed, calls)
+        spell = self.spelling_of(parsed)
+        differentiate = forward if self.mode == "forward" else reverse
+        core = differentiate(
+            fn, wrt=wrt, activity=activity, registry=registry, spell=spell, namer=namer,
+            seeded=kind in ("grad", "value_and_grad"),
+            returns_value=kind in ("value_and_grad", "jvp", "vjp"),
+            several=several, calls=calls,
+        )
+        core.name = entry
+        core = simplify(core)
+        _spell_infinities(core, spell)
+        _comment(core, parsed)
+        core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
+        self.functions.append((core, parsed))
+        self.in_progress.discard(key)
+
+    def registry_of(self, parsed: ParsedFunction) -> Registry:
+        """The rules, plus those the user declared in the function's own module."""
+        if parsed.module_name not in self.registries:
+            self.registries[parsed.module_name] = self.registry.with_rules_of(
+                parsed.module, parsed.path, parsed.module_name)
+        return self.registries[parsed.module_name]
+
+    def spelling_of(self, parsed: ParsedFunction) -> Spelling:
+        return self.spellings.setdefault(parsed.module_name, Spelling(parsed.imports))
+
+    # the module
+
+    def module(self) -> gast.Module:
+        """Imports, constants, the user functions the code calls, then the derivatives."""
+        functions = list(self.functions)
+        defined = {f.name for f, _ in functions}
+        primal: list[tuple[gast.FunctionDef, ParsedFunction]] = []
+        pending = list(functions)
+        while pending:
+            function, parsed = pending.pop()
+            for called in sorted(_called_names(function)):
+                if called in parsed.functions and called not in defined:
+                    copied = _primal_copy(parsed.functions[called])
+                    self.sources[(parsed.module_name, called)] = function_hash(
+                        parsed.lines, parsed.functions[called])
+                    defined.add(called)
+                    primal.append((copied, parsed))
+                    pending.append((copied, parsed))
+        everything = primal[::-1] + functions
+        return gast.Module(body=[*self.imports(everything), *[f for f, _ in everything]],
+                           type_ignores=[])
+
+    def imports(self, functions) -> list[gast.stmt]:
+        statements: list[gast.stmt] = []
+        constants: list[gast.stmt] = []
+        seen_imports: set[str] = set()
+        seen_constants: set[str] = set()
+        by_module: dict[str, tuple[ParsedFunction, set[str]]] = {}
+        for function, parsed in functions:
+            used = by_module.setdefault(parsed.module_name, (parsed, set()))[1]
+            used |= {n.id for n in gast.walk(function) if isinstance(n, gast.Name)}
+        for module_name, (parsed, used) in by_module.items():
+            for const_name, stmt in reversed(list(parsed.constants.items())):
+                if const_name in used and const_name not in seen_constants:
+                    used |= {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+                    constants.insert(0, copy.deepcopy(stmt))
+                    seen_constants.add(const_name)
+            for node in parsed.import_nodes:
+                aliases = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
+                kept = copy.deepcopy(node)
+                kept.names = [copy.deepcopy(a) for a in aliases]
+                text = gast.dump(kept)
+                if aliases and text not in seen_imports:
+                    seen_imports.add(text)
+                    statements.append(kept)
+            spell = self.spellings.get(module_name)
+            for local, module in sorted(spell.added.items()) if spell else []:
+                alias = gast.alias(name=module, asname=None if local == module else local)
+                node = gast.Import(names=[alias])
+                if local in used and gast.dump(node) not in seen_imports:
+                    seen_imports.add(gast.dump(node))
+                    statements.append(node)
+        return statements + constants
+
+
+def _module_names(parsed: ParsedFunction) -> set[str]:
+    return (set(parsed.imports) | set(parsed.constants) | set(parsed.functions)
+            | {parsed.name})
+
+
+def _called_names(function: gast.FunctionDef) -> set[str]:
+    return {n.func.id for n in gast.walk(function)
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)}
+
+
+def _primal_copy(function: gast.FunctionDef) -> gast.FunctionDef:
+    copied = copy.deepcopy(function)
+    copied.decorator_list = []
+    return copied
+
+
+def _sweep_per_argument(
+    fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, entry: str
+) -> gast.FunctionDef:
+    """``fpr`` for forward mode with several ``wrt``: one tangent sweep per argument."""
+    params = [p.id for p in positional_signature(fn, []).args]
+    body: list[gast.stmt] = []
+    derivatives = []
+    for i, w in enumerate(wrt):
+        seeds = [gast.Constant(value=1.0 if j == i else 0.0, kind=None) for j in range(len(wrt))]
+        call = gast.Call(func=name(core), args=[name(p) for p in params] + seeds, keywords=[])
+        value = "value" if i == 0 and kind == "value_and_grad" else "_"
+        derivatives.append(f"d_{w}")
+        targets = gast.Tuple(elts=[name(value, True), name(f"d_{w}", True)], ctx=gast.Store())
+        body.append(gast.Assign(targets=[targets], value=call, type_comment=None))
+    grads = gast.Tuple(elts=[name(d) for d in derivatives], ctx=gast.Load())
+    result = grads if kind == "grad" else gast.Tuple(elts=[name("value"), grads], ctx=gast.Load())
+    body.append(gast.Return(value=result))
+    args = copy.deepcopy(fn.args)
+    for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        param.annotation = None
+    return gast.FunctionDef(
+        name=entry, args=args, body=body, decorator_list=[], returns=None,
+        type_comment=None, type_params=[],
+    )
+
+
+def _spell_infinities(fn: gast.FunctionDef, spell: Spelling) -> None:
+    """``1e400`` prints as ``1e1000``: write ``math.inf`` (and ``math.nan``) instead."""
+
+    class Spell(gast.NodeTransformer):
+        def visit_Constant(self, node):
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                if math.isnan(node.value):
+                    return spell("math.nan")
+                inf = spell("math.inf")
+                return inf if node.value > 0 else gast.UnaryOp(op=gast.USub(), operand=inf)
+            return node
+
+    Spell().visit(fn)
+
+
+def _docstring(function: str, wrt: list[str], mode: str, kind: str) -> gast.Expr:
+    text = f"{WHAT[kind]} of {function} with respect to {', '.join(wrt)}, by {mode} mode."
+    if len(text) > 88:  # keep generated lines short: the arguments go on a line of their own
+        text = (f"{WHAT[kind]} of {function}, by {mode} mode.\n\n"
+                f"    With respect to {', '.join(wrt)}.\n    ")
+    return gast.Expr(value=gast.Constant(value=text, kind=None))
+
+
+def _comment(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:
+    """Name the source line above each group of statements it became, in longer functions."""
+    if len(fn.body) <= 3:
+        return
+    previous = None
+    for stmt in fn.body:
+        line = getattr(stmt, "lineno", None)
+        if line and line != previous and not isinstance(stmt, gast.Return):
+            stmt.comment = f"line {line}: {parsed.lines[line - 1].strip()}"
+        previous = line
