@@ -1,6 +1,15 @@
 """ad-transpile: a source-to-source differentiating transpiler for Python (``f`` -> ``fpr``)."""
 
-from ad_transpile.api import check_grad, grad, hessian, jvp, source, value_and_grad, vjp
+from ad_transpile.api import (
+    check_grad,
+    grad,
+    hessian,
+    hvp,
+    jvp,
+    source,
+    value_and_grad,
+    vjp,
+)
 from ad_transpile.decorator import differentiable
 from ad_transpile.errors import TranspileError
 from ad_transpile.fit import FitError, FitResult, soft_test
@@ -18,6 +27,7 @@ __all__ = [
     "fit",
     "grad",
     "hessian",
+    "hvp",
     "jvp",
     "nondifferentiable",
     "partials",

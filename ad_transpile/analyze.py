@@ -38,6 +38,10 @@ def analyze(
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
     assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
+    appends = [  # saved.append(v): the list holds v
+        (s.value.func.value.id, reads(s.value.args[0]))
+        for s in gast.walk(fn) if isinstance(s, gast.Expr) and is_list_call(s.value, "append")
+    ]
     loop_items = [  # for x in xs: x holds items of xs
         (target, reads(loop.iter))
         for loop in gast.walk(fn) if isinstance(loop, gast.For)
@@ -45,11 +49,11 @@ def analyze(
     ]
     flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
              for t in assigned_names(s)]
-    varied = _closure(set(wrt), flows + loop_items)
+    varied = _closure(set(wrt), flows + loop_items + appends)
     useful = _closure(
         {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
         [(n, set(assigned_names(s))) for s in assigns for n in reads(s.value)]
-        + [(n, {target}) for target, sources in loop_items for n in sources],
+        + [(n, {target}) for target, sources in loop_items + appends for n in sources],
     )
     activity = Activity(varied, useful)
     for loop in (s for s in gast.walk(fn) if isinstance(s, gast.For)):
@@ -61,7 +65,7 @@ def analyze(
     for stmt in assigns:
         if isinstance(stmt.targets[0], gast.Tuple) and not (
             calls and calls.callee(primitive(stmt.value) or "")
-        ):
+        ) and not is_list_call(stmt.value, "pop"):
             raise parsed.error(
                 errors.Unsupported, stmt, construct="unpacking the result of this call",
                 why="only your own functions may return several values",
@@ -70,6 +74,20 @@ def analyze(
             _check_rule(stmt.value, registry, parsed, calls)
     _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed)
     return activity
+
+
+STRUCTURAL = ("builtins.list", "builtins.zip", "builtins.enumerate", "builtins.reversed",
+              "builtins.tuple")
+
+
+def is_list_call(expr: gast.expr, method: str) -> bool:
+    return getattr(expr, "qualname", None) == f"<list>.{method}"
+
+
+def active_lists(fn: gast.FunctionDef, activity: Activity) -> list[gast.stmt]:
+    """The ``saved.append(v)`` statements that save values depending on ``wrt``."""
+    return [s for s in gast.walk(fn) if isinstance(s, gast.Expr)
+            and is_list_call(s.value, "append") and s.value.func.value.id in activity.active]
 
 
 def reads(expr: gast.AST) -> set[str]:
@@ -97,13 +115,11 @@ def _carries(value: gast.expr, registry: Registry) -> bool:
 
 
 def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
-    """A parameter that only sets how often a loop runs has no derivative: say so, not 0.0."""
+    """A parameter that only counts loop iterations has no derivative: say so, not 0.0."""
     bounds = set()
     for node in gast.walk(fn):
-        if isinstance(node, gast.For):
-            bounds |= reads(node.iter)
-        elif isinstance(node, gast.While):
-            bounds |= reads(node.test)
+        if isinstance(node, gast.Call) and getattr(node, "qualname", None) == "builtins.range":
+            bounds |= reads(node)
     sources = _closure(bounds, [(n, set(assigned_names(s))) for s in assigns
                                 for n in reads(s.value)])
     for w in wrt:
@@ -122,6 +138,13 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         return
     if calls is not None and calls.callee(name) is not None:
         return
+    if name.startswith("<list>."):
+        return
+    if name in STRUCTURAL:
+        raise parsed.error(
+            errors.Unsupported, value, construct=f"'{name.removeprefix('builtins.')}' of values "
+            "that depend on wrt", why="lists of such values are not supported yet",
+        )
     arity = len(operands(value)) + len(getattr(value, "keywords", []))
     rule = registry.lookup(name, arity)
     shown = name.removeprefix("builtins.")

@@ -80,11 +80,36 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
 
 
 def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
-    """The second derivative of ``f`` along a scalar ``wrt``, by differentiating ``fpr`` again."""
-    if isinstance(wrt, (tuple, list)):
-        raise NotImplementedError("hessian supports one scalar argument for now")
-    first = _compile(f, wrt, "reverse", "grad")
-    return grad(first, wrt, mode="forward")
+    """Second derivatives, by differentiating the generated ``fpr`` again (forward over reverse).
+
+    A float for one scalar argument; an ``(n, n)`` array for a tuple of ``n`` scalar arguments.
+    """
+    several = isinstance(wrt, (tuple, list))
+    tangent_product = hvp(f, wrt)
+    count = len(wrt) if several else 1
+
+    def second_derivatives(*args: Any) -> Any:
+        if not several:
+            return float(tangent_product(*args, 1.0))
+        columns = [tangent_product(*args, tuple(float(i == j) for i in range(count)))
+                   for j in range(count)]
+        return np.array(columns, dtype=float).T
+
+    return second_derivatives
+
+
+def hvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
+    """``h(*args, v) -> H v``: the Hessian-vector product, one forward sweep over ``fpr``.
+
+    The Hessian itself is never built; ``v`` is a number, or a tuple for a tuple ``wrt``.
+    """
+    first = _compile(f, _hashable(wrt), "reverse", "grad")
+    product = jvp(first, wrt)
+
+    def hessian_vector_product(*args: Any) -> Any:
+        return product(*args)[1]
+
+    return hessian_vector_product
 
 
 def check_grad(

@@ -43,12 +43,15 @@ def main() -> None:
               help="reverse (backpropagation, one sweep for any number of parameters) or forward.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (whole or not at all); stdout if omitted.")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2 writes the second derivative (fprpr): fpr differentiated again in "
+                   "forward mode.")
 @click.option("--rules", "rules", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="A file of your own derivative rules (@partials), winning over source "
                    "(repeatable).")
 def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None,
-         rules: tuple[Path, ...]) -> None:
+         order: int, rules: tuple[Path, ...]) -> None:
     """Write the derivative module of FUNC, defined at the top level of the file PATH.
 
     \b
@@ -66,7 +69,7 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None,
     with _reported():
         parsed = read_function(path, name)
         parsed.path = display_path(path)
-        text, _ = transpile(parsed, spec, mode, rules=rules)
+        text, _ = transpile(parsed, spec, mode, rules=rules, order=order)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -115,9 +118,12 @@ def staleness(header: Header, file: Path) -> str | None:
     if not source.is_file():
         return f"its source file {header.source} is missing"
     wrt = header.wrt[0] if len(header.wrt) == 1 else header.wrt
+    order = 2 if header.mode.startswith("forward over ") else 1
+    mode = header.mode.removeprefix("forward over ")
     try:
         parsed = read_function(str(source), header.function)
-        text, _ = transpile(parsed, wrt, header.mode, rules=tuple(Path(r) for r in header.rules))
+        text, _ = transpile(parsed, wrt, mode, rules=tuple(Path(r) for r in header.rules),
+                            order=order)
     except TranspileError as exc:
         return f"{where} cannot be differentiated any more ({exc})"
     if Header.read(text).source_hash != header.source_hash:

@@ -164,7 +164,7 @@ def _share_block(block: list[gast.stmt], counts: Counter) -> None:
         target = _single_target(stmt)
         if isinstance(stmt, gast.Assign) and target and counts[target] == 1:
             value = stmt.value
-            if not (isinstance(value, gast.Name) or is_constant(value)) and _pure(value):
+            if not (isinstance(value, gast.Name) or is_constant(value)) and _shareable(value):
                 key = gast.dump(value)
                 if key in seen:
                     stmt.value = name(seen[key])
@@ -182,6 +182,17 @@ def _pure(expr: gast.expr) -> bool:
     return not any(
         isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
         and n.func.attr in ("pop", "append")
+        for n in gast.walk(expr)
+    )
+
+
+def _shareable(expr: gast.expr) -> bool:
+    """Two equal expressions may be one value: not so for a new list, or an iterator."""
+    return _pure(expr) and not any(
+        isinstance(n, (gast.List, gast.Dict, gast.Set)) or (
+            isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+            and n.func.id in ("list", "zip", "enumerate", "reversed", "iter", "map")
+        )
         for n in gast.walk(expr)
     )
 

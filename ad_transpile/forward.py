@@ -15,8 +15,8 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity
-from ad_transpile.calls import Calls
+from ad_transpile.analyze import Activity, is_list_call
+from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import partial_terms, times
 from ad_transpile.names import Namer
 from ad_transpile.primitives import assign, make_constant, name, positional_signature
@@ -68,6 +68,12 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if isinstance(stmt, gast.Expr) and is_list_call(stmt.value, "append"):
+            return [stmt, *self.saved_tangent(stmt.value)]
+        if isinstance(stmt, gast.Assign) and (
+            isinstance(stmt.value, gast.List) or is_list_call(stmt.value, "pop")
+        ):
+            return [stmt, *self.list_tangent(stmt)]
         if isinstance(stmt, gast.Assign):
             site = self.calls.site(stmt) if self.calls else None
             if site is not None:
@@ -89,6 +95,37 @@ class _TangentSweep:
         products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
         tangent = _sum(products) if products else make_constant(0.0)
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
+
+    def saved_tangent(self, append: gast.Call) -> list[gast.stmt]:
+        """``saved.append(v)`` saves ``d_v`` on ``d_saved`` alongside (forward over reverse)."""
+        owner = append.func.value.id
+        if owner not in self.activity.active:
+            return []
+        value = append.args[0]
+        tangent = (gast.Tuple(elts=[self.tangent_of(v) for v in value.elts], ctx=gast.Load())
+                   if isinstance(value, gast.Tuple) else self.tangent_of(value))
+        method = gast.Attribute(value=name(self.namer.derivative(owner)), attr="append",
+                                ctx=gast.Load())
+        return [gast.Expr(value=gast.Call(func=method, args=[tangent], keywords=[]))]
+
+    def list_tangent(self, stmt: gast.Assign) -> list[gast.stmt]:
+        """``d_saved = []`` beside ``saved = []``; ``d_v = d_saved.pop()`` beside the pop."""
+        value = stmt.value
+        if isinstance(value, gast.List):
+            owner = stmt.targets[0].id
+            if owner not in self.activity.active:
+                return []
+            return [assign(self.namer.derivative(owner), gast.List(elts=[], ctx=gast.Load()))]
+        owner = value.func.value.id
+        if owner not in self.activity.active:
+            return []
+        targets = [name(self.namer.derivative(t), store=True) for t in assigned_names(stmt)]
+        target = (targets[0] if isinstance(stmt.targets[0], gast.Name)
+                  else gast.Tuple(elts=targets, ctx=gast.Store()))
+        method = gast.Attribute(value=name(self.namer.derivative(owner)), attr="pop",
+                                ctx=gast.Load())
+        pop = gast.Call(func=method, args=[], keywords=[])
+        return [gast.Assign(targets=[target], value=pop, type_comment=None)]
 
     def tangent_of(self, value: gast.expr) -> gast.expr:
         if self.activity.is_active(value):

@@ -78,6 +78,11 @@ class _Normalizer:
     def __init__(self, parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> None:
         self.parsed, self.tree, self.namer = parsed, tree, namer
         self.compound = assigned_in_compound(tree)
+        self.own_lists = {  # lists the function makes itself, like our saved-value lists
+            s.targets[0].id for s in gast.walk(tree)
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.List) and not s.value.elts
+        }
         self.current: dict[str, str] = {}
         self.body: list[gast.stmt] = []
 
@@ -141,6 +146,8 @@ class _Normalizer:
             return self.emit(gast.Return(value=value), stmt)
         if isinstance(stmt, gast.Assert) or _is_report(stmt):
             return self.emit(_RenameReads(self.current).visit(copy.deepcopy(stmt)), stmt)
+        if self.list_method(stmt.value if isinstance(stmt, gast.Expr) else None, "append"):
+            return self.emit(gast.Expr(value=self.list_call(stmt.value)), stmt)
         if isinstance(stmt, gast.If):
             return self.if_(stmt)
         if isinstance(stmt, gast.For):
@@ -181,8 +188,8 @@ class _Normalizer:
             isinstance(target, gast.Tuple)
             and isinstance(value, gast.Call)
             and all(isinstance(t, gast.Name) for t in target.elts)
-        ):  # u, v = helper(x): a function returning a tuple
-            call = self.call(value)
+        ):  # u, v = helper(x): a function returning a tuple (or a saved tuple popped)
+            call = self.list_call(value) if self.list_method(value, "pop") else self.call(value)
             names = [self.bind_unchecked(t.id) for t in target.elts]
             stores = [name(n, store=True) for n in names]
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
@@ -240,7 +247,7 @@ class _Normalizer:
         self.emit(loop, stmt)
 
     def iterable(self, expr: gast.expr, assigned: set[str]) -> gast.expr:
-        """The loop's iterable: ``range``/``zip``/``enumerate``/``reversed`` of atoms, or an atom."""
+        """The loop's iterable: range, zip, enumerate or reversed of atoms, or an atom."""
         if isinstance(expr, gast.Call) and getattr(expr, "qualname", None) in LOOP_HELPERS:
             if expr.keywords:
                 raise self.error(expr, "keywords in a loop header", "pass them by position")
@@ -249,6 +256,12 @@ class _Normalizer:
                              args=[self.iterable(a, assigned) for a in expr.args])
             call.qualname = expr.qualname
             return gast.copy_location(call, expr)
+        if isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Slice):
+            bounds = {k: getattr(expr.slice, k) for k in ("lower", "upper", "step")}
+            sliced = gast.Slice(**{k: self.atom(v) if v is not None else None
+                                   for k, v in bounds.items()})
+            value = self.iterable(expr.value, assigned)
+            return gast.Subscript(value=value, slice=sliced, ctx=gast.Load())
         return self.unchanging(self.atom(expr), assigned)
 
     def unchanging(self, atom: gast.expr, assigned: set[str]) -> gast.expr:
@@ -298,6 +311,10 @@ class _Normalizer:
         """``expr`` as a single operation on atoms (or an atom)."""
         if is_constant(expr) or isinstance(expr, (gast.Name, gast.Attribute, gast.Constant)):
             return self.atom(expr)
+        if isinstance(expr, gast.List) and not expr.elts:
+            return gast.List(elts=[], ctx=gast.Load())  # a list of saved values, as we generate
+        if self.list_method(expr, "pop"):
+            return self.list_call(expr)
         if isinstance(expr, gast.BinOp):
             left = self.atom(expr.left)
             return gast.BinOp(left=left, op=expr.op, right=self.atom(expr.right))
@@ -396,6 +413,31 @@ class _Normalizer:
         loop = gast.For(target=renamed, iter=iterable, body=loop_body, orelse=[],
                         type_comment=None)
         self.emit(loop, first.iter)
+
+    def list_method(self, expr: gast.expr | None, method: str) -> bool:
+        """``saved.append(...)`` or ``saved.pop()`` on a list the function made itself."""
+        return (
+            isinstance(expr, gast.Call)
+            and isinstance(expr.func, gast.Attribute)
+            and expr.func.attr == method
+            and isinstance(expr.func.value, gast.Name)
+            and expr.func.value.id in self.own_lists
+            and not expr.keywords
+            and len(expr.args) == (1 if method == "append" else 0)
+        )
+
+    def list_call(self, expr: gast.Call) -> gast.Call:
+        args = []
+        for arg in expr.args:
+            if isinstance(arg, gast.Tuple):
+                args.append(gast.Tuple(elts=[self.atom(e) for e in arg.elts], ctx=gast.Load()))
+            else:
+                args.append(self.atom(arg))
+        owner = self.reference(expr.func.value)
+        func = gast.Attribute(value=owner, attr=expr.func.attr, ctx=gast.Load())
+        call = gast.Call(func=func, args=args, keywords=[])
+        call.qualname = f"<list>.{expr.func.attr}"
+        return gast.copy_location(call, expr)
 
     def call(self, expr: gast.Call) -> gast.Call:
         qualname = getattr(expr, "qualname", None)

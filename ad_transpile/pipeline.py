@@ -12,7 +12,7 @@ from pathlib import Path
 from ad_transpile import errors
 from ad_transpile.emit import emit
 from ad_transpile.header import Header
-from ad_transpile.parse import ParsedFunction
+from ad_transpile.parse import ParsedFunction, function_in_text
 from ad_transpile.program import Program
 from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
@@ -28,8 +28,17 @@ def transpile(
     mode: str = "reverse",
     kind: str = "grad",
     rules: tuple[Path, ...] = (),
+    order: int = 1,
 ) -> tuple[str, str]:
-    """The derivative module's text and the name of its entry function."""
+    """The derivative module's text and the name of its entry function.
+
+    With ``order=2`` the first derivative (in ``mode``) is differentiated again in forward
+    mode: ``fpr`` becomes ``fprpr``.
+    """
+    if order == 2:
+        return _second_derivative(parsed, wrt, mode, rules)
+    if order != 1:
+        raise ValueError(f"order must be 1 or 2, not {order!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if kind not in KINDS:
@@ -42,6 +51,21 @@ def transpile(
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names), mode,
                     program.source_hash(), tuple(str(r) for r in rules))
     return emit(module, header), entry
+
+
+def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
+                       rules: tuple[Path, ...]) -> tuple[str, str]:
+    """``fprpr``: the generated ``fpr`` read back as source and differentiated in forward mode."""
+    first, first_entry = transpile(parsed, wrt, mode, "grad", rules)
+    virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))
+    generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
+    wrt_names = resolve_wrt(parsed, wrt)
+    program = Program("forward", load(rules) if rules else builtin())
+    entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))
+    header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names),
+                    f"forward over {mode}", Header.read(first).source_hash,
+                    tuple(str(r) for r in rules))
+    return emit(program.module(), header), entry
 
 
 def resolve_wrt(parsed: ParsedFunction, wrt: WrtSpec) -> list[str]:

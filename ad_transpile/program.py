@@ -14,7 +14,7 @@ import math
 import gast
 
 from ad_transpile import errors
-from ad_transpile.analyze import analyze
+from ad_transpile.analyze import active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward
 from ad_transpile.names import Namer, derivative_name
@@ -104,6 +104,9 @@ class Program:
         fn = normalize(parsed, restructure(parsed, namer), namer)
         calls = Calls(parsed, registry, self, self.mode)
         activity = analyze(fn, wrt, registry, parsed, calls)
+        if self.mode == "reverse":
+            _refuse_reverse_over_reverse(fn, activity, parsed)
+            _refuse_several_results(fn, kind, parsed)
         spell = self.spelling_of(parsed)
         differentiate = forward if self.mode == "forward" else reverse
         core = differentiate(
@@ -183,6 +186,25 @@ class Program:
                     seen_imports.add(gast.dump(node))
                     statements.append(node)
         return statements + constants
+
+
+def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:
+    saved = active_lists(fn, activity)
+    if saved:
+        raise parsed.error(
+            errors.Unsupported, saved[0], construct="reverse mode over a list of saved values",
+            why="differentiate reverse-mode output again in forward mode (forward over reverse)",
+        )
+
+
+def _refuse_several_results(fn, kind: str, parsed: ParsedFunction) -> None:
+    ret = fn.body[-1]
+    if kind in ("grad", "value_and_grad") and isinstance(ret.value, gast.Tuple):
+        raise parsed.error(
+            errors.Unsupported, ret, construct="the gradient of a function returning several "
+            "values", why="a gradient needs one result: use vjp, or forward mode for the "
+            "derivative of each",
+        )
 
 
 def _module_names(parsed: ParsedFunction) -> set[str]:

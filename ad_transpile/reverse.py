@@ -89,6 +89,7 @@ class _AdjointSweep:
         self.order: dict[int, int] = {}
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
+        self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
         self._number(fn.body)
 
     def _number(self, statements: list[gast.stmt]) -> None:
@@ -115,8 +116,10 @@ class _AdjointSweep:
         )
 
     def assigned_more_than_once(self, var: str) -> bool:
+        """Whether ``var`` holds more than one value: a parameter's first value counts too."""
         at = self.assigned_at.get(var, [])
-        return len(at) > 1 or any(var in names for names in self.assigned_in_loop.values())
+        return (len(at) + (var in self.params) > 1
+                or any(var in names for names in self.assigned_in_loop.values()))
 
     # blocks
 
@@ -172,10 +175,7 @@ class _AdjointSweep:
             read = [reads(p) for _, p in
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
         names: list[str] = []
-        restored_by_loop = {  # a reversed loop header gives its variables back, item by item
-            n.id for loop in loops if isinstance(loop, gast.For)
-            for n in gast.walk(loop.target) if isinstance(n, gast.Name)
-        }
+        restored_by_loop = _loop_variables(loops)
         for variables in read:
             for var in sorted(variables):
                 if var in restored_by_loop:
@@ -263,7 +263,8 @@ class _AdjointSweep:
         iterable = stmt.iter
         if not isinstance(iterable, gast.Call) or iterable.qualname == "builtins.range":
             # a range, or a sequence that reversed() walks back (an iterator: a loud TypeError)
-            saved = self.saved_after(stmt, reads(iterable), loops)
+            header = reads(iterable) - _loop_variables(loops)
+            saved = self.saved_after(stmt, header, loops)
         else:  # zip and friends give one pass: keep the items for the reversed loop
             items = self.namer.fresh("_items")
             primal.append(assign(items, gast.Call(func=name("list"), args=[iterable],
@@ -325,6 +326,12 @@ class _AdjointSweep:
         pop = gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load())
         call = gast.Call(func=pop, args=[], keywords=[])
         return [gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def _loop_variables(loops: tuple) -> set[str]:
+    """Variables that reversed loop headers give back, item by item."""
+    return {n.id for loop in loops if isinstance(loop, gast.For)
+            for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
 
 
 def _before_jump(block: list[gast.stmt], push: list[gast.stmt]) -> list[gast.stmt]:

@@ -1,4 +1,4 @@
-"""A tiny network split into functions, with a hand-written rule for a numerically stable softplus."""
+"""A tiny network split into functions, with a hand-written rule for a stable softplus."""
 
 import math
 

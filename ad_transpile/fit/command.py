@@ -6,7 +6,9 @@ The program is read as text and transpiled with its primal, so its module is nev
 from __future__ import annotations
 
 import json
+import math
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -53,16 +55,20 @@ that cannot be differentiated or returns nan), reported as one 'path:line[:col]:
 @click.option("--starts", type=click.Choice(STARTS), default="random", show_default=True,
               help="Where the restarts start within the ranges.")
 @click.option("--range", "ranges", multiple=True, metavar="NAME=LOW:HIGH",
-              help="Range of a parameter for restarts and plots (default: start +- max(1, |start|)).")
+              help="Range of a parameter for restarts and plots "
+                   "(default: start +- max(1, |start|)).")
 @click.option("--steps", "max_steps", type=click.IntRange(min=0), default=1000,
               show_default=True, help="The most steps a run takes.")
 @click.option("--step-size", type=float, help="Learning rate (backtracking: the first move).")
-@click.option("--loss-tol", type=float, default=1e-12, show_default=True,
-              help="Stop when a step changes the loss by at most this, relative to the loss.")
+@click.option("--loss-tol", type=float, default=1e-15, show_default=True,
+              help="Stop when a step changes the loss by at most this times max(1, |loss|).")
 @click.option("--grad-tol", type=float, default=1e-8, show_default=True,
               help="Stop when the gradient's norm is at most this.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random starts.")
 @click.option("--mode", type=click.Choice(MODES), default="reverse", show_default=True)
+@click.option("--rules", "rules", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A file of your own derivative rules (@partials), as for grad (repeatable).")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
               metavar="DIR", help="Write loss.png, fit.png and landscape.png here (matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -72,7 +78,8 @@ that cannot be differentiated or returns nan), reported as one 'path:line[:col]:
 def fit_command(target: str, tests_file: str, params: tuple[str, ...], optimizer: str,
                 score: str, restarts: int, starts: str, ranges: tuple[str, ...], max_steps: int,
                 step_size: float | None, loss_tol: float, grad_tol: float, seed: int, mode: str,
-                plot_dir: Path | None, as_json: bool, worst: int, quiet: bool) -> None:
+                rules: tuple[Path, ...], plot_dir: Path | None, as_json: bool, worst: int,
+                quiet: bool) -> None:
     """Fit the free parameters of PROGRAM, defined at the top level of the file PATH, to soft
     unit tests by gradient descent on the sum of their scores, using its generated derivative.
 
@@ -86,14 +93,14 @@ def fit_command(target: str, tests_file: str, params: tuple[str, ...], optimizer
             from ad_transpile.fit.plots import require_matplotlib
 
             require_matplotlib(str(plot_dir))
-        program = program_from_file(path, name, starts_at, mode)
+        program = program_from_file(path, name, starts_at, mode, rules)
         if Path(tests_file).suffix.lower() == ".py":
             raise FitError("the command line reads tests from .csv, .npy or .npz files; a module "
                            "of @soft_test functions works from the Python API", tests_file)
         tests = load_tests(tests_file)
         with _progress(quiet, restarts + 1, max_steps) as callback:
             result = fit_program(
-                program, tests, starts_at, score=_score(score, mode), optimizer=optimizer,
+                program, tests, starts_at, score=_score(score, mode, rules), optimizer=optimizer,
                 restarts=restarts, seed=seed, starts=starts, bounds=bounds,
                 step_size=step_size, max_steps=max_steps, loss_tol=loss_tol,
                 grad_tol=grad_tol, callback=callback,
@@ -111,7 +118,8 @@ def fit_command(target: str, tests_file: str, params: tuple[str, ...], optimizer
         click.echo("\nplots: " + ", ".join(str(p) for p in written))
 
 
-def program_from_file(path: str, name: str, params: dict[str, float], mode: str) -> Program:
+def program_from_file(path: str, name: str, params: dict[str, float], mode: str = "reverse",
+                      rules: tuple[Path, ...] = ()) -> Program:
     """The program ``name`` in the file ``path``, read as text, with its value and derivative."""
     parsed = read_function(path, name)
     parsed.path = display_path(path)
@@ -126,7 +134,7 @@ def program_from_file(path: str, name: str, params: dict[str, float], mode: str)
         value_and_grad=None, value=None,  # compiled once the free parameters are known good
     )
     check_free_parameters(model, params)
-    compiled = _compile(parsed, tuple(params), mode)
+    compiled = _compile(parsed, tuple(params), mode, rules)
 
     def value(**arguments: Any) -> Any:
         return compiled(**arguments)[0]
@@ -134,18 +142,18 @@ def program_from_file(path: str, name: str, params: dict[str, float], mode: str)
     return replace(model, value_and_grad=compiled, value=value)
 
 
-def _compile(parsed: ParsedFunction, wrt: Any, mode: str) -> Any:
-    text, entry = transpile(parsed, wrt, mode, "value_and_grad")
+def _compile(parsed: ParsedFunction, wrt: Any, mode: str, rules: tuple[Path, ...]) -> Any:
+    text, entry = transpile(parsed, wrt, mode, "value_and_grad", rules=rules)
     return load(text, entry, f"{parsed.name} value_and_grad")
 
 
-def _score(spec: str, mode: str) -> Score:
+def _score(spec: str, mode: str, rules: tuple[Path, ...]) -> Score:
     if "::" not in spec:
         return resolve_score(spec)
     path, name = _split(spec, "PATH::FUNC")
     parsed = read_function(path, name)
     parsed.path = display_path(path)
-    return Score(name, _compile(parsed, 0, mode))
+    return Score(name, _compile(parsed, 0, mode, rules))
 
 
 def _split(target: str, form: str) -> tuple[str, str]:
@@ -177,14 +185,18 @@ def _interval(text: str) -> tuple[float, float]:
 
 
 class _progress:
-    """A progress bar on stderr showing the run and its loss; a callback for the driver."""
+    """A progress bar on stderr (on a terminal) showing the run and the loss; the driver's callback.
+
+    Each run has ``steps`` places on the bar; one that converges early jumps to the next run.
+    """
 
     def __init__(self, quiet: bool, runs: int, steps: int) -> None:
         self.quiet, self.runs, self.steps = quiet, runs, max(steps, 1)
         self.bar: Any = None
+        self.best, self.shown = math.inf, 0.0
 
     def __enter__(self) -> Any:
-        if self.quiet:
+        if self.quiet or not sys.stderr.isatty():
             return None
         self.bar = click.progressbar(
             length=self.runs * self.steps, label="fitting", file=sys.stderr, show_eta=False,
@@ -194,13 +206,18 @@ class _progress:
         return self.update
 
     def update(self, run: int, step: int, loss: float, params: dict[str, float]) -> None:
-        position = run * self.steps + step
-        self.bar.update(position - self.bar.pos, f"run {run + 1}/{self.runs}  loss {loss:.6g}")
+        self.best = min(self.best, loss) if math.isfinite(loss) else self.best
+        now = time.monotonic()
+        if now - self.shown < 0.05 and step:  # redraw at most 20 times a second
+            return
+        self.shown = now
+        text = f"run {run + 1}/{self.runs}  loss {loss:.6g}  best {self.best:.6g}"
+        self.bar.update(run * self.steps + step - self.bar.pos, text)
 
     def __exit__(self, *exc_info: Any) -> None:
         if self.bar is not None:
             if exc_info[0] is None:
-                self.bar.update(self.bar.length - self.bar.pos)
+                self.bar.update(self.bar.length - self.bar.pos, f"best loss {self.best:.6g}")
             self.bar.__exit__(*exc_info)
 
 

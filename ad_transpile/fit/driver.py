@@ -9,10 +9,10 @@ the command line fits a program it has only read as text.
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 import inspect
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,7 +43,7 @@ def fit(
     bounds: dict[str, tuple[float, float]] | None = None,
     step_size: float | None = None,
     max_steps: int = 1000,
-    loss_tol: float = 1e-12,
+    loss_tol: float = 1e-15,
     grad_tol: float = 1e-8,
     mode: str = "reverse",
     gradient: Callable | None = None,
@@ -56,8 +56,8 @@ def fit(
     or .npz file. The loss is the sum of ``score(program(...), expected)`` over the tests; its
     gradient comes from ad-transpile. ``restarts`` more runs start at ``starts`` points ("random"
     or "grid") within ``bounds`` (default: each start +- max(1, |start|)); the best run wins.
-    A run stops after ``max_steps``, when the gradient's norm is at most ``grad_tol``, when the
-    loss changes by at most ``loss_tol`` relative to itself, or when no step lowers it.
+    A run stops after ``max_steps``, when the gradient's norm is at most ``grad_tol``, when a
+    step changes the loss by at most ``loss_tol * max(1, |loss|)``, or when no step lowers it.
     """
     program_model = program_from_function(program, params, mode, gradient)
     return fit_program(
@@ -72,7 +72,7 @@ def fit_program(
     program: Program, tests: list[SoftTest], params: dict[str, float], *, score: Score,
     optimizer: str | Optimizer = "backtracking", restarts: int = 0, seed: int = 0,
     starts: str = "random", bounds: dict[str, tuple[float, float]] | None = None,
-    step_size: float | None = None, max_steps: int = 1000, loss_tol: float = 1e-12,
+    step_size: float | None = None, max_steps: int = 1000, loss_tol: float = 1e-15,
     grad_tol: float = 1e-8, callback: Callback | None = None,
 ) -> FitResult:
     """:func:`fit` for a program whose derivative is already compiled."""
@@ -104,9 +104,9 @@ def fit_program(
     return FitResult(
         params=dict(winner.params), loss=winner.loss, steps=winner.steps,
         history=list(winner.history), converged=winner.converged, message=winner.message,
-        runs=runs, best_run=best, minima=minima, program=program.name, tests=tests,
+        runs=runs, best_run=best, minima=minima, program=program.name, tests=objective.tests,
         predictions=predictions,
-        scores=[score(p, t.expected) for p, t in zip(predictions, tests)],
+        scores=[score(p, t.expected) for p, t in zip(predictions, objective.tests)],
         score=score.name, optimizer=prototype.describe(), bounds=ranges,
         elapsed=time.perf_counter() - began, objective=objective,
     )
@@ -121,19 +121,13 @@ def _descend(
     loss_tol: float, grad_tol: float, report: Callable | None,
 ) -> Run:
     """One run of gradient descent from ``x``; a non-finite loss ends it at the last good point."""
-    evaluations = 0
-
-    def evaluate(point: np.ndarray) -> tuple[float, np.ndarray]:
-        nonlocal evaluations
-        evaluations += 1
-        return objective.loss_and_grad(point)
-
+    evaluate = _Counted(objective.loss_and_grad)
     start = x.copy()
     loss, grad = evaluate(x)
     history, path = [loss], [tuple(x.tolist())]
     optimizer.start(len(x))
     converged, message = False, f"stopped after the maximum of {max_steps} steps"
-    if not (math.isfinite(loss) and np.all(np.isfinite(grad))):
+    if not _finite(loss, grad):
         message = "not started: " + (objective.diagnose(x) or f"the loss is {loss} here")
         max_steps = 0
     if report:
@@ -147,27 +141,41 @@ def _descend(
         if moved is None:
             converged, message = True, "converged: no step along the gradient lowers the loss"
             break
-        new_x, new_loss, new_grad = moved
-        if not (math.isfinite(new_loss) and np.all(np.isfinite(new_grad))):
-            why = objective.diagnose(new_x) or f"the loss became {new_loss}"
+        if not _finite(*moved[1:]):
+            why = objective.diagnose(moved[0]) or f"the loss became {moved[1]}"
             message = (f"diverged at step {step}: {why}; kept the last finite point "
-                       f"(try a smaller step size)")
+                       "(try a smaller step size)")
             break
-        change = abs(loss - new_loss)
-        x, loss, grad = new_x, new_loss, new_grad
+        change = abs(loss - moved[1])
+        x, loss, grad = moved
         history.append(loss)
         path.append(tuple(x.tolist()))
         if report:
             report(step, loss, x)
-        if change <= loss_tol * max(abs(loss), 1e-300):
+        if change <= loss_tol * max(abs(loss), 1.0):
             converged, message = True, f"converged: the loss changed by {change:.3g} in a step"
             break
     names = objective.free
     return Run(
         start=dict(zip(names, start.tolist())), params=dict(zip(names, x.tolist())),
         loss=loss, steps=len(history) - 1, history=history, path=path, converged=converged,
-        message=message, evaluations=evaluations,
+        message=message, evaluations=evaluate.calls,
     )
+
+
+class _Counted:
+    """``loss_and_grad``, counting its calls."""
+
+    def __init__(self, function: Callable) -> None:
+        self.function, self.calls = function, 0
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self.calls += 1
+        return self.function(x)
+
+
+def _finite(loss: float, grad: np.ndarray) -> bool:
+    return math.isfinite(loss) and bool(np.all(np.isfinite(grad)))
 
 
 def program_from_function(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -64,9 +64,13 @@ class Objective:
 
     def __init__(self, program: Program, tests: list[SoftTest], free: list[str],
                  score: Score) -> None:
-        self.program, self.tests, self.free, self.score = program, tests, free, score
+        self.program, self.free, self.score = program, free, score
         self.inputs = [p for p in program.parameters if p not in free]
         self.arguments = [self._arguments(t) for t in tests]
+        self.tests = [  # unnamed inputs are shown by the program's parameter names
+            t if t.labels else replace(t, labels=tuple(self.inputs[: len(t.inputs)]))
+            for t in tests
+        ]
 
     def _arguments(self, test: SoftTest) -> dict[str, Any]:
         given, names, name = len(test.inputs), self.inputs, self.program.name

@@ -19,6 +19,7 @@ from ad_transpile.fit.output import write_files
 from ad_transpile.fit.result import FitResult
 
 NAMES = ("loss.png", "fit.png", "landscape.png")
+GRID_CALLS = 200_000  # program calls a landscape may take: a coarser grid for many tests
 BEST, OTHERS = "#d62728", "#7f7f7f"
 
 
@@ -64,29 +65,59 @@ def _loss_plot(ax: Any, result: FitResult) -> None:
         ax.set_yscale("log")
     ax.set(xlabel="step", ylabel=f"loss (sum of {result.score} scores)",
            title=f"{result.program}: loss over the steps ({len(result.runs)} run(s))")
-    ax.legend()
+    ax.legend(fontsize="small", framealpha=0.8)
 
 
 def _fit_plot(ax: Any, result: FitResult) -> None:
-    tests, objective = result.tests, result.objective
-    one_input = len(objective.inputs) >= 1 and all(
-        len(t.inputs) == 1 and isinstance(t.inputs[0], (int, float)) for t in tests
-    )
-    if not one_input:
+    numeric = all(isinstance(v, (int, float)) for t in result.tests for v in t.inputs)
+    widths = {len(t.inputs) for t in result.tests}
+    if numeric and widths == {1}:
+        _fit_plot_1d(ax, result)
+    elif numeric and widths == {2}:
+        _fit_plot_2d(ax, result)
+    else:
         _parity_plot(ax, result)
-        return
+
+
+def _fit_plot_1d(ax: Any, result: FitResult) -> None:
+    tests, objective = result.tests, result.objective
     name = objective.inputs[0]
     xs = np.array([t.inputs[0] for t in tests], dtype=float)
     ax.scatter(xs, [t.expected for t in tests], s=12, color="#1f77b4", label="soft unit tests")
     grid = np.linspace(xs.min(), xs.max(), 400)
-    start = result.runs[result.best_run].start
+    start = result.runs[0].start
     for params, style, label in ((start, dict(color=OTHERS, ls="--"), "start"),
                                  (result.params, dict(color=BEST, lw=2), "fitted")):
         values = [_value(objective.program, {name: float(x), **params}) for x in grid]
         shown = ", ".join(f"{k}={v:.4g}" for k, v in params.items())
         ax.plot(grid, values, label=f"{label}: {shown}", **style)
     ax.set(xlabel=name, ylabel="output", title=f"{result.program} against the tests")
-    ax.legend()
+    ax.legend(fontsize="small", framealpha=0.8)
+
+
+def _fit_plot_2d(ax: Any, result: FitResult) -> None:
+    """The fitted program over its two inputs, the tests as points coloured by their expected
+    output on the same scale."""
+    objective = result.objective
+    first, second = objective.inputs[:2]
+    points = np.array([t.inputs for t in result.tests], dtype=float)
+    expected = [t.expected for t in result.tests]
+    xs = np.linspace(points[:, 0].min(), points[:, 0].max(), 60)
+    ys = np.linspace(points[:, 1].min(), points[:, 1].max(), 60)
+    values = np.array([
+        [_value(objective.program, {first: float(x), second: float(y), **result.params})
+         for x in xs] for y in ys
+    ])
+    low = min(np.nanmin(values), min(expected))
+    high = max(np.nanmax(values), max(expected))
+    field = ax.contourf(xs, ys, np.ma.masked_invalid(values), levels=20, cmap="coolwarm",
+                        vmin=low, vmax=high, alpha=0.8)
+    ax.scatter(points[:, 0], points[:, 1], c=expected, cmap="coolwarm", vmin=low, vmax=high,
+               s=14, edgecolors="black", linewidths=0.4)
+    ax.figure.colorbar(field, ax=ax, label="output (points: expected)")
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in result.params.items())
+    ax.set(xlabel=first, ylabel=second,
+           title=f"{result.program} after the fit ({shown})\nagainst the tests")
 
 
 def _parity_plot(ax: Any, result: FitResult) -> None:
@@ -96,7 +127,7 @@ def _parity_plot(ax: Any, result: FitResult) -> None:
     ax.plot([low, high], [low, high], color=BEST, lw=1, label="predicted = expected")
     ax.set(xlabel="expected", ylabel="predicted",
            title=f"{result.program} after the fit: predicted against expected")
-    ax.legend()
+    ax.legend(fontsize="small", framealpha=0.8)
 
 
 def _value(program: Any, arguments: dict[str, float]) -> float:
@@ -119,7 +150,7 @@ def _span(result: FitResult, index: int, name: str) -> tuple[float, float]:
     values = [p[index] for run in result.runs for p in run.path]
     low, high = result.bounds[name]
     low, high = min(low, *values), max(high, *values)
-    pad = 0.03 * (high - low)
+    pad = 0.1 * (high - low)
     return low - pad, high + pad
 
 
@@ -136,36 +167,39 @@ def _landscape_1d(ax: Any, result: FitResult, name: str) -> None:
     if len(result.runs) > 1:
         ax.plot([], [], "-o", ms=3, color=OTHERS, label="other runs (* where each ended)")
     ax.set(xlabel=name, ylabel="loss", title=f"loss landscape of {result.program} over {name}")
-    ax.legend()
+    ax.legend(fontsize="small", framealpha=0.8)
 
 
 def _landscape_2d(ax: Any, result: FitResult, first: str, second: str) -> None:
-    xs = np.linspace(*_span(result, 0, first), 41)
-    ys = np.linspace(*_span(result, 1, second), 41)
+    from matplotlib.colors import BoundaryNorm
+
+    size = int(np.clip(math.sqrt(GRID_CALLS / len(result.tests)), 15, 41))
+    xs = np.linspace(*_span(result, 0, first), size)
+    ys = np.linspace(*_span(result, 1, second), size)
     rest = np.array(list(result.params.values())[2:])
     losses = np.array([[result.objective.loss(np.array([x, y, *rest])) for x in xs] for y in ys])
     finite = losses[np.isfinite(losses)]
-    levels = 30
-    if finite.size and finite.min() > 0:
-        levels = np.geomspace(finite.min(), finite.max(), 30)
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    # levels crowd towards the minimum, where the descent ends, one colour band each
+    levels = low + (high - low) * np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 24)])
+    levels = np.unique(levels) if high > low else np.array([low, low + 1.0])
+    norm = BoundaryNorm(levels, 256)
     contour = ax.contourf(xs, ys, np.ma.masked_invalid(losses), levels=levels, cmap="viridis",
-                          norm=_log_norm(levels))
-    ax.figure.colorbar(contour, ax=ax, label="loss")
+                          norm=norm)
+    ax.contour(xs, ys, np.ma.masked_invalid(losses), levels=levels, colors="black",
+               linewidths=0.2)
+    bar = ax.figure.colorbar(contour, ax=ax, label="loss", spacing="uniform")
+    bar.set_ticks(levels[::4])
+    bar.set_ticklabels([f"{v:.4g}" for v in levels[::4]])
     for i, run in enumerate(result.runs):
         path = np.array(run.path)
         color = "white" if i == result.best_run else "#cccccc"
-        ax.plot(path[:, 0], path[:, 1], "-o", ms=2, lw=1, color=color)
-        ax.plot(path[-1:, 0], path[-1:, 1], "*", ms=12, color=BEST if i == result.best_run
-                else color)
+        marker = "-o" if len(path) <= 80 else "-"
+        ax.plot(path[:, 0], path[:, 1], marker, ms=2, lw=1, color=color)
+        ax.plot(path[:1, 0], path[:1, 1], "o", ms=5, color=color)
+        ax.plot(path[-1:, 0], path[-1:, 1], "*", ms=12,
+                color=BEST if i == result.best_run else color)
     title = f"loss of {result.program} over ({first}, {second})"
     if len(result.params) > 2:
         title += " with the others at their fitted values"
-    ax.set(xlabel=first, ylabel=second, title=title + "\nwith the descent path")
-
-
-def _log_norm(levels: Any) -> Any:
-    if isinstance(levels, int):
-        return None
-    from matplotlib.colors import LogNorm
-
-    return LogNorm(vmin=levels[0], vmax=levels[-1])
+    ax.set(xlabel=first, ylabel=second, title=title + "\nand the descent path (o start, * end)")

@@ -10,17 +10,20 @@ from ad_transpile.fit.result import FitResult
 
 def summary(result: FitResult, worst: int = 5) -> str:
     """Parameters, final loss and steps, the minima of a multi-start, and the worst tests."""
-    best = result.runs[result.best_run]
+    first = result.runs[0]
     lines = [
         f"fitted {result.program} to {len(result.tests)} soft unit tests "
         f"(score {result.score}, optimizer {result.optimizer})",
         "",
         *_table(["parameter", "start", "fitted"],
-                [[n, _num(best.start[n]), _num(v)] for n, v in result.params.items()]),
+                [[n, _num(first.start[n]), _num(v)] for n, v in result.params.items()]),
         "",
         f"final loss {_num(result.loss)} after {result.steps} steps ({result.message}); "
         f"{sum(r.evaluations for r in result.runs)} evaluations in {result.elapsed:.2f} s",
     ]
+    if result.best_run:
+        lines.append(f"the best run is run {result.best_run}, "
+                     f"from {_point(result.runs[result.best_run].start)}")
     if len(result.runs) > 1:
         lines += ["", _minima_sentence(result)]
         rows = [
@@ -30,7 +33,7 @@ def summary(result: FitResult, worst: int = 5) -> str:
             for m in result.minima
         ]
         lines += _table(["loss", *result.params, "runs", ""], rows, indent="  ")
-    failed = [i for i, r in enumerate(result.runs) if not r.converged]
+    failed = [i for i, r in enumerate(result.runs) if not r.converged and len(result.runs) > 1]
     for i in failed[:3]:
         lines.append(f"  run {i} from {_point(result.runs[i].start)}: {result.runs[i].message}")
     if worst:
@@ -47,7 +50,7 @@ def _minima_sentence(result: FitResult) -> str:
     runs, minima = len(result.runs), len(result.minima)
     if minima == 1:
         return f"all {runs} runs ended in the same minimum:"
-    return f"the {runs} runs ended in {minima} different minima (a local minimum traps a run):"
+    return f"the {runs} runs ended in {minima} different minima; the best is kept:"
 
 
 def as_dict(result: FitResult, worst: int = 5) -> dict[str, Any]:

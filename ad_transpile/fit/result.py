@@ -80,7 +80,10 @@ class FitResult:
         return as_dict(self, worst)
 
     def plot(self, directory: str | Path) -> list[Path]:
-        """Write ``loss.png``, ``fit.png`` and ``landscape.png`` to ``directory`` (needs matplotlib)."""
+        """Write ``loss.png``, ``fit.png`` and ``landscape.png`` to ``directory``.
+
+        Needs matplotlib (``pip install 'ad-transpile[plot]'``); nothing is written on an error.
+        """
         from ad_transpile.fit.plots import write_plots
 
         return write_plots(self, Path(directory))

@@ -68,7 +68,7 @@ def load_tests(source: Any) -> list[SoftTest]:
     elif isinstance(source, np.ndarray):
         tests = _from_table(source, "array", ())
     elif isinstance(source, Iterable):
-        tests = _from_pairs(source, "test {}")
+        tests = _from_pairs(source, "tests[{}]")
     else:
         raise FitError(
             "tests must be (input, expected) pairs, a module of @soft_test functions, or the "
