@@ -24,11 +24,11 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     names = _wrt_names(f, wrt)
     signature = inspect.signature(f)
 
+    pick = _picker(signature, names)
+
     @functools.wraps(compiled)
     def gradient(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return _like(compiled(*args, **kwargs), [bound.arguments[n] for n in names], wrt)
+        return _like(compiled(*args, **kwargs), pick(args, kwargs), wrt)
 
     return gradient
 
@@ -39,12 +39,12 @@ def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> C
     names = _wrt_names(f, wrt)
     signature = inspect.signature(f)
 
+    pick = _picker(signature, names)
+
     @functools.wraps(compiled)
     def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
         value, gradient = compiled(*args, **kwargs)
-        return value, _like(gradient, [bound.arguments[n] for n in names], wrt)
+        return value, _like(gradient, pick(args, kwargs), wrt)
 
     return value_and_gradient
 
@@ -182,6 +182,25 @@ def _all_arguments(signature: inspect.Signature, args: list[Any]) -> list[Any]:
     return list(bound.arguments.values())
 
 
+def _picker(signature: inspect.Signature, names: list[str]) -> Callable:
+    """The values of the ``wrt`` arguments of a call: straight from ``args`` when they are there
+    (the common case, and a hot path in fitting), else by binding the signature."""
+    params = list(signature.parameters.values())
+    positions = [next(i for i, p in enumerate(params) if p.name == n) for n in names]
+    last = max(positions)
+    positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                     for p in params[: last + 1])
+
+    def pick(args: tuple, kwargs: dict) -> list[Any]:
+        if positional and len(args) > last:
+            return [args[i] for i in positions]
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return [bound.arguments[n] for n in names]
+
+    return pick
+
+
 def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
     """A gradient with the type of its argument: a float for a float."""
     several = isinstance(wrt, (tuple, list))
@@ -191,6 +210,8 @@ def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
 
 
 def _like_one(gradient: Any, argument: Any) -> Any:
+    if type(gradient) is float and isinstance(argument, (int, float)):
+        return gradient
     if np.shape(gradient) != np.shape(argument) and np.ndim(gradient) != 0:
         # an adjoint that was broadcast against a larger array and not summed back
         raise ValueError(
