@@ -40,6 +40,7 @@ class ParsedFunction:
     module_name: str = "__main__"
     module: gast.Module | None = None
     live: object = None  # the live function, when it came from one
+    line_label: str = "line"  # how comments name a source line ("fpr line" in generated code)
 
     def callee(self, qualname: str) -> ParsedFunction | None:
         """The parsed source of the user function ``qualname`` calls, if there is one."""

@@ -59,6 +59,7 @@ def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
     first, first_entry = transpile(parsed, wrt, mode, "grad", rules)
     virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))
     generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
+    generated.line_label = f"{first_entry} line"
     wrt_names = resolve_wrt(parsed, wrt)
     program = Program("forward", load(rules) if rules else builtin())
     entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))

@@ -280,5 +280,5 @@ def _comment(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:
     for stmt in fn.body:
         line = getattr(stmt, "lineno", None)
         if line and line != previous and not isinstance(stmt, gast.Return):
-            stmt.comment = f"line {line}: {parsed.lines[line - 1].strip()}"
+            stmt.comment = f"{parsed.line_label} {line}: {parsed.lines[line - 1].strip()}"
         previous = line

@@ -23,21 +23,35 @@ SAMPLES = [
     ("samples/two_vars.py", "bump", ("x", "y")),
     ("samples/sine_fit.py", "loss", "omega"),
     ("samples/network.py", "loss", ("w1", "b1", "w2", "b2")),
+    ("samples/sine_program.py", "wave", "omega"),
+    ("samples/projectile.py", "landing", ("angle", "speed")),
 ]
 MODES = ("reverse", "forward")
 CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
+# second derivatives (``--order 2``): fpr differentiated again in forward mode
+SECOND_ORDER = [
+    ("samples/seed.py", "f", "x"),
+    ("samples/seed.py", "g", "x"),
+    ("samples/seed.py", "h", "x"),
+    ("samples/two_vars.py", "bump", ("x", "y")),
+    ("samples/sine_fit.py", "loss", "omega"),
+]
 
 
 def golden_path(path: str, name: str, mode: str) -> Path:
     return GOLDEN / f"{Path(path).stem}_{name}_{mode}.py"
 
 
-def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str) -> str:
+def second_order_path(path: str, name: str) -> Path:
+    return GOLDEN / f"{Path(path).stem}_{name}_order2.py"
+
+
+def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str, order: int = 1) -> str:
     """What ``ad-transpile grad PATH::NAME --wrt ... --mode MODE`` writes, run from the root."""
     from ad_transpile.parse import read_function
     from ad_transpile.pipeline import transpile
 
-    return transpile(read_function(path, name), wrt, mode)[0]
+    return transpile(read_function(path, name), wrt, mode, order=order)[0]
 
 
 def main() -> None:
@@ -47,6 +61,10 @@ def main() -> None:
         path, name, _, mode = case
         target = golden_path(path, name, mode)
         target.write_text(generate(*case), encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
+    for path, name, wrt in SECOND_ORDER:
+        target = second_order_path(path, name)
+        target.write_text(generate(path, name, wrt, "reverse", order=2), encoding="utf-8")
         print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
 
 

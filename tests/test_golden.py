@@ -42,6 +42,7 @@ POINTS_WITH_DATA = {
     ("samples/sine_fit.py", "loss"): [(1.3, *SOFT_TESTS), (0.6, *SOFT_TESTS)],
     ("samples/network.py", "loss"): [(0.3, -0.2, 0.8, 0.1, *SOFT_TESTS),
                                      (-1.1, 0.4, 0.5, -0.3, *SOFT_TESTS)],
+    ("samples/projectile.py", "landing"): [(2.0, 0.7, 25.0), (-4.0, 0.5, 18.0)],
 }
 
 
