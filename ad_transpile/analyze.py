@@ -8,7 +8,7 @@ if any of its assignments is: safe for branches and loops alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -23,6 +23,13 @@ from ad_transpile.registry import Registry
 class Activity:
     varied: set[str]
     useful: set[str]
+    saved: dict[str, set[str]] = field(default_factory=dict)  # save/restore list -> its names
+
+    def carries_list(self, owner: str) -> bool:
+        """Whether a list holds values with derivatives (and so needs a tangent list)."""
+        if owner in self.saved:
+            return bool(self.saved[owner] & self.active)
+        return owner in self.active
 
     @property
     def active(self) -> set[str]:
@@ -38,10 +45,14 @@ def analyze(
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
     assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
-    appends = [  # saved.append(v): the list holds v
+    saved = save_restore_lists(fn)
+    appends = [  # saved.append(v): the list holds v (unless it only saves and restores)
         (s.value.func.value.id, reads(s.value.args[0]))
         for s in gast.walk(fn) if isinstance(s, gast.Expr) and is_list_call(s.value, "append")
+        and s.value.func.value.id not in saved
     ]
+    assigns = [s for s in assigns
+               if not (is_list_call(s.value, "pop") and s.value.func.value.id in saved)]
     loop_items = [  # for x in xs: x holds items of xs
         (target, reads(loop.iter))
         for loop in gast.walk(fn) if isinstance(loop, gast.For)
@@ -55,7 +66,7 @@ def analyze(
         [(n, set(assigned_names(s))) for s in assigns for n in reads(s.value)]
         + [(n, {target}) for target, sources in loop_items + appends for n in sources],
     )
-    activity = Activity(varied, useful)
+    activity = Activity(varied, useful, saved)
     for loop in (s for s in gast.walk(fn) if isinstance(s, gast.For)):
         if reads(loop.iter) & activity.active:
             raise parsed.error(
@@ -87,7 +98,34 @@ def is_list_call(expr: gast.expr, method: str) -> bool:
 def active_lists(fn: gast.FunctionDef, activity: Activity) -> list[gast.stmt]:
     """The ``saved.append(v)`` statements that save values depending on ``wrt``."""
     return [s for s in gast.walk(fn) if isinstance(s, gast.Expr)
-            and is_list_call(s.value, "append") and s.value.func.value.id in activity.active]
+            and is_list_call(s.value, "append") and activity.carries_list(s.value.func.value.id)]
+
+
+def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
+    """Lists used only to save variables and restore the same ones, as reverse mode does.
+
+    ``saved.append((a, b))`` ... ``a, b = saved.pop()`` gives ``a`` and ``b`` back their own
+    values: no value flows between variables through such a list.
+    """
+    pushed: dict[str, set[tuple[str, ...]]] = {}
+    popped: dict[str, set[tuple[str, ...]]] = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Expr) and is_list_call(node.value, "append"):
+            value = node.value.args[0]
+            elts = value.elts if isinstance(value, gast.Tuple) else [value]
+            key = tuple(getattr(e, "id", "") for e in elts)
+            pushed.setdefault(node.value.func.value.id, set()).add(key)
+        elif isinstance(node, gast.Assign) and is_list_call(node.value, "pop"):
+            popped.setdefault(node.value.func.value.id, set()).add(tuple(assigned_names(node)))
+    def restores(push: tuple[str, ...], pop: tuple[str, ...]) -> bool:
+        # a pushed constant (which branch ran) is popped into the branch's test variable
+        return len(push) == len(pop) and all(p in ("", q) for p, q in zip(push, pop))
+
+    return {
+        owner: {n for key in keys | popped.get(owner, set()) for n in key if n}
+        for owner, keys in pushed.items()
+        if all(any(restores(p, q) for p in keys) for q in popped.get(owner, set()))
+    }
 
 
 def reads(expr: gast.AST) -> set[str]:

@@ -99,7 +99,7 @@ class _TangentSweep:
     def saved_tangent(self, append: gast.Call) -> list[gast.stmt]:
         """``saved.append(v)`` saves ``d_v`` on ``d_saved`` alongside (forward over reverse)."""
         owner = append.func.value.id
-        if owner not in self.activity.active:
+        if not self.activity.carries_list(owner):
             return []
         value = append.args[0]
         tangent = (gast.Tuple(elts=[self.tangent_of(v) for v in value.elts], ctx=gast.Load())
@@ -113,11 +113,11 @@ class _TangentSweep:
         value = stmt.value
         if isinstance(value, gast.List):
             owner = stmt.targets[0].id
-            if owner not in self.activity.active:
+            if not self.activity.carries_list(owner):
                 return []
             return [assign(self.namer.derivative(owner), gast.List(elts=[], ctx=gast.Load()))]
         owner = value.func.value.id
-        if owner not in self.activity.active:
+        if not self.activity.carries_list(owner):
             return []
         targets = [name(self.namer.derivative(t), store=True) for t in assigned_names(stmt)]
         target = (targets[0] if isinstance(stmt.targets[0], gast.Name)

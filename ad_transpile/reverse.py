@@ -294,7 +294,8 @@ class _AdjointSweep:
         primal = [assign(trips, gast.Constant(value=0, kind=None)),
                   gast.copy_location(loop, stmt), *self.push(saved)]
         counted = gast.Call(func=name("range"), args=[name(trips)], keywords=[])
-        backwards = gast.For(target=name("_", store=True), iter=counted, body=body_adjoint,
+        counter = self.namer.numbered("_")  # nested counted loops need their own names
+        backwards = gast.For(target=name(counter, store=True), iter=counted, body=body_adjoint,
                              orelse=[], type_comment=None)
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
 
