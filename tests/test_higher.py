@@ -46,7 +46,8 @@ SCALAR = [
      "    return y\n", [0.4, 1.1]),
     ("import math\ndef f(x):\n    if x > 0.0:\n        return x ** 3\n    return math.tanh(x)\n",
      [0.7, -0.6]),
-    ("import math\ndef f(x):\n    s = 0.0\n    k = 0\n    while k < 5:\n        s += math.sin(k * x)"
+    ("import math\ndef f(x):\n    s = 0.0\n    k = 0\n    while k < 5:\n"
+     "        s += math.sin(k * x)"
      "\n        k += 1\n    return s\n", [0.2, 2.0]),
     ("def f(x):\n    return 3 * x\n", [1.0]),
 ]
@@ -115,8 +116,8 @@ def test_second_derivative_of_random_programs():
 
 
 def test_reverse_over_reverse_is_refused_not_wrong():
-    src = "import math\ndef f(x):\n    s = 0.0\n    for i in range(3):\n        s += math.sin(s + x)\n" \
-          "    return s\n"
+    src = ("import math\ndef f(x):\n    s = 0.0\n    for i in range(3):\n"
+           "        s += math.sin(s + x)\n    return s\n")
     text, entry = transpile(function_in_text(src, "example.py", "f"), 0, "reverse")
     with pytest.raises(adt.TranspileError, match="reverse mode over a list of saved values"):
         transpile(function_in_text(text, "fpr.py", entry), 0, "reverse")
