@@ -1,0 +1,309 @@
+"""Seeded random programs with branches, loops and jumps: both modes agree with finite differences.
+
+    AD_TRANSPILE_RANDOM_PROGRAMS=5000 python -m pytest tests/test_random_programs.py
+
+checks 5000 programs instead of the default few hundred. Every program is a function
+``f(x, y, n)`` of two floats and a loop count; a failure prints the program, the point, both
+derivatives and the generated code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from conftest import MODES, derivative, generated, numeric_gradient, primal
+
+DEFAULT_PROGRAMS = 300
+PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
+POINTS_PER_PROGRAM = 2
+STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
+RTOL = 1e-5
+MIN_CHECKED = 0.9
+
+
+@dataclass
+class Scope:
+    """The names a statement may read (floats and loop indices) and may assign (floats)."""
+
+    floats: list[str]
+    indices: list[str] = field(default_factory=list)
+    loop_depth: int = 0
+
+
+class RandomProgram:
+    """The source text of one random function ``f(x, y, n)`` returning a float.
+
+    Values stay bounded enough for finite differences: a product always has one factor that is a
+    sine, cosine, tanh, small constant or ``w / (1.0 + w * w)``, and ``exp`` only sees a bounded
+    argument. Every ``while`` counts its trips and stops after a few.
+    """
+
+    MAX_DEPTH = 3
+    MAX_LOOP_DEPTH = 2
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.lines: list[str] = []
+        self.counter = 0
+        self.source = self.build()
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * (depth + 1) + line)
+
+    def build(self) -> str:
+        scope = Scope(floats=["x", "y"])
+        for _ in range(self.rng.randint(1, 2)):
+            self.new_variable(scope, 0)
+        self.block(scope, 0, self.rng.randint(2, 4))
+        # both arguments reach the final result, so neither is only a loop bound or a condition
+        self.emit(0, f"return {self.expression(scope, 2)} + x * y")
+        return "import math\n\n\ndef f(x, y, n):\n" + "\n".join(self.lines) + "\n"
+
+    # statements
+
+    def block(self, scope: Scope, depth: int, size: int) -> None:
+        for _ in range(size):
+            self.statement(scope, depth)
+
+    def statement(self, scope: Scope, depth: int) -> None:
+        kinds = ["assign", "update", "update", "new_variable"]
+        if depth < self.MAX_DEPTH and self.rng.random() < 0.5 ** depth:
+            kinds += ["if_", "if_", "if_expression"]
+            if scope.loop_depth < self.MAX_LOOP_DEPTH:
+                kinds += ["for_", "for_", "while_"]
+        if scope.loop_depth:
+            kinds += ["jump"]
+        if depth:
+            kinds += ["return_"]
+        getattr(self, self.rng.choice(kinds))(scope, depth)
+
+    def new_variable(self, scope: Scope, depth: int) -> None:
+        target = self.fresh("v")
+        self.emit(depth, f"{target} = {self.expression(scope, 2)}")
+        scope.floats.append(target)
+
+    def assign(self, scope: Scope, depth: int) -> None:
+        target = self.rng.choice(scope.floats)
+        self.emit(depth, f"{target} = {self.expression(scope, 2)}")
+
+    def update(self, scope: Scope, depth: int) -> None:
+        """``v = v * w`` and friends: a variable overwritten with a value computed from itself."""
+        v = self.rng.choice(scope.floats)
+        w = self.rng.choice(scope.floats)
+        forms = [
+            f"{v} = {v} * {self.bounded(scope)}",
+            f"{v} += {self.expression(scope, 1)}",
+            f"{v} -= {self.bounded(scope)}",
+            f"{v} *= {self.bounded(scope)}",
+            f"{v} = {v} / (1.0 + {w} * {w})",
+            f"{v} = math.tanh({v}) * {w} + {v}",
+            f"{v} = {w} - {v} * {self.constant()}",
+        ]
+        self.emit(depth, self.rng.choice(forms))
+
+    def if_(self, scope: Scope, depth: int) -> None:
+        self.emit(depth, f"if {self.condition(scope)}:")
+        self.block(self.inner(scope), depth + 1, self.rng.randint(1, 2))
+        if self.rng.random() < 0.3:
+            self.emit(depth, f"elif {self.condition(scope)}:")
+            self.block(self.inner(scope), depth + 1, self.rng.randint(1, 2))
+        if self.rng.random() < 0.6:
+            self.emit(depth, "else:")
+            self.block(self.inner(scope), depth + 1, self.rng.randint(1, 2))
+
+    def if_expression(self, scope: Scope, depth: int) -> None:
+        target = self.rng.choice(scope.floats)
+        body, orelse = self.expression(scope, 1), self.expression(scope, 1)
+        self.emit(depth, f"{target} = {body} if {self.condition(scope)} else {orelse}")
+
+    def for_(self, scope: Scope, depth: int) -> None:
+        index = self.fresh("i")
+        count = self.rng.choice(["n", "n", "0", "1", "2", "3"])
+        header = self.rng.choice([
+            f"range({count})", f"range(1, {count})", f"reversed(range({count}))",
+            f"range({count}, 0, -1)", "range(n, -1, -2)",
+        ])
+        self.emit(depth, f"for {index} in {header}:")
+        inner = self.inner(scope, loop=True)
+        inner.indices.append(index)
+        self.block(inner, depth + 1, self.rng.randint(1, 3))
+
+    def while_(self, scope: Scope, depth: int) -> None:
+        counter = self.fresh("k")
+        limit = self.rng.choice(["n", "2", "3", "4"])
+        self.emit(depth, f"{counter} = 0")
+        test = f"{counter} < {limit}"
+        if self.rng.random() < 0.5:
+            test += f" and {_parenthesized(self.condition(scope))}"
+        self.emit(depth, f"while {test}:")
+        self.emit(depth + 1, f"{counter} += 1")  # first, so that no 'continue' skips it
+        self.block(self.inner(scope, loop=True), depth + 1, self.rng.randint(1, 3))
+
+    def jump(self, scope: Scope, depth: int) -> None:
+        self.emit(depth, f"if {self.condition(scope)}:")
+        self.emit(depth + 1, self.rng.choice(["break", "continue"]))
+
+    def return_(self, scope: Scope, depth: int) -> None:
+        self.emit(depth, f"if {self.condition(scope)}:")
+        self.emit(depth + 1, f"return {self.expression(scope, 2)}")
+
+    def inner(self, scope: Scope, loop: bool = False) -> Scope:
+        """A nested block's scope: it sees the outer names; names it creates stay inside it."""
+        return Scope(list(scope.floats), list(scope.indices), scope.loop_depth + loop)
+
+    # expressions
+
+    def constant(self) -> str:
+        value = self.rng.choice([0.25, 0.5, 0.7, 0.9, 1.1, 1.5])
+        return f"{value}" if self.rng.random() < 0.6 else f"(-{value})"
+
+    def atom(self, scope: Scope) -> str:
+        roll = self.rng.random()
+        if roll < 0.15:
+            return self.constant()
+        if roll < 0.3 and scope.indices:
+            return f"{self.constant()} * {self.rng.choice(scope.indices)}"
+        return self.rng.choice(scope.floats)
+
+    def bounded(self, scope: Scope) -> str:
+        """An expression no larger than about 3 in size, whatever the variables hold."""
+        a = self.expression(scope, 1)
+        w = self.rng.choice(scope.floats)
+        return self.rng.choice([
+            f"math.sin({a})", f"math.cos({a})", f"math.tanh({a})", self.constant(),
+            f"{w} / (1.0 + {w} * {w})", f"math.exp(math.sin({a}))", f"math.exp(-{w} * {w})",
+        ])
+
+    def expression(self, scope: Scope, depth: int) -> str:
+        if depth == 0 or self.rng.random() < 0.25:
+            return self.atom(scope)
+        a = self.expression(scope, depth - 1)
+        b = _parenthesized(self.expression(scope, depth - 1))
+        return self.rng.choice([
+            f"{a} + {b}", f"{a} - {b}", f"{_parenthesized(a)} * {self.bounded(scope)}",
+            f"{_parenthesized(a)} / (1.0 + {b} * {b})", f"math.sin({a})", f"math.cos({a})",
+            f"math.tanh({a})", f"math.sqrt(1.0 + {_parenthesized(a)} ** 2)",
+            f"math.exp(math.tanh({a}))", f"-{_parenthesized(a)}",
+        ])
+
+    def condition(self, scope: Scope) -> str:
+        test = self.comparison(scope)
+        roll = self.rng.random()
+        if roll < 0.15:
+            return f"({test} and {self.comparison(scope)})"
+        if roll < 0.3:
+            return f"({test} or {self.comparison(scope)})"
+        if roll < 0.4:
+            return f"not {test}"
+        return test
+
+    def comparison(self, scope: Scope) -> str:
+        a, b = self.rng.sample(scope.floats, 2)
+        return self.rng.choice([f"{a} > {b}", f"{a} < {self.constant()}",
+                                f"{a} * {b} > {self.constant()}"])
+
+
+def _parenthesized(expression: str) -> str:
+    """``expression`` ready to be an operand of ``*``, ``/``, ``**`` or unary ``-``."""
+    simple = expression.replace("_", "").replace(".", "").isalnum()
+    closed = expression.startswith(("(", "math.")) and _balanced_outer(expression)
+    return expression if simple or closed else f"({expression})"
+
+
+def _balanced_outer(expression: str) -> bool:
+    """Whether the first opening parenthesis closes at the very end (``f(a) + g(b)`` does not)."""
+    depth = 0
+    for i, char in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char == ")":
+            return i == len(expression) - 1
+    return False
+
+
+NAMES = ("x", "y")
+
+
+def random_point(rng: random.Random) -> tuple:
+    return (rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5), rng.randint(0, 4))
+
+
+def reliable_differences(f, args: tuple, wrt: tuple[int, ...]) -> list[float] | None:
+    """Central differences along ``wrt``, or None where they cannot be trusted.
+
+    Near a branch switch or a change in a loop's trip count, or where a value is not finite,
+    two step sizes disagree: the function is not smooth there and the point is skipped.
+    """
+    try:
+        value = f(*args)
+        fine, coarse = ([numeric_gradient(f, args, i, step) for i in wrt] for step in STEPS)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return None
+    if not all(map(math.isfinite, [value, *fine, *coarse])):
+        return None
+    if any(abs(a - b) > RTOL * max(1.0, abs(a)) for a, b in zip(fine, coarse)):
+        return None
+    return fine
+
+
+def check_program(seed: int) -> int:
+    """How many points program ``seed`` was checked at; fails with the whole story if wrong."""
+    src = RandomProgram(seed).source
+    rng = random.Random(-seed - 1)
+    wrt = rng.choice([(0,), (1,), (0, 1)])
+    spec = tuple(NAMES[i] for i in wrt) if len(wrt) > 1 else NAMES[wrt[0]]
+    points = [random_point(rng) for _ in range(POINTS_PER_PROGRAM)]
+    f = primal(src)
+    derivatives: dict[str, Callable] = {}
+    checked = 0
+    for args in points:
+        expected = reliable_differences(f, args, wrt)
+        if expected is None:
+            continue
+        checked += 1
+        for mode in MODES:
+            story = f"program {seed}, {mode} mode, wrt {spec}, at {args}:\n"
+            try:
+                if mode not in derivatives:
+                    derivatives[mode] = derivative(src, spec, mode)
+                got = derivatives[mode](*args)
+            except Exception as error:  # a crash is reported like a wrong number, with the source
+                pytest.fail(f"{story}{type(error).__name__}: {error}\n\n{src}", pytrace=False)
+            got = list(got) if len(wrt) > 1 else [got]
+            if any(abs(g - e) > RTOL * max(1.0, abs(e)) for g, e in zip(got, expected)):
+                pytest.fail(
+                    f"{story}finite differences {expected}\n{mode} mode{' ' * 11}{got}\n\n"
+                    f"{src}\n{generated(src, spec, mode)}",
+                    pytrace=False,
+                )
+    return checked
+
+
+def test_random_programs_agree_with_finite_differences():
+    points = [check_program(seed) for seed in range(PROGRAMS)]
+    checked = sum(1 for n in points if n)
+    skipped = POINTS_PER_PROGRAM * PROGRAMS - sum(points)
+    summary = (f"{checked} of {PROGRAMS} programs checked; {skipped} of "
+               f"{POINTS_PER_PROGRAM * PROGRAMS} points skipped where the function is not smooth")
+    print(summary)
+    assert checked >= MIN_CHECKED * PROGRAMS, summary
+
+
+def test_generator_is_deterministic_and_uses_every_construct():
+    sources = [RandomProgram(seed).source for seed in range(100)]
+    assert sources == [RandomProgram(seed).source for seed in range(100)]
+    text = "\n".join(sources)
+    for construct in ("if ", "elif ", "else:", " if ", "for ", "while ", "break", "continue",
+                      "return", " and ", " or ", "not ", "+= ", "reversed(", "range(n",
+                      "math.exp(", "math.sqrt(", "math.tanh("):
+        assert construct in text, construct
+    for src in sources[:10]:
+        assert isinstance(primal(src)(0.3, -0.7, 2), float)
