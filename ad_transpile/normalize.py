@@ -23,7 +23,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
-from ad_transpile.primitives import assign, is_constant, name
+from ad_transpile.primitives import assign, is_constant, name, operands
 
 REFUSED = {
     gast.Try: ("'try'", "exceptions cannot be differentiated"),
@@ -542,7 +542,9 @@ def _stores(statements: list[gast.stmt]) -> set[str]:
 
 def hint(value: gast.expr) -> str | None:
     """A short name for what ``value`` holds: ``omega_x``, ``sin_x``, ``neg_x``."""
-    names = [getattr(v, "id", None) for v in _operands(value)]
+    if isinstance(value, gast.Compare) or getattr(value, "keywords", None):
+        return None
+    names = [getattr(v, "id", None) for v in operands(value)]
     if not names or None in names:
         return None
     a = names[0].lstrip("_")
@@ -554,16 +556,6 @@ def hint(value: gast.expr) -> str | None:
     if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
         return f"{a}_{names[1].lstrip('_')}"
     return None
-
-
-def _operands(value: gast.expr) -> list[gast.expr]:
-    if isinstance(value, gast.BinOp):
-        return [value.left, value.right]
-    if isinstance(value, gast.UnaryOp):
-        return [value.operand]
-    if isinstance(value, gast.Call) and not value.keywords:
-        return list(value.args)
-    return []
 
 
 def dotted(expr: gast.expr) -> str:
