@@ -117,6 +117,11 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
             pushed.setdefault(node.value.func.value.id, set()).add(key)
         elif isinstance(node, gast.Assign) and is_list_call(node.value, "pop"):
             popped.setdefault(node.value.func.value.id, set()).add(tuple(assigned_names(node)))
+    receivers = {id(n.func.value) for n in gast.walk(fn)
+                 if is_list_call(n, "append") or is_list_call(n, "pop")}
+    read_otherwise = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+                      and isinstance(n.ctx, gast.Load) and id(n) not in receivers}
+
     def restores(push: tuple[str, ...], pop: tuple[str, ...]) -> bool:
         # a pushed constant (which branch ran) is popped into the branch's test variable
         return len(push) == len(pop) and all(p in ("", q) for p, q in zip(push, pop))
@@ -124,7 +129,8 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
     return {
         owner: {n for key in keys | popped.get(owner, set()) for n in key if n}
         for owner, keys in pushed.items()
-        if all(any(restores(p, q) for p in keys) for q in popped.get(owner, set()))
+        if owner not in read_otherwise  # a list read in any other way carries its values
+        and all(any(restores(p, q) for p in keys) for q in popped.get(owner, set()))
     }
 
 

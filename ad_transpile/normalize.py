@@ -228,9 +228,11 @@ class _Normalizer:
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 
     def for_(self, stmt: gast.For) -> None:
-        targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else [stmt.target]
+        targets = [n for n in gast.walk(stmt.target) if not isinstance(n, (gast.Tuple,
+                                                                            gast.expr_context))]
         if not all(isinstance(t, gast.Name) for t in targets):
-            raise self.error(stmt.target, "this loop variable", "loop over plain names")
+            raise self.error(stmt.target, "this loop variable",
+                             "loop over plain names, or tuples of them")
         assigned = _stores(stmt.body)
         for t in targets:
             if t.id in assigned:
