@@ -53,7 +53,12 @@ class Calls:
         if qualname in self.registry.nondifferentiable or self.registry.knows(qualname):
             return None
         if qualname not in self.callees:
-            self.callees[qualname] = self.parsed.callee(qualname)
+            callee = self.parsed.callee(qualname)
+            if callee is not None and self.program is not None:
+                self.program.registry_of(callee)  # a rule declared next to it applies here
+                if self.registry.knows(qualname):
+                    callee = None
+            self.callees[qualname] = callee
         return self.callees[qualname]
 
     def site(self, stmt: gast.stmt) -> CallSite | None:
@@ -70,15 +75,29 @@ class Calls:
     def bind(self, call: gast.Call, callee: ParsedFunction) -> tuple[list[str], list[gast.expr]]:
         """Every parameter of ``callee`` with the argument the call gives it (or its default)."""
         spec = callee.tree.args
-        params = [p.id for p in [*spec.posonlyargs, *spec.args, *spec.kwonlyargs]]
+        if spec.vararg or spec.kwarg:
+            raise self.parsed.error(
+                errors.Unsupported, call, construct=f"calling '{callee.name}', which takes "
+                "*args or **kwargs", why="name every parameter so that it can be differentiated",
+            )
+        positional = [p.id for p in [*spec.posonlyargs, *spec.args]]
+        params = positional + [p.id for p in spec.kwonlyargs]
+        if len(call.args) > len(positional):
+            raise self.parsed.error(
+                errors.Unsupported, call, construct=f"{len(call.args)} positional arguments "
+                f"to '{callee.name}'", why=f"it takes at most {len(positional)}",
+            )
         given: dict[str, gast.expr] = dict(zip(params, call.args))
         for keyword in call.keywords:
-            if keyword.arg not in params or keyword.arg in given:
-                raise self.parsed.error(
-                    errors.Unsupported, call, construct=f"the argument '{keyword.arg}'",
-                    why=f"{callee.name} has the parameters ({', '.join(params)})",
-                )
-            given[keyword.arg] = keyword.value
+            if keyword.arg in given:
+                why = f"'{keyword.arg}' is given twice"
+            elif keyword.arg not in params or keyword.arg in [p.id for p in spec.posonlyargs]:
+                why = f"{callee.name} takes no keyword '{keyword.arg}'"
+            else:
+                given[keyword.arg] = keyword.value
+                continue
+            raise self.parsed.error(
+                errors.Unsupported, call, construct=f"this call to '{callee.name}'", why=why)
         defaults = dict(zip([p.id for p in [*spec.posonlyargs, *spec.args]][::-1],
                             spec.defaults[::-1]))
         defaults.update({p.id: d for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d})

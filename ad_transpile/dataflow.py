@@ -179,6 +179,8 @@ def _reads_any(dumped: str, names: set[str]) -> bool:
 
 
 def _pure(expr: gast.expr) -> bool:
+    if getattr(expr, "impure", False):
+        return False
     return not any(
         isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
         and n.func.attr in ("pop", "append")

@@ -210,10 +210,16 @@ def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
             isinstance(node, gast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], gast.Name)
-            and _is_literal(node.value)
+            and (_is_literal(node.value) or _is_logger(node.value))
         ):
             constants[node.targets[0].id] = node
     return constants
+
+
+def _is_logger(expr: gast.expr) -> bool:
+    """``logging.getLogger(...)``: a module's logger, which kept log calls need."""
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute)
+            and expr.func.attr == "getLogger")
 
 
 def _is_literal(expr: gast.expr) -> bool:

@@ -40,7 +40,7 @@ class Program:
     """Collects the functions of one generated module."""
 
     def __init__(self, mode: str, registry: Registry) -> None:
-        self.mode, self.registry = mode, registry
+        self.mode, self.registry = mode, registry.copy()
         self.functions: list[tuple[gast.FunctionDef, ParsedFunction]] = []
         self.generated: dict[tuple, str] = {}
         self.in_progress: set[tuple[str, str]] = set()
@@ -51,7 +51,9 @@ class Program:
 
     def source_hash(self) -> str:
         """One hash over the source of every function the module was generated from."""
-        hashes = [self.sources[key] for key in sorted(self.sources)]
+        rules = {(r.where, r.digest) for r in self.registry.rules.values() if r.user}
+        hashes = [self.sources[key] for key in sorted(self.sources)] + [
+            digest for _, digest in sorted(rules)]
         if len(hashes) == 1:
             return hashes[0]
         combined = hashlib.sha256(" ".join(hashes).encode()).hexdigest()[:16]
@@ -102,7 +104,10 @@ class Program:
         registry = self.registry_of(parsed)
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
         fn = normalize(parsed, restructure(parsed, namer), namer)
+        if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
+            fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)
+        _keep_calls_that_report(fn, calls)
         activity = analyze(fn, wrt, registry, parsed, calls)
         if self.mode == "reverse":
             _refuse_reverse_over_reverse(fn, activity, parsed)
@@ -124,11 +129,15 @@ class Program:
         self.in_progress.discard(key)
 
     def registry_of(self, parsed: ParsedFunction) -> Registry:
-        """The rules, plus those the user declared in the function's own module."""
+        """The rules, with those the user declared in the function's module merged in.
+
+        Primitives are named by module (``act.softplus``), so one registry serves every module
+        of the program: a rule declared next to a callee applies wherever it is called.
+        """
         if parsed.module_name not in self.registries:
-            self.registries[parsed.module_name] = self.registry.with_rules_of(
-                parsed.module, parsed.path, parsed.module_name)
-        return self.registries[parsed.module_name]
+            self.registries[parsed.module_name] = self.registry
+            self.registry.add_module(parsed.module, parsed.path, parsed.module_name)
+        return self.registry
 
     def spelling_of(self, parsed: ParsedFunction) -> Spelling:
         return self.spellings.setdefault(parsed.module_name, Spelling(parsed.imports))
@@ -139,12 +148,22 @@ class Program:
         """Imports, constants, the user functions the code calls, then the derivatives."""
         functions = list(self.functions)
         defined = {f.name for f, _ in functions}
+        copied_from: dict[str, str] = {}
         primal: list[tuple[gast.FunctionDef, ParsedFunction]] = []
         pending = list(functions)
         while pending:
             function, parsed = pending.pop()
             for called in sorted(_called_names(function)):
+                if called in parsed.functions and copied_from.get(called, parsed.module_name) \
+                        != parsed.module_name:
+                    raise parsed.error(
+                        errors.Unsupported, parsed.functions[called],
+                        construct=f"two functions named '{called}' (in "
+                        f"{copied_from[called]} and {parsed.module_name})",
+                        why="the derivative is one module: rename one of them",
+                    )
                 if called in parsed.functions and called not in defined:
+                    copied_from[called] = parsed.module_name
                     copied = _primal_copy(parsed.functions[called])
                     self.sources[(parsed.module_name, called)] = function_hash(
                         parsed.lines, parsed.functions[called])
@@ -164,12 +183,17 @@ class Program:
         for function, parsed in functions:
             used = by_module.setdefault(parsed.module_name, (parsed, set()))[1]
             used |= {n.id for n in gast.walk(function) if isinstance(n, gast.Name)}
+        bound: dict[str, tuple[str, str]] = {}  # a module-level name -> (what, which module)
         for module_name, (parsed, used) in by_module.items():
             for const_name, stmt in reversed(list(parsed.constants.items())):
+                if const_name in used:
+                    _bind_once(bound, const_name, gast.dump(stmt.value), parsed, stmt)
                 if const_name in used and const_name not in seen_constants:
                     used |= {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
                     constants.insert(0, copy.deepcopy(stmt))
                     seen_constants.add(const_name)
+            for local in used & set(parsed.imports):
+                _bind_once(bound, local, parsed.imports[local], parsed, parsed.tree)
             for node in parsed.import_nodes:
                 aliases = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
                 kept = copy.deepcopy(node)
@@ -186,6 +210,17 @@ class Program:
                     seen_imports.add(gast.dump(node))
                     statements.append(node)
         return statements + constants
+
+
+def _bind_once(bound: dict, name_: str, meaning: str, parsed: ParsedFunction, where) -> None:
+    """One generated module has one namespace: refuse a name two source modules bind apart."""
+    if name_ in bound and bound[name_][0] != meaning:
+        raise parsed.error(
+            errors.Unsupported, where, construct=f"the name '{name_}' in both "
+            f"{bound[name_][1]} and {parsed.module_name}",
+            why="they mean different things and the derivative is one module: rename one",
+        )
+    bound.setdefault(name_, (meaning, parsed.module_name))
 
 
 def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:
@@ -205,6 +240,37 @@ def _refuse_several_results(fn, kind: str, parsed: ParsedFunction) -> None:
             "values", why="a gradient needs one result: use vjp, or forward mode for the "
             "derivative of each",
         )
+
+
+def _keep_calls_that_report(fn: gast.FunctionDef, calls: Calls) -> None:
+    """A call to a function that prints or logs runs in the primal sweep even if its value is
+    not needed there: dead-code removal must not drop it."""
+    for stmt in gast.walk(fn):
+        site = calls.site(stmt) if isinstance(stmt, gast.Assign) else None
+        if site and any(isinstance(n, (gast.Expr, gast.Assert)) and not _is_docstring(n)
+                        for n in gast.walk(site.callee.tree)):
+            stmt.value.impure = True
+
+
+def _is_docstring(node: gast.stmt) -> bool:
+    return isinstance(node, gast.Expr) and isinstance(node.value, gast.Constant)
+
+
+def _without_reports(fn: gast.FunctionDef) -> gast.FunctionDef:
+    class Drop(gast.NodeTransformer):
+        def visit_Expr(self, node):
+            return None if isinstance(node.value, gast.Call) and not getattr(
+                node.value, "qualname", "").startswith("<list>.") else node
+
+        def visit_Assert(self, node):
+            return None
+
+    fn = Drop().visit(copy.deepcopy(fn))
+    for node in gast.walk(fn):
+        for field in ("body", "orelse"):
+            if getattr(node, field, None) == [] and field == "body":
+                node.body = [gast.Pass()]
+    return fn
 
 
 def _module_names(parsed: ParsedFunction) -> set[str]:

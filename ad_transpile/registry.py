@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,6 +32,8 @@ class Rule:
     result: str | None
     imports: dict[str, str]
     where: str
+    digest: str = ""  # a hash of the rule's text, so that a changed rule makes a file stale
+    user: bool = False
 
     def instantiate(
         self,
@@ -73,6 +76,7 @@ class Registry:
         self.rules: dict[tuple[str, int], Rule] = {}
         self.nondifferentiable: set[str] = set()
         self.scope: tuple[dict[str, str], dict, str] = ({}, {}, "")
+        self.user = False
 
     def lookup(self, primitive: str, arity: int) -> Rule | None:
         return self.rules.get((primitive, arity))
@@ -90,25 +94,20 @@ class Registry:
         module = parse_text(path.read_text(encoding="utf-8"), where)
         self.add_module(module, where, Path(where).stem)
 
+    def copy(self) -> Registry:
+        twin = Registry()
+        twin.rules, twin.nondifferentiable = dict(self.rules), set(self.nondifferentiable)
+        twin.user = True  # what is added to a copy comes from the user
+        return twin
+
     def add_module(self, module: gast.Module, where: str, module_name: str) -> None:
         """Add the rules a module declares, its own functions named ``module_name.f``."""
+        self.added_now: set[tuple[str, int]] = set()
         imports, _ = collect_imports(module)
         functions = {n.name: n for n in module.body if isinstance(n, gast.FunctionDef)}
         self.scope = (imports, functions, module_name)
         for node in module.body:
             self._add_statement(node, where)
-
-    def with_rules_of(self, module: gast.Module, where: str, module_name: str) -> Registry:
-        """This registry plus the rules declared in a user's module (none: this registry)."""
-        extended = Registry()
-        extended.rules, extended.nondifferentiable = {}, set()
-        extended.add_module(module, where, module_name)
-        if not extended.rules and not extended.nondifferentiable:
-            return self
-        for key, rule in self.rules.items():
-            extended.rules.setdefault(key, rule)
-        extended.nondifferentiable |= self.nondifferentiable
-        return extended
 
     def _qualify(self, expr: gast.expr) -> str | None:
         imports, functions, module_name = self.scope
@@ -156,11 +155,13 @@ class Registry:
                 f"{len(partials)} partial derivative(s)",
             )
         key = (primitive, len(params))
-        if key in self.rules:
+        if key in self.added_now:
             raise _bad(where, node, f"a second rule for {primitive} with {len(params)} argument(s)")
-        self.rules[key] = Rule(
+        self.added_now.add(key)
+        digest = hashlib.sha256(gast.dump(node).encode()).hexdigest()[:16]
+        self.rules[key] = Rule(  # a later file's rule wins: the user's over the built-in
             primitive, params, partials, result[0] if result else None, imports,
-            f"{where}:{node.lineno}",
+            f"{where}:{node.lineno}", digest, user=self.user,
         )
 
 
@@ -190,9 +191,12 @@ def builtin_rule_files() -> list[Path]:
 
 
 def load(extra: Iterable[Path] = ()) -> Registry:
-    """The built-in rules, plus the rule files in ``extra`` (which may override nothing)."""
+    """The built-in rules, plus the user's rule files in ``extra`` (whose rules win)."""
     registry = Registry()
-    for path in [*builtin_rule_files(), *extra]:
+    for path in builtin_rule_files():
+        registry.add_file(path)
+    registry.user = True
+    for path in extra:
         registry.add_file(path)
     return registry
 
