@@ -53,9 +53,9 @@ def analyze(
     ]
     assigns = [s for s in assigns
                if not (is_list_call(s.value, "pop") and s.value.func.value.id in saved)]
-    loop_items = [  # for x in xs: x holds items of xs
+    loop_items = [  # for x in xs: x holds items of xs (a range's items are counts)
         (target, reads(loop.iter))
-        for loop in gast.walk(fn) if isinstance(loop, gast.For)
+        for loop in gast.walk(fn) if isinstance(loop, gast.For) and not _counts(loop.iter)
         for target in reads(loop.target)
     ]
     flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
@@ -138,6 +138,10 @@ def reads(expr: gast.AST) -> set[str]:
     return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
 
 
+def _counts(iterable: gast.expr) -> bool:
+    return any(getattr(n, "qualname", None) == "builtins.range" for n in gast.walk(iterable))
+
+
 def _closure(start: set[str], edges: list[tuple[str, set[str]]]) -> set[str]:
     """Every name reached from ``start``: ``(target, sources)`` adds target once a source is in."""
     found = set(start)
@@ -164,10 +168,14 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
     for node in gast.walk(fn):
         if isinstance(node, gast.Call) and getattr(node, "qualname", None) == "builtins.range":
             bounds |= reads(node)
+        elif isinstance(node, gast.While):
+            bounds |= reads(node.test)
     sources = _closure(bounds, [(n, set(assigned_names(s))) for s in assigns
                                 for n in reads(s.value)])
     for w in wrt:
-        if w in sources and w not in activity.active:
+        other_uses = [s for s in assigns if w in reads(s.value)
+                      and not set(assigned_names(s)) <= sources]
+        if w in sources and w not in activity.active and not other_uses:
             raise parsed.error(
                 errors.BadWrt, fn, wrt=w,
                 why="it is only used as a loop bound or to count iterations, "

@@ -288,7 +288,7 @@ def _live_loop(stmt, live_after: set[str], apply: bool):
     body, _ = _live(stmt.body, body_out, live_after, apply)
     live_before = live_after | (body_in - targets) | header
     if apply:
-        if not body and isinstance(stmt, gast.For):
+        if not body and isinstance(stmt, gast.For) and not targets & live_after:
             return None, live_after
         stmt.body = body or [gast.Pass()]
     return stmt, live_before

@@ -85,6 +85,11 @@ class _TangentSweep:
             stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
         elif isinstance(stmt, (gast.For, gast.While)):
             stmt.body = self.block(stmt.body)
+            if isinstance(stmt, gast.For):  # the items carry no derivative
+                zeros = [assign(self.namer.derivative(n.id), make_constant(0.0))
+                         for n in gast.walk(stmt.target)
+                         if isinstance(n, gast.Name) and n.id in self.activity.active]
+                stmt.body = zeros + stmt.body
         return [stmt]
 
     def tangent(self, stmt: gast.Assign) -> list[gast.stmt]:

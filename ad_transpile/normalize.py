@@ -181,6 +181,12 @@ class _Normalizer:
             and all(isinstance(t, gast.Name) for t in target.elts)
         ):
             atoms = [self.atom(v) for v in value.elts]
+            targets = {self.current.get(t.id, t.id) for t in target.elts}
+            for i, atom in enumerate(atoms):  # a, b = b, a: read every value before storing
+                if isinstance(atom, gast.Name) and atom.id in targets:
+                    held = self.namer.fresh(f"{atom.id}_was")
+                    self.emit(assign(held, atom), stmt)
+                    atoms[i] = name(held)
             for t, atom in zip(target.elts, atoms):
                 self.store(t.id, atom, stmt)
             return None

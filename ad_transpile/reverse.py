@@ -279,6 +279,10 @@ class _AdjointSweep:
             if loops:
                 saved.append(trips)
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
+        body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
+            assign(self.namer.derivative(n.id), make_constant(0.0))
+            for n in gast.walk(stmt.target)
+            if isinstance(n, gast.Name) and n.id in self.activity.active]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]

@@ -98,8 +98,15 @@ CASES = [
     ("reversed-range-negative-step", "def f(x, n):\n  s = x\n"
      "  for i in reversed(range(n, 0, -3)):\n    s = s * x - i\n  return s\n",
      [(0.9, 10), (0.9, 0)], (0,)),
-    ("enumerate-zip", M + "def f(x, xs, ys):\n  s = 0.0\n  for i, pair in enumerate(zip(xs, ys)):\n"
-     "    s += math.sin(x * i) * sum(pair)\n  return s\n", [(0.5, XS, YS), (0.5, [], [])], (0,)),
+    ("enumerate-zip", "def f(x, xs, ys):\n  s = 0.0\n  for i, (a, b) in enumerate(zip(xs, ys)):\n"
+     "    s = s * x + a * i - b\n  return s\n", [(0.5, XS, YS), (0.5, [], [])], (0,)),
+    ("enumerate-zip-break", M + "def f(x, xs, ys):\n  s = 0.0\n"
+     "  for i, (a, b) in enumerate(zip(xs, ys)):\n    s = math.sin(s * x) + a * i - b\n"
+     "    if s > 0.5:\n      break\n  return s\n",
+     [(0.5, XS, YS), (0.5, XS, [-0.8, 0.6]), (0.5, XS[:3], YS[:3])], (0,)),
+    ("enumerate-zip-pairs", M + "def f(x, xs, ys):\n  s = 0.0\n"
+     "  for i, pair in enumerate(zip(xs, ys)):\n    s += math.sin(x * i) * sum(pair)\n"
+     "  return s\n", [(0.5, XS, YS)], (0,)),
     ("nested-zips", "def f(x, xs, ys):\n  s = 0.0\n  for a, b in zip(xs, ys):\n"
      "    for c, d in zip(ys, xs):\n      s = s * x + a * d - b * c\n      if s > 2.0:\n"
      "        break\n  return s\n", [(0.6, CS, CS[::-1]), (0.3, XS, YS)], (0,)),
@@ -386,3 +393,33 @@ REFUSED = [
 @pytest.mark.parametrize("src, wrt, match", REFUSED)
 def test_refuses(src, wrt, match):
     check_rejects(src, match, wrt=wrt)
+
+
+# cases that once went wrong: swaps in a branch, a loop variable read after its loop or reusing
+# an active name (both modes against finite differences), and a while-loop count as wrt
+CS = [0.5, -1.2, 2.0, 0.3]
+REGRESSIONS = [
+    ("def f(x, y):\n    if x > y:\n        x, y = y, x\n    return x * 2.0 + y\n", (0.9, 0.3),
+     (0, 1)),
+    ("def f(x, n):\n    a, b = 1.0, x\n    for _ in range(n):\n        a, b = b, a\n"
+     "    return a * 2.0 + b\n", (0.5, 1), (0,)),
+    ("def f(x, n):\n    s = 0.0\n    for i in range(n):\n        s = s + x * i\n"
+     "    return s * i\n", (0.7, 3), (0,)),
+    ("def f(x, n):\n    i = 0\n    s = 0.0\n    for i in range(n):\n        s = s + x * i\n"
+     "    return s * i\n", (0.7, 3), (0,)),
+    ("def f(x, cs):\n    s = 0.0\n    for c in cs:\n        s += c * x\n    return s * c\n",
+     (0.7, CS), (0,)),
+    ("def f(x, cs):\n    c = x * 2.0\n    s = 0.0\n    for c in cs:\n        s += c * x\n"
+     "    return s + c * x\n", (0.6, CS), (0,)),
+]
+
+
+@pytest.mark.parametrize("src, args, wrt", REGRESSIONS)
+def test_regressions_agree_with_finite_differences(src, args, wrt):
+    check_gradient(src, args, wrt)
+
+
+def test_a_while_loop_count_as_wrt_is_refused():
+    src = ("def f(x, n):\n    s = x\n    k = 0\n    while k < n:\n        k += 1\n"
+           "        s = s * x\n    return s\n")
+    check_rejects(src, "'n': it is only used as a loop bound", wrt="n")

@@ -2,7 +2,7 @@
 # source: samples/network.py::loss
 # wrt: w1, b1, w2, b2
 # mode: reverse
-# source-hash: sha256:ec7eb41a3b226cb0
+# source-hash: sha256:e9afcd6112507801
 import math
 
 
