@@ -121,3 +121,20 @@ def test_reverse_over_reverse_is_refused_not_wrong():
     text, entry = transpile(function_in_text(src, "example.py", "f"), 0, "reverse")
     with pytest.raises(adt.TranspileError, match="reverse mode over a list of saved values"):
         transpile(function_in_text(text, "fpr.py", entry), 0, "reverse")
+
+
+@pytest.mark.parametrize("inner, outer", [("forward", "forward"), ("forward", "reverse"),
+                                          ("reverse", "forward")])
+@pytest.mark.parametrize("sample, name, wrt, args", [
+    ("seed.py", "h", "x", (0.7,)),
+    ("sine_fit.py", "loss", "omega", (1.3, [0.1, 0.5, -0.3], [0.2, 0.6, -0.4])),
+])
+def test_generated_files_are_differentiated_again_in_either_mode(sample, name, wrt, args,
+                                                                  inner, outer):
+    """The transpiler accepts its own output: the derivative of fpr is differences of fpr."""
+    source = (ROOT / "samples" / sample).read_text()
+    text, entry = transpile(function_in_text(source, sample, name), wrt, inner)
+    first = load(text, entry, f"{name} {inner}")
+    text2, entry2 = transpile(function_in_text(text, f"{entry}.py", entry), wrt, outer)
+    second = load(text2, entry2, f"{name} {inner} then {outer}")
+    assert second(*args) == pytest.approx(fd_of_gradient(first, args, 0), rel=1e-5, abs=1e-7)
