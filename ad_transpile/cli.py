@@ -32,6 +32,8 @@ def main() -> None:
       ad-transpile grad samples/seed.py::h              # the derivative of h, to stdout
       ad-transpile grad samples/sine_fit.py::loss --wrt omega -o loss_pr.py
       ad-transpile check tests/golden                   # fail if a source changed since
+      ad-transpile fit samples/sine_program.py::wave --tests samples/data/sine_tests.csv \\
+          --param omega=0.75 --restarts 12 --starts grid --range omega=0:3
     """
 
 
