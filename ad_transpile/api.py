@@ -28,7 +28,11 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
 
     @functools.wraps(compiled)
     def gradient(*args: Any, **kwargs: Any) -> Any:
-        return _like(compiled(*args, **kwargs), pick(args, kwargs), wrt)
+        result = compiled(*args, **kwargs)
+        arguments = pick(args, kwargs)
+        if type(result) is float and type(arguments[0]) is float:  # nothing to convert
+            return result
+        return _like(result, arguments, wrt)
 
     return gradient
 
