@@ -27,16 +27,16 @@ import platform
 import random
 import runpy
 import sys
-import timeit
 import tracemalloc
 from pathlib import Path
 from typing import Any, Callable
+
+from timing import REPEATS, agree, best_time
 
 import ad_transpile as adt
 from ad_transpile.api import _compile
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEATS = 7
 MODES = ("reverse", "forward")
 RTOL = 1e-9
 BIG = 10**6  # iterations of the loops whose memory is measured
@@ -147,24 +147,6 @@ CASES = [
 ]
 
 
-def best_time(fn: Callable, args: tuple[Any, ...]) -> float:
-    """Seconds per call: the best of ``REPEATS`` timings of about 50 ms each."""
-    names = [f"a{i}" for i in range(len(args))]
-    # The arguments are globals of the timed statement, so no lambda or *args adds to the time.
-    timer = timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **dict(zip(names, args))})
-    number, _ = timer.autorange()  # at least 0.2 s
-    number = max(1, number // 4)
-    return min(timer.repeat(repeat=REPEATS, number=number)) / number
-
-
-def agree(got: Any, expected: Any) -> bool:
-    got = got if isinstance(got, tuple) else (got,)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    return len(got) == len(expected) and all(
-        math.isclose(g, e, rel_tol=RTOL, abs_tol=1e-300) for g, e in zip(got, expected)
-    )
-
-
 def check(label: str, mode: str, what: str, fn: Callable, expected: Any,
           point: tuple[Any, ...]) -> str | None:
     """``None`` if ``fn`` gives the hand-written gradient at ``point``, else what went wrong."""
@@ -173,7 +155,7 @@ def check(label: str, mode: str, what: str, fn: Callable, expected: Any,
     except Exception as exc:  # noqa: BLE001 - a report: say what happened and go on
         message = f"raises {type(exc).__name__}: {exc}"
     else:
-        if agree(got, expected):
+        if agree(got, expected, RTOL, 1e-300):
             return None
         message = f"gives {got!r}, by hand {expected!r}"
     print(f"{label} {mode}: {what} {message}", file=sys.stderr)
@@ -255,7 +237,7 @@ def memory_table() -> int:
             result, peak = traced_call(fn, args)
             if expected is None:
                 expected = result
-            elif not agree(result, expected):
+            elif not agree(result, expected, RTOL, 1e-300):
                 failures += 1
                 print(f"{label} {what}: gives {result!r}, by hand {expected!r}", file=sys.stderr)
             print(f"{label:<22} {what:<26} {peak / 1e6:9.1f} {peak:12d} {peak / BIG:16.2f}")

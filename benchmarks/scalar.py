@@ -15,15 +15,15 @@ import math
 import platform
 import runpy
 import sys
-import timeit
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
+
+from timing import REPEATS, agree, best_time
 
 import ad_transpile as adt
 from ad_transpile.api import _compile
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEATS = 7
 MODES = ("reverse", "forward")
 
 
@@ -81,24 +81,6 @@ CASES = [
      (0.3, -0.4)),
     ("wave (18 ops)", wave, ("x", "y"), wave_by_hand, (0.6, 1.2)),
 ]
-
-
-def best_time(fn: Callable, args: tuple[Any, ...]) -> float:
-    """Seconds per call: the best of ``REPEATS`` timings of about 50 ms each."""
-    names = [f"a{i}" for i in range(len(args))]
-    # The arguments are globals of the timed statement, so no lambda or *args adds to the time.
-    timer = timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **dict(zip(names, args))})
-    number, _ = timer.autorange()  # at least 0.2 s
-    number = max(1, number // 4)
-    return min(timer.repeat(repeat=REPEATS, number=number)) / number
-
-
-def agree(got: Any, expected: Any) -> bool:
-    got = got if isinstance(got, tuple) else (got,)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    return len(got) == len(expected) and all(
-        math.isclose(g, e, rel_tol=1e-10, abs_tol=1e-12) for g, e in zip(got, expected)
-    )
 
 
 def main() -> None:
