@@ -257,19 +257,21 @@ def _is_docstring(node: gast.stmt) -> bool:
 
 
 def _without_reports(fn: gast.FunctionDef) -> gast.FunctionDef:
+    """``fn`` without its print, logging and assert statements (kept in the caller's sweep)."""
+
     class Drop(gast.NodeTransformer):
         def visit_Expr(self, node):
-            return None if isinstance(node.value, gast.Call) and not getattr(
-                node.value, "qualname", "").startswith("<list>.") else node
+            report = isinstance(node.value, gast.Call) and not (
+                getattr(node.value, "qualname", None) or "").startswith("<list>.")
+            return None if report else node
 
         def visit_Assert(self, node):
             return None
 
     fn = Drop().visit(copy.deepcopy(fn))
     for node in gast.walk(fn):
-        for field in ("body", "orelse"):
-            if getattr(node, field, None) == [] and field == "body":
-                node.body = [gast.Pass()]
+        if isinstance(getattr(node, "body", None), list) and not node.body:
+            node.body = [gast.Pass()]  # a branch that only printed
     return fn
 
 
