@@ -91,6 +91,11 @@ STRUCTURAL = ("builtins.list", "builtins.zip", "builtins.enumerate", "builtins.r
               "builtins.tuple")
 
 
+def is_unbroadcast(expr: gast.expr) -> bool:
+    """A call of the broadcast-reduction helper that reverse mode writes into its files."""
+    return (getattr(expr, "qualname", None) or "").rpartition(".")[2] == "_unbroadcast"
+
+
 def is_list_call(expr: gast.expr, method: str) -> bool:
     return getattr(expr, "qualname", None) == f"<list>.{method}"
 
@@ -190,7 +195,7 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         return
     if calls is not None and calls.callee(name) is not None:
         return
-    if name.startswith("<list>."):
+    if name.startswith("<list>.") or is_unbroadcast(value):
         return
     if name in STRUCTURAL:
         raise parsed.error(

@@ -11,11 +11,12 @@ The tangents of ``wrt`` are either parameters (a Jacobian-vector product) or see
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_list_call
+from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import partial_terms, times
 from ad_transpile.names import Namer
@@ -96,6 +97,14 @@ class _TangentSweep:
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
+        if is_unbroadcast(stmt.value):  # linear: the tangent is summed the same way
+            value, like = stmt.value.args
+            tangent = make_constant(0.0)
+            if self.activity.is_active(value):
+                tangent = gast.Call(func=copy.deepcopy(stmt.value.func), keywords=[],
+                                    args=[name(self.namer.derivative(value.id)),
+                                          copy.deepcopy(like)])
+            return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
         terms = partial_terms(stmt, self.activity, self.registry, self.spell)
         products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
         tangent = _sum(products) if products else make_constant(0.0)

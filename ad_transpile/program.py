@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import math
+import textwrap
 
 import gast
 
-from ad_transpile import errors
+from ad_transpile import errors, runtime
 from ad_transpile.analyze import active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize
-from ad_transpile.parse import ParsedFunction, function_hash
+from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry
 from ad_transpile.restructure import restructure
@@ -171,8 +173,10 @@ class Program:
                     primal.append((copied, parsed))
                     pending.append((copied, parsed))
         everything = primal[::-1] + functions
-        return gast.Module(body=[*self.imports(everything), *[f for f, _ in everything]],
-                           type_ignores=[])
+        used = {n.id for f, _ in everything for n in gast.walk(f) if isinstance(n, gast.Name)}
+        helpers = [_helper(h) for h in sorted(runtime.HELPERS) if h in used]
+        return gast.Module(body=[*self.imports(everything), *helpers,
+                                 *[f for f, _ in everything]], type_ignores=[])
 
     def imports(self, functions) -> list[gast.stmt]:
         statements: list[gast.stmt] = []
@@ -273,6 +277,12 @@ def _without_reports(fn: gast.FunctionDef) -> gast.FunctionDef:
         if isinstance(getattr(node, "body", None), list) and not node.body:
             node.body = [gast.Pass()]  # a branch that only printed
     return fn
+
+
+def _helper(name_: str) -> gast.FunctionDef:
+    """A helper from ``runtime``, copied into the generated file so that it runs alone."""
+    text = textwrap.dedent(inspect.getsource(runtime.HELPERS[name_]))
+    return parse_text(text, runtime.__file__).body[0]
 
 
 def _module_names(parsed: ParsedFunction) -> set[str]:

@@ -20,9 +20,9 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, reads
+from ad_transpile.analyze import Activity, is_unbroadcast, reads
 from ad_transpile.calls import Calls, assigned_names
-from ad_transpile.chain import partial_terms, times
+from ad_transpile.chain import arguments, partial_terms, times
 from ad_transpile.names import Namer
 from ad_transpile.primitives import assign, make_constant, name, positional_signature
 from ad_transpile.registry import Registry
@@ -90,6 +90,8 @@ class _AdjointSweep:
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        self.arrays = any((getattr(n, "qualname", None) or "").startswith("numpy.")
+                          for n in gast.walk(fn))  # NumPy code: adjoints may need summing
         self._number(fn.body)
 
     def _number(self, statements: list[gast.stmt]) -> None:
@@ -171,6 +173,8 @@ class _AdjointSweep:
         site = self.calls.site(stmt) if self.calls else None
         if site is not None:
             read = [reads(a) for a in site.args]
+        elif is_unbroadcast(stmt.value):
+            read = [reads(stmt.value.args[0])]
         else:
             read = [reads(p) for _, p in
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
@@ -212,11 +216,24 @@ class _AdjointSweep:
             return []
         out: list[gast.stmt] = []
         d_target = self.namer.derivative(target)
+        if is_unbroadcast(stmt.value):  # the adjoint of a sum over stretched axes: stretch back
+            value, _ = stmt.value.args
+            if self.activity.is_active(value):
+                spread = gast.BinOp(left=name(d_target), op=gast.Add(), right=gast.BinOp(
+                    left=make_constant(0.0), op=gast.Mult(), right=name(value.id)))
+                out.append(gast.AugAssign(target=name(self.namer.derivative(value.id), True),
+                                          op=gast.Add(), value=spread))
+            return out
+        broadcasts = self.arrays and len(arguments(stmt.value, self.registry)) > 1
         for arg, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
             if arg == target:
                 continue  # an increment v = v + a passes d_v through unchanged
+            contribution = times(partial, d_target)
+            if broadcasts:  # an array op may have stretched arg: sum back to its shape
+                contribution = gast.Call(func=name("_unbroadcast"),
+                                         args=[contribution, name(arg)], keywords=[])
             update = gast.AugAssign(target=name(self.namer.derivative(arg), store=True),
-                                    op=gast.Add(), value=times(partial, d_target))
+                                    op=gast.Add(), value=contribution)
             out.append(gast.copy_location(update, stmt))
         if target not in reads(stmt.value) and self.assigned_more_than_once(target):
             out.append(gast.copy_location(assign(d_target, make_constant(0.0)), stmt))
