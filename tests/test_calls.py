@@ -63,6 +63,21 @@ def imported(project: Path, module: str):
 
 # helpers differentiated along with their caller, checked against finite differences
 
+PICK = """
+def pick(x, k):
+    if k > 0:
+        y = square(x)
+    else:
+        y = cube(x)
+    return y
+
+def square(x):
+    return x * x
+
+def cube(x):
+    return x * x * x
+"""
+
 HELPERS = [
     pytest.param(
         """
@@ -106,37 +121,11 @@ HELPERS = [
         (3.7,), (0,), id="helper-in-a-while-loop",
     ),
     pytest.param(
-        """
-        def pick(x, k):
-            if k > 0:
-                y = square(x)
-            else:
-                y = cube(x)
-            return y
-
-        def square(x):
-            return x * x
-
-        def cube(x):
-            return x * x * x
-        """,
+        PICK,
         (0.7, 1), (0,), id="helpers-in-branches-taken",
     ),
     pytest.param(
-        """
-        def pick(x, k):
-            if k > 0:
-                y = square(x)
-            else:
-                y = cube(x)
-            return y
-
-        def square(x):
-            return x * x
-
-        def cube(x):
-            return x * x * x
-        """,
+        PICK,
         (0.7, -1), (0,), id="helpers-in-branches-not-taken",
     ),
     pytest.param(
