@@ -14,8 +14,9 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
+from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
-from ad_transpile.primitives import operands, primitive
+from ad_transpile.primitives import GETITEM, operands, primitive
 from ad_transpile.registry import Registry
 
 
@@ -60,11 +61,14 @@ def analyze(
     ]
     flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
              for t in assigned_names(s)]
-    varied = _closure(set(wrt), flows + loop_items + appends)
+    scatters = [(owner, reads(value)) for owner, _, value in
+                filter(None, (scatter_parts(s) for s in gast.walk(fn)))]  # x[i] += v
+    varied = _closure(set(wrt), flows + loop_items + appends + scatters)
     useful = _closure(
         {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
         [(n, set(assigned_names(s))) for s in assigns for n in reads(s.value)]
-        + [(n, {target}) for target, sources in loop_items + appends for n in sources],
+        + [(n, {target}) for target, sources in loop_items + appends + scatters
+           for n in sources],
     )
     activity = Activity(varied, useful, saved)
     for loop in (s for s in gast.walk(fn) if isinstance(s, gast.For)):
@@ -82,13 +86,59 @@ def analyze(
                 why="only your own functions may return several values",
             )
         if set(assigned_names(stmt)) & activity.active:
-            _check_rule(stmt.value, registry, parsed, calls)
+            _check_rule(stmt.value, registry, parsed, calls, activity)
     _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed)
     return activity
 
 
 STRUCTURAL = ("builtins.list", "builtins.zip", "builtins.enumerate", "builtins.reversed",
               "builtins.tuple")
+
+
+REDUCTIONS = ("numpy.sum", "numpy.mean", "numpy.prod", "numpy.max", "numpy.min", "numpy.std",
+              "numpy.var", "numpy.linalg.norm")
+
+
+def scalars(fn: gast.FunctionDef) -> set[str]:
+    """Variables that surely hold one number: ``np.sum(x)``, ``len(xs)``, ``2.0 * s``.
+
+    Reverse mode sums an adjoint back to its argument's shape only where broadcasting may have
+    stretched it; an operation whose other arguments are numbers never does.
+    """
+    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
+    assigned = [t for s in assigns for t in assigned_names(s)]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            target = stmt.targets[0]
+            if not isinstance(target, gast.Name) or target.id in found:
+                continue
+            same = [s for s in assigns if assigned_names(s) == [target.id]]
+            if len(same) == assigned.count(target.id) and all(
+                    _is_scalar(s.value, found) for s in same):
+                found.add(target.id)
+                changed = True
+    return found
+
+
+def _is_scalar(value: gast.expr, known: set[str]) -> bool:
+    name = primitive(value)
+    if name in REDUCTIONS:
+        return len(operands(value)) == 1 and not getattr(value, "keywords", [])
+    if name in ("builtins.len", "builtins.float") or (name or "").startswith("math."):
+        return True
+    if isinstance(value, gast.Name) or name in (None, GETITEM) or name.startswith("numpy."):
+        return is_number(value, known) if isinstance(value, gast.Name) else False
+    return all(is_number(a, known) for a in operands(value))  # arithmetic on numbers
+
+
+def is_number(expr: gast.expr, known: set[str]) -> bool:
+    """A literal number or a variable known to hold one."""
+    return (isinstance(expr, gast.Constant) and isinstance(expr.value, (int, float))) or (
+        isinstance(expr, gast.UnaryOp) and is_number(expr.operand, known)) or (
+        isinstance(expr, gast.Name) and expr.id in known)
 
 
 def is_unbroadcast(expr: gast.expr) -> bool:
@@ -189,14 +239,27 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
 
 
 def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
-                calls: Calls | None) -> None:
+                calls: Calls | None, activity: Activity) -> None:
+    def parsed_active(node: gast.AST) -> bool:
+        return isinstance(node, gast.Name) and node.id in activity.active
+
     name = primitive(value)
     if name is None:
         return
     if calls is not None and calls.callee(name) is not None:
         return
-    if name.startswith("<list>.") or is_unbroadcast(value):
+    if name.startswith("<list>.") or is_unbroadcast(value) or name == GETITEM:
         return
+    if name in registry.nondifferentiable:  # an array made to be added into: zero derivative
+        return
+    for arg in [*operands(value), *[k.value for k in getattr(value, "keywords", [])]]:
+        if isinstance(arg, (gast.Tuple, gast.List)) and any(
+                parsed_active(n) for n in gast.walk(arg)):
+            raise parsed.error(
+                errors.Unsupported, arg, construct="a tuple or list of values that depend on "
+                "wrt, passed to a function", why="its elements' derivatives would be lost; "
+                "combine arrays with arithmetic instead (or declare a rule)",
+            )
     if name in STRUCTURAL:
         raise parsed.error(
             errors.Unsupported, value, construct=f"'{name.removeprefix('builtins.')}' of values "

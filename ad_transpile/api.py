@@ -28,6 +28,8 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
 
     @functools.wraps(compiled)
     def gradient(*args: Any, **kwargs: Any) -> Any:
+        if mode == "forward" and _has_array(pick(args, kwargs)):
+            return _forward_by_elements(f, wrt, args, kwargs)[1]
         result = compiled(*args, **kwargs)
         arguments = pick(args, kwargs)
         if type(result) is float and type(arguments[0]) is float:  # nothing to convert
@@ -47,6 +49,8 @@ def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> C
 
     @functools.wraps(compiled)
     def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
+        if mode == "forward" and _has_array(pick(args, kwargs)):
+            return _forward_by_elements(f, wrt, args, kwargs)
         value, gradient = compiled(*args, **kwargs)
         return value, _like(gradient, pick(args, kwargs), wrt)
 
@@ -86,13 +90,21 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
 def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """Second derivatives, by differentiating the generated ``fpr`` again (forward over reverse).
 
-    A float for one scalar argument; an ``(n, n)`` array for a tuple of ``n`` scalar arguments.
+    A float for one scalar argument; an ``(n, n)`` array for an array argument with ``n``
+    elements (one Hessian-vector product per element) or for a tuple of ``n`` scalar arguments.
     """
     several = isinstance(wrt, (tuple, list))
     tangent_product = hvp(f, wrt)
     count = len(wrt) if several else 1
+    pick = _picker(inspect.signature(f), _wrt_names(f, wrt))
 
     def second_derivatives(*args: Any) -> Any:
+        point = pick(args, {})[0]
+        if not several and np.ndim(point):
+            shape = np.shape(point)
+            basis = np.eye(np.size(point))
+            columns = [np.ravel(tangent_product(*args, e.reshape(shape))) for e in basis]
+            return np.array(columns, dtype=float).T
         if not several:
             return float(tangent_product(*args, 1.0))
         columns = [tangent_product(*args, tuple(float(i == j) for i in range(count)))
@@ -157,6 +169,33 @@ def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
             values.append(f(**{**arguments, name: value}))
         result[index] = (values[0] - values[1]) / (2 * step)
     return result if result.shape else float(result)
+
+
+def _has_array(arguments: list[Any]) -> bool:
+    return any(np.ndim(a) for a in arguments)
+
+
+def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> Any:
+    """``(value, gradient)`` by forward mode: one tangent sweep per element of an array argument.
+
+    The generated ``fpr`` seeds a scalar; an array argument takes a basis of tangents instead.
+    """
+    product = _compile(f, _hashable(wrt), "forward", "jvp")
+    signature = inspect.signature(f)
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    points = [bound.arguments[n] for n in _wrt_names(f, wrt)]
+    zeros = [np.zeros(np.shape(p)) if np.ndim(p) else 0.0 for p in points]
+    gradients = [np.zeros(np.shape(p)) for p in points]
+    value = f(*args, **kwargs)
+    for k, point in enumerate(points):
+        for index in np.ndindex(np.shape(point)):
+            tangent = np.zeros(np.shape(point))
+            tangent[index] = 1.0
+            tangents = [*zeros[:k], tangent if np.ndim(point) else 1.0, *zeros[k + 1:]]
+            gradients[k][index] = product(*bound.arguments.values(), *tangents)[1]
+    return value, _like(tuple(gradients) if isinstance(wrt, (tuple, list)) else gradients[0],
+                        points, wrt)
 
 
 @functools.cache

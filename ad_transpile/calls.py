@@ -143,8 +143,9 @@ class Calls:
                                                type_comment=None), stmt)]
 
     def adjoint(self, stmt: gast.Assign, site: CallSite, activity, namer,
-                reset: list[str]) -> list[gast.stmt]:
-        """``d_a += helper_pr(a, b, d_y)``: the callee's vector-Jacobian product, accumulated."""
+                reset: list[str], accumulate) -> list[gast.stmt]:
+        """``d_a += helper_pr(a, b, d_y)``: the callee's vector-Jacobian product, accumulated
+        by ``accumulate(a, value, stmt)``."""
         active = self.active_params(site, activity)
         if not active or not any(t in activity.active for t in site.targets):
             return []
@@ -155,9 +156,7 @@ class Calls:
         receivers = [a.id for p, a in zip(site.params, site.args) if p in active]
         out: list[gast.stmt] = []
         if len(receivers) == 1:
-            update = gast.AugAssign(target=name(namer.derivative(receivers[0]), store=True),
-                                    op=gast.Add(), value=call)
-            out.append(gast.copy_location(update, stmt))
+            out.append(accumulate(receivers[0], call, stmt))
         else:
             parts = [namer.fresh(f"{namer.derivative(r)}_{site.callee.name}")
                      for r in receivers]
@@ -165,9 +164,7 @@ class Calls:
             out.append(gast.copy_location(gast.Assign(targets=[unpack], value=call,
                                                       type_comment=None), stmt))
             for receiver, part in zip(receivers, parts):
-                update = gast.AugAssign(target=name(namer.derivative(receiver), store=True),
-                                        op=gast.Add(), value=name(part))
-                out.append(gast.copy_location(update, stmt))
+                out.append(accumulate(receiver, name(part), stmt))
         out += [assign(namer.derivative(t), make_constant(0.0)) for t in reset]
         return out
 

@@ -8,7 +8,7 @@ import gast
 
 from ad_transpile.analyze import Activity
 from ad_transpile.primitives import make_constant, name, operands, primitive
-from ad_transpile.registry import Registry
+from ad_transpile.registry import Registry, Rule
 
 
 def partial_terms(
@@ -23,6 +23,8 @@ def partial_terms(
         return [(value.id, make_constant(1.0))] if activity.is_active(value) else []
     args = arguments(value, registry)
     rule = registry.lookup(primitive(value), len(args))
+    if rule is None or rule.structural:
+        return []
     result = name(stmt.targets[0].id)
     terms: dict[str, gast.expr] = {}
     for i, arg in enumerate(args):
@@ -50,7 +52,55 @@ def arguments(value: gast.expr, registry: Registry) -> list[gast.expr]:
         return args
     rule = registry.lookup(primitive(value), len(args) + len(keywords))
     by_name = {k.arg: k.value for k in keywords}
-    return args + [by_name[p] for p in rule.params[len(args):]]
+    return args + [by_name[p] for p in rule.params[len(args):] if p in by_name]
+
+
+def structural_rule(value: gast.expr, registry: Registry) -> Rule | None:
+    """The rule of ``value``'s operation if it is structural (its derivative is a template)."""
+    name_ = primitive(value)
+    if name_ is None or isinstance(value, gast.Name):
+        return None
+    arity = len(operands(value)) + len(getattr(value, "keywords", []))
+    rule = registry.lookup(name_, arity)
+    return rule if rule is not None and rule.structural else None
+
+
+def _by_parameter(value: gast.expr, rule: Rule) -> list[gast.expr | None]:
+    """The call's arguments in the rule's parameter order; None for an option left out."""
+    args = operands(value)
+    by_name = {k.arg: k.value for k in getattr(value, "keywords", [])}
+    return args + [by_name.get(p) for p in rule.params[len(args):]]
+
+
+def structural_tangents(
+    stmt: gast.Assign, rule: Rule, activity: Activity, spell: Callable[[str], gast.expr],
+    tangent: Callable[[str], str],
+) -> list[gast.expr]:
+    """The tangent of ``target = op(...)`` along each active argument, from the rule's template."""
+    args = _by_parameter(stmt.value, rule)
+    terms = []
+    for i, arg in enumerate(args):
+        if arg is not None and activity.is_active(arg) and rule.differentiable(i):
+            values = {f"d_{rule.params[i]}": name(tangent(arg.id)),
+                      "result": name(stmt.targets[0].id)}
+            terms.append(rule.template("tangents", i, _given(args, rule), values, spell))
+    return terms
+
+
+def structural_adjoints(
+    stmt: gast.Assign, rule: Rule, activity: Activity, spell: Callable[[str], gast.expr],
+    d_target: str,
+) -> list[tuple[str, gast.expr]]:
+    """What the adjoint of ``target = op(...)`` adds to each active argument's adjoint."""
+    args = _by_parameter(stmt.value, rule)
+    values = {"result": name(stmt.targets[0].id), "d_result": name(d_target)}
+    return [(arg.id, rule.template("adjoints", i, _given(args, rule), values, spell))
+            for i, arg in enumerate(args)
+            if arg is not None and activity.is_active(arg) and rule.differentiable(i)]
+
+
+def _given(args: list[gast.expr | None], rule: Rule) -> dict[str, gast.expr]:
+    return {p: a for p, a in zip(rule.params, args) if a is not None}
 
 
 def times(partial: gast.expr, derivative: str) -> gast.expr:

@@ -31,8 +31,15 @@ def loads(node: gast.AST | None) -> set[str]:
 def _single_target(stmt: gast.stmt) -> str | None:
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
         return stmt.targets[0].id
-    if isinstance(stmt, gast.AugAssign):
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
         return stmt.target.id
+    return None
+
+
+def _updated_in_place(stmt: gast.AST) -> str | None:
+    """``d_x[i] += v`` changes ``d_x`` without assigning it."""
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript):
+        return stmt.target.value.id
     return None
 
 
@@ -66,6 +73,12 @@ def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
                     stmt,
                 )
             zero.discard(target)
+        elif target in zero and apply and _adds_to(stmt.value, target):
+            value = stmt.value.right  # d = d + e on a known zero: d = e
+            if isinstance(stmt.value.op, gast.Sub):
+                value = gast.UnaryOp(op=gast.USub(), operand=value)
+            stmt.value = value
+            zero.discard(target)
         elif target is not None:
             zero.discard(target)
             if _is_zero(stmt.value):
@@ -84,6 +97,13 @@ def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
         else:
             zero -= stores(stmt)
     return zero
+
+
+def _adds_to(value: gast.expr, target: str) -> bool:
+    """``target + e`` or ``target - e``: how array code accumulates an adjoint."""
+    return (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub))
+            and isinstance(value.left, gast.Name) and value.left.id == target
+            and target not in loads(value.right))
 
 
 def _has_break(body: list[gast.stmt]) -> bool:
@@ -110,7 +130,8 @@ def propagate(block: list[gast.stmt]) -> list[gast.stmt]:
 def _all_stores(stmt: gast.stmt) -> list[str]:
     return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)] + [
-        n.target.id for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
+        _single_target(n) or _updated_in_place(n)
+        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
 
 
 def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:
@@ -138,6 +159,12 @@ class _Replace(gast.NodeTransformer):
         if node.id == self.name and isinstance(node.ctx, gast.Load):
             return copy.deepcopy(self.value)
         return node
+
+    def visit_Subscript(self, node):
+        if is_constant(self.value):  # 1.0[0] is no code
+            node.slice = self.visit(node.slice)
+            return node
+        return self.generic_visit(node)
 
     def visit_until_store(self, stmt: gast.stmt, watched: set[str]) -> None:
         """Replace only in the value of an assignment that itself overwrites a watched name."""
@@ -250,9 +277,9 @@ def _live_statement(stmt, live: set[str], loop_exit: set[str], apply: bool):
             return None, live
         return stmt, (live - {target}) | loads(stmt.value)
     if isinstance(stmt, gast.AugAssign):
-        if target not in live:
+        if (target or _updated_in_place(stmt)) not in live:
             return None, live
-        return stmt, live | loads(stmt.value)
+        return stmt, live | loads(stmt)
     if isinstance(stmt, gast.Return):
         return stmt, loads(stmt.value)
     if isinstance(stmt, gast.Break):

@@ -18,9 +18,17 @@ import gast
 
 from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast
 from ad_transpile.calls import Calls, assigned_names
-from ad_transpile.chain import partial_terms, times
+from ad_transpile.chain import partial_terms, structural_rule, structural_tangents, times
 from ad_transpile.names import Namer
-from ad_transpile.primitives import assign, make_constant, name, positional_signature
+from ad_transpile.normalize import scatter_parts
+from ad_transpile.primitives import (
+    GETITEM,
+    assign,
+    make_constant,
+    name,
+    positional_signature,
+    primitive,
+)
 from ad_transpile.registry import Registry
 
 
@@ -47,6 +55,9 @@ def forward(
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
+    sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
+    if seeded and _uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
+        seeds = [_refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
     return gast.FunctionDef(
@@ -69,6 +80,8 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if scatter_parts(stmt) is not None:
+            return [stmt, *self.scatter_tangent(stmt)]
         if isinstance(stmt, gast.Expr) and is_list_call(stmt.value, "append"):
             return [stmt, *self.saved_tangent(stmt.value)]
         if isinstance(stmt, gast.Assign) and (
@@ -105,10 +118,32 @@ class _TangentSweep:
                                     args=[name(self.namer.derivative(value.id)),
                                           copy.deepcopy(like)])
             return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
-        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
-        products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
+        rule = structural_rule(stmt.value, self.registry)
+        if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
+            products = [gast.Subscript(value=self.tangent_of(stmt.value.value),
+                                       slice=copy.deepcopy(stmt.value.slice), ctx=gast.Load())]
+        elif rule is not None:
+            products = structural_tangents(stmt, rule, self.activity, self.spell,
+                                           self.namer.derivative)
+        else:
+            terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+            products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
         tangent = _sum(products) if products else make_constant(0.0)
+        if not products and target in self.scattered:  # an array added into in place
+            tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
+                                keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
+
+    def scatter_tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
+        """``x[i] += v`` adds ``d_v`` into ``d_x`` the same way (``np.add.at`` likewise)."""
+        owner, _, value = scatter_parts(stmt)
+        if owner not in self.activity.active or not self.activity.is_active(value):
+            return []
+        tangent = copy.deepcopy(stmt)
+        for node in gast.walk(tangent):
+            if isinstance(node, gast.Name) and node.id in (owner, value.id):
+                node.id = self.namer.derivative(node.id)
+        return [tangent]
 
     def saved_tangent(self, append: gast.Call) -> list[gast.stmt]:
         """``saved.append(v)`` saves ``d_v`` on ``d_saved`` alongside (forward over reverse)."""
@@ -159,6 +194,21 @@ class _TangentSweep:
         if self.returns_value:
             result = gast.Tuple(elts=[value, tangent], ctx=gast.Load())
         return gast.copy_location(gast.Return(value=result), stmt)
+
+
+def _uses_arrays(fn: gast.FunctionDef) -> bool:
+    return any((getattr(n, "qualname", None) or "").startswith("numpy.")
+               or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
+
+
+def _refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
+    """``if np.ndim(x) != 0: raise ValueError(...)``: forward mode seeds one number."""
+    ndim = gast.Call(func=spell("numpy.ndim"), args=[name(param)], keywords=[])
+    test = gast.Compare(left=ndim, ops=[gast.NotEq()], comparators=[make_constant(0)])
+    message = gast.Constant(value=f"{param} is an array: use reverse mode or jvp", kind=None)
+    error = gast.Call(func=name("ValueError"), args=[message], keywords=[])
+    raised = gast.Raise(exc=error, cause=None)
+    return gast.If(test=test, body=[raised], orelse=[])
 
 
 def _sum(terms: list[gast.expr]) -> gast.expr:

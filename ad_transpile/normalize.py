@@ -40,6 +40,14 @@ REFUSED = {
     gast.Import: ("an import inside the function", "import at the top of the module"),
     gast.ImportFrom: ("an import inside the function", "import at the top of the module"),
 }
+ARRAY_METHODS = {  # x.sum(axis=0) is np.sum(x, axis=0): the rules of the functions apply
+    "sum", "mean", "prod", "max", "min", "std", "var", "dot", "reshape", "ravel", "flatten",
+    "transpose", "squeeze", "clip", "cumsum", "trace", "diagonal", "astype", "copy",
+    "argmax", "argmin", "argsort", "any", "all", "nonzero",
+}
+PACKED = ("reshape", "transpose")  # x.reshape(2, 3) is np.reshape(x, (2, 3))
+ARRAY_ATTRIBUTES = {"T": "numpy.ndarray.T", "shape": "numpy.shape", "size": "numpy.size",
+                    "ndim": "numpy.ndim", "dtype": "numpy.dtype"}
 LOOP_HELPERS = ("builtins.range", "builtins.zip", "builtins.enumerate", "builtins.reversed")
 SUMS = ("builtins.sum", "math.fsum")
 
@@ -51,8 +59,9 @@ def normalize(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> g
 
 def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
     """Refuse statements and generators that can never be differentiated, before anything else."""
+    guards = {id(s.body[0]) for s in gast.walk(tree) if _is_guard(s)}
     for node in gast.walk(tree):
-        if node is tree:
+        if node is tree or id(node) in guards:
             continue
         if type(node) in REFUSED:
             raise parsed.error(errors.Unsupported, node, construct=REFUSED[type(node)][0],
@@ -125,6 +134,17 @@ class _Normalizer:
             return self.assign(stmt.targets[0], stmt.value, stmt)
         if isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             return self.assign(stmt.target, stmt.value, stmt)
+        if is_scatter(stmt):  # d_x[i] += v, as reverse mode writes it
+            target = gast.Subscript(value=self.reference(stmt.target.value),
+                                    slice=self.index(stmt.target.slice), ctx=gast.Store())
+            update = gast.AugAssign(target=target, op=gast.Add(), value=self.atom(stmt.value))
+            return self.emit(update, stmt)
+        if isinstance(stmt, gast.Expr) and is_add_at(stmt.value):
+            owner, index, value = stmt.value.args
+            call = gast.Call(func=copy.deepcopy(stmt.value.func), keywords=[], args=[
+                self.reference(owner), self.index(index), self.atom(value)])
+            call.qualname = stmt.value.qualname
+            return self.emit(gast.Expr(value=call), stmt)
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             return self.assign(stmt.target, gast.copy_location(value, stmt), stmt)
@@ -144,7 +164,7 @@ class _Normalizer:
             else:
                 value = self.atom(stmt.value)
             return self.emit(gast.Return(value=value), stmt)
-        if isinstance(stmt, gast.Assert) or _is_report(stmt):
+        if isinstance(stmt, gast.Assert) or _is_report(stmt) or _is_guard(stmt):
             return self.emit(_RenameReads(self.current).visit(copy.deepcopy(stmt)), stmt)
         if self.list_method(stmt.value if isinstance(stmt, gast.Expr) else None, "append"):
             return self.emit(gast.Expr(value=self.list_call(stmt.value)), stmt)
@@ -201,6 +221,12 @@ class _Normalizer:
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
                                  value=call, type_comment=None)
             return self.emit(unpack, stmt)
+        if isinstance(target, gast.Subscript):
+            raise self.error(
+                target, "assigning into an array or list",
+                "an in-place write would lose the overwritten values; build the new array "
+                "as an expression instead (np.where, np.concatenate, a mask)",
+            )
         raise self.error(
             target, "this assignment target",
             "assign to plain names, or unpack a tuple of the same length",
@@ -306,7 +332,7 @@ class _Normalizer:
         """``expr`` as a name or constant, computing it into a temporary first if needed."""
         if is_constant(expr) or isinstance(expr, gast.Constant):
             return copy.deepcopy(expr)
-        if isinstance(expr, (gast.Name, gast.Attribute)):
+        if isinstance(expr, (gast.Name, gast.Attribute)) and not self.array_attribute(expr):
             return self.reference(expr)
         if isinstance(expr, (gast.IfExp, gast.BoolOp)) or _is_sum_of_comprehension(expr):
             return self.operation(expr)
@@ -317,8 +343,16 @@ class _Normalizer:
 
     def operation(self, expr: gast.expr) -> gast.expr:
         """``expr`` as a single operation on atoms (or an atom)."""
+        if self.array_attribute(expr):
+            attribute = gast.Attribute(value=self.atom(expr.value), attr=expr.attr,
+                                       ctx=gast.Load())
+            attribute.qualname = ARRAY_ATTRIBUTES[expr.attr]
+            return gast.copy_location(attribute, expr)
         if is_constant(expr) or isinstance(expr, (gast.Name, gast.Attribute, gast.Constant)):
             return self.atom(expr)
+        if isinstance(expr, gast.Subscript):
+            value = self.atom(expr.value)
+            return gast.Subscript(value=value, slice=self.index(expr.slice), ctx=gast.Load())
         if isinstance(expr, gast.List) and not expr.elts:
             return gast.List(elts=[], ctx=gast.Load())  # a list of saved values, as we generate
         if self.list_method(expr, "pop"):
@@ -339,6 +373,44 @@ class _Normalizer:
         if isinstance(expr, gast.Call):
             return self.call(expr)
         raise self.error(expr, describe(expr), "not supported yet")
+
+    def array_attribute(self, expr: gast.expr) -> bool:
+        """``x.T`` or ``x.shape`` of a value (not of a module, like ``np.pi``)."""
+        return (isinstance(expr, gast.Attribute) and expr.attr in ARRAY_ATTRIBUTES
+                and self.parsed.qualify(expr.value) is None)
+
+    def index(self, expr: gast.expr) -> gast.expr:
+        """The index of ``x[...]`` with atoms for bounds: ``x[i + 1]`` reads a temporary."""
+        if isinstance(expr, gast.Slice):
+            bounds = {k: getattr(expr, k) for k in ("lower", "upper", "step")}
+            return gast.Slice(**{k: self.atom(v) if v is not None else None
+                                 for k, v in bounds.items()})
+        if isinstance(expr, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in expr.elts], ctx=gast.Load())
+        return self.atom(expr)
+
+    def argument(self, expr: gast.expr) -> gast.expr:
+        """A call's argument as an atom; a literal tuple or list (a shape, axes, indices) keeps
+        its form, with atoms inside."""
+        if isinstance(expr, (gast.Tuple, gast.List)) and not any(
+                isinstance(e, gast.Starred) for e in expr.elts):
+            return type(expr)(elts=[self.argument(e) for e in expr.elts], ctx=gast.Load())
+        return self.atom(expr)
+
+    def method_call(self, expr: gast.Call) -> gast.Call:
+        """``x.sum(axis=0)``: NumPy's function applied to the receiver, written as a method."""
+        method = expr.func.attr
+        receiver = self.atom(expr.func.value)
+        args = [self.argument(a) for a in expr.args]
+        if method in PACKED and len(args) > 1:
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]
+        keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value))
+                    for k in expr.keywords]
+        func = gast.Attribute(value=receiver, attr=method, ctx=gast.Load())
+        call = gast.Call(func=func, args=args, keywords=keywords)
+        call.qualname = "numpy.ndarray.flatten" if method == "flatten" else f"numpy.{method}"
+        call.receiver = True
+        return gast.copy_location(call, expr)
 
     def compare(self, expr: gast.Compare) -> gast.expr:
         if len(expr.ops) == 1:
@@ -449,6 +521,10 @@ class _Normalizer:
 
     def call(self, expr: gast.Call) -> gast.Call:
         qualname = getattr(expr, "qualname", None)
+        if (qualname is None and isinstance(expr.func, gast.Attribute)
+                and expr.func.attr in ARRAY_METHODS
+                and self.parsed.qualify(expr.func.value) is None):
+            return self.method_call(expr)
         if qualname is None:
             raise self.error(
                 expr, "calling a local value",
@@ -468,8 +544,9 @@ class _Normalizer:
                     arg, f"{describe(arg)} passed to '{dotted(expr.func)}'",
                     "only sum(...) over a comprehension is supported",
                 )
-        args = [self.atom(a) for a in expr.args]
-        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value)) for k in expr.keywords]
+        args = [self.argument(a) for a in expr.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.argument(k.value))
+                    for k in expr.keywords]
         call = gast.Call(func=copy.deepcopy(expr.func), args=args, keywords=keywords)
         call.qualname = qualname
         return gast.copy_location(call, expr)
@@ -504,6 +581,35 @@ def _is_report(stmt: gast.stmt) -> bool:
         or qualname.startswith("logging.")
         or method in ("debug", "info", "warning", "error", "critical", "exception", "log")
     )
+
+
+def is_scatter(stmt: gast.stmt) -> bool:
+    """``x[i] += v``: adds into an array in place (adjoint code does, for ``y = x[i]``)."""
+    return (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add)
+            and isinstance(stmt.target, gast.Subscript)
+            and isinstance(stmt.target.value, gast.Name))
+
+
+def is_add_at(expr: gast.expr) -> bool:
+    """``np.add.at(x, i, v)``: adds into an array in place, each repeated index again."""
+    return (getattr(expr, "qualname", None) == "numpy.add.at" and len(expr.args) == 3
+            and not expr.keywords and isinstance(expr.args[0], gast.Name))
+
+
+def scatter_parts(stmt: gast.stmt) -> tuple[str, gast.expr, gast.expr] | None:
+    """``(owner, index, value)`` of an in-place addition into an array, else None."""
+    if is_scatter(stmt):
+        return stmt.target.value.id, stmt.target.slice, stmt.value
+    if isinstance(stmt, gast.Expr) and is_add_at(stmt.value):
+        owner, index, value = stmt.value.args
+        return owner.id, index, value
+    return None
+
+
+def _is_guard(stmt: gast.stmt) -> bool:
+    """``if bad: raise ValueError(...)``: kept as it is, like an ``assert``."""
+    return (isinstance(stmt, gast.If) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], gast.Raise) and not stmt.orelse)
 
 
 class _RenameReads(gast.NodeTransformer):
@@ -552,6 +658,14 @@ def hint(value: gast.expr) -> str | None:
     """A short name for what ``value`` holds: ``omega_x``, ``sin_x``, ``neg_x``."""
     if isinstance(value, gast.Compare) or getattr(value, "keywords", None):
         return None
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+        index = value.slice
+        base = value.value.id.lstrip("_")
+        if isinstance(index, gast.Constant) and type(index.value) is int:
+            return f"{base}_{index.value}"
+        return f"{base}_{index.id}" if isinstance(index, gast.Name) else None
+    if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
+        return f"{value.value.id.lstrip('_')}_{value.attr}"
     names = [getattr(v, "id", None) for v in operands(value)]
     if not names or None in names:
         return None

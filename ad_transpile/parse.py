@@ -23,6 +23,7 @@ from pathlib import Path
 import gast
 
 from ad_transpile import errors
+from ad_transpile.runtime import HELPERS
 
 
 @dataclass
@@ -256,6 +257,9 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
     for node in gast.walk(tree):
         if isinstance(node, gast.Call):
             node.qualname = parsed.qualify(node.func)
+            if isinstance(node.func, gast.Name) and node.func.id in HELPERS \
+                    and node.func.id in functions:  # generated code, differentiated again
+                node.qualname = f"ad_transpile.runtime.{node.func.id}"
     return parsed
 
 

@@ -14,6 +14,7 @@ BINARY = {
     gast.FloorDiv: "operator.floordiv",
     gast.MatMult: "operator.matmul",
 }
+GETITEM = "operator.getitem"  # x[i]: its derivative scatters back (forward and reverse know it)
 UNARY = {gast.USub: "operator.neg", gast.UAdd: "operator.pos", gast.Not: "operator.not_"}
 COMPARE = {
     gast.Lt: "operator.lt",
@@ -36,8 +37,10 @@ def primitive(expr: gast.expr) -> str | None:
         return UNARY.get(type(expr.op))
     if isinstance(expr, gast.Compare):
         return COMPARE.get(type(expr.ops[0]))
-    if isinstance(expr, gast.Call):
+    if isinstance(expr, (gast.Call, gast.Attribute)):
         return getattr(expr, "qualname", None)
+    if isinstance(expr, gast.Subscript):
+        return GETITEM
     return None
 
 
@@ -49,8 +52,14 @@ def operands(expr: gast.expr) -> list[gast.expr]:
         return [expr.operand]
     if isinstance(expr, gast.Compare):
         return [expr.left, *expr.comparators]
+    if isinstance(expr, gast.Call) and getattr(expr, "receiver", False):
+        return [expr.func.value, *expr.args]  # x.sum(axis=0): x is the first argument
     if isinstance(expr, gast.Call):
         return list(expr.args)
+    if isinstance(expr, gast.Attribute) and hasattr(expr, "qualname"):
+        return [expr.value]  # x.T
+    if isinstance(expr, gast.Subscript):
+        return [expr.value, expr.slice]
     return []
 
 

@@ -8,6 +8,7 @@ first, and the module imports exactly what they use.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import inspect
 import math
@@ -20,7 +21,7 @@ from ad_transpile.analyze import active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward
 from ad_transpile.names import Namer, derivative_name
-from ad_transpile.normalize import normalize
+from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry
@@ -113,6 +114,7 @@ class Program:
         activity = analyze(fn, wrt, registry, parsed, calls)
         if self.mode == "reverse":
             _refuse_reverse_over_reverse(fn, activity, parsed)
+            _refuse_in_place_additions(fn, activity, parsed)
             _refuse_several_results(fn, kind, parsed)
         spell = self.spelling_of(parsed)
         differentiate = forward if self.mode == "forward" else reverse
@@ -155,7 +157,7 @@ class Program:
         pending = list(functions)
         while pending:
             function, parsed = pending.pop()
-            for called in sorted(_called_names(function)):
+            for called in sorted(_called_names(function) - set(runtime.HELPERS)):
                 if called in parsed.functions and copied_from.get(called, parsed.module_name) \
                         != parsed.module_name:
                     raise parsed.error(
@@ -174,9 +176,12 @@ class Program:
                     pending.append((copied, parsed))
         everything = primal[::-1] + functions
         used = {n.id for f, _ in everything for n in gast.walk(f) if isinstance(n, gast.Name)}
-        helpers = [_helper(h) for h in sorted(runtime.HELPERS) if h in used]
-        return gast.Module(body=[*self.imports(everything), *helpers,
-                                 *[f for f, _ in everything]], type_ignores=[])
+        helpers = _helpers(used)
+        imports = self.imports(everything)
+        if helpers and not _binds(imports, "np", "numpy"):
+            imports.append(gast.Import(names=[gast.alias(name="numpy", asname="np")]))
+        return gast.Module(body=[*imports, *helpers, *[f for f, _ in everything]],
+                           type_ignores=[])
 
     def imports(self, functions) -> list[gast.stmt]:
         statements: list[gast.stmt] = []
@@ -236,6 +241,17 @@ def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:
         )
 
 
+def _refuse_in_place_additions(fn, activity, parsed: ParsedFunction) -> None:
+    for stmt in gast.walk(fn):
+        parts = scatter_parts(stmt)
+        if parts and parts[0] in activity.active:
+            raise parsed.error(
+                errors.Unsupported, stmt, construct="adding into an array in place in reverse "
+                "mode", why="the values it overwrites are lost; use forward mode, or build the "
+                "array without writing into it",
+            )
+
+
 def _refuse_several_results(fn, kind: str, parsed: ParsedFunction) -> None:
     ret = fn.body[-1]
     if kind in ("grad", "value_and_grad") and isinstance(ret.value, gast.Tuple):
@@ -279,10 +295,30 @@ def _without_reports(fn: gast.FunctionDef) -> gast.FunctionDef:
     return fn
 
 
+def _helpers(used: set[str]) -> list[gast.FunctionDef]:
+    """The runtime helpers the code uses, and those they use in turn, in a fixed order."""
+    wanted = {h for h in runtime.HELPERS if h in used}
+    while True:
+        more = {n.id for h in wanted for n in gast.walk(_helper(h))
+                if isinstance(n, gast.Name) and n.id in runtime.HELPERS} - wanted
+        if not more:
+            return [_helper(h) for h in sorted(wanted)]
+        wanted |= more
+
+
+def _binds(imports: list[gast.stmt], local: str, module: str) -> bool:
+    return any(isinstance(s, gast.Import) and any(
+        a.name == module and (a.asname or a.name) == local for a in s.names) for s in imports)
+
+
+@functools.cache
+def _helper_text(name_: str) -> str:
+    return textwrap.dedent(inspect.getsource(runtime.HELPERS[name_]))
+
+
 def _helper(name_: str) -> gast.FunctionDef:
     """A helper from ``runtime``, copied into the generated file so that it runs alone."""
-    text = textwrap.dedent(inspect.getsource(runtime.HELPERS[name_]))
-    return parse_text(text, runtime.__file__).body[0]
+    return parse_text(_helper_text(name_), runtime.__file__).body[0]
 
 
 def _module_names(parsed: ParsedFunction) -> set[str]:

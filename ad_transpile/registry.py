@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,6 +19,8 @@ from ad_transpile import errors
 from ad_transpile.parse import collect_imports, parse_text, qualify
 
 RULE_MARKS = ("ad_transpile.rulebook.partials", "ad_transpile.partials")
+TANGENT_MARKS = ("ad_transpile.rulebook.tangents", "ad_transpile.tangents")
+ADJOINT_MARKS = ("ad_transpile.rulebook.adjoints", "ad_transpile.adjoints")
 NONDIFF_MARKS = ("ad_transpile.rulebook.nondifferentiable", "ad_transpile.nondifferentiable")
 
 
@@ -34,6 +36,38 @@ class Rule:
     where: str
     digest: str = ""  # a hash of the rule's text, so that a changed rule makes a file stale
     user: bool = False
+    defaults: dict[str, gast.expr] = field(default_factory=dict)  # options: no derivative
+    tangents: tuple[gast.expr | None, ...] = ()  # a structural rule's templates, per argument
+    adjoints: tuple[gast.expr | None, ...] = ()
+
+    @property
+    def structural(self) -> bool:
+        return bool(self.tangents)
+
+    def differentiable(self, index: int) -> bool:
+        """Whether the operation has a derivative along argument ``index``."""
+        if self.structural:
+            return index < len(self.tangents) and self.tangents[index] is not None
+        return index < len(self.partials)
+
+    def template(
+        self,
+        which: str,
+        index: int,
+        given: dict[str, gast.expr],
+        values: dict[str, gast.expr],
+        spell: Callable[[str], gast.expr],
+    ) -> gast.expr:
+        """A structural rule's tangent or adjoint along argument ``index``, written for a call.
+
+        ``given`` are the call's arguments by parameter (options it leaves out missing);
+        ``values`` gives the other names a template uses: ``d_a``, ``result``, ``d_result``.
+        """
+        missing = {p for p in self.params if p not in given}
+        bound = {**{p: self.defaults[p] for p in missing}, **given, **values}
+        template = _copy(getattr(self, which)[index])
+        template = _DropLeftOut(missing).visit(template)
+        return _Substitute(bound, self.imports, set(bound), spell).visit(template)
 
     def instantiate(
         self,
@@ -67,6 +101,22 @@ class _Substitute(gast.NodeTransformer):
         if name is None:
             return self.generic_visit(node)
         return self.spell(name)
+
+
+class _DropLeftOut(gast.NodeTransformer):
+    """``np.sum(d_a, axis=axis)`` for a call without ``axis`` is ``np.sum(d_a)``."""
+
+    def __init__(self, missing: set[str]) -> None:
+        self.missing = missing
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        node.keywords = [k for k in node.keywords if not _reads_any(k.value, self.missing)]
+        return node
+
+
+def _reads_any(expr: gast.expr, names: set[str]) -> bool:
+    return any(isinstance(n, gast.Name) and n.id in names for n in gast.walk(expr))
 
 
 class Registry:
@@ -106,8 +156,11 @@ class Registry:
         imports, _ = collect_imports(module)
         functions = {n.name: n for n in module.body if isinstance(n, gast.FunctionDef)}
         self.scope = (imports, functions, module_name)
+        self.halves: dict[str, dict[str, tuple]] = {}  # a structural rule's two templates
         for node in module.body:
             self._add_statement(node, where)
+        for primitive, halves in self.halves.items():
+            self._add_structural(primitive, halves, where)
 
     def _qualify(self, expr: gast.expr) -> str | None:
         imports, functions, module_name = self.scope
@@ -131,11 +184,16 @@ class Registry:
         imports = self.scope[0]
         marks = [
             d for d in node.decorator_list
-            if isinstance(d, gast.Call) and self._qualify(d.func) in RULE_MARKS
+            if isinstance(d, gast.Call) and self._qualify(d.func) in
+            RULE_MARKS + TANGENT_MARKS + ADJOINT_MARKS
         ]
         if not marks:
             return
         mark = marks[0]
+        kind = self._qualify(mark.func)
+        if kind not in RULE_MARKS:
+            return self._add_half(node, mark, "tangents" if kind in TANGENT_MARKS
+                                  else "adjoints", where)
         if len(mark.args) != 1:
             raise _bad(where, mark, "@partials takes exactly one primitive")
         primitive = self._primitive(mark.args[0], where)
@@ -143,14 +201,10 @@ class Registry:
         result = [arg.id for arg in node.args.kwonlyargs]
         if len(result) > 1 or (result and result[0] != "result"):
             raise _bad(where, node, "the only keyword-only parameter a rule takes is 'result'")
-        body = [s for s in node.body if not _is_docstring(s)]
-        if len(body) != 1 or not isinstance(body[0], gast.Return) or body[0].value is None:
-            raise _bad(where, node, f"rule '{node.name}' must be a single return statement")
-        value = body[0].value
-        partials = tuple(value.elts) if isinstance(value, gast.Tuple) else (value,)
+        ret, partials = _returned(node, where, "partials")
         if len(partials) != len(params):
             raise _bad(
-                where, body[0],
+                where, ret,
                 f"rule '{node.name}' has {len(params)} parameter(s) but returns "
                 f"{len(partials)} partial derivative(s)",
             )
@@ -163,6 +217,75 @@ class Registry:
             primitive, params, partials, result[0] if result else None, imports,
             f"{where}:{node.lineno}", digest, user=self.user,
         )
+
+
+    def _add_half(self, node: gast.FunctionDef, mark: gast.Call, which: str, where: str) -> None:
+        """Keep one template function of a structural rule until its other half is read."""
+        if len(mark.args) != 1:
+            raise _bad(where, mark, f"@{which} takes exactly one primitive")
+        primitive = self._primitive(mark.args[0], where)
+        args = node.args.args
+        defaults = dict(zip([a.id for a in args[len(args) - len(node.args.defaults):]],
+                            node.args.defaults))
+        params = tuple(a.id for a in args)
+        extra = tuple(a.id for a in node.args.kwonlyargs)
+        allowed = {"result"} | ({f"d_{p}" for p in params} if which == "tangents"
+                               else {"d_result"})
+        if set(extra) - allowed:
+            raise _bad(where, node, f"@{which} rule '{node.name}' may only name "
+                       f"{', '.join(sorted(allowed))} after '*'")
+        ret, templates = _returned(node, where, "templates")
+        templates = tuple(None if isinstance(t, gast.Constant) and t.value is None else t
+                          for t in templates)
+        required = [p for p in params if p not in defaults]
+        if len(templates) != len(required):
+            raise _bad(where, ret, f"rule '{node.name}' has {len(required)} argument(s) "
+                       f"without a default but returns {len(templates)} template(s)")
+        halves = self.halves.setdefault(primitive, {})
+        if which in halves:
+            raise _bad(where, node, f"a second @{which} rule for {primitive}")
+        halves[which] = (node, params, defaults, templates)
+
+    def _add_structural(self, primitive: str, halves: dict[str, tuple], where: str) -> None:
+        if len(halves) != 2:
+            node = next(iter(halves.values()))[0]
+            lacking = "adjoints" if "tangents" in halves else "tangents"
+            raise _bad(where, node, f"the rule for {primitive} needs @{lacking} too")
+        tangent_node, params, defaults, tangents = halves["tangents"]
+        adjoint_node, adjoint_params, _, adjoints = halves["adjoints"]
+        if adjoint_params != params:
+            raise _bad(where, adjoint_node, "@tangents and @adjoints must take the same "
+                       "parameters")
+        text = gast.dump(tangent_node) + gast.dump(adjoint_node)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        for arity in range(len(params) - len(defaults), len(params) + 1):
+            self.rules[(primitive, arity)] = Rule(
+                primitive, params, (), "result", self.scope[0],
+                f"{where}:{tangent_node.lineno}", digest, user=self.user, defaults=defaults,
+                tangents=tangents, adjoints=adjoints,
+            )
+
+
+def _returned(node: gast.FunctionDef, where: str, what: str) -> tuple[gast.Return, tuple]:
+    """A rule's return statement and the expressions it returns, its named parts written in."""
+    body = _inline_parts([s for s in node.body if not _is_docstring(s)])
+    if len(body) != 1 or not isinstance(body[0], gast.Return) or body[0].value is None:
+        raise _bad(where, node, f"rule '{node.name}' must name parts (part = ...) and "
+                   f"then return its {what}")
+    value = body[0].value
+    return body[0], tuple(value.elts) if isinstance(value, gast.Tuple) else (value,)
+
+
+def _inline_parts(body: list[gast.stmt]) -> list[gast.stmt]:
+    """``mask = m(a); return mask * d_a`` is ``return m(a) * d_a``: parts are for reading."""
+    parts: dict[str, gast.expr] = {}
+    while len(body) > 1 and isinstance(body[0], gast.Assign) and isinstance(
+            body[0].targets[0], gast.Name):
+        first, body = body[0], body[1:]
+        parts[first.targets[0].id] = _Substitute(parts, {}, set(parts), None).visit(first.value)
+    if parts:
+        body = [_Substitute(parts, {}, set(parts), None).visit(s) for s in body]
+    return body
 
 
 def _bad(where: str, node: object, why: str) -> errors.BadRule:

@@ -16,15 +16,30 @@ as a loop: ``for x in reversed(xs)``.
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_unbroadcast, reads
+from ad_transpile.analyze import Activity, is_number, is_unbroadcast, reads, scalars
 from ad_transpile.calls import Calls, assigned_names
-from ad_transpile.chain import arguments, partial_terms, times
+from ad_transpile.chain import (
+    arguments,
+    partial_terms,
+    structural_adjoints,
+    structural_rule,
+    times,
+)
 from ad_transpile.names import Namer
-from ad_transpile.primitives import assign, make_constant, name, positional_signature
+from ad_transpile.primitives import (
+    GETITEM,
+    assign,
+    is_constant,
+    make_constant,
+    name,
+    positional_signature,
+    primitive,
+)
 from ad_transpile.registry import Registry
 
 
@@ -45,6 +60,7 @@ def reverse(
     *statements, ret = fn.body
     sweep = _AdjointSweep(fn, activity, registry, spell, namer)
     sweep.calls = calls
+    sweep.functional = sweep.arrays or not seeded  # a cotangent passed in may be an array
     primal, adjoint = sweep.block(statements, loops=())
     result = ret.value
     body: list[gast.stmt] = []
@@ -61,8 +77,11 @@ def reverse(
     if seeded and activity.is_active(ret.value):
         body.append(gast.copy_location(assign(seeds[0], make_constant(1.0)), ret))
     returned = {v.id for v in outputs if isinstance(v, gast.Name)}
+    for v in sorted(returned & sweep.scattered):  # written into in place: our own copy
+        body.append(assign(namer.derivative(v), gast.BinOp(
+            left=name(namer.derivative(v)), op=gast.Add(), right=sweep.zeros_like(v))))
     starting = sorted((activity.active | set(wrt)) - returned)
-    body += [assign(namer.derivative(v), make_constant(0.0)) for v in starting]
+    body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting]
     body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
@@ -90,9 +109,66 @@ class _AdjointSweep:
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-        self.arrays = any((getattr(n, "qualname", None) or "").startswith("numpy.")
-                          for n in gast.walk(fn))  # NumPy code: adjoints may need summing
+        self.arrays = any(  # NumPy code: adjoints may need summing, and are never aliased
+            (getattr(n, "qualname", None) or "").startswith("numpy.")
+            or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
+        self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
+        self.scalars = scalars(fn) if self.arrays else set()
+        self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
+            s.value.value.id for s in gast.walk(fn)
+            if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
+            and activity.is_active(s.value.value)}
+        self.counters = _counters(fn)
         self._number(fn.body)
+
+    def zero(self, var: str) -> gast.expr:
+        """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into."""
+        return self.zeros_like(var) if var in self.scattered else make_constant(0.0)
+
+    def zeros_like(self, var: str) -> gast.expr:
+        return gast.Call(func=self.spell("numpy.zeros_like"), args=[name(var)], keywords=[])
+
+    def accumulate(self, var: str, contribution: gast.expr, where: gast.stmt) -> gast.stmt:
+        """``d_v += c``; in NumPy code ``d_v = d_v + c``, so that no array is changed in place
+        (an adjoint may share its array with another, or be a read-only view)."""
+        d_var = self.namer.derivative(var)
+        if self.functional:
+            update = assign(d_var, gast.BinOp(left=name(d_var), op=gast.Add(),
+                                              right=contribution))
+        else:
+            update = gast.AugAssign(target=name(d_var, store=True), op=gast.Add(),
+                                    value=contribution)
+        return gast.copy_location(update, where)
+
+    def scatter(self, stmt: gast.Assign, d_target: str) -> list[gast.stmt]:
+        """``y = x[i]``: ``d_x[i] += d_y``, or ``np.add.at`` where the index may repeat."""
+        value = stmt.value
+        if not self.activity.is_active(value.value):
+            return []
+        d_owner = self.namer.derivative(value.value.id)
+        index = copy.deepcopy(value.slice)
+        if self.basic(index):
+            target = gast.Subscript(value=name(d_owner), slice=index,
+                                    ctx=gast.Store())
+            update = gast.AugAssign(target=target, op=gast.Add(), value=name(d_target))
+        else:
+            if any(isinstance(n, gast.Slice) for n in gast.walk(index)):  # x[i, 1:]
+                index = gast.Subscript(value=self.spell("numpy.s_"), slice=index,
+                                       ctx=gast.Load())
+            add_at = gast.Attribute(value=self.spell("numpy.add"), attr="at", ctx=gast.Load())
+            update = gast.Expr(value=gast.Call(func=add_at, keywords=[], args=[
+                name(d_owner), index, name(d_target)]))
+        return [gast.copy_location(update, stmt)]
+
+    def basic(self, index: gast.expr) -> bool:
+        """An index that picks each element at most once: numbers, slices, range counters."""
+        if isinstance(index, gast.Tuple):
+            return all(self.basic(e) for e in index.elts)
+        if isinstance(index, gast.Slice) or is_constant(index):
+            return True
+        if isinstance(index, gast.Constant) and index.value in (Ellipsis, None):
+            return True
+        return isinstance(index, gast.Name) and index.id in self.counters
 
     def _number(self, statements: list[gast.stmt]) -> None:
         """Number statements in source order; note where each name is assigned."""
@@ -175,6 +251,13 @@ class _AdjointSweep:
             read = [reads(a) for a in site.args]
         elif is_unbroadcast(stmt.value):
             read = [reads(stmt.value.args[0])]
+        elif primitive(stmt.value) == GETITEM:
+            read = [reads(stmt.value.slice)]
+        elif structural_rule(stmt.value, self.registry) is not None:
+            rule = structural_rule(stmt.value, self.registry)
+            d_target = self.namer.derivative(stmt.targets[0].id)
+            read = [reads(c) - {d_target} for _, c in structural_adjoints(
+                stmt, rule, self.activity, self.spell, d_target)]
         else:
             read = [reads(p) for _, p in
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
@@ -210,7 +293,8 @@ class _AdjointSweep:
         if site is not None:
             reset = [t for t in site.targets if t in self.activity.active
                      and self.assigned_more_than_once(t) and t not in reads(stmt.value)]
-            return self.calls.adjoint(stmt, site, self.activity, self.namer, reset)
+            return self.calls.adjoint(stmt, site, self.activity, self.namer, reset,
+                                     self.accumulate)
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
@@ -221,22 +305,36 @@ class _AdjointSweep:
             if self.activity.is_active(value):
                 spread = gast.BinOp(left=name(d_target), op=gast.Add(), right=gast.BinOp(
                     left=make_constant(0.0), op=gast.Mult(), right=name(value.id)))
-                out.append(gast.AugAssign(target=name(self.namer.derivative(value.id), True),
-                                          op=gast.Add(), value=spread))
+                out.append(self.accumulate(value.id, spread, stmt))
             return out
-        broadcasts = self.arrays and len(arguments(stmt.value, self.registry)) > 1
+        rule = structural_rule(stmt.value, self.registry)
+        if primitive(stmt.value) == GETITEM:
+            out += self.scatter(stmt, d_target)
+        elif rule is not None:
+            for arg, contribution in structural_adjoints(stmt, rule, self.activity, self.spell,
+                                                         d_target):
+                contribution = _SizeOfNumber(self.scalars).visit(contribution)
+                out.append(self.accumulate(arg, contribution, stmt))
+        else:
+            out += self.elementwise(stmt, target, d_target)
+        if target not in reads(stmt.value) and self.assigned_more_than_once(target):
+            out.append(gast.copy_location(assign(d_target, self.zero(target)), stmt))
+        return out
+
+    def elementwise(self, stmt: gast.Assign, target: str, d_target: str) -> list[gast.stmt]:
+        """Each active argument's adjoint gets its partial times the result's adjoint."""
+        out = []
+        args = arguments(stmt.value, self.registry)
         for arg, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
             if arg == target:
                 continue  # an increment v = v + a passes d_v through unchanged
             contribution = times(partial, d_target)
-            if broadcasts:  # an array op may have stretched arg: sum back to its shape
+            others = [a for a in args if getattr(a, "id", None) != arg]
+            if self.arrays and not all(is_number(a, self.scalars) for a in others):
+                # an array op may have stretched arg: sum back to its shape
                 contribution = gast.Call(func=name("_unbroadcast"),
                                          args=[contribution, name(arg)], keywords=[])
-            update = gast.AugAssign(target=name(self.namer.derivative(arg), store=True),
-                                    op=gast.Add(), value=contribution)
-            out.append(gast.copy_location(update, stmt))
-        if target not in reads(stmt.value) and self.assigned_more_than_once(target):
-            out.append(gast.copy_location(assign(d_target, make_constant(0.0)), stmt))
+            out.append(self.accumulate(arg, contribution, stmt))
         return out
 
     # compound statements
@@ -348,6 +446,53 @@ class _AdjointSweep:
         pop = gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load())
         call = gast.Call(func=pop, args=[], keywords=[])
         return [gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def _counters(fn: gast.FunctionDef) -> set[str]:
+    """Variables that hold whole numbers: ``for i in range(n)``, ``len(x)``, ``i + 1``."""
+    found = {n.id for loop in gast.walk(fn) if isinstance(loop, gast.For)
+             and "builtins.range" in [getattr(c, "qualname", None) for c in gast.walk(loop.iter)]
+             for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
+               and isinstance(s.targets[0], gast.Name)]
+    targets = [s.targets[0].id for s in assigns]
+
+    def whole(expr: gast.expr) -> bool:
+        if isinstance(expr, gast.Constant):
+            return type(expr.value) is int
+        if isinstance(expr, gast.Name):
+            return expr.id in found
+        if isinstance(expr, gast.BinOp) and isinstance(
+                expr.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)):
+            return whole(expr.left) and whole(expr.right)
+        if isinstance(expr, gast.UnaryOp):
+            return whole(expr.operand)
+        return getattr(expr, "qualname", None) == "builtins.len"
+
+    changed = True
+    while changed:
+        changed = False
+        for name_ in set(targets) - found:
+            values = [s.value for s in assigns if s.targets[0].id == name_]
+            if len(values) == targets.count(name_) and all(whole(v) for v in values):
+                found.add(name_)
+                changed = True
+    return found
+
+
+class _SizeOfNumber(gast.NodeTransformer):
+    """``np.size(s)`` is 1 for a variable known to hold a number (the mean of all elements)."""
+
+    def __init__(self, numbers: set[str]) -> None:
+        self.numbers = numbers
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if (isinstance(func, gast.Attribute) and func.attr == "size" and len(node.args) == 1
+                and isinstance(node.args[0], gast.Name) and node.args[0].id in self.numbers):
+            return make_constant(1)
+        return node
 
 
 def _loop_variables(loops: tuple) -> set[str]:

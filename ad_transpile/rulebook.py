@@ -10,6 +10,21 @@ says that the partial derivative of ``math.sin(x)`` with respect to ``x`` is ``m
 returns one partial per argument, in order; a keyword-only parameter ``result`` names the value of
 the call itself (``exp``'s partial is its ``result``). ``nondifferentiable(math.floor, round)`` says
 that those functions carry no derivative.
+
+A structural operation (``np.sum``, ``np.matmul``, ``np.reshape``) is not a product of partials:
+its rule gives the tangent and the adjoint along each argument as two templates::
+
+    @tangents(np.sum)
+    def sum_(a, axis=None, keepdims=False, *, d_a):
+        return np.sum(d_a, axis=axis, keepdims=keepdims)
+
+    @adjoints(np.sum)
+    def sum_(a, axis=None, keepdims=False, *, d_result):
+        return _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+A parameter with a default is an option that carries no derivative; a keyword the call leaves out
+is left out of the derivative too. ``None`` in place of a template means no derivative along that
+argument.
 """
 
 from __future__ import annotations
@@ -29,3 +44,13 @@ def partials(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 def nondifferentiable(*primitives: Any) -> None:
     """Mark functions whose derivative is zero wherever it exists (floor, round, comparisons)."""
+
+
+def tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function returning, per argument, the tangent of ``primitive`` along it."""
+    return partials(primitive)
+
+
+def adjoints(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function returning, per argument, what the result's adjoint adds to its adjoint."""
+    return partials(primitive)

@@ -6,11 +6,13 @@ still runs without ad-transpile installed.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _unbroadcast(value, like):
     """Sum ``value`` down to the shape of ``like``: the adjoint of NumPy broadcasting."""
     shape = getattr(like, "shape", ())
-    if getattr(value, "shape", ()) == shape:
+    if getattr(value, "shape", ()) in (shape, ()):  # nothing stretched, or a number
         return value
     if shape == ():
         return float(value.sum())
@@ -20,4 +22,91 @@ def _unbroadcast(value, like):
     return value.sum(axis=stretched, keepdims=True) if stretched else value
 
 
-HELPERS = {"_unbroadcast": _unbroadcast}
+
+def _unreduce(g, a, axis=None, keepdims=False):
+    """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
+    if axis is not None and not keepdims and np.ndim(g):
+        g = np.expand_dims(g, axis)
+    spread = np.empty(np.shape(a))
+    spread[...] = g
+    return spread
+
+
+def _extreme_mask(a, result, axis=None, keepdims=False):
+    """Where ``a`` reaches its max (or min) ``result``, each tie weighted by its share."""
+    if axis is not None and not keepdims:
+        result = np.expand_dims(result, axis)
+    hit = a == result
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _centered(a, axis=None):
+    """``a`` minus its mean along ``axis``: what the derivative of a variance is made of."""
+    return a - np.mean(a, axis=axis, keepdims=True)
+
+
+def _matmul_adjoint_a(g, a, b):
+    """The adjoint of ``a`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(np.shape(a))
+
+
+def _matmul_adjoint_b(g, a, b):
+    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(np.shape(b))
+
+
+def _as_matrices(g, a, b):
+    """``a``, ``b`` and ``g`` with a vector operand made a matrix, as ``matmul`` treats it."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    if b.ndim == 1:
+        b, g = b[:, None], g[..., None]
+    if a.ndim == 1:
+        a, g = a[None, :], g[..., None, :]
+    return a, b, g
+
+
+def _dot_adjoint_a(g, a, b):
+    """The adjoint of ``a`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
+    return _matmul_adjoint_a(g, a, _matrix_operands(a, b))
+
+
+def _dot_adjoint_b(g, a, b):
+    """The adjoint of ``b`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
+    return _matmul_adjoint_b(g, _matrix_operands(b, a), b)
+
+
+def _matrix_operands(x, other):
+    """``other``, once checked that neither operand has more than two axes."""
+    if not 1 <= np.ndim(x) <= 2 or not 1 <= np.ndim(other) <= 2:
+        raise ValueError("the derivative of np.dot is written for vectors and matrices only; "
+                         "use np.matmul (or @) for stacks of matrices")
+    return other
+
+
+def _untile(g, a, reps):
+    """Sum the copies ``np.tile`` made of ``a`` back onto ``a``: the adjoint of tiling."""
+    shape = np.shape(a)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = [n for pair in zip(reps, shape) for n in pair]
+    summed = np.reshape(g, interleaved).sum(axis=tuple(range(0, 2 * ndim, 2)))
+    return summed.reshape(np.shape(a))
+
+
+def _uncumsum(g, a, axis=None):
+    """The adjoint of ``np.cumsum``: the running sum from the other end."""
+    if axis is None:
+        return np.cumsum(np.ravel(g)[::-1])[::-1].reshape(np.shape(a))
+    flipped = np.flip(g, axis)
+    return np.flip(np.cumsum(flipped, axis=axis), axis)
+
+
+HELPERS = {
+    name: helper for name, helper in globals().items()
+    if name.startswith("_") and not name.startswith("__") and callable(helper)
+    and getattr(helper, "__module__", None) == __name__
+}

@@ -11,6 +11,7 @@ import gast
 from ad_transpile.primitives import name
 
 CONVENTIONAL_ALIASES = {"numpy": "np"}
+RUNTIME = "ad_transpile.runtime."
 
 
 class Spelling:
@@ -23,6 +24,8 @@ class Spelling:
     def __call__(self, qualname: str) -> gast.expr:
         if qualname.startswith("builtins."):
             return name(qualname.removeprefix("builtins."))
+        if qualname.startswith(RUNTIME):  # a helper the generated file carries with it
+            return name(qualname.removeprefix(RUNTIME))
         bound = {**self.imports, **self.added}
         for local, target in bound.items():
             if target == qualname:

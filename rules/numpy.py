@@ -1,8 +1,29 @@
-"""Partial derivatives of NumPy's elementwise functions; ``result`` is the function's value."""
+"""Derivatives of NumPy: partials of the elementwise functions, templates of the structural ones.
+
+An elementwise partial is multiplied by a tangent (forward) or an adjoint (reverse; summed back to
+the argument's shape under broadcasting). A structural operation (a reduction, a product of
+matrices, a change of shape) gives its tangent along each argument, written with that argument's
+tangent ``d_a``, and the adjoint it sends back, written with the result's adjoint ``d_result``.
+``result`` is the value of the call.
+"""
+
+import operator
 
 import numpy as np
 
-from ad_transpile.rulebook import nondifferentiable, partials
+from ad_transpile.rulebook import adjoints, nondifferentiable, partials, tangents
+from ad_transpile.runtime import (
+    _centered,
+    _dot_adjoint_a,
+    _dot_adjoint_b,
+    _extreme_mask,
+    _matmul_adjoint_a,
+    _matmul_adjoint_b,
+    _unbroadcast,
+    _uncumsum,
+    _unreduce,
+    _untile,
+)
 
 
 @partials(np.sin)
@@ -195,6 +216,265 @@ def float64(x):
     return 1.0
 
 
+@partials(np.copy)
+def copy(a):
+    return 1.0
+
+
+@partials(np.where)
+def where(condition, x, y):
+    return 0.0, np.where(condition, 1.0, 0.0), np.where(condition, 0.0, 1.0)
+
+
+@partials(np.clip)
+def clip(a, a_min, a_max):
+    inside = np.where((a >= a_min) & (a <= a_max), 1.0, 0.0)
+    return inside, np.where(a < a_min, 1.0, 0.0), np.where(a > a_max, 1.0, 0.0)
+
+
+# reductions
+
+
+@tangents(np.sum)
+def sum_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.sum(d_a, axis=axis, keepdims=keepdims)
+
+
+@adjoints(np.sum)
+def sum_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
+    return _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.mean)
+def mean_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.mean(d_a, axis=axis, keepdims=keepdims)
+
+
+@adjoints(np.mean)
+def mean_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_result):
+    return _unreduce(d_result / (np.size(a) / np.size(result)), a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.prod)
+def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
+    return result * np.sum(d_a / a, axis=axis, keepdims=keepdims)
+
+
+@adjoints(np.prod)
+def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_result):
+    return _unreduce(d_result * result, a, axis=axis, keepdims=keepdims) / a
+
+
+@tangents(np.max)
+def max_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@adjoints(np.max)
+def max_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.min)
+def min_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@adjoints(np.min)
+def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.var)
+def var_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
+    count = np.size(a) / np.size(result) - ddof
+    return np.sum(2.0 * _centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / count
+
+
+@adjoints(np.var)
+def var_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_result):
+    count = np.size(a) / np.size(result) - ddof
+    spread = _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+    return 2.0 * _centered(a, axis=axis) * spread / count
+
+
+@tangents(np.std)
+def std_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
+    count = np.size(a) / np.size(result) - ddof
+    return np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / (count * result)
+
+
+@adjoints(np.std)
+def std_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_result):
+    count = np.size(a) / np.size(result) - ddof
+    spread = _unreduce(d_result / (count * result), a, axis=axis, keepdims=keepdims)
+    return _centered(a, axis=axis) * spread
+
+
+@tangents(np.linalg.norm)
+def norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
+    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / result
+
+
+@adjoints(np.linalg.norm)
+def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
+    return x * _unreduce(d_result / result, x, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.cumsum)
+def cumsum_tangent(a, axis=None, dtype=None, out=None, *, d_a):
+    return np.cumsum(d_a, axis=axis)
+
+
+@adjoints(np.cumsum)
+def cumsum_adjoint(a, axis=None, dtype=None, out=None, *, d_result):
+    return _uncumsum(d_result, a, axis=axis)
+
+
+# products
+
+
+@tangents(operator.matmul)
+def matmul_operator_tangent(a, b, *, d_a, d_b):
+    return d_a @ b, a @ d_b
+
+
+@adjoints(operator.matmul)
+def matmul_operator_adjoint(a, b, *, d_result):
+    return _matmul_adjoint_a(d_result, a, b), _matmul_adjoint_b(d_result, a, b)
+
+
+@tangents(np.matmul)
+def matmul_tangent(a, b, *, d_a, d_b):
+    return np.matmul(d_a, b), np.matmul(a, d_b)
+
+
+@adjoints(np.matmul)
+def matmul_adjoint(a, b, *, d_result):
+    return _matmul_adjoint_a(d_result, a, b), _matmul_adjoint_b(d_result, a, b)
+
+
+@tangents(np.dot)
+def dot_tangent(a, b, *, d_a, d_b):
+    return np.dot(d_a, b), np.dot(a, d_b)
+
+
+@adjoints(np.dot)
+def dot_adjoint(a, b, *, d_result):
+    return _dot_adjoint_a(d_result, a, b), _dot_adjoint_b(d_result, a, b)
+
+
+@tangents(np.outer)
+def outer_tangent(a, b, *, d_a, d_b):
+    return np.outer(d_a, b), np.outer(a, d_b)
+
+
+@adjoints(np.outer)
+def outer_adjoint(a, b, *, d_result):
+    return d_result @ b, a @ d_result
+
+
+# shapes
+
+
+@tangents(np.transpose)
+def transpose_tangent(a, axes=None, *, d_a):
+    return np.transpose(d_a, axes=axes)
+
+
+@adjoints(np.transpose)
+def transpose_adjoint(a, axes=None, *, d_result):
+    return np.transpose(d_result, axes=np.argsort(axes))
+
+
+@tangents(np.ndarray.T)
+def transposed_tangent(a, *, d_a):
+    return d_a.T
+
+
+@adjoints(np.ndarray.T)
+def transposed_adjoint(a, *, d_result):
+    return d_result.T
+
+
+@tangents(np.reshape)
+def reshape_tangent(a, shape, *, d_a):
+    return np.reshape(d_a, shape), None
+
+
+@adjoints(np.reshape)
+def reshape_adjoint(a, shape, *, d_result):
+    return np.reshape(d_result, np.shape(a)), None
+
+
+@tangents(np.ravel)
+def ravel_tangent(a, *, d_a):
+    return np.ravel(d_a)
+
+
+@adjoints(np.ravel)
+def ravel_adjoint(a, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.ndarray.flatten)
+def flatten_tangent(a, *, d_a):
+    return np.ravel(d_a)
+
+
+@adjoints(np.ndarray.flatten)
+def flatten_adjoint(a, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.squeeze)
+def squeeze_tangent(a, axis=None, *, d_a):
+    return np.squeeze(d_a, axis=axis)
+
+
+@adjoints(np.squeeze)
+def squeeze_adjoint(a, axis=None, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.expand_dims)
+def expand_dims_tangent(a, axis, *, d_a):
+    return np.expand_dims(d_a, axis), None
+
+
+@adjoints(np.expand_dims)
+def expand_dims_adjoint(a, axis, *, d_result):
+    return np.reshape(d_result, np.shape(a)), None
+
+
+@tangents(np.tile)
+def tile_tangent(a, reps, *, d_a):
+    return np.tile(d_a, reps), None
+
+
+@adjoints(np.tile)
+def tile_adjoint(a, reps, *, d_result):
+    return _untile(d_result, a, reps), None
+
+
+@tangents(np.broadcast_to)
+def broadcast_to_tangent(array, shape, *, d_array):
+    return np.broadcast_to(d_array, shape), None
+
+
+@adjoints(np.broadcast_to)
+def broadcast_to_adjoint(array, shape, *, d_result):
+    return _unbroadcast(d_result, array), None
+
+
 nondifferentiable(
-    np.floor, np.ceil, np.trunc, np.rint, np.round, np.sign, np.isnan, np.isinf, np.isfinite
+    np.floor, np.ceil, np.trunc, np.rint, np.round, np.sign, np.isnan, np.isinf, np.isfinite,
+    np.shape, np.size, np.ndim, np.dtype, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
+    np.ones_like, np.empty_like, np.full_like, np.arange, np.linspace, np.eye, np.identity,
+    np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.all, np.any,
+    np.isclose, np.allclose, np.equal, np.less, np.greater, np.less_equal, np.greater_equal,
 )

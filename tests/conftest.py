@@ -83,6 +83,35 @@ def check_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
             )
 
 
+def forward_gradient(src: str, args: tuple, wrt: tuple[int, ...]) -> list[Any]:
+    """The gradient by the generated tangent function, one sweep per element (a basis of
+    tangents), as ``adt.grad(..., mode="forward")`` computes it for arrays."""
+    jvp = derivative(src, wrt if len(wrt) > 1 else wrt[0], "forward", kind="jvp")
+    gradients = [np.zeros(np.shape(args[i])) for i in wrt]
+    for k, i in enumerate(wrt):
+        for index in np.ndindex(np.shape(args[i])):
+            tangents = [np.zeros(np.shape(args[j])) for j in wrt]
+            tangents[k][index] = 1.0
+            gradients[k][index] = jvp(*args, *tangents)[1]
+    return gradients
+
+
+def check_array_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
+                         rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Reverse mode and forward mode (by tangents) agree with finite differences at ``args``."""
+    f = primal(src)
+    expected = [numeric_gradient(f, args, i) for i in wrt]
+    reverse = derivative(src, wrt if len(wrt) > 1 else wrt[0], "reverse")(*args)
+    reverse = reverse if len(wrt) > 1 else (reverse,)
+    for mode, got in (("reverse", reverse), ("forward", forward_gradient(src, args, wrt))):
+        for i, g, e in zip(wrt, got, expected):
+            assert np.shape(g) == np.shape(e), f"{mode} mode: shape {np.shape(g)}"
+            np.testing.assert_allclose(
+                g, e, rtol=rtol, atol=atol,
+                err_msg=f"{mode} mode, argument {i}\n{generated(src, wrt, mode)}",
+            )
+
+
 def check_rejects(src: str, match: str, wrt: Any = 0) -> None:
     """Transpiling ``src`` raises a TranspileError located in it whose message matches."""
     from ad_transpile import TranspileError

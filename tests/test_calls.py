@@ -622,11 +622,12 @@ BAD_RULES = [
 
         @partials(neurons.softplus)
         def softplus(x):
-            slope = 1.0
-            return slope
+            if x > 0.0:
+                return 1.0
+            return 0.0
         """,
-        6, r"bad derivative rule: rule 'softplus' must be a single return statement",
-        id="more-than-a-return",
+        6, r"bad derivative rule: rule 'softplus' must name parts \(part = \.\.\.\) and then "
+        "return its partials", id="more-than-a-return",
     ),
     pytest.param(
         """
