@@ -268,6 +268,15 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
     arity = len(operands(value)) + len(getattr(value, "keywords", []))
     rule = registry.lookup(name, arity)
     shown = name.removeprefix("builtins.")
+    if rule is not None and rule.structural:
+        given = [*rule.params[:len(operands(value))],
+                 *[k.arg for k in getattr(value, "keywords", [])]]
+        ignored = rule.ignored_options(given)
+        if ignored:
+            raise parsed.error(
+                errors.Unsupported, value, construct=f"the option '{ignored[0]}' of '{shown}'",
+                why="its derivative rule is written without it",
+            )
     if rule is not None:
         unknown = [k.arg for k in getattr(value, "keywords", []) if k.arg not in rule.params]
         if unknown:

@@ -52,6 +52,8 @@ class Calls:
         """The source of a user function, unless a rule or ``nondifferentiable`` covers it."""
         if qualname in self.registry.nondifferentiable or self.registry.knows(qualname):
             return None
+        if qualname.startswith("ad_transpile.runtime."):  # our own helpers: rules, or none
+            return None
         if qualname.rpartition(".")[2] == "_unbroadcast":  # our own helper: linear, see forward
             return None
         if qualname not in self.callees:

@@ -394,7 +394,8 @@ class _Normalizer:
         its form, with atoms inside."""
         if isinstance(expr, (gast.Tuple, gast.List)) and not any(
                 isinstance(e, gast.Starred) for e in expr.elts):
-            return type(expr)(elts=[self.argument(e) for e in expr.elts], ctx=gast.Load())
+            literal = type(expr)(elts=[self.argument(e) for e in expr.elts], ctx=gast.Load())
+            return gast.copy_location(literal, expr)
         return self.atom(expr)
 
     def method_call(self, expr: gast.Call) -> gast.Call:

@@ -44,6 +44,12 @@ class Rule:
     def structural(self) -> bool:
         return bool(self.tangents)
 
+    def ignored_options(self, given: list[str]) -> list[str]:
+        """The options among ``given`` that no template reads, so it could not honour them."""
+        read = {n.id for t in (*self.tangents, *self.adjoints) if t is not None
+                for n in gast.walk(t) if isinstance(n, gast.Name)}
+        return [p for p in given if p in self.defaults and p not in read]
+
     def differentiable(self, index: int) -> bool:
         """Whether the operation has a derivative along argument ``index``."""
         if self.structural:
@@ -156,10 +162,10 @@ class Registry:
         imports, _ = collect_imports(module)
         functions = {n.name: n for n in module.body if isinstance(n, gast.FunctionDef)}
         self.scope = (imports, functions, module_name)
-        self.halves: dict[str, dict[str, tuple]] = {}  # a structural rule's two templates
+        self.halves: dict[tuple[str, int], dict[str, tuple]] = {}  # a structural rule's halves
         for node in module.body:
             self._add_statement(node, where)
-        for primitive, halves in self.halves.items():
+        for (primitive, _), halves in self.halves.items():
             self._add_structural(primitive, halves, where)
 
     def _qualify(self, expr: gast.expr) -> str | None:
@@ -241,7 +247,7 @@ class Registry:
         if len(templates) != len(required):
             raise _bad(where, ret, f"rule '{node.name}' has {len(required)} argument(s) "
                        f"without a default but returns {len(templates)} template(s)")
-        halves = self.halves.setdefault(primitive, {})
+        halves = self.halves.setdefault((primitive, len(params)), {})
         if which in halves:
             raise _bad(where, node, f"a second @{which} rule for {primitive}")
         halves[which] = (node, params, defaults, templates)

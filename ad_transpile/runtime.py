@@ -105,6 +105,28 @@ def _uncumsum(g, a, axis=None):
     return np.flip(np.cumsum(flipped, axis=axis), axis)
 
 
+def _einsum_adjoint(subscripts, g, k, *operands):
+    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``, for the adjoint
+    ``g`` of its result: the same contraction with ``g`` in the place of operand ``k``."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:  # implicit output: the letters used once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    wanted = inputs[k]
+    if "." in subscripts or len(set(wanted)) != len(wanted):
+        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
+                         "subscripts without '...' or a letter repeated in one operand")
+    others = [s for i, s in enumerate(inputs) if i != k]
+    summed = [c for c in wanted if c not in output + "".join(others)]
+    kept = "".join(c for c in wanted if c not in summed)
+    spec = ",".join([output, *others]) + "->" + kept
+    result = np.einsum(spec, g, *[x for i, x in enumerate(operands) if i != k])
+    if summed:  # a letter summed away and found nowhere else: every element gets the same
+        result = np.expand_dims(result, tuple(wanted.index(c) for c in summed))
+    return np.broadcast_to(result, np.shape(operands[k])).copy()
+
+
 HELPERS = {
     name: helper for name, helper in globals().items()
     if name.startswith("_") and not name.startswith("__") and callable(helper)

@@ -16,6 +16,7 @@ from ad_transpile.runtime import (
     _centered,
     _dot_adjoint_a,
     _dot_adjoint_b,
+    _einsum_adjoint,
     _extreme_mask,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
@@ -376,6 +377,27 @@ def outer_tangent(a, b, *, d_a, d_b):
 @adjoints(np.outer)
 def outer_adjoint(a, b, *, d_result):
     return d_result @ b, a @ d_result
+
+
+@tangents(np.einsum)
+def einsum_tangent(subscripts, a, *, d_a):
+    return None, np.einsum(subscripts, d_a)
+
+
+@adjoints(np.einsum)
+def einsum_adjoint(subscripts, a, *, d_result):
+    return None, _einsum_adjoint(subscripts, d_result, 0, a)
+
+
+@tangents(np.einsum)
+def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
+    return None, np.einsum(subscripts, d_a, b), np.einsum(subscripts, a, d_b)
+
+
+@adjoints(np.einsum)
+def einsum_two_adjoint(subscripts, a, b, *, d_result):
+    adjoint_a = _einsum_adjoint(subscripts, d_result, 0, a, b)
+    return None, adjoint_a, _einsum_adjoint(subscripts, d_result, 1, a, b)
 
 
 # shapes

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import MODES, check_array_gradient, derivative, generated
 
+import ad_transpile as adt
 from ad_transpile.registry import builtin
 
 
@@ -62,6 +63,13 @@ TABLE = [
     Case("np.dot(a, b)", ((4,), (4,))),
     Case("a.dot(b)", ((3, 4), (4,))),
     Case("np.outer(a, b)", ((3,), (4,))),
+    Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
+    Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
+    Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
+    Case("np.einsum('i,i->', a, b)", ((4,), (4,))),
+    Case("np.einsum('ij,k->ik', a, b)", ((3, 4), (2,))),  # j summed away in a alone
+    Case("np.einsum('ij->ji', a)", ((3, 4),)),
+    Case("np.einsum('ij->i', a)", ((3, 4),)),
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
     Case("np.transpose(a, (1, 2, 0))", ((2, 3, 4),)),
@@ -129,6 +137,11 @@ def test_the_gradient_differentiates_again(case):
     """Forward mode over the generated gradient: a Hessian-vector product, checked against
     central differences of the gradient along the same direction."""
     args = arguments(case)
+    if "einsum" in case.expr:  # not yet: its adjoint's helper has no rule of its own
+        missing = "no derivative rule for 'ad_transpile.runtime._einsum_adjoint'"
+        with pytest.raises(adt.TranspileError, match=missing):
+            generated(generated(source(case), 0), 0, "forward", name="fpr")
+        return
     for i in differentiable(case):
         first_text = generated(source(case), i)
         gradient = derivative(source(case), i)
