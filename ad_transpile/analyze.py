@@ -238,9 +238,17 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
             )
 
 
+def _by_name(value: gast.expr, rule) -> list[tuple[str | None, gast.expr]]:
+    """The call's arguments with the names its rule gives them (None where it has no rule)."""
+    args = operands(value)
+    params = list(rule.params[:len(args)]) if rule else [None] * len(args)
+    keywords = getattr(value, "keywords", [])
+    return [*zip(params, args), *[(k.arg, k.value) for k in keywords]]
+
+
 def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
                 calls: Calls | None, activity: Activity) -> None:
-    def parsed_active(node: gast.AST) -> bool:
+    def is_active(node: gast.AST) -> bool:
         return isinstance(node, gast.Name) and node.id in activity.active
 
     name = primitive(value)
@@ -252,9 +260,14 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         return
     if name in registry.nondifferentiable:  # an array made to be added into: zero derivative
         return
-    for arg in [*operands(value), *[k.value for k in getattr(value, "keywords", [])]]:
-        if isinstance(arg, (gast.Tuple, gast.List)) and any(
-                parsed_active(n) for n in gast.walk(arg)):
+    keywords = getattr(value, "keywords", [])
+    arity = len(operands(value)) + len(keywords)
+    rule = registry.lookup(name, arity)
+    for param, arg in _by_name(value, rule):
+        stacked = (rule is not None and rule.structural and param in rule.params
+                   and rule.joins(rule.params.index(param)))  # np.stack([a, b])
+        if rule is not None and isinstance(arg, (gast.Tuple, gast.List)) and not stacked and any(
+                is_active(n) for n in gast.walk(arg)):
             raise parsed.error(
                 errors.Unsupported, arg, construct="a tuple or list of values that depend on "
                 "wrt, passed to a function", why="its elements' derivatives would be lost; "
@@ -265,20 +278,16 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
             errors.Unsupported, value, construct=f"'{name.removeprefix('builtins.')}' of values "
             "that depend on wrt", why="lists of such values are not supported yet",
         )
-    arity = len(operands(value)) + len(getattr(value, "keywords", []))
-    rule = registry.lookup(name, arity)
     shown = name.removeprefix("builtins.")
     if rule is not None and rule.structural:
-        given = [*rule.params[:len(operands(value))],
-                 *[k.arg for k in getattr(value, "keywords", [])]]
-        ignored = rule.ignored_options(given)
+        ignored = rule.ignored_options([param for param, _ in _by_name(value, rule)])
         if ignored:
             raise parsed.error(
                 errors.Unsupported, value, construct=f"the option '{ignored[0]}' of '{shown}'",
                 why="its derivative rule is written without it",
             )
     if rule is not None:
-        unknown = [k.arg for k in getattr(value, "keywords", []) if k.arg not in rule.params]
+        unknown = [k.arg for k in keywords if k.arg not in rule.params]
         if unknown:
             raise parsed.error(
                 errors.Unsupported, value, construct=f"the keyword '{unknown[0]}' of '{shown}'",

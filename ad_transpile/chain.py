@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import gast
@@ -80,10 +81,21 @@ def structural_tangents(
     args = _by_parameter(stmt.value, rule)
     terms = []
     for i, arg in enumerate(args):
-        if arg is not None and activity.is_active(arg) and rule.differentiable(i):
-            values = {f"d_{rule.params[i]}": name(tangent(arg.id)),
-                      "result": name(stmt.targets[0].id)}
-            terms.append(rule.template("tangents", i, _given(args, rule), values, spell))
+        if arg is None or not rule.differentiable(i):
+            continue
+        if _joined(rule, i, arg) and any(activity.is_active(e) for e in arg.elts):
+            # np.stack([a, b]): the tangent stacks d_a and d_b (zeros for a constant)
+            zeros = spell("numpy.zeros_like")
+            d_arg: gast.expr = gast.List(ctx=gast.Load(), elts=[
+                name(tangent(e.id)) if activity.is_active(e)
+                else gast.Call(func=copy.deepcopy(zeros), args=[copy.deepcopy(e)], keywords=[])
+                for e in arg.elts])
+        elif activity.is_active(arg):
+            d_arg = name(tangent(arg.id))
+        else:
+            continue
+        values = {f"d_{rule.params[i]}": d_arg, "result": name(stmt.targets[0].id)}
+        terms.append(rule.template("tangents", i, _given(args, rule), values, spell))
     return terms
 
 
@@ -94,9 +106,24 @@ def structural_adjoints(
     """What the adjoint of ``target = op(...)`` adds to each active argument's adjoint."""
     args = _by_parameter(stmt.value, rule)
     values = {"result": name(stmt.targets[0].id), "d_result": name(d_target)}
-    return [(arg.id, rule.template("adjoints", i, _given(args, rule), values, spell))
-            for i, arg in enumerate(args)
-            if arg is not None and activity.is_active(arg) and rule.differentiable(i)]
+    terms = []
+    for i, arg in enumerate(args):
+        if arg is None or not rule.differentiable(i):
+            continue
+        if _joined(rule, i, arg):  # each element of np.stack([a, b]) gets its piece back
+            terms += [(e.id, rule.template("adjoints", i, _given(args, rule), {
+                **values, "item": make_constant(k)}, spell))
+                for k, e in enumerate(arg.elts) if activity.is_active(e)]
+        elif activity.is_active(arg):
+            terms.append((arg.id, rule.template("adjoints", i, _given(args, rule), values,
+                                                spell)))
+    return terms
+
+
+
+def _joined(rule: Rule, index: int, arg: gast.expr) -> bool:
+    """``[a, b]`` in ``np.stack([a, b])``: a literal sequence of arrays the rule joins."""
+    return rule.joins(index) and isinstance(arg, (gast.List, gast.Tuple))
 
 
 def _given(args: list[gast.expr | None], rule: Rule) -> dict[str, gast.expr]:

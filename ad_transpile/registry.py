@@ -50,6 +50,12 @@ class Rule:
                 for n in gast.walk(t) if isinstance(n, gast.Name)}
         return [p for p in given if p in self.defaults and p not in read]
 
+    def joins(self, index: int) -> bool:
+        """Whether argument ``index`` is a sequence of arrays (its adjoint names an ``item``)."""
+        template = self.adjoints[index] if index < len(self.adjoints) else None
+        return template is not None and any(
+            isinstance(n, gast.Name) and n.id == "item" for n in gast.walk(template))
+
     def differentiable(self, index: int) -> bool:
         """Whether the operation has a derivative along argument ``index``."""
         if self.structural:
@@ -236,7 +242,7 @@ class Registry:
         params = tuple(a.id for a in args)
         extra = tuple(a.id for a in node.args.kwonlyargs)
         allowed = {"result"} | ({f"d_{p}" for p in params} if which == "tangents"
-                               else {"d_result"})
+                               else {"d_result", "item"})
         if set(extra) - allowed:
             raise _bad(where, node, f"@{which} rule '{node.name}' may only name "
                        f"{', '.join(sorted(allowed))} after '*'")

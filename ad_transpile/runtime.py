@@ -127,6 +127,32 @@ def _einsum_adjoint(subscripts, g, k, *operands):
     return np.broadcast_to(result, np.shape(operands[k])).copy()
 
 
+def _unconcatenate(g, arrays, item, axis=0):
+    """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[item]``."""
+    axis = axis % np.ndim(g)
+    sizes = [np.shape(x)[axis] for x in arrays]
+    start = sum(sizes[:item])
+    index = (slice(None),) * axis + (slice(start, start + sizes[item]),)
+    return g[index]
+
+
+def _unstack(g, arrays, item, axis=0):
+    """The slice of ``g`` that ``np.stack(arrays, axis)`` made of ``arrays[item]``."""
+    return np.take(g, item, axis=axis)
+
+
+def _unhstack(g, arrays, item):
+    """The piece of ``g`` that ``np.hstack(arrays)`` took from ``arrays[item]``."""
+    return _unconcatenate(g, [np.atleast_1d(x) for x in arrays], item,
+                          axis=0 if np.ndim(arrays[0]) <= 1 else 1).reshape(np.shape(arrays[item]))
+
+
+def _unvstack(g, arrays, item):
+    """The piece of ``g`` that ``np.vstack(arrays)`` took from ``arrays[item]``."""
+    rows = [np.atleast_2d(x) for x in arrays]
+    return _unconcatenate(g, rows, item, axis=0).reshape(np.shape(arrays[item]))
+
+
 HELPERS = {
     name: helper for name, helper in globals().items()
     if name.startswith("_") and not name.startswith("__") and callable(helper)

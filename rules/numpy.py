@@ -21,9 +21,13 @@ from ad_transpile.runtime import (
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _unbroadcast,
+    _unconcatenate,
     _uncumsum,
+    _unhstack,
     _unreduce,
+    _unstack,
     _untile,
+    _unvstack,
 )
 
 
@@ -401,6 +405,60 @@ def einsum_two_adjoint(subscripts, a, b, *, d_result):
 
 
 # shapes
+
+# Joining arrays: the tangent joins the tangents (d_arrays, zeros for a constant), and each array
+# gets back its piece of the result's adjoint, found by its position (item) in the sequence.
+
+
+@tangents(np.concatenate)
+def concatenate_tangent(arrays, axis=0, *, d_arrays):
+    return np.concatenate(d_arrays, axis=axis)
+
+
+@adjoints(np.concatenate)
+def concatenate_adjoint(arrays, axis=0, *, d_result, item):
+    return _unconcatenate(d_result, arrays, item, axis=axis)
+
+
+@tangents(np.stack)
+def stack_tangent(arrays, axis=0, *, d_arrays):
+    return np.stack(d_arrays, axis=axis)
+
+
+@adjoints(np.stack)
+def stack_adjoint(arrays, axis=0, *, d_result, item):
+    return _unstack(d_result, arrays, item, axis=axis)
+
+
+@tangents(np.array)
+def array_tangent(arrays, *, d_arrays):
+    return np.array(d_arrays)
+
+
+@adjoints(np.array)
+def array_adjoint(arrays, *, d_result, item):
+    return _unstack(d_result, arrays, item)
+
+
+@tangents(np.hstack)
+def hstack_tangent(arrays, *, d_arrays):
+    return np.hstack(d_arrays)
+
+
+@adjoints(np.hstack)
+def hstack_adjoint(arrays, *, d_result, item):
+    return _unhstack(d_result, arrays, item)
+
+
+@tangents(np.vstack)
+def vstack_tangent(arrays, *, d_arrays):
+    return np.vstack(d_arrays)
+
+
+@adjoints(np.vstack)
+def vstack_adjoint(arrays, *, d_result, item):
+    return _unvstack(d_result, arrays, item)
+
 
 
 @tangents(np.transpose)
