@@ -14,7 +14,7 @@ from ad_transpile.decorator import differentiable
 from ad_transpile.errors import TranspileError
 from ad_transpile.fit import FitError, FitResult, soft_test
 from ad_transpile.fit import fit as fit  # the function; the subpackage stays ad_transpile.fit.*
-from ad_transpile.rulebook import nondifferentiable, partials
+from ad_transpile.rulebook import adjoints, nondifferentiable, partials, tangents
 from ad_transpile.version import __version__
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "FitResult",
     "TranspileError",
     "__version__",
+    "adjoints",
     "check_grad",
     "differentiable",
     "fit",
@@ -34,6 +35,7 @@ __all__ = [
     "soft_test",
     "source",
     "stop_gradient",
+    "tangents",
     "value_and_grad",
     "vjp",
 ]

@@ -133,3 +133,38 @@ def test_an_option_a_rule_cannot_honour_is_refused():
         "import numpy as np\n\ndef f(x):\n    return np.linalg.norm(x, 1)\n",
         r"example.py:4:12: the option 'ord' of 'numpy.linalg.norm' is not supported",
     )
+
+
+def test_a_users_structural_rule_is_used(tmp_path):
+    """A rule for an operation of one's own that is not elementwise: a tangent and an adjoint."""
+    (tmp_path / "cumulative.py").write_text('''
+import numpy as np
+from ad_transpile import adjoints, tangents
+
+
+def running_total(x):
+    return np.cumsum(x)
+
+
+@tangents(running_total)
+def running_total_tangent(x, *, d_x):
+    return np.cumsum(d_x)
+
+
+@adjoints(running_total)
+def running_total_adjoint(x, *, d_result):
+    return np.cumsum(d_result[::-1])[::-1]
+
+
+def loss(x):
+    return np.sum(running_total(x) ** 2)
+''')
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cumulative", tmp_path / "cumulative.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = adt.source(module.loss)
+    assert "return np.cumsum(d_running_total_x[::-1])[::-1]" in text
+    for mode in ("reverse", "forward"):
+        adt.check_grad(module.loss, np.array([0.5, -1.0, 2.0]), mode=mode)
