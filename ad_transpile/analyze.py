@@ -264,9 +264,10 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
     arity = len(operands(value)) + len(keywords)
     rule = registry.lookup(name, arity)
     for param, arg in _by_name(value, rule):
-        stacked = (rule is not None and rule.structural and param in rule.params
-                   and rule.joins(rule.params.index(param)))  # np.stack([a, b])
-        if rule is not None and isinstance(arg, (gast.Tuple, gast.List)) and not stacked and any(
+        index = rule.params.index(param) if rule and param in rule.params else None
+        needed = index is not None and rule.differentiable(index) and not (
+            rule.structural and rule.joins(index))  # np.stack([a, b]) joins, a shape does not
+        if needed and isinstance(arg, (gast.Tuple, gast.List)) and any(
                 is_active(n) for n in gast.walk(arg)):
             raise parsed.error(
                 errors.Unsupported, arg, construct="a tuple or list of values that depend on "

@@ -127,30 +127,78 @@ def _einsum_adjoint(subscripts, g, k, *operands):
     return np.broadcast_to(result, np.shape(operands[k])).copy()
 
 
-def _unconcatenate(g, arrays, item, axis=0):
-    """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[item]``."""
+def _unconcatenate(g, arrays, position, axis=0):
+    """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``."""
     axis = axis % np.ndim(g)
     sizes = [np.shape(x)[axis] for x in arrays]
-    start = sum(sizes[:item])
-    index = (slice(None),) * axis + (slice(start, start + sizes[item]),)
+    start = sum(sizes[:position])
+    index = (slice(None),) * axis + (slice(start, start + sizes[position]),)
     return g[index]
 
 
-def _unstack(g, arrays, item, axis=0):
-    """The slice of ``g`` that ``np.stack(arrays, axis)`` made of ``arrays[item]``."""
-    return np.take(g, item, axis=axis)
+def _reconcatenate(piece, arrays, position, axis=0):
+    """``piece`` in the place of ``arrays[position]`` in their concatenation, zeros elsewhere:
+    the adjoint of ``_unconcatenate``."""
+    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
+    return np.concatenate(parts, axis=axis)
 
 
-def _unhstack(g, arrays, item):
-    """The piece of ``g`` that ``np.hstack(arrays)`` took from ``arrays[item]``."""
-    return _unconcatenate(g, [np.atleast_1d(x) for x in arrays], item,
-                          axis=0 if np.ndim(arrays[0]) <= 1 else 1).reshape(np.shape(arrays[item]))
+def _unstack(g, arrays, position, axis=0):
+    """The slice of ``g`` that ``np.stack(arrays, axis)`` made of ``arrays[position]``."""
+    return np.take(g, position, axis=axis)
 
 
-def _unvstack(g, arrays, item):
-    """The piece of ``g`` that ``np.vstack(arrays)`` took from ``arrays[item]``."""
+def _restack(piece, arrays, position, axis=0):
+    """``piece`` in the place of ``arrays[position]`` in their stack, zeros elsewhere."""
+    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
+    return np.stack(parts, axis=axis)
+
+
+def _unhstack(g, arrays, position):
+    """The piece of ``g`` that ``np.hstack(arrays)`` took from ``arrays[position]``."""
+    pieces = [np.atleast_1d(x) for x in arrays]
+    axis = 0 if np.ndim(arrays[0]) <= 1 else 1
+    return _unconcatenate(g, pieces, position, axis=axis).reshape(np.shape(arrays[position]))
+
+
+def _rehstack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.hstack(arrays)``, zeros elsewhere."""
+    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
+    return np.hstack(parts)
+
+
+def _unvstack(g, arrays, position):
+    """The piece of ``g`` that ``np.vstack(arrays)`` took from ``arrays[position]``."""
     rows = [np.atleast_2d(x) for x in arrays]
-    return _unconcatenate(g, rows, item, axis=0).reshape(np.shape(arrays[item]))
+    return _unconcatenate(g, rows, position, axis=0).reshape(np.shape(arrays[position]))
+
+
+def _revstack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.vstack(arrays)``, zeros elsewhere."""
+    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
+    return np.vstack(parts)
+
+
+def _einsum_adjoint_along(subscripts, g, k, j, direction, *operands):
+    """How ``_einsum_adjoint(subscripts, g, k, *operands)`` changes as operand ``j`` moves along
+    ``direction``: linear in each operand but ``k``, which only gives its shape."""
+    if j == k:
+        return np.zeros(np.shape(operands[k]))
+    moved = [direction if i == j else x for i, x in enumerate(operands)]
+    return _einsum_adjoint(subscripts, g, k, *moved)
+
+
+def _einsum_adjoint_swap(subscripts, g, k, j, r, *operands):
+    """The adjoint of ``_einsum_adjoint(subscripts, g, k, *operands)`` along operand ``j``, for
+    the adjoint ``r`` of its result: ``r`` takes the place of operand ``k``."""
+    if j == k:
+        return np.zeros(np.shape(operands[j]))
+    return _einsum_adjoint(subscripts, g, j, *[r if i == k else x for i, x in enumerate(operands)])
+
+
+def _einsum_with(subscripts, k, g, *operands):
+    """``np.einsum(subscripts, *operands)`` with ``g`` in the place of operand ``k``."""
+    return np.einsum(subscripts, *[g if i == k else x for i, x in enumerate(operands)])
 
 
 HELPERS = {

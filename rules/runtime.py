@@ -12,12 +12,24 @@ from ad_transpile.runtime import (
     _centered,
     _dot_adjoint_a,
     _dot_adjoint_b,
+    _einsum_adjoint,
+    _einsum_adjoint_along,
+    _einsum_adjoint_swap,
+    _einsum_with,
     _extreme_mask,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _reconcatenate,
+    _rehstack,
+    _restack,
+    _revstack,
+    _unconcatenate,
     _uncumsum,
+    _unhstack,
     _unreduce,
+    _unstack,
     _untile,
+    _unvstack,
 )
 
 
@@ -99,6 +111,74 @@ def untile_tangent(g, a, reps, *, d_g):
 @adjoints(_untile)
 def untile_adjoint(g, a, reps, *, d_result):
     return np.tile(d_result, reps), None, None
+
+
+@tangents(_einsum_adjoint)
+def einsum_adjoint_tangent(subscripts, g, k, a, *, d_g):
+    return None, _einsum_adjoint(subscripts, d_g, k, a), None, None
+
+
+@adjoints(_einsum_adjoint)
+def einsum_adjoint_adjoint(subscripts, g, k, a, *, d_result):
+    return None, _einsum_with(subscripts, k, d_result, a), None, None
+
+
+@tangents(_einsum_adjoint)
+def einsum_adjoint_two_tangent(subscripts, g, k, a, b, *, d_g, d_a, d_b):
+    along_a = _einsum_adjoint_along(subscripts, g, k, 0, d_a, a, b)
+    along_b = _einsum_adjoint_along(subscripts, g, k, 1, d_b, a, b)
+    return None, _einsum_adjoint(subscripts, d_g, k, a, b), None, along_a, along_b
+
+
+@adjoints(_einsum_adjoint)
+def einsum_adjoint_two_adjoint(subscripts, g, k, a, b, *, d_result):
+    to_a = _einsum_adjoint_swap(subscripts, g, k, 0, d_result, a, b)
+    to_b = _einsum_adjoint_swap(subscripts, g, k, 1, d_result, a, b)
+    return None, _einsum_with(subscripts, k, d_result, a, b), None, to_a, to_b
+
+
+# The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only
+# give the shapes.
+
+
+@tangents(_unconcatenate)
+def unconcatenate_tangent(g, arrays, position, axis=0, *, d_g):
+    return _unconcatenate(d_g, arrays, position, axis=axis), None, None
+
+
+@adjoints(_unconcatenate)
+def unconcatenate_adjoint(g, arrays, position, axis=0, *, d_result):
+    return _reconcatenate(d_result, arrays, position, axis=axis), None, None
+
+
+@tangents(_unstack)
+def unstack_tangent(g, arrays, position, axis=0, *, d_g):
+    return _unstack(d_g, arrays, position, axis=axis), None, None
+
+
+@adjoints(_unstack)
+def unstack_adjoint(g, arrays, position, axis=0, *, d_result):
+    return _restack(d_result, arrays, position, axis=axis), None, None
+
+
+@tangents(_unhstack)
+def unhstack_tangent(g, arrays, position, *, d_g):
+    return _unhstack(d_g, arrays, position), None, None
+
+
+@adjoints(_unhstack)
+def unhstack_adjoint(g, arrays, position, *, d_result):
+    return _rehstack(d_result, arrays, position), None, None
+
+
+@tangents(_unvstack)
+def unvstack_tangent(g, arrays, position, *, d_g):
+    return _unvstack(d_g, arrays, position), None, None
+
+
+@adjoints(_unvstack)
+def unvstack_adjoint(g, arrays, position, *, d_result):
+    return _revstack(d_result, arrays, position), None, None
 
 
 nondifferentiable(_extreme_mask)
