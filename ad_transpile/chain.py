@@ -52,6 +52,8 @@ def arguments(value: gast.expr, registry: Registry) -> list[gast.expr]:
     if not keywords:
         return args
     rule = registry.lookup(primitive(value), len(args) + len(keywords))
+    if rule is None:  # nondifferentiable: np.zeros_like(x, dtype=float)
+        return args
     by_name = {k.arg: k.value for k in keywords}
     return args + [by_name[p] for p in rule.params[len(args):] if p in by_name]
 

@@ -56,8 +56,8 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
-    if seeded and _uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
-        seeds = [_refuse_array(w, spell) for w in wrt] + seeds
+    if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
+        seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
     return gast.FunctionDef(
@@ -196,12 +196,12 @@ class _TangentSweep:
         return gast.copy_location(gast.Return(value=result), stmt)
 
 
-def _uses_arrays(fn: gast.FunctionDef) -> bool:
+def uses_arrays(fn: gast.FunctionDef) -> bool:
     return any((getattr(n, "qualname", None) or "").startswith("numpy.")
                or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
 
 
-def _refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
+def refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
     """``if np.ndim(x) != 0: raise ValueError(...)``: forward mode seeds one number."""
     ndim = gast.Call(func=spell("numpy.ndim"), args=[name(param)], keywords=[])
     test = gast.Compare(left=ndim, ops=[gast.NotEq()], comparators=[make_constant(0)])

@@ -19,7 +19,7 @@ import gast
 from ad_transpile import errors, runtime
 from ad_transpile.analyze import active_lists, analyze
 from ad_transpile.calls import Calls
-from ad_transpile.forward import forward
+from ad_transpile.forward import forward, refuse_array, uses_arrays
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
@@ -74,6 +74,9 @@ class Program:
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
             wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
+            if uses_arrays(parsed.tree):  # each sweep seeds one number: refuse an array
+                spell = self.spelling_of(parsed)
+                wrapper.body[:0] = [refuse_array(w, spell) for w in wrt]
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
             self.functions.append((wrapper, parsed))
         else:

@@ -126,7 +126,8 @@ class _AdjointSweep:
         return self.zeros_like(var) if var in self.scattered else make_constant(0.0)
 
     def zeros_like(self, var: str) -> gast.expr:
-        return gast.Call(func=self.spell("numpy.zeros_like"), args=[name(var)], keywords=[])
+        floats = gast.keyword(arg="dtype", value=name("float"))  # an int array's adjoint too
+        return gast.Call(func=self.spell("numpy.zeros_like"), args=[name(var)], keywords=[floats])
 
     def accumulate(self, var: str, contribution: gast.expr, where: gast.stmt) -> gast.stmt:
         """``d_v += c``; in NumPy code ``d_v = d_v + c``, so that no array is changed in place

@@ -26,3 +26,23 @@ def agree(got: Any, expected: Any, rtol: float = 1e-10, atol: float = 1e-12) -> 
     return len(got) == len(expected) and all(
         math.isclose(g, e, rel_tol=rtol, abs_tol=atol) for g, e in zip(got, expected)
     )
+
+
+def best_times(calls: list[tuple[Callable, tuple[Any, ...]]],
+               repeats: int = REPEATS) -> list[float]:
+    """Seconds per call of each ``(fn, args)``: like :func:`best_time`, but the repeats of all the
+    calls are interleaved (one repeat of each per round, ``repeats`` rounds), so that a burst of
+    load from another process on a shared machine slows every contender alike."""
+    timers, numbers = [], []
+    for fn, args in calls:
+        names = [f"a{i}" for i in range(len(args))]
+        timer = timeit.Timer(f"fn({', '.join(names)})",
+                             globals={"fn": fn, **dict(zip(names, args))})
+        number, _ = timer.autorange()  # at least 0.2 s
+        timers.append(timer)
+        numbers.append(max(1, number // 4))
+    best = [math.inf] * len(calls)
+    for _ in range(repeats):
+        for i, (timer, number) in enumerate(zip(timers, numbers)):
+            best[i] = min(best[i], timer.timeit(number) / number)
+    return best

@@ -27,7 +27,17 @@ SAMPLES = [
     ("samples/projectile.py", "landing", ("angle", "speed")),
 ]
 MODES = ("reverse", "forward")
-CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
+# NumPy samples, in reverse mode only: forward mode's gradient file seeds a single number (and
+# raises for an array argument); for arrays, forward mode goes through the generated jvp
+ARRAY_SAMPLES = [
+    ("samples/least_squares.py", "loss", "w"),
+    ("samples/logistic_regression.py", "loss", "w"),
+    ("samples/two_layer_net.py", "loss", ("W1", "W2")),
+    ("samples/rosenbrock.py", "rosenbrock", "x"),
+]
+SCALAR_CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
+ARRAY_CASES = [(path, name, wrt, "reverse") for path, name, wrt in ARRAY_SAMPLES]
+CASES = SCALAR_CASES + ARRAY_CASES
 # second derivatives (``--order 2``): fpr differentiated again in forward mode
 SECOND_ORDER = [
     ("samples/seed.py", "f", "x"),

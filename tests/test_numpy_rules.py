@@ -204,7 +204,7 @@ def f(x):
     return total
 """
     text = generated(src, 0)
-    assert "d_x = np.zeros_like(x)" in text
+    assert "d_x = np.zeros_like(x, dtype=float)" in text
     assert "d_x[i] += " in text and "np.add.at" not in text
     check_array_gradient(src, (np.linspace(-1.0, 1.0, 6),))
 
