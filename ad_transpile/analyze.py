@@ -141,6 +141,12 @@ def is_number(expr: gast.expr, known: set[str]) -> bool:
         isinstance(expr, gast.Name) and expr.id in known)
 
 
+def uses_arrays(fn: gast.FunctionDef) -> bool:
+    """NumPy code: a NumPy call, indexing or ``@`` (values may be arrays)."""
+    return any((getattr(n, "qualname", None) or "").startswith("numpy.")
+               or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
+
+
 def is_unbroadcast(expr: gast.expr) -> bool:
     """A call of the broadcast-reduction helper that reverse mode writes into its files."""
     return (getattr(expr, "qualname", None) or "").rpartition(".")[2] == "_unbroadcast"

@@ -16,7 +16,7 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast
+from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast, uses_arrays
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import partial_terms, structural_rule, structural_tangents, times
 from ad_transpile.names import Namer
@@ -194,11 +194,6 @@ class _TangentSweep:
         if self.returns_value:
             result = gast.Tuple(elts=[value, tangent], ctx=gast.Load())
         return gast.copy_location(gast.Return(value=result), stmt)
-
-
-def uses_arrays(fn: gast.FunctionDef) -> bool:
-    return any((getattr(n, "qualname", None) or "").startswith("numpy.")
-               or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
 
 
 def refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:

@@ -17,9 +17,9 @@ import textwrap
 import gast
 
 from ad_transpile import errors, runtime
-from ad_transpile.analyze import active_lists, analyze
+from ad_transpile.analyze import active_lists, analyze, uses_arrays
 from ad_transpile.calls import Calls
-from ad_transpile.forward import forward, refuse_array, uses_arrays
+from ad_transpile.forward import forward, refuse_array
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text

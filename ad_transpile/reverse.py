@@ -21,7 +21,14 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_number, is_unbroadcast, reads, scalars
+from ad_transpile.analyze import (
+    Activity,
+    is_number,
+    is_unbroadcast,
+    reads,
+    scalars,
+    uses_arrays,
+)
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
     arguments,
@@ -109,9 +116,7 @@ class _AdjointSweep:
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-        self.arrays = any(  # NumPy code: adjoints may need summing, and are never aliased
-            (getattr(n, "qualname", None) or "").startswith("numpy.")
-            or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
+        self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = scalars(fn) if self.arrays else set()
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
