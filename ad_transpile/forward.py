@@ -16,7 +16,7 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast, uses_arrays
+from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast, scalars, uses_arrays
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import partial_terms, structural_rule, structural_tangents, times
 from ad_transpile.names import Namer
@@ -30,6 +30,7 @@ from ad_transpile.primitives import (
     primitive,
 )
 from ad_transpile.registry import Registry
+from ad_transpile.shapes import Shapes, shapes
 
 
 def forward(
@@ -56,6 +57,8 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
+    if uses_arrays(fn):
+        sweep.shapes, sweep.numbers = shapes(fn, registry), scalars(fn)
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
@@ -68,6 +71,8 @@ def forward(
 
 class _TangentSweep:
     calls: Calls | None = None
+    shapes: Shapes | None = None  # in NumPy code
+    numbers: set[str] = set()
 
     def __init__(self, activity, registry, spell, namer, returns_value, several) -> None:
         self.activity, self.registry, self.spell = activity, registry, spell
@@ -128,11 +133,24 @@ class _TangentSweep:
         else:
             terms = partial_terms(stmt, self.activity, self.registry, self.spell)
             products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
+            if products and not self.whole(target, terms):
+                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
+                                      args=[_sum(products), name(target)])]
         tangent = _sum(products) if products else make_constant(0.0)
         if not products and target in self.scattered:  # an array added into in place
             tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
                                 keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
+
+    def whole(self, target: str, terms: list[tuple[str, gast.expr]]) -> bool:
+        """Whether the tangent surely has the shape of ``target``: a tangent of a number added
+        to an array (``x + z``) has the number's shape until it is stretched."""
+        if self.shapes is None or target in self.numbers:
+            return True
+        shape = self.shapes.of(target)
+        return shape is not None and any(
+            self.shapes.of_expr(p) is not None and self.shapes.of(arg) is not None
+            and self.shapes.of_expr(p) | self.shapes.of(arg) == shape for arg, p in terms)
 
     def scatter_tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         """``x[i] += v`` adds ``d_v`` into ``d_x`` the same way (``np.add.at`` likewise)."""

@@ -22,6 +22,14 @@ def _unbroadcast(value, like):
     return value.sum(axis=stretched, keepdims=True) if stretched else value
 
 
+def _broadcast_like(value, like):
+    """``value`` stretched to the shape of ``like``: the tangent of a number that NumPy
+    broadcast against an array (``x + z`` for a number ``x``) before a sum or a product uses it."""
+    shape = np.shape(like)
+    if np.shape(value) == shape:
+        return value
+    return np.broadcast_to(value, shape).copy()
+
 
 def _unreduce(g, a, axis=None, keepdims=False):
     """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""

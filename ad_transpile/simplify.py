@@ -83,6 +83,9 @@ def _identity(node, left, right, op):
     """``x * 1 -> x``, ``0 + x -> x``, ``-1 * x -> -x``, ``a + -b -> a - b`` and friends."""
     lv, rv = _value(left), _value(right)
     if op is gast.Mult:
+        folded = _fold_factors(left, right)
+        if folded is not None:
+            return folded
         if rv == 1:
             return left
         if lv == 1:
@@ -116,6 +119,18 @@ def _identity(node, left, right, op):
     if op is gast.Pow and rv == 0:
         return make_constant(1.0)
     return None
+
+
+def _fold_factors(left, right):
+    """``(2.0 * x) * 100.0 -> 200.0 * x``: two constant factors of a product become one."""
+    outer, inner = (left, right) if is_constant(left) else (right, left)
+    if not is_constant(outer) or not isinstance(inner, gast.BinOp) or not isinstance(
+            inner.op, gast.Mult) or not is_constant(inner.left) or is_constant(inner.right):
+        return None
+    factor = _evaluate(FOLDABLE[gast.Mult], constant_value(outer), constant_value(inner.left))
+    if factor is None:
+        return None
+    return gast.BinOp(left=make_constant(factor), op=gast.Mult(), right=inner.right)
 
 
 def _value(expr):

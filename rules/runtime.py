@@ -9,6 +9,7 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
+    _broadcast_like,
     _centered,
     _dot_adjoint_a,
     _dot_adjoint_b,
@@ -23,6 +24,7 @@ from ad_transpile.runtime import (
     _rehstack,
     _restack,
     _revstack,
+    _unbroadcast,
     _unconcatenate,
     _uncumsum,
     _unhstack,
@@ -31,6 +33,16 @@ from ad_transpile.runtime import (
     _untile,
     _unvstack,
 )
+
+
+@tangents(_broadcast_like)
+def broadcast_like_tangent(value, like, *, d_value):
+    return _broadcast_like(d_value, like), None
+
+
+@adjoints(_broadcast_like)
+def broadcast_like_adjoint(value, like, *, d_result):
+    return _unbroadcast(d_result, value), None
 
 
 @tangents(_unreduce)
