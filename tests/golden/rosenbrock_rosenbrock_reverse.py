@@ -18,11 +18,9 @@ def rosenbrock_pr(x):
     _t5 = 1.0 - head
     d_x = np.zeros_like(x, dtype=float)
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    d_t5 = 2.0 * _t5
-    d_head = -d_t5
+    d_head = -2.0 * _t5
     d_t2 = 200.0 * _t2
-    d_t1 = -d_t2
-    d_head = d_head + 2.0 * head * d_t1
+    d_head = d_head - 2.0 * head * d_t2
     # line 17: tail = x[1:]
     d_x[1:] += d_t2
     # line 16: head = x[:-1]
