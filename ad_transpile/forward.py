@@ -116,6 +116,9 @@ class _TangentSweep:
                 counts[node.id] = counts.get(node.id, 0) + 1
         self.once = {n for n, count in counts.items() if count == 1}  # assigned in one place
         self.full = set(wrt) - set(counts)
+        self.counters = {n.target.id for n in gast.walk(fn) if isinstance(n, gast.For)
+                         and isinstance(n.target, gast.Name)
+                         and primitive(n.iter) == "builtins.range"}
 
     def refuse(self, node: gast.AST, what: str) -> errors.TranspileError:
         return self.where(errors.NoBatchedTangent, node, name=what)
@@ -229,6 +232,10 @@ class _TangentSweep:
         if any(isinstance(p, gast.Constant) and p.value is Ellipsis for p in parts):
             everything = gast.Slice(lower=None, upper=None, step=None)
             index = gast.Tuple(elts=[*parts, everything], ctx=gast.Load())
+        elif isinstance(index, gast.Name) and index.id not in self.numbers | self.counters:
+            # a variable may hold a tuple with `...`: the helper keeps the directions last
+            index = gast.Call(func=self.spell("ad_transpile.runtime._tangent_index"),
+                              args=[index], keywords=[])
         return gast.Subscript(value=self.batched_tangent(item.value), slice=index,
                               ctx=gast.Load())
 

@@ -30,11 +30,13 @@ def transpile(
     kind: str = "grad",
     rules: tuple[Path, ...] = (),
     order: int = 1,
+    batched: bool = True,
 ) -> tuple[str, str]:
     """The derivative module's text and the name of its entry function.
 
     With ``order=2`` the first derivative (in ``mode``) is differentiated again in forward
-    mode: ``fpr`` becomes ``fprpr``.
+    mode: ``fpr`` becomes ``fprpr``. A forward-mode gradient of NumPy code takes one sweep of
+    batched tangents unless ``batched`` is false (or an operation has no batched rule).
     """
     if order == 2:
         return _second_derivative(parsed, wrt, mode, rules)
@@ -50,8 +52,8 @@ def transpile(
     if kind == "batched_jvp" and mode != "forward":
         raise ValueError("batched tangents are forward mode")
     program = None
-    if kind == "batched_jvp" or (mode == "forward" and kind in ("grad", "value_and_grad")
-                                 and uses_arrays(parsed.tree)):
+    if kind == "batched_jvp" or (batched and mode == "forward" and kind in (
+            "grad", "value_and_grad") and uses_arrays(parsed.tree)):
         # a gradient of arrays in one sweep of batched tangents, where every operation has
         # a batched rule; else (a file only) each sweep seeds one number, as for scalar code
         try:
@@ -73,7 +75,8 @@ def transpile(
 def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
                        rules: tuple[Path, ...]) -> tuple[str, str]:
     """``fprpr``: the generated ``fpr`` read back as source and differentiated in forward mode."""
-    first, first_entry = transpile(parsed, wrt, mode, "grad", rules)
+    # the first derivative seeds one number: its batched helpers have no rules to go again
+    first, first_entry = transpile(parsed, wrt, mode, "grad", rules, batched=False)
     virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))
     generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
     generated.line_label = f"{first_entry} line"

@@ -249,6 +249,14 @@ def _zero_tangent(a, like):
     return np.zeros((*np.shape(a), np.shape(like)[-1]))
 
 
+def _tangent_index(index):
+    """An index of a value as an index of its batched tangent: ``...`` must not swallow the
+    axis of directions (``x[..., 0]`` is ``d_x[..., 0, :]``)."""
+    if isinstance(index, tuple) and any(i is Ellipsis for i in index):
+        return (*index, slice(None))
+    return index
+
+
 def _reduced_axes(a, axis=None):
     """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
     if axis is None:

@@ -28,6 +28,7 @@ from ad_transpile.runtime import (
     _restack,
     _revstack,
     _shifted_axis,
+    _tangent_index,
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
@@ -215,5 +216,5 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _basis, _reduced_axes, _shifted_axis, _transposed_axes,
-                  _zero_tangent)
+nondifferentiable(_extreme_mask, _basis, _reduced_axes, _shifted_axis, _tangent_index,
+                  _transposed_axes, _zero_tangent)

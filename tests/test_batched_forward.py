@@ -211,6 +211,16 @@ def test_control_flow_and_calls_carry_batched_tangents(name):
     check_array_gradient(CONTROL_FLOW[name], (np.array([0.3, -0.8, 0.5]),))
 
 
+def test_an_index_held_in_a_variable_may_hold_an_ellipsis():
+    src = "import numpy as np\n\ndef f(a, i):\n    return np.sum(np.sin(a[i]) * np.sum(a[0]))\n"
+    a = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    for index in ((Ellipsis, 1), 2, (slice(None), slice(1, 3)), np.array([0, 2, 2])):
+        expected = numeric_gradient(primal(src), (a, index), 0)
+        np.testing.assert_allclose(derivative(src, 0, "forward")(a, index), expected,
+                                   rtol=1e-6, atol=1e-8)
+    assert "d_a[_tangent_index(i)]" in generated(src, 0, "forward")
+
+
 FALLBACK = """
 import numpy as np
 
@@ -254,12 +264,15 @@ AGAIN = [
      (np.linspace(-1.0, 1.0, 6).reshape(3, 2),)),
     ("import numpy as np\n\ndef f(a):\n    return np.sum(np.cos(np.transpose(a) * a.T))\n",
      (np.linspace(-1.0, 1.0, 6).reshape(3, 2),)),
+    ("import numpy as np\n\ndef f(a, i):\n    return np.sum(np.exp(a[i])) * np.sum(a * a)\n",
+     (np.linspace(-1.0, 1.0, 4), (Ellipsis, slice(1, 3)))),
 ]
 HELPERS_DIFFERENTIATED_AGAIN = {"_full_tangent", "_gradient", "_basis", "_reduced_axes",
-                                "_shifted_axis", "_zero_tangent", "_transposed_axes"}
+                                "_shifted_axis", "_zero_tangent", "_transposed_axes",
+                                "_tangent_index"}
 
 
-@pytest.mark.parametrize(("src", "args"), AGAIN, ids=["full", "joined", "transposed"])
+@pytest.mark.parametrize(("src", "args"), AGAIN, ids=["full", "joined", "transposed", "index"])
 def test_a_batched_file_differentiates_again(src, args):
     first_text = generated(src, 0, "forward")
     gradient = derivative(src, 0, "forward")
