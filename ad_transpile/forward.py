@@ -180,39 +180,9 @@ class _TangentSweep:
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
-        if is_unbroadcast(stmt.value) and self.batched:
-            raise self.refuse(stmt.value, "_unbroadcast")
-        if is_unbroadcast(stmt.value):  # linear: the tangent is summed the same way
-            value, like = stmt.value.args
-            tangent = make_constant(0.0)
-            if self.activity.is_active(value):
-                tangent = gast.Call(func=copy.deepcopy(stmt.value.func), keywords=[],
-                                    args=[name(self.namer.derivative(value.id)),
-                                          copy.deepcopy(like)])
-            return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
-        rule = structural_rule(stmt.value, self.registry)
-        if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
-            products = [self.item_tangent(stmt.value)]
-            self.mark_full(target, True)
-        elif rule is not None and self.batched:
-            if not rule.batched:
-                raise self.refuse(stmt.value, rule.primitive)
-            products = structural_tangents(stmt, rule, self.activity, self.spell,
-                                           self.namer.derivative, batched=self.batched_tangent)
-            self.mark_full(target, True)
-        elif rule is not None:
-            products = structural_tangents(stmt, rule, self.activity, self.spell,
-                                           self.namer.derivative)
-        else:
-            terms = partial_terms(stmt, self.activity, self.registry, self.spell)
-            scale = self.batched_times if self.batched else times
-            products = [scale(p, self.namer.derivative(arg)) for arg, p in terms]
-            if self.batched:  # the tangent has the value's shape if every array operand's has
-                operands = [stmt.value] if isinstance(stmt.value, gast.Name) else arguments(
-                    stmt.value, self.registry)
-                self.mark_full(target, bool(terms) and all(
-                    is_number(a, self.numbers) or (isinstance(a, gast.Name) and a.id in
-                                                   self.full) for a in operands))
+        if is_unbroadcast(stmt.value):
+            return [gast.copy_location(self.unbroadcast_tangent(stmt.value, target), stmt)]
+        products = self.products(stmt, target)
         tangent = _sum(products) if products else make_constant(0.0)
         if not products and target in self.scattered and self.batched:
             raise self.refuse(stmt, "adding into an array in place")
@@ -220,6 +190,43 @@ class _TangentSweep:
             tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
                                 keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
+
+    def unbroadcast_tangent(self, call: gast.Call, target: str) -> gast.stmt:
+        """``_unbroadcast`` is linear: the tangent is summed the same way."""
+        if self.batched:
+            raise self.refuse(call, "_unbroadcast")
+        value, like = call.args
+        tangent = make_constant(0.0)
+        if self.activity.is_active(value):
+            tangent = gast.Call(func=copy.deepcopy(call.func), keywords=[],
+                                args=[name(self.namer.derivative(value.id)), copy.deepcopy(like)])
+        return assign(self.namer.derivative(target), tangent)
+
+    def products(self, stmt: gast.Assign, target: str) -> list[gast.expr]:
+        """The terms of the tangent of ``target = <one operation>``, one per active argument."""
+        rule = structural_rule(stmt.value, self.registry)
+        if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
+            self.mark_full(target, True)
+            return [self.item_tangent(stmt.value)]
+        if rule is not None and not self.batched:
+            return structural_tangents(stmt, rule, self.activity, self.spell,
+                                       self.namer.derivative)
+        if rule is not None:
+            if not rule.batched:
+                raise self.refuse(stmt.value, rule.primitive)
+            self.mark_full(target, True)
+            return structural_tangents(stmt, rule, self.activity, self.spell,
+                                       self.namer.derivative, batched=self.batched_tangent)
+        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+        if not self.batched:
+            return [times(p, self.namer.derivative(arg)) for arg, p in terms]
+        # the tangent has the value's shape if every array operand's tangent has
+        operands = ([stmt.value] if isinstance(stmt.value, gast.Name)
+                    else arguments(stmt.value, self.registry))
+        self.mark_full(target, bool(terms) and all(
+            is_number(a, self.numbers) or (isinstance(a, gast.Name) and a.id in self.full)
+            for a in operands))
+        return [self.batched_times(p, self.namer.derivative(arg)) for arg, p in terms]
 
     def item_tangent(self, item: gast.Subscript) -> gast.expr:
         """``d_x[i]``; for batched tangents ``d_x[..., 1:, :]`` keeps the directions out of an

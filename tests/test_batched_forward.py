@@ -299,3 +299,44 @@ def test_a_batched_file_with_a_helper_without_a_rule_is_refused_when_differentia
     first_text = generated(src, 0, "forward")
     with pytest.raises(adt.TranspileError, match="no derivative rule for .*_matmul_tangent_a"):
         generated(first_text, 0, "forward", name="fpr")
+
+
+USER_RULE = """
+import numpy as np
+from ad_transpile import adjoints, batched_tangents, tangents
+
+
+def total(a):
+    return np.sum(a)
+
+
+@tangents(total)
+def total_tangent(a, *, d_a):
+    return np.sum(d_a)
+
+
+@adjoints(total)
+def total_adjoint(a, *, d_result):
+    return d_result * np.ones_like(a)
+{batched}
+
+def f(x):
+    return total(np.sin(x)) ** 2
+"""
+BATCHED_TOTAL = """
+
+@batched_tangents(total)
+def total_batched(a, *, d_a):
+    return np.sum(d_a, axis=tuple(range(np.ndim(a))))
+"""
+
+
+@pytest.mark.parametrize("batched", ["", BATCHED_TOTAL], ids=["without", "with"])
+def test_a_users_structural_rule_with_and_without_a_batched_template(batched, tmp_path):
+    src = USER_RULE.format(batched=batched)
+    f, point = imported(src, tmp_path), np.array([0.3, -0.2, 0.9])
+    assert (api._batched_sweep(f, 0) is None) == (batched == "")
+    np.testing.assert_allclose(adt.grad(f, mode="forward")(point),
+                               numeric_gradient(f, (point,), 0), rtol=1e-6)
+    text = generated(src, 0, "forward", name="f")
+    assert ("_basis(x)" in text) == bool(batched), text
