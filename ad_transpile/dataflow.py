@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from typing import Callable
 
 import gast
 
@@ -170,6 +171,52 @@ class _Replace(gast.NodeTransformer):
         """Replace only in the value of an assignment that itself overwrites a watched name."""
         if isinstance(stmt, (gast.Assign, gast.AugAssign)):
             stmt.value = self.visit(stmt.value)
+
+
+# negations
+
+
+def fold_signs(block: list[gast.stmt], absorb: Callable) -> list[gast.stmt]:
+    """``v = -e`` or ``v = c * e`` (``c`` a number), used once by a later statement of the same
+    block, is folded into that use where ``absorb`` finds that this costs no operation, so that
+    ``d = -g; s = s + a * d`` becomes ``s = s - a * g``: one pass over an array fewer."""
+    counts = Counter(n for s in block for n in _all_stores(s))
+    uses = Counter(n.id for s in block for n in gast.walk(s)
+                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
+    _fold_signs_block(block, counts, uses, absorb)
+    return block
+
+
+def _fold_signs_block(block: list[gast.stmt], counts: Counter, uses: Counter,
+                      absorb: Callable) -> None:
+    for i, stmt in enumerate(block):
+        for field in _bodies(stmt):
+            _fold_signs_block(getattr(stmt, field), counts, uses, absorb)
+        target = _single_target(stmt)
+        if (not isinstance(stmt, gast.Assign) or target is None or counts[target] != 1
+                or uses[target] != 1 or not _scaled(stmt.value) or not _pure(stmt.value)):
+            continue
+        watched = loads(stmt.value)
+        for later in block[i + 1:]:
+            if target in loads(later):
+                if isinstance(later, (gast.Assign, gast.AugAssign)) and target not in loads(
+                        getattr(later, "target", None)):
+                    replaced = _Replace(target, stmt.value).visit(copy.deepcopy(later.value))
+                    folded = absorb(later.value, replaced)
+                    if folded is not None:
+                        later.value = folded
+                        stmt.value = name(target)  # v = v: removed as dead code
+                break
+            if watched & set(_all_stores(later)) or _bodies(later):
+                break
+
+
+def _scaled(value: gast.expr) -> bool:
+    """``-e``, or ``c * e`` for a number ``c``."""
+    if isinstance(value, gast.UnaryOp):
+        return isinstance(value.op, gast.USub) and not is_constant(value)
+    return (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult)
+            and is_constant(value.left) and not is_constant(value.right))
 
 
 # common subexpressions

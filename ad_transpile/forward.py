@@ -52,6 +52,7 @@ from ad_transpile.primitives import (
     primitive,
 )
 from ad_transpile.registry import Registry
+from ad_transpile.shapes import Shapes, shapes
 
 
 def forward(
@@ -85,6 +86,8 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
+    if uses_arrays(fn):
+        sweep.shapes, sweep.numbers = shapes(fn, registry), scalars(fn)
     if batched:
         sweep.batch(fn, wrt, where)
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
@@ -100,6 +103,8 @@ def forward(
 class _TangentSweep:
     calls: Calls | None = None
     batched = False
+    shapes: Shapes | None = None  # in NumPy code
+    numbers: set[str] = set()
 
     def __init__(self, activity, registry, spell, namer, returns_value, several) -> None:
         self.activity, self.registry, self.spell = activity, registry, spell
@@ -109,7 +114,6 @@ class _TangentSweep:
         """Carry batched tangents: ``full`` holds the names whose tangent surely has the shape
         of the value (plus the directions); broadcasting may leave another one smaller."""
         self.batched, self.where = True, where
-        self.numbers = scalars(fn)
         counts: dict[str, int] = {}
         for node in gast.walk(fn):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
@@ -219,7 +223,11 @@ class _TangentSweep:
                                        self.namer.derivative, batched=self.batched_tangent)
         terms = partial_terms(stmt, self.activity, self.registry, self.spell)
         if not self.batched:
-            return [times(p, self.namer.derivative(arg)) for arg, p in terms]
+            products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
+            if products and not self.whole(target, terms):
+                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
+                                      args=[_sum(products), name(target)])]
+            return products
         # the tangent has the value's shape if every array operand's tangent has
         operands = ([stmt.value] if isinstance(stmt.value, gast.Name)
                     else arguments(stmt.value, self.registry))
@@ -245,6 +253,16 @@ class _TangentSweep:
                               args=[index], keywords=[])
         return gast.Subscript(value=self.batched_tangent(item.value), slice=index,
                               ctx=gast.Load())
+    def whole(self, target: str, terms: list[tuple[str, gast.expr]]) -> bool:
+        """Whether the tangent surely has the shape of ``target``: a tangent of a number added
+        to an array (``x + z``) has the number's shape until it is stretched."""
+        if self.shapes is None or target in self.numbers:
+            return True
+        shape = self.shapes.of(target)
+        return shape is not None and any(
+            self.shapes.of_expr(p) is not None and self.shapes.of(arg) is not None
+            and self.shapes.of_expr(p) | self.shapes.of(arg) == shape for arg, p in terms)
+
 
     def scatter_tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         """``x[i] += v`` adds ``d_v`` into ``d_x`` the same way (``np.add.at`` likewise)."""

@@ -48,6 +48,7 @@ from ad_transpile.primitives import (
     primitive,
 )
 from ad_transpile.registry import Registry
+from ad_transpile.shapes import Shapes, shapes
 
 
 def reverse(
@@ -119,6 +120,11 @@ class _AdjointSweep:
         self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = scalars(fn) if self.arrays else set()
+        self.shapes = shapes(fn, registry) if self.arrays else Shapes({}, [], registry)
+        self.spread: set[str] = set()  # adjoints still a number that stands for a whole array
+        self.spread_seeds: set[str] = set()  # ... given by the statement accumulate makes next
+        self.seeds: dict[str, gast.Assign] = {}  # d_v = d_v + g, where g is all d_v has had
+        self.touched: set[str] = set()  # adjoints that have received something
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
             s.value.value.id for s in gast.walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
@@ -138,12 +144,17 @@ class _AdjointSweep:
         """``d_v += c``; in NumPy code ``d_v = d_v + c``, so that no array is changed in place
         (an adjoint may share its array with another, or be a read-only view)."""
         d_var = self.namer.derivative(var)
+        self.seeds.pop(var, None)
         if self.functional:
             update = assign(d_var, gast.BinOp(left=name(d_var), op=gast.Add(),
                                               right=contribution))
+            if var in self.spread_seeds and var not in self.touched:
+                self.seeds[var] = update
         else:
             update = gast.AugAssign(target=name(d_var, store=True), op=gast.Add(),
                                     value=contribution)
+        self.spread_seeds.discard(var)
+        self.touched.add(var)
         return gast.copy_location(update, where)
 
     def scatter(self, stmt: gast.Assign, d_target: str) -> list[gast.stmt]:
@@ -246,6 +257,8 @@ class _AdjointSweep:
         for i in reversed(range(len(run))):
             adjoint += self.pop(pushes.get(i + 1, []))
             adjoint += self.adjoint_of(run[i])
+        if run:
+            adjoint += self.unspread_all(run)
         return primal, adjoint
 
     def needed(self, stmt: gast.Assign, loops: tuple) -> list[str]:
@@ -299,13 +312,17 @@ class _AdjointSweep:
         if site is not None:
             reset = [t for t in site.targets if t in self.activity.active
                      and self.assigned_more_than_once(t) and t not in reads(stmt.value)]
-            return self.calls.adjoint(stmt, site, self.activity, self.namer, reset,
-                                     self.accumulate)
+            whole = [s for t in site.targets if t in self.spread for s in self.unspread(t, stmt)]
+            return whole + self.calls.adjoint(stmt, site, self.activity, self.namer, reset,
+                                              self.accumulate)
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
         out: list[gast.stmt] = []
         d_target = self.namer.derivative(target)
+        rule = structural_rule(stmt.value, self.registry)
+        if target in self.spread and (rule is not None or is_unbroadcast(stmt.value)):
+            out += self.unspread(target, stmt)  # only elementwise rules and x[i] take it
         if is_unbroadcast(stmt.value):  # the adjoint of a sum over stretched axes: stretch back
             value, _ = stmt.value.args
             if self.activity.is_active(value):
@@ -313,35 +330,81 @@ class _AdjointSweep:
                     left=make_constant(0.0), op=gast.Mult(), right=name(value.id)))
                 out.append(self.accumulate(value.id, spread, stmt))
             return out
-        rule = structural_rule(stmt.value, self.registry)
         if primitive(stmt.value) == GETITEM:
             out += self.scatter(stmt, d_target)
         elif rule is not None:
             for arg, contribution in structural_adjoints(stmt, rule, self.activity, self.spell,
                                                          d_target):
                 contribution = _SizeOfNumber(self.scalars).visit(contribution)
-                out.append(self.accumulate(arg, contribution, stmt))
+                contribution = _ShapeFromRepresentative(self.shapes).visit(contribution)
+                out.append(self.accumulate(arg, self.spread_lazily(arg, contribution), stmt))
         else:
             out += self.elementwise(stmt, target, d_target)
         if target not in reads(stmt.value) and self.assigned_more_than_once(target):
             out.append(gast.copy_location(assign(d_target, self.zero(target)), stmt))
+            self.spread.discard(target)
         return out
 
     def elementwise(self, stmt: gast.Assign, target: str, d_target: str) -> list[gast.stmt]:
         """Each active argument's adjoint gets its partial times the result's adjoint."""
         out = []
         args = arguments(stmt.value, self.registry)
-        for arg, partial in partial_terms(stmt, self.activity, self.registry, self.spell):
-            if arg == target:
-                continue  # an increment v = v + a passes d_v through unchanged
+        terms = [(arg, partial) for arg, partial in
+                 partial_terms(stmt, self.activity, self.registry, self.spell) if arg != target]
+        # (an increment v = v + a passes d_v through unchanged)
+        stretched = {arg for arg, _ in terms if self.arrays and not self.shapes.same(arg, target)
+                     and not all(is_number(a, self.scalars) for a in args
+                                 if getattr(a, "id", None) != arg)}
+        if stretched and target in self.spread:
+            out += self.unspread(target, stmt)
+        for arg, partial in terms:
             contribution = times(partial, d_target)
-            others = [a for a in args if getattr(a, "id", None) != arg]
-            if self.arrays and not all(is_number(a, self.scalars) for a in others):
-                # an array op may have stretched arg: sum back to its shape
+            if arg in stretched:  # an array op may have stretched arg: sum back to its shape
+                like = name(self.shapes.representative(arg))
                 contribution = gast.Call(func=name("_unbroadcast"),
-                                         args=[contribution, name(arg)], keywords=[])
+                                         args=[contribution, like], keywords=[])
+            elif target in self.spread and not self.full(partial, arg):
+                self.spread.add(arg)  # a number times d_target: still a number for an array
             out.append(self.accumulate(arg, contribution, stmt))
         return out
+
+    def full(self, partial: gast.expr, arg: str) -> bool:
+        """Whether ``partial`` surely has the whole shape of ``arg``."""
+        shape = self.shapes.of_expr(partial)
+        return shape is not None and shape == self.shapes.of(arg)
+
+    def unspread(self, var: str, where: gast.stmt) -> list[gast.stmt]:
+        """``d_v = _unreduce(d_v, v)``: the number that stood for ``d_v`` made the whole array
+        (where that number is all ``d_v`` has received, in the statement that gave it)."""
+        self.spread.discard(var)
+        d_var = self.namer.derivative(var)
+        like = name(self.shapes.representative(var))
+        seed = self.seeds.pop(var, None)
+        if seed is not None:
+            seed.value.right = gast.Call(func=name("_unreduce"), args=[seed.value.right, like],
+                                         keywords=[])
+            return []
+        spread = gast.Call(func=name("_unreduce"), args=[name(d_var), like], keywords=[])
+        return [gast.copy_location(assign(d_var, spread), where)]
+
+    def unspread_all(self, run: list[gast.Assign]) -> list[gast.stmt]:
+        """At the end of a run, the adjoints that flow on into what came before it."""
+        done = {t for stmt in run for t in assigned_names(stmt)
+                if not self.assigned_more_than_once(t)}  # used up in the run
+        self.spread -= done
+        return [s for v in sorted(self.spread) for s in self.unspread(v, run[0])]
+
+    def spread_lazily(self, arg: str, contribution: gast.expr) -> gast.expr:
+        """The adjoint of a sum of all of ``arg``'s elements, ``_unreduce(g, arg)``, kept as the
+        number ``g`` while only elementwise operations of one shape use it (see ``elementwise``),
+        so that no array of ones is made and multiplied."""
+        if (isinstance(contribution, gast.Call) and isinstance(contribution.func, gast.Name)
+                and contribution.func.id == "_unreduce" and len(contribution.args) == 2
+                and not contribution.keywords and self.shapes.of(arg) is not None):
+            self.spread.add(arg)
+            self.spread_seeds.add(arg)
+            return contribution.args[0]
+        return contribution
 
     # compound statements
 
@@ -498,6 +561,27 @@ class _SizeOfNumber(gast.NodeTransformer):
         if (isinstance(func, gast.Attribute) and func.attr == "size" and len(node.args) == 1
                 and isinstance(node.args[0], gast.Name) and node.args[0].id in self.numbers):
             return make_constant(1)
+        return node
+
+
+class _ShapeFromRepresentative(gast.NodeTransformer):
+    """``np.size(v)``, ``np.shape(v)``, ``_unreduce(g, v)``: read the shape from the first value
+    that has it, so that ``v`` is not computed for its shape alone."""
+
+    SHAPE_READERS = {"size": 0, "shape": 0, "ndim": 0, "_unreduce": 1, "_unbroadcast": 1}
+
+    def __init__(self, shapes_: Shapes) -> None:
+        self.shapes = shapes_
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        reader = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+        position = self.SHAPE_READERS.get(reader)
+        if position is not None and len(node.args) > position:
+            arg = node.args[position]
+            if isinstance(arg, gast.Name):
+                node.args[position] = name(self.shapes.representative(arg.id))
         return node
 
 

@@ -22,6 +22,14 @@ def _unbroadcast(value, like):
     return value.sum(axis=stretched, keepdims=True) if stretched else value
 
 
+def _broadcast_like(value, like):
+    """``value`` stretched to the shape of ``like``: the tangent of a number that NumPy
+    broadcast against an array (``x + z`` for a number ``x``) before a sum or a product uses it."""
+    shape = np.shape(like)
+    if np.shape(value) == shape:
+        return value
+    return np.broadcast_to(value, shape).copy()
+
 
 def _unreduce(g, a, axis=None, keepdims=False):
     """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
@@ -316,6 +324,17 @@ def _dot_tangent_a(d_a, b):
 def _dot_tangent_b(a, d_b):
     """The batched tangent of ``np.dot(a, b)`` along ``b`` (vectors and matrices)."""
     return _matmul_tangent_b(_matrix_operands(a, a), d_b)
+
+
+def _inner_tangent_a(d_a, b):
+    """The batched tangent of ``np.inner(a, b)`` along ``a``: the directions kept out of the
+    contraction over the last axes."""
+    return np.moveaxis(np.inner(np.moveaxis(d_a, -1, 0), b), 0, -1)
+
+
+def _inner_tangent_b(a, d_b):
+    """The batched tangent of ``np.inner(a, b)`` along ``b``."""
+    return np.moveaxis(np.inner(a, np.moveaxis(d_b, -1, 0)), np.ndim(a) - 1, -1)
 
 
 def _outer_tangent_a(d_a, b):

@@ -40,10 +40,26 @@ def simplify(fn: gast.FunctionDef) -> gast.FunctionDef:
             _Fold().visit(stmt)
         fn.body = dataflow.assign_known_zeros(fn.body)
         fn.body = dataflow.propagate(fn.body)
+        fn.body = dataflow.fold_signs(fn.body, _absorbed_sign)
         fn.body = dataflow.share_common(fn.body)
         fn.body = dataflow.inline_into_return(fn.body)
         fn.body = dataflow.remove_dead(fn.body)
     return fn
+
+
+def _absorbed_sign(use: gast.expr, folded: gast.expr) -> gast.expr | None:
+    """``folded`` simplified, if it costs no more operations than ``use`` did: the sign or the
+    factor folded into it became a subtraction or a constant (``a - b``, ``-2.0 * x``)."""
+    before = None
+    while before != gast.dump(folded):
+        before = gast.dump(folded)
+        folded = _Fold().visit(folded)
+    return folded if _operations(folded) <= _operations(use) else None
+
+
+def _operations(expr: gast.expr) -> int:
+    return sum(1 for n in gast.walk(expr) if isinstance(n, (gast.BinOp, gast.Call, gast.Compare))
+               or (_is_neg(n) and not isinstance(n.operand, gast.Constant)))
 
 
 class _Fold(gast.NodeTransformer):
@@ -66,6 +82,9 @@ class _Fold(gast.NodeTransformer):
         if isinstance(node.op, gast.USub):
             if _is_neg(operand):
                 return operand.operand
+            if (isinstance(operand, gast.BinOp) and isinstance(operand.op, gast.Mult)
+                    and is_constant(operand.left)):  # -(2.0 * x) -> -2.0 * x
+                return gast.BinOp(left=_neg(operand.left), op=gast.Mult(), right=operand.right)
             if is_constant(operand) and not isinstance(operand, gast.Constant):
                 return make_constant(-constant_value(operand))
         return node
@@ -83,6 +102,9 @@ def _identity(node, left, right, op):
     """``x * 1 -> x``, ``0 + x -> x``, ``-1 * x -> -x``, ``a + -b -> a - b`` and friends."""
     lv, rv = _value(left), _value(right)
     if op is gast.Mult:
+        folded = _fold_factors(left, right)
+        if folded is not None:
+            return folded
         if rv == 1:
             return left
         if lv == 1:
@@ -93,6 +115,8 @@ def _identity(node, left, right, op):
             return _neg(left)
         if lv == -1:
             return _neg(right)
+        if _is_neg(right):  # a * -b -> -(a * b)
+            return _neg(gast.BinOp(left=left, op=gast.Mult(), right=right.operand))
     if op is gast.Add:
         if rv == 0:
             return left
@@ -116,6 +140,18 @@ def _identity(node, left, right, op):
     if op is gast.Pow and rv == 0:
         return make_constant(1.0)
     return None
+
+
+def _fold_factors(left, right):
+    """``(2.0 * x) * 100.0 -> 200.0 * x``: two constant factors of a product become one."""
+    outer, inner = (left, right) if is_constant(left) else (right, left)
+    if not is_constant(outer) or not isinstance(inner, gast.BinOp) or not isinstance(
+            inner.op, gast.Mult) or not is_constant(inner.left) or is_constant(inner.right):
+        return None
+    factor = _evaluate(FOLDABLE[gast.Mult], constant_value(outer), constant_value(inner.left))
+    if factor is None:
+        return None
+    return gast.BinOp(left=make_constant(factor), op=gast.Mult(), right=inner.right)
 
 
 def _value(expr):

@@ -30,6 +30,8 @@ from ad_transpile.runtime import (
     _extreme_mask,
     _full_tangent,
     _hstack_tangent,
+    _inner_tangent_a,
+    _inner_tangent_b,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _matmul_tangent_a,
@@ -232,8 +234,9 @@ def minimum(a, b):
 
 
 @partials(np.logaddexp)
-def logaddexp(a, b, *, result):
-    return np.exp(a - result), np.exp(b - result)
+def logaddexp(a, b):
+    # the logistic function of a - b and of b - a; exp overflows to inf only where it is 0.0
+    return 1.0 / (1.0 + np.exp(b - a)), 1.0 / (1.0 + np.exp(a - b))
 
 
 @partials(np.float64)
@@ -464,6 +467,21 @@ def dot_batched(a, b, *, d_a, d_b):
 @adjoints(np.dot)
 def dot_adjoint(a, b, *, d_result):
     return _dot_adjoint_a(d_result, a, b), _dot_adjoint_b(d_result, a, b)
+
+
+@tangents(np.inner)
+def inner_tangent(a, b, *, d_a, d_b):
+    return np.inner(d_a, b), np.inner(a, d_b)
+
+
+@batched_tangents(np.inner)
+def inner_batched(a, b, *, d_a, d_b):
+    return _inner_tangent_a(d_a, b), _inner_tangent_b(a, d_b)
+
+
+@adjoints(np.inner)
+def inner_adjoint(a, b, *, d_result):  # np.inner(a, b) is np.dot(a, b.T) for up to two axes
+    return _dot_adjoint_a(d_result, a, b.T), _dot_adjoint_b(d_result, a, b.T).T
 
 
 @tangents(np.outer)

@@ -10,6 +10,7 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
     _basis,
+    _broadcast_like,
     _centered,
     _dot_adjoint_a,
     _dot_adjoint_b,
@@ -40,6 +41,16 @@ from ad_transpile.runtime import (
     _unvstack,
     _zero_tangent,
 )
+
+
+@tangents(_broadcast_like)
+def broadcast_like_tangent(value, like, *, d_value):
+    return _broadcast_like(d_value, like), None
+
+
+@adjoints(_broadcast_like)
+def broadcast_like_adjoint(value, like, *, d_result):
+    return _unbroadcast(d_result, value), None
 
 
 @tangents(_unreduce)

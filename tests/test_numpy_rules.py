@@ -29,6 +29,7 @@ class Case(NamedTuple):
 TABLE = [
     # reductions, as functions and as methods, with axis and keepdims
     Case("np.sum(a)", ((3, 4),)),
+    Case("np.sum(a + np.ones(4))", ((),)),  # a number's tangent stretched before the sum
     Case("np.sum(a, axis=0)", ((3, 4),)),
     Case("np.sum(a, axis=-1, keepdims=True)", ((3, 4),)),
     Case("np.sum(a, axis=(0, 2))", ((2, 3, 4),)),
@@ -63,6 +64,10 @@ TABLE = [
     Case("np.dot(a, b)", ((4,), (4,))),
     Case("a.dot(b)", ((3, 4), (4,))),
     Case("np.outer(a, b)", ((3,), (4,))),
+    Case("np.inner(a, b)", ((4,), (4,))),
+    Case("np.inner(a, b)", ((3, 4), (2, 4))),
+    Case("np.inner(a, b)", ((3, 4), (4,))),
+    Case("np.inner(a, b)", ((4,), (2, 4))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
@@ -172,6 +177,8 @@ def test_the_table_covers_every_structural_rule():
     for case in TABLE:
         text = generated(source(case), differentiable(case))
         covered |= {name for name in structural - helpers if _spelled(name) in case.expr}
+        # the one-tangent sweep (jvp): a forward-mode gradient file is batched on arrays
+        text += generated(source(case), differentiable(case), "forward", kind="jvp")
         covered |= {name for name in helpers if f"{name.rpartition('.')[2]}(" in text}
     assert structural - covered == set()
 

@@ -35,23 +35,13 @@ def _unbroadcast(value, like):
     return value.sum(axis=stretched, keepdims=True) if stretched else value
 
 
-def _unreduce(g, a, axis=None, keepdims=False):
-    """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
-    if axis is not None and not keepdims and np.ndim(g):
-        g = np.expand_dims(g, axis)
-    spread = np.empty(np.shape(a))
-    spread[...] = g
-    return spread
-
-
 def loss_pr(w, X, y):
     """Derivative of loss with respect to w, by reverse mode."""
     # line 16: residual = X @ w - y
     _t1 = X @ w
     residual = _t1 - y
     # line 17: return np.mean(residual ** 2)
-    _t2 = residual ** 2
-    d_t2 = _unreduce(1.0 / np.size(_t2), _t2)
+    d_t2 = 1.0 / np.size(residual)
     d_residual = 2.0 * residual * d_t2
     # line 16: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, _t1)

@@ -49,12 +49,10 @@ def loss_pr(w, X, y):
     # line 19: z = X @ w
     z = X @ w
     # line 20: return np.mean(np.logaddexp(0.0, z) - y * z)
-    _t1 = np.logaddexp(0.0, z)
     y_z = y * z
-    _t2 = _t1 - y_z
-    d_t2 = _unreduce(1.0 / np.size(_t2), _t2)
-    d_t1 = _unbroadcast(d_t2, _t1)
-    d_y_z = _unbroadcast(-d_t2, y_z)
+    d_t2 = _unreduce(1.0 / np.size(y_z), y_z)
+    d_t1 = _unbroadcast(d_t2, z)
+    d_y_z = -d_t2
     d_z = _unbroadcast(y * d_y_z, z)
-    d_z = d_z + np.exp(z - _t1) * d_t1
+    d_z = d_z + 1.0 / (1.0 + np.exp(-z)) * d_t1
     return _matmul_adjoint_b(d_z, X, w)

@@ -6,28 +6,6 @@
 import numpy as np
 
 
-def _unbroadcast(value, like):
-    """Sum ``value`` down to the shape of ``like``: the adjoint of NumPy broadcasting."""
-    shape = getattr(like, 'shape', ())
-    if getattr(value, 'shape', ()) in (shape, ()):
-        return value
-    if shape == ():
-        return float(value.sum())
-    value = value.sum(axis=tuple(range(value.ndim - len(shape))))
-    ones = [i for i, n in enumerate(shape) if n == 1]
-    stretched = tuple(i for i in ones if value.shape[i] != 1)
-    return value.sum(axis=stretched, keepdims=True) if stretched else value
-
-
-def _unreduce(g, a, axis=None, keepdims=False):
-    """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
-    if axis is not None and not keepdims and np.ndim(g):
-        g = np.expand_dims(g, axis)
-    spread = np.empty(np.shape(a))
-    spread[...] = g
-    return spread
-
-
 def rosenbrock_pr(x):
     """Derivative of rosenbrock with respect to x, by reverse mode."""
     # line 16: head = x[:-1]
@@ -37,25 +15,14 @@ def rosenbrock_pr(x):
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
     _t1 = head ** 2
     _t2 = tail - _t1
-    _t3 = _t2 ** 2
-    _t4 = 100.0 * _t3
     _t5 = 1.0 - head
-    _t6 = _t5 ** 2
-    _t7 = _t4 + _t6
     d_x = np.zeros_like(x, dtype=float)
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    d_t7 = _unreduce(1.0, _t7)
-    d_t4 = _unbroadcast(d_t7, _t4)
-    d_t6 = _unbroadcast(d_t7, _t6)
-    d_t5 = 2.0 * _t5 * d_t6
-    d_head = -d_t5
-    d_t3 = 100.0 * d_t4
-    d_t2 = 2.0 * _t2 * d_t3
-    d_tail = _unbroadcast(d_t2, tail)
-    d_t1 = _unbroadcast(-d_t2, _t1)
-    d_head = d_head + 2.0 * head * d_t1
+    d_head = -2.0 * _t5
+    d_t2 = 200.0 * _t2
+    d_head = d_head - 2.0 * head * d_t2
     # line 17: tail = x[1:]
-    d_x[1:] += d_tail
+    d_x[1:] += d_t2
     # line 16: head = x[:-1]
     d_x[:-1] += d_head
     return d_x

@@ -80,10 +80,10 @@ def loss_pr(W1, W2, X, Y):
     d_Y_t4 = _unreduce(d_t5, Y_t4, axis=1)
     d_t4 = _unbroadcast(Y * d_Y_t4, _t4)
     d_shifted = _unbroadcast(d_t4, shifted)
-    d_log_norm = _unbroadcast(-d_t4, log_norm)
+    d_log_norm = _unbroadcast(-d_t4, _t3)
     # line 21: log_norm = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     d_t3 = 1.0 / _t3 * d_log_norm
-    d_exp_shifted = _unreduce(d_t3, exp_shifted, axis=1, keepdims=True)
+    d_exp_shifted = _unreduce(d_t3, shifted, axis=1, keepdims=True)
     d_shifted = d_shifted + exp_shifted * d_exp_shifted
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     d_logits = _unbroadcast(d_shifted, logits)

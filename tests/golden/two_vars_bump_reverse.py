@@ -20,8 +20,7 @@ def bump_pr(x, y):
     cos_t2 = math.cos(_t2)
     d_t2 = -math.sin(_t2) * exp_neg_r_sq
     d_x = d_t2
-    d_t1 = -d_t2
-    d_y = 2.0 * d_t1
+    d_y = -2.0 * d_t2
     d_neg_r_sq = exp_neg_r_sq * cos_t2
     d_r_sq = -d_neg_r_sq
     # line 7: r_sq = x * x + y * y
