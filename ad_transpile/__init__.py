@@ -14,7 +14,13 @@ from ad_transpile.decorator import differentiable
 from ad_transpile.errors import TranspileError
 from ad_transpile.fit import FitError, FitResult, soft_test
 from ad_transpile.fit import fit as fit  # the function; the subpackage stays ad_transpile.fit.*
-from ad_transpile.rulebook import adjoints, nondifferentiable, partials, tangents
+from ad_transpile.rulebook import (
+    adjoints,
+    batched_tangents,
+    nondifferentiable,
+    partials,
+    tangents,
+)
 from ad_transpile.version import __version__
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "TranspileError",
     "__version__",
     "adjoints",
+    "batched_tangents",
     "check_grad",
     "differentiable",
     "fit",

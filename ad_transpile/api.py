@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ad_transpile import errors, runtime
 from ad_transpile.load import load
 from ad_transpile.parse import function_from_object
 from ad_transpile.pipeline import WrtSpec, transpile
@@ -29,7 +30,7 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     @functools.wraps(compiled)
     def gradient(*args: Any, **kwargs: Any) -> Any:
         if mode == "forward" and _has_array(pick(args, kwargs)):
-            return _forward_by_elements(f, wrt, args, kwargs)[1]
+            return _forward_on_arrays(f, wrt, args, kwargs)[1]
         result = compiled(*args, **kwargs)
         arguments = pick(args, kwargs)
         if type(result) is float and type(arguments[0]) is float:  # nothing to convert
@@ -50,7 +51,7 @@ def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> C
     @functools.wraps(compiled)
     def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
         if mode == "forward" and _has_array(pick(args, kwargs)):
-            return _forward_by_elements(f, wrt, args, kwargs)
+            return _forward_on_arrays(f, wrt, args, kwargs)
         value, gradient = compiled(*args, **kwargs)
         return value, _like(gradient, pick(args, kwargs), wrt)
 
@@ -173,6 +174,31 @@ def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
 
 def _has_array(arguments: list[Any]) -> bool:
     return any(np.ndim(a) for a in arguments)
+
+
+def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> Any:
+    """``(value, gradient)`` by forward mode for array arguments: one sweep of batched tangents
+    (a direction per element), or one sweep per element where an operation has no batched rule.
+    """
+    sweep = _batched_sweep(f, _hashable(wrt))
+    if sweep is None:
+        return _forward_by_elements(f, wrt, args, kwargs)
+    bound = inspect.signature(f).bind(*args, **kwargs)
+    bound.apply_defaults()
+    points = [bound.arguments[n] for n in _wrt_names(f, wrt)]
+    value, tangent = sweep(*bound.arguments.values(), *runtime._directions(*points))
+    gradients = runtime._gradients(tangent, *points)
+    return value, _like(gradients if isinstance(wrt, (tuple, list)) else gradients[0],
+                        points, wrt)
+
+
+@functools.cache
+def _batched_sweep(f: Callable, wrt: WrtSpec) -> Callable | None:
+    """The generated jvp of batched tangents, or None if an operation has no batched rule."""
+    try:
+        return _compile(f, wrt, "forward", "batched_jvp")
+    except errors.NoBatchedTangent:
+        return None
 
 
 def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> Any:

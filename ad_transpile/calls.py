@@ -123,8 +123,10 @@ class Calls:
     def active_params(self, site: CallSite, activity) -> tuple[str, ...]:
         return tuple(p for p, a in zip(site.params, site.args) if activity.is_active(a))
 
-    def forward(self, stmt: gast.Assign, site: CallSite, activity, namer) -> list[gast.stmt]:
-        """``y, d_y = helper_pr(a, b, d_a)``: value and tangent from the callee's derivative."""
+    def forward(self, stmt: gast.Assign, site: CallSite, activity, namer,
+                tangent_of=None) -> list[gast.stmt]:
+        """``y, d_y = helper_pr(a, b, d_a)``: value and tangent from the callee's derivative
+        (``tangent_of(a)`` writes the tangent passed for ``a``, ``d_a`` unless given)."""
         active = self.active_params(site, activity)
         targets = [t for t in site.targets if t in activity.active]
         if not targets:
@@ -133,8 +135,8 @@ class Calls:
             zeros = [assign(namer.derivative(t), make_constant(0.0)) for t in targets]
             return [stmt, *zeros]
         callee = self.program.derivative_of(site.callee, active, self.parsed, stmt)
-        tangents = [name(namer.derivative(a.id)) for p, a in zip(site.params, site.args)
-                    if p in active]
+        tangent_of = tangent_of or (lambda a: name(namer.derivative(a.id)))
+        tangents = [tangent_of(a) for p, a in zip(site.params, site.args) if p in active]
         call = gast.Call(func=name(callee), args=[*_copies(site.args), *tangents], keywords=[])
         values = stmt.targets[0]
         derivatives = [name(namer.derivative(t), store=True) for t in site.targets]

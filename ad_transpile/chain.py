@@ -77,28 +77,45 @@ def _by_parameter(value: gast.expr, rule: Rule) -> list[gast.expr | None]:
 
 def structural_tangents(
     stmt: gast.Assign, rule: Rule, activity: Activity, spell: Callable[[str], gast.expr],
-    tangent: Callable[[str], str],
+    tangent: Callable[[str], str], *, batched: Callable[[gast.Name], gast.expr] | None = None,
 ) -> list[gast.expr]:
-    """The tangent of ``target = op(...)`` along each active argument, from the rule's template."""
+    """The tangent of ``target = op(...)`` along each active argument, from the rule's template.
+
+    With ``batched`` (which writes an argument's batched tangent) the rule's
+    ``@batched_tangents`` template is used: tangents with a last axis of directions.
+    """
     args = _by_parameter(stmt.value, rule)
+    which = "tangents" if batched is None else "batched"
+    write = batched or (lambda arg: name(tangent(arg.id)))
     terms = []
     for i, arg in enumerate(args):
         if arg is None or not rule.differentiable(i):
             continue
         if _joined(rule, i, arg) and any(activity.is_active(e) for e in arg.elts):
             # np.stack([a, b]): the tangent stacks d_a and d_b (zeros for a constant)
-            zeros = spell("numpy.zeros_like")
             d_arg: gast.expr = gast.List(ctx=gast.Load(), elts=[
-                name(tangent(e.id)) if activity.is_active(e)
-                else gast.Call(func=copy.deepcopy(zeros), args=[copy.deepcopy(e)], keywords=[])
+                write(e) if activity.is_active(e) else _zeros(e, arg.elts, activity, spell,
+                                                              write, batched is not None)
                 for e in arg.elts])
         elif activity.is_active(arg):
-            d_arg = name(tangent(arg.id))
+            d_arg = write(arg)
         else:
             continue
         values = {f"d_{rule.params[i]}": d_arg, "result": name(stmt.targets[0].id)}
-        terms.append(rule.template("tangents", i, _given(args, rule), values, spell))
+        terms.append(rule.template(which, i, _given(args, rule), values, spell))
     return terms
+
+
+def _zeros(constant: gast.expr, elts: list[gast.expr], activity: Activity,
+           spell: Callable[[str], gast.expr], write, batched: bool) -> gast.expr:
+    """The tangent of a constant among arrays joined: zeros (with the directions of an active
+    neighbour's tangent, for batched tangents)."""
+    if not batched:
+        return gast.Call(func=spell("numpy.zeros_like"), args=[copy.deepcopy(constant)],
+                         keywords=[])
+    neighbour = next(e for e in elts if activity.is_active(e))
+    return gast.Call(func=spell("ad_transpile.runtime._zero_tangent"),
+                     args=[copy.deepcopy(constant), write(neighbour)], keywords=[])
 
 
 def structural_adjoints(

@@ -53,3 +53,10 @@ class BadWrt(TranspileError):
 
 class BadRule(TranspileError):
     template = "bad derivative rule: {why}"
+
+
+class NoBatchedTangent(TranspileError):
+    template = (
+        "{name} has no batched tangent rule (@batched_tangents): forward mode takes one "
+        "tangent direction at a time here"
+    )

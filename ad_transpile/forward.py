@@ -7,6 +7,14 @@ derivative times the argument's tangent; branches and loops keep their shape::
                                     d_y = math.cos(x) * d_x
 
 The tangents of ``wrt`` are either parameters (a Jacobian-vector product) or seeded with 1.0.
+
+Batched tangents carry a last axis of ``k`` directions (``d_x.shape == (*x.shape, k)``), so that
+one sweep gives a whole gradient: an array partial gets that axis, structural operations use
+their ``@batched_tangents`` rule, and an operation without one is refused with
+``NoBatchedTangent`` (the caller then takes one direction at a time)::
+
+    y = np.sin(x)            ->     y = np.sin(x)
+                                    d_y = np.expand_dims(np.cos(x), -1) * d_x
 """
 
 from __future__ import annotations
@@ -16,9 +24,23 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.analyze import Activity, is_list_call, is_unbroadcast, scalars, uses_arrays
+from ad_transpile import errors
+from ad_transpile.analyze import (
+    Activity,
+    is_list_call,
+    is_number,
+    is_unbroadcast,
+    scalars,
+    uses_arrays,
+)
 from ad_transpile.calls import Calls, assigned_names
-from ad_transpile.chain import partial_terms, structural_rule, structural_tangents, times
+from ad_transpile.chain import (
+    arguments,
+    partial_terms,
+    structural_rule,
+    structural_tangents,
+    times,
+)
 from ad_transpile.names import Namer
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.primitives import (
@@ -45,8 +67,15 @@ def forward(
     returns_value: bool,
     several: bool = False,
     calls: Calls | None = None,
+    batched: bool = False,
+    where: Callable[..., errors.TranspileError] | None = None,
 ) -> gast.FunctionDef:
-    """The tangent function of ``fn``: returns the tangent of the result (and the result)."""
+    """The tangent function of ``fn``: returns the tangent of the result (and the result).
+
+    ``batched`` tangents have a last axis of directions (``seeded`` must then be false);
+    ``where(error_class, node, **fields)`` makes a located error for an operation without a
+    batched rule.
+    """
     tangents = [namer.derivative(w) for w in wrt]
     seeds = [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
@@ -59,6 +88,8 @@ def forward(
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
     if uses_arrays(fn):
         sweep.shapes, sweep.numbers = shapes(fn, registry), scalars(fn)
+    if batched:
+        sweep.batch(fn, wrt, where)
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
@@ -71,12 +102,49 @@ def forward(
 
 class _TangentSweep:
     calls: Calls | None = None
+    batched = False
     shapes: Shapes | None = None  # in NumPy code
     numbers: set[str] = set()
 
     def __init__(self, activity, registry, spell, namer, returns_value, several) -> None:
         self.activity, self.registry, self.spell = activity, registry, spell
         self.namer, self.returns_value, self.several = namer, returns_value, several
+
+    def batch(self, fn: gast.FunctionDef, wrt: list[str], where) -> None:
+        """Carry batched tangents: ``full`` holds the names whose tangent surely has the shape
+        of the value (plus the directions); broadcasting may leave another one smaller."""
+        self.batched, self.where = True, where
+        counts: dict[str, int] = {}
+        for node in gast.walk(fn):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+        self.once = {n for n, count in counts.items() if count == 1}  # assigned in one place
+        self.full = set(wrt) - set(counts)
+        self.counters = {n.target.id for n in gast.walk(fn) if isinstance(n, gast.For)
+                         and isinstance(n.target, gast.Name)
+                         and primitive(n.iter) == "builtins.range"}
+
+    def refuse(self, node: gast.AST, what: str) -> errors.TranspileError:
+        return self.where(errors.NoBatchedTangent, node, name=what)
+
+    def batched_tangent(self, value: gast.Name) -> gast.expr:
+        """The batched tangent of ``value``, stretched to its shape unless it surely has it."""
+        tangent = name(self.namer.derivative(value.id))
+        if value.id in self.full:
+            return tangent
+        return gast.Call(func=self.spell("ad_transpile.runtime._full_tangent"),
+                         args=[tangent, name(value.id)], keywords=[])
+
+    def batched_times(self, partial: gast.expr, derivative: str) -> gast.expr:
+        """``partial * d_y``, an array partial given the axis of directions."""
+        if not is_number(partial, self.numbers):
+            partial = gast.Call(func=self.spell("numpy.expand_dims"),
+                                args=[partial, make_constant(-1)], keywords=[])
+        return times(partial, derivative)
+
+    def mark_full(self, target: str, full: bool) -> None:
+        if self.batched and full and target in self.once:
+            self.full.add(target)
 
     def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
         out: list[gast.stmt] = []
@@ -96,7 +164,8 @@ class _TangentSweep:
         if isinstance(stmt, gast.Assign):
             site = self.calls.site(stmt) if self.calls else None
             if site is not None:
-                return self.calls.forward(stmt, site, self.activity, self.namer)
+                tangent = self.batched_tangent if self.batched else None
+                return self.calls.forward(stmt, site, self.activity, self.namer, tangent)
             return [stmt, *self.tangent(stmt)]
         if isinstance(stmt, gast.Return):
             return [self.return_(stmt)]
@@ -115,33 +184,75 @@ class _TangentSweep:
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
-        if is_unbroadcast(stmt.value):  # linear: the tangent is summed the same way
-            value, like = stmt.value.args
-            tangent = make_constant(0.0)
-            if self.activity.is_active(value):
-                tangent = gast.Call(func=copy.deepcopy(stmt.value.func), keywords=[],
-                                    args=[name(self.namer.derivative(value.id)),
-                                          copy.deepcopy(like)])
-            return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
-        rule = structural_rule(stmt.value, self.registry)
-        if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
-            products = [gast.Subscript(value=self.tangent_of(stmt.value.value),
-                                       slice=copy.deepcopy(stmt.value.slice), ctx=gast.Load())]
-        elif rule is not None:
-            products = structural_tangents(stmt, rule, self.activity, self.spell,
-                                           self.namer.derivative)
-        else:
-            terms = partial_terms(stmt, self.activity, self.registry, self.spell)
-            products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
-            if products and not self.whole(target, terms):
-                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
-                                      args=[_sum(products), name(target)])]
+        if is_unbroadcast(stmt.value):
+            return [gast.copy_location(self.unbroadcast_tangent(stmt.value, target), stmt)]
+        products = self.products(stmt, target)
         tangent = _sum(products) if products else make_constant(0.0)
+        if not products and target in self.scattered and self.batched:
+            raise self.refuse(stmt, "adding into an array in place")
         if not products and target in self.scattered:  # an array added into in place
             tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
                                 keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
 
+    def unbroadcast_tangent(self, call: gast.Call, target: str) -> gast.stmt:
+        """``_unbroadcast`` is linear: the tangent is summed the same way."""
+        if self.batched:
+            raise self.refuse(call, "_unbroadcast")
+        value, like = call.args
+        tangent = make_constant(0.0)
+        if self.activity.is_active(value):
+            tangent = gast.Call(func=copy.deepcopy(call.func), keywords=[],
+                                args=[name(self.namer.derivative(value.id)), copy.deepcopy(like)])
+        return assign(self.namer.derivative(target), tangent)
+
+    def products(self, stmt: gast.Assign, target: str) -> list[gast.expr]:
+        """The terms of the tangent of ``target = <one operation>``, one per active argument."""
+        rule = structural_rule(stmt.value, self.registry)
+        if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
+            self.mark_full(target, True)
+            return [self.item_tangent(stmt.value)]
+        if rule is not None and not self.batched:
+            return structural_tangents(stmt, rule, self.activity, self.spell,
+                                       self.namer.derivative)
+        if rule is not None:
+            if not rule.batched:
+                raise self.refuse(stmt.value, rule.primitive)
+            self.mark_full(target, True)
+            return structural_tangents(stmt, rule, self.activity, self.spell,
+                                       self.namer.derivative, batched=self.batched_tangent)
+        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+        if not self.batched:
+            products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
+            if products and not self.whole(target, terms):
+                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
+                                      args=[_sum(products), name(target)])]
+            return products
+        # the tangent has the value's shape if every array operand's tangent has
+        operands = ([stmt.value] if isinstance(stmt.value, gast.Name)
+                    else arguments(stmt.value, self.registry))
+        self.mark_full(target, bool(terms) and all(
+            is_number(a, self.numbers) or (isinstance(a, gast.Name) and a.id in self.full)
+            for a in operands))
+        return [self.batched_times(p, self.namer.derivative(arg)) for arg, p in terms]
+
+    def item_tangent(self, item: gast.Subscript) -> gast.expr:
+        """``d_x[i]``; for batched tangents ``d_x[..., 1:, :]`` keeps the directions out of an
+        index that counts from the end."""
+        if not self.batched:
+            return gast.Subscript(value=self.tangent_of(item.value),
+                                  slice=copy.deepcopy(item.slice), ctx=gast.Load())
+        index = copy.deepcopy(item.slice)
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        if any(isinstance(p, gast.Constant) and p.value is Ellipsis for p in parts):
+            everything = gast.Slice(lower=None, upper=None, step=None)
+            index = gast.Tuple(elts=[*parts, everything], ctx=gast.Load())
+        elif isinstance(index, gast.Name) and index.id not in self.numbers | self.counters:
+            # a variable may hold a tuple with `...`: the helper keeps the directions last
+            index = gast.Call(func=self.spell("ad_transpile.runtime._tangent_index"),
+                              args=[index], keywords=[])
+        return gast.Subscript(value=self.batched_tangent(item.value), slice=index,
+                              ctx=gast.Load())
     def whole(self, target: str, terms: list[tuple[str, gast.expr]]) -> bool:
         """Whether the tangent surely has the shape of ``target``: a tangent of a number added
         to an array (``x + z``) has the number's shape until it is stretched."""
@@ -152,11 +263,14 @@ class _TangentSweep:
             self.shapes.of_expr(p) is not None and self.shapes.of(arg) is not None
             and self.shapes.of_expr(p) | self.shapes.of(arg) == shape for arg, p in terms)
 
+
     def scatter_tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         """``x[i] += v`` adds ``d_v`` into ``d_x`` the same way (``np.add.at`` likewise)."""
         owner, _, value = scatter_parts(stmt)
         if owner not in self.activity.active or not self.activity.is_active(value):
             return []
+        if self.batched:
+            raise self.refuse(stmt, "adding into an array in place")
         tangent = copy.deepcopy(stmt)
         for node in gast.walk(tangent):
             if isinstance(node, gast.Name) and node.id in (owner, value.id):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ad_transpile import errors
+from ad_transpile.analyze import uses_arrays
 from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
@@ -18,7 +19,7 @@ from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
 
 MODES = ("reverse", "forward")
-KINDS = ("grad", "value_and_grad", "jvp", "vjp")
+KINDS = ("grad", "value_and_grad", "jvp", "vjp", "batched_jvp")
 WrtSpec = int | str | tuple[int | str, ...] | list[int | str]
 
 
@@ -29,11 +30,13 @@ def transpile(
     kind: str = "grad",
     rules: tuple[Path, ...] = (),
     order: int = 1,
+    batched: bool = True,
 ) -> tuple[str, str]:
     """The derivative module's text and the name of its entry function.
 
     With ``order=2`` the first derivative (in ``mode``) is differentiated again in forward
-    mode: ``fpr`` becomes ``fprpr``.
+    mode: ``fpr`` becomes ``fprpr``. A forward-mode gradient of NumPy code takes one sweep of
+    batched tangents unless ``batched`` is false (or an operation has no batched rule).
     """
     if order == 2:
         return _second_derivative(parsed, wrt, mode, rules)
@@ -45,8 +48,24 @@ def transpile(
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     wrt_names = resolve_wrt(parsed, wrt)
     registry = load(rules) if rules else builtin()
-    program = Program(mode, registry)
-    entry = program.entry(parsed, wrt_names, kind, several=isinstance(wrt, (tuple, list)))
+    several = isinstance(wrt, (tuple, list))
+    if kind == "batched_jvp" and mode != "forward":
+        raise ValueError("batched tangents are forward mode")
+    program = None
+    if kind == "batched_jvp" or (batched and mode == "forward" and kind in (
+            "grad", "value_and_grad") and uses_arrays(parsed.tree)):
+        # a gradient of arrays in one sweep of batched tangents, where every operation has
+        # a batched rule; else (a file only) each sweep seeds one number, as for scalar code
+        try:
+            program = Program(mode, registry, batched=True)
+            entry = program.entry(parsed, wrt_names, kind.removeprefix("batched_"), several)
+        except errors.NoBatchedTangent:
+            if kind == "batched_jvp":
+                raise
+            program = None
+    if program is None:
+        program = Program(mode, registry)
+        entry = program.entry(parsed, wrt_names, kind, several=several)
     module = program.module()
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names), mode,
                     program.source_hash(), tuple(str(r) for r in rules))
@@ -56,7 +75,8 @@ def transpile(
 def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
                        rules: tuple[Path, ...]) -> tuple[str, str]:
     """``fprpr``: the generated ``fpr`` read back as source and differentiated in forward mode."""
-    first, first_entry = transpile(parsed, wrt, mode, "grad", rules)
+    # the first derivative seeds one number: its batched helpers have no rules to go again
+    first, first_entry = transpile(parsed, wrt, mode, "grad", rules, batched=False)
     virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))
     generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
     generated.line_label = f"{first_entry} line"

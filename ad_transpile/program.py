@@ -42,8 +42,9 @@ WHAT = {
 class Program:
     """Collects the functions of one generated module."""
 
-    def __init__(self, mode: str, registry: Registry) -> None:
+    def __init__(self, mode: str, registry: Registry, batched: bool = False) -> None:
         self.mode, self.registry = mode, registry.copy()
+        self.batched = batched  # forward mode with a last axis of tangent directions
         self.functions: list[tuple[gast.FunctionDef, ParsedFunction]] = []
         self.generated: dict[tuple, str] = {}
         self.in_progress: set[tuple[str, str]] = set()
@@ -70,7 +71,13 @@ class Program:
         base = derivative_name(parsed.name)
         entry = base if kind == "grad" else self.names.numbered(f"{parsed.name}_{kind}")
         self.names.taken.add(entry)
-        if self.mode == "forward" and kind in ("grad", "value_and_grad") and several:
+        if self.batched and kind in ("grad", "value_and_grad"):
+            core = self.names.numbered(f"{parsed.name}_jvp")
+            self.generate(parsed, wrt, "jvp", core, several=False)
+            wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
+            wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
+            self.functions.append((wrapper, parsed))
+        elif self.mode == "forward" and kind in ("grad", "value_and_grad") and several:
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
             wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
@@ -126,6 +133,7 @@ class Program:
             seeded=kind in ("grad", "value_and_grad"),
             returns_value=kind in ("value_and_grad", "jvp", "vjp"),
             several=several, calls=calls,
+            **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
         core.name = entry
         core = simplify(core)
@@ -357,6 +365,36 @@ def _sweep_per_argument(
     grads = gast.Tuple(elts=[name(d) for d in derivatives], ctx=gast.Load())
     result = grads if kind == "grad" else gast.Tuple(elts=[name("value"), grads], ctx=gast.Load())
     body.append(gast.Return(value=result))
+    args = copy.deepcopy(fn.args)
+    for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        param.annotation = None
+    return gast.FunctionDef(
+        name=entry, args=args, body=body, decorator_list=[], returns=None,
+        type_comment=None, type_params=[],
+    )
+
+
+def _batched_sweep(fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, entry: str,
+                   several: bool) -> gast.FunctionDef:
+    """``fpr`` for forward mode on arrays: one sweep of batched tangents, seeded with the
+    identity basis (a direction per element of ``wrt``), gives the whole gradient."""
+    params = [p.id for p in positional_signature(fn, []).args]
+    tangents = [f"d_{w}" for w in wrt]
+    points = [name(w) for w in wrt]
+    seeds: gast.expr = gast.Tuple(elts=[name(t, True) for t in tangents], ctx=gast.Store())
+    seeds = seeds if several else seeds.elts[0]
+    directions = gast.Call(func=name("_directions" if several else "_basis"), args=points,
+                           keywords=[])
+    value = "value" if kind == "value_and_grad" else "_"
+    call = gast.Call(func=name(core), args=[name(p) for p in params + tangents], keywords=[])
+    sweep = gast.Tuple(elts=[name(value, True), name("d_value", True)], ctx=gast.Store())
+    grads = gast.Call(func=name("_gradients" if several else "_gradient"),
+                      args=[name("d_value"), *copy.deepcopy(points)], keywords=[])
+    result = grads if kind == "grad" else gast.Tuple(elts=[name("value"), grads],
+                                                     ctx=gast.Load())
+    body = [gast.Assign(targets=[seeds], value=directions, type_comment=None),
+            gast.Assign(targets=[sweep], value=call, type_comment=None),
+            gast.Return(value=result)]
     args = copy.deepcopy(fn.args)
     for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         param.annotation = None

@@ -21,6 +21,8 @@ from ad_transpile.parse import collect_imports, parse_text, qualify
 RULE_MARKS = ("ad_transpile.rulebook.partials", "ad_transpile.partials")
 TANGENT_MARKS = ("ad_transpile.rulebook.tangents", "ad_transpile.tangents")
 ADJOINT_MARKS = ("ad_transpile.rulebook.adjoints", "ad_transpile.adjoints")
+BATCHED_MARKS = ("ad_transpile.rulebook.batched_tangents", "ad_transpile.batched_tangents")
+_MARK = {"tangents": "tangents", "adjoints": "adjoints", "batched": "batched_tangents"}
 NONDIFF_MARKS = ("ad_transpile.rulebook.nondifferentiable", "ad_transpile.nondifferentiable")
 
 
@@ -39,6 +41,7 @@ class Rule:
     defaults: dict[str, gast.expr] = field(default_factory=dict)  # options: no derivative
     tangents: tuple[gast.expr | None, ...] = ()  # a structural rule's templates, per argument
     adjoints: tuple[gast.expr | None, ...] = ()
+    batched: tuple[gast.expr | None, ...] = ()  # tangents with a last axis of directions
 
     @property
     def structural(self) -> bool:
@@ -197,15 +200,16 @@ class Registry:
         marks = [
             d for d in node.decorator_list
             if isinstance(d, gast.Call) and self._qualify(d.func) in
-            RULE_MARKS + TANGENT_MARKS + ADJOINT_MARKS
+            RULE_MARKS + TANGENT_MARKS + ADJOINT_MARKS + BATCHED_MARKS
         ]
         if not marks:
             return
         mark = marks[0]
         kind = self._qualify(mark.func)
         if kind not in RULE_MARKS:
-            return self._add_half(node, mark, "tangents" if kind in TANGENT_MARKS
-                                  else "adjoints", where)
+            which = ("tangents" if kind in TANGENT_MARKS else
+                     "batched" if kind in BATCHED_MARKS else "adjoints")
+            return self._add_half(node, mark, which, where)
         if len(mark.args) != 1:
             raise _bad(where, mark, "@partials takes exactly one primitive")
         primitive = self._primitive(mark.args[0], where)
@@ -234,17 +238,17 @@ class Registry:
     def _add_half(self, node: gast.FunctionDef, mark: gast.Call, which: str, where: str) -> None:
         """Keep one template function of a structural rule until its other half is read."""
         if len(mark.args) != 1:
-            raise _bad(where, mark, f"@{which} takes exactly one primitive")
+            raise _bad(where, mark, f"@{_MARK[which]} takes exactly one primitive")
         primitive = self._primitive(mark.args[0], where)
         args = node.args.args
         defaults = dict(zip([a.id for a in args[len(args) - len(node.args.defaults):]],
                             node.args.defaults))
         params = tuple(a.id for a in args)
         extra = tuple(a.id for a in node.args.kwonlyargs)
-        allowed = {"result"} | ({f"d_{p}" for p in params} if which == "tangents"
+        allowed = {"result"} | ({f"d_{p}" for p in params} if which != "adjoints"
                                else {"d_result", "item"})
         if set(extra) - allowed:
-            raise _bad(where, node, f"@{which} rule '{node.name}' may only name "
+            raise _bad(where, node, f"@{_MARK[which]} rule '{node.name}' may only name "
                        f"{', '.join(sorted(allowed))} after '*'")
         ret, templates = _returned(node, where, "templates")
         templates = tuple(None if isinstance(t, gast.Constant) and t.value is None else t
@@ -255,26 +259,29 @@ class Registry:
                        f"without a default but returns {len(templates)} template(s)")
         halves = self.halves.setdefault((primitive, len(params)), {})
         if which in halves:
-            raise _bad(where, node, f"a second @{which} rule for {primitive}")
+            raise _bad(where, node, f"a second @{_MARK[which]} rule for {primitive}")
         halves[which] = (node, params, defaults, templates)
 
     def _add_structural(self, primitive: str, halves: dict[str, tuple], where: str) -> None:
+        batched = halves.pop("batched", None)
         if len(halves) != 2:
-            node = next(iter(halves.values()))[0]
+            node = next(iter(halves.values()))[0] if halves else batched[0]
             lacking = "adjoints" if "tangents" in halves else "tangents"
             raise _bad(where, node, f"the rule for {primitive} needs @{lacking} too")
         tangent_node, params, defaults, tangents = halves["tangents"]
         adjoint_node, adjoint_params, _, adjoints = halves["adjoints"]
-        if adjoint_params != params:
-            raise _bad(where, adjoint_node, "@tangents and @adjoints must take the same "
-                       "parameters")
+        for other, other_params in ((adjoint_node, adjoint_params),
+                                    *([batched[:2]] if batched else [])):
+            if other_params != params:
+                raise _bad(where, other, "@tangents, @adjoints and @batched_tangents must "
+                           "take the same parameters")
         text = gast.dump(tangent_node) + gast.dump(adjoint_node)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         for arity in range(len(params) - len(defaults), len(params) + 1):
             self.rules[(primitive, arity)] = Rule(
                 primitive, params, (), "result", self.scope[0],
                 f"{where}:{tangent_node.lineno}", digest, user=self.user, defaults=defaults,
-                tangents=tangents, adjoints=adjoints,
+                tangents=tangents, adjoints=adjoints, batched=batched[3] if batched else (),
             )
 
 

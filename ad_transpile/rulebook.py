@@ -22,6 +22,10 @@ its rule gives the tangent and the adjoint along each argument as two templates:
     def sum_(a, axis=None, keepdims=False, *, d_result):
         return _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
+A third template, ``@batched_tangents(np.sum)``, is the tangent when it carries a last axis of
+``k`` directions (``d_a.shape == (*a.shape, k)``), so that one forward sweep gives a whole
+gradient; an operation without one is differentiated one direction at a time.
+
 A parameter with a default is an option that carries no derivative; a keyword the call leaves out
 is left out of the derivative too. ``None`` in place of a template means no derivative along that
 argument.
@@ -53,4 +57,10 @@ def tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 def adjoints(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function returning, per argument, what the result's adjoint adds to its adjoint."""
+    return partials(primitive)
+
+
+def batched_tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function returning the tangents of ``primitive`` for batched tangents ``d_a``
+    (shape ``(*a.shape, k)``, one tangent direction per index of the last axis)."""
     return partials(primitive)

@@ -209,6 +209,174 @@ def _einsum_with(subscripts, k, g, *operands):
     return np.einsum(subscripts, *[g if i == k else x for i, x in enumerate(operands)])
 
 
+# Batched tangents: a tangent carries a last axis of k directions, d_v.shape == (*v.shape, k),
+# so that one forward sweep gives a whole gradient.
+
+
+def _directions(*points):
+    """The identity basis of tangent directions, one per element of ``points``, as one batched
+    tangent per point: ``(*np.shape(point), k)``, ``k`` the number of elements in all."""
+    sizes = [np.size(p) for p in points]
+    basis = np.eye(sum(sizes))
+    starts = np.cumsum([0, *sizes])
+    return [basis[start:stop].reshape(*np.shape(p), -1)
+            for p, start, stop in zip(points, starts, starts[1:])]
+
+
+def _basis(point):
+    """The identity basis of tangent directions for one point: ``(*np.shape(point), size)``."""
+    return np.eye(np.size(point)).reshape(*np.shape(point), -1)
+
+
+def _gradient(tangent, point):
+    """The gradient along ``point`` from the batched tangent of a scalar result."""
+    return _gradients(tangent, point)[0]
+
+
+def _gradients(tangent, *points):
+    """The gradient along each of ``points`` from the batched tangent of a scalar result."""
+    tangent = np.asarray(tangent, dtype=float)
+    if tangent.ndim > 1:
+        raise ValueError(f"a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}")
+    sizes = [np.size(p) for p in points]
+    tangent = np.broadcast_to(tangent, (sum(sizes),))  # a result that does not depend on them
+    starts = np.cumsum([0, *sizes])
+    pieces = [tangent[start:stop].reshape(np.shape(p))
+              for p, start, stop in zip(points, starts, starts[1:])]
+    return tuple(piece if np.ndim(p) else float(piece) for piece, p in zip(pieces, points))
+
+
+def _full_tangent(d_a, a):
+    """A batched tangent stretched to the shape of its value ``a`` (broadcasting may have left
+    it smaller), so that reshaping, indexing and reducing it see every element."""
+    return np.broadcast_to(d_a, (*np.shape(a), np.shape(d_a)[-1]))
+
+
+def _zero_tangent(a, like):
+    """The batched tangent of a constant ``a``: zeros, with as many directions as ``like``."""
+    return np.zeros((*np.shape(a), np.shape(like)[-1]))
+
+
+def _tangent_index(index):
+    """An index of a value as an index of its batched tangent: ``...`` must not swallow the
+    axis of directions (``x[..., 0]`` is ``d_x[..., 0, :]``)."""
+    if isinstance(index, tuple) and any(i is Ellipsis for i in index):
+        return (*index, slice(None))
+    return index
+
+
+def _reduced_axes(a, axis=None):
+    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
+    if axis is None:
+        return tuple(range(np.ndim(a)))
+    return _shifted_axis(axis)
+
+
+def _shifted_axis(axis):
+    """An axis of a value as an axis of its batched tangent: a negative one counts past the
+    axis of directions."""
+    if isinstance(axis, tuple):
+        return tuple(_shifted_axis(n) for n in axis)
+    return axis - 1 if axis < 0 else axis
+
+
+def _transposed_axes(a, axes=None):
+    """``axes`` of ``np.transpose(a, axes)``, with the axis of directions kept last."""
+    ndim = np.ndim(a)
+    axes = tuple(reversed(range(ndim))) if axes is None else tuple(n % ndim for n in axes)
+    return (*axes, ndim)
+
+
+def _cumsum_tangent(d_a, axis=None):
+    """The batched tangent of ``np.cumsum(a, axis)``: ``axis=None`` runs over ``a`` flattened."""
+    if axis is None:
+        return np.cumsum(np.reshape(d_a, (-1, np.shape(d_a)[-1])), axis=0)
+    return np.cumsum(d_a, axis=_shifted_axis(axis))
+
+
+def _matmul_tangent_a(d_a, b):
+    """The batched tangent of ``a @ b`` along ``a``: the directions moved out of the way of the
+    product, ahead of the matrix axes, and back last."""
+    if np.ndim(d_a) == 2:  # a vector is a matrix of one row
+        product = _matmul_tangent_a(d_a[None], b)
+        return product[..., 0, :, :] if np.ndim(b) >= 2 else product[..., 0, :]
+    moved = np.moveaxis(d_a, -1, -3)
+    if np.ndim(b) == 1:
+        return np.moveaxis(moved @ b, -2, -1)
+    return np.moveaxis(moved @ np.expand_dims(b, -3), -3, -1)
+
+
+def _matmul_tangent_b(a, d_b):
+    """The batched tangent of ``a @ b`` along ``b``; for a vector ``b`` simply ``a @ d_b``."""
+    if np.ndim(d_b) == 2:
+        return a @ d_b
+    moved = np.moveaxis(d_b, -1, -3)
+    if np.ndim(a) == 1:
+        return np.moveaxis(a @ moved, -2, -1)
+    return np.moveaxis(np.expand_dims(a, -3) @ moved, -3, -1)
+
+
+def _dot_tangent_a(d_a, b):
+    """The batched tangent of ``np.dot(a, b)`` along ``a`` (vectors and matrices)."""
+    return _matmul_tangent_a(d_a, _matrix_operands(b, b))
+
+
+def _dot_tangent_b(a, d_b):
+    """The batched tangent of ``np.dot(a, b)`` along ``b`` (vectors and matrices)."""
+    return _matmul_tangent_b(_matrix_operands(a, a), d_b)
+
+
+def _inner_tangent_a(d_a, b):
+    """The batched tangent of ``np.inner(a, b)`` along ``a``: the directions kept out of the
+    contraction over the last axes."""
+    return np.moveaxis(np.inner(np.moveaxis(d_a, -1, 0), b), 0, -1)
+
+
+def _inner_tangent_b(a, d_b):
+    """The batched tangent of ``np.inner(a, b)`` along ``b``."""
+    return np.moveaxis(np.inner(a, np.moveaxis(d_b, -1, 0)), np.ndim(a) - 1, -1)
+
+
+def _outer_tangent_a(d_a, b):
+    """The batched tangent of ``np.outer(a, b)`` along ``a``."""
+    return np.einsum("ik,j->ijk", np.reshape(d_a, (-1, np.shape(d_a)[-1])), np.ravel(b))
+
+
+def _outer_tangent_b(a, d_b):
+    """The batched tangent of ``np.outer(a, b)`` along ``b``."""
+    return np.einsum("i,jk->ijk", np.ravel(a), np.reshape(d_b, (-1, np.shape(d_b)[-1])))
+
+
+def _einsum_tangent(subscripts, k, *operands):
+    """``np.einsum(subscripts, *operands)`` where operand ``k`` is a batched tangent: its axis
+    of directions gets a letter of its own, kept last in the output."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:  # implicit output: the letters used once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "." in subscripts:
+        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
+                         "subscripts without '...'")
+    free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                if c not in subscripts)
+    inputs[k] += free
+    return np.einsum(",".join(inputs) + "->" + output + free, *operands)
+
+
+def _hstack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.hstack(arrays)``: vectors join along their only axis."""
+    axis = 0 if np.ndim(arrays[0]) <= 1 else 1
+    return np.concatenate([np.reshape(d, (-1, np.shape(d)[-1])) if np.ndim(a) == 0 else d
+                           for d, a in zip(d_arrays, arrays)], axis=axis)
+
+
+def _vstack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.vstack(arrays)``: a vector (or number) is one row."""
+    return np.concatenate([np.reshape(d, (1, -1, np.shape(d)[-1])) if np.ndim(a) < 2 else d
+                           for d, a in zip(d_arrays, arrays)], axis=0)
+
+
 HELPERS = {
     name: helper for name, helper in globals().items()
     if name.startswith("_") and not name.startswith("__") and callable(helper)

@@ -11,15 +11,36 @@ import operator
 
 import numpy as np
 
-from ad_transpile.rulebook import adjoints, nondifferentiable, partials, tangents
+from ad_transpile.rulebook import (
+    adjoints,
+    batched_tangents,
+    nondifferentiable,
+    partials,
+    tangents,
+)
 from ad_transpile.runtime import (
     _centered,
+    _cumsum_tangent,
     _dot_adjoint_a,
     _dot_adjoint_b,
+    _dot_tangent_a,
+    _dot_tangent_b,
     _einsum_adjoint,
+    _einsum_tangent,
     _extreme_mask,
+    _full_tangent,
+    _hstack_tangent,
+    _inner_tangent_a,
+    _inner_tangent_b,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _matmul_tangent_a,
+    _matmul_tangent_b,
+    _outer_tangent_a,
+    _outer_tangent_b,
+    _reduced_axes,
+    _shifted_axis,
+    _transposed_axes,
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
@@ -28,6 +49,7 @@ from ad_transpile.runtime import (
     _unstack,
     _untile,
     _unvstack,
+    _vstack_tangent,
 )
 
 
@@ -246,6 +268,11 @@ def sum_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
     return np.sum(d_a, axis=axis, keepdims=keepdims)
 
 
+@batched_tangents(np.sum)
+def sum_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.sum(d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+
+
 @adjoints(np.sum)
 def sum_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
     return _unreduce(d_result, a, axis=axis, keepdims=keepdims)
@@ -254,6 +281,11 @@ def sum_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result)
 @tangents(np.mean)
 def mean_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
     return np.mean(d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.mean)
+def mean_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.mean(d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
 
 
 @adjoints(np.mean)
@@ -266,6 +298,13 @@ def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, result, 
     return result * np.sum(d_a / a, axis=axis, keepdims=keepdims)
 
 
+@batched_tangents(np.prod)
+def prod_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
+    share = np.sum(d_a / np.expand_dims(a, -1), axis=_reduced_axes(a, axis=axis),
+                   keepdims=keepdims)
+    return np.expand_dims(result, -1) * share
+
+
 @adjoints(np.prod)
 def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_result):
     return _unreduce(d_result * result, a, axis=axis, keepdims=keepdims) / a
@@ -275,6 +314,13 @@ def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, 
 def max_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.max)
+def max_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
 
 
 @adjoints(np.max)
@@ -289,6 +335,13 @@ def min_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
     return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
 
 
+@batched_tangents(np.min)
+def min_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
 @adjoints(np.min)
 def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
@@ -299,6 +352,13 @@ def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
 def var_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
     count = np.size(a) / np.size(result) - ddof
     return np.sum(2.0 * _centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / count
+
+
+@batched_tangents(np.var)
+def var_batched(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
+    count = np.size(a) / np.size(result) - ddof
+    spread = np.expand_dims(2.0 * _centered(a, axis=axis), -1) * d_a
+    return np.sum(spread, axis=_reduced_axes(a, axis=axis), keepdims=keepdims) / count
 
 
 @adjoints(np.var)
@@ -314,6 +374,14 @@ def std_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
     return np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / (count * result)
 
 
+@batched_tangents(np.std)
+def std_batched(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
+    count = np.size(a) / np.size(result) - ddof
+    spread = np.expand_dims(_centered(a, axis=axis), -1) * d_a
+    total = np.sum(spread, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+    return total / np.expand_dims(count * result, -1)
+
+
 @adjoints(np.std)
 def std_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_result):
     count = np.size(a) / np.size(result) - ddof
@@ -326,6 +394,13 @@ def norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
     return np.sum(x * d_x, axis=axis, keepdims=keepdims) / result
 
 
+@batched_tangents(np.linalg.norm)
+def norm_batched(x, ord=None, axis=None, keepdims=False, *, result, d_x):
+    total = np.sum(np.expand_dims(x, -1) * d_x, axis=_reduced_axes(x, axis=axis),
+                   keepdims=keepdims)
+    return total / np.expand_dims(result, -1)
+
+
 @adjoints(np.linalg.norm)
 def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
     return x * _unreduce(d_result / result, x, axis=axis, keepdims=keepdims)
@@ -334,6 +409,11 @@ def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
 @tangents(np.cumsum)
 def cumsum_tangent(a, axis=None, dtype=None, out=None, *, d_a):
     return np.cumsum(d_a, axis=axis)
+
+
+@batched_tangents(np.cumsum)
+def cumsum_batched(a, axis=None, dtype=None, out=None, *, d_a):
+    return _cumsum_tangent(d_a, axis=axis)
 
 
 @adjoints(np.cumsum)
@@ -349,6 +429,11 @@ def matmul_operator_tangent(a, b, *, d_a, d_b):
     return d_a @ b, a @ d_b
 
 
+@batched_tangents(operator.matmul)
+def matmul_operator_batched(a, b, *, d_a, d_b):
+    return _matmul_tangent_a(d_a, b), _matmul_tangent_b(a, d_b)
+
+
 @adjoints(operator.matmul)
 def matmul_operator_adjoint(a, b, *, d_result):
     return _matmul_adjoint_a(d_result, a, b), _matmul_adjoint_b(d_result, a, b)
@@ -357,6 +442,11 @@ def matmul_operator_adjoint(a, b, *, d_result):
 @tangents(np.matmul)
 def matmul_tangent(a, b, *, d_a, d_b):
     return np.matmul(d_a, b), np.matmul(a, d_b)
+
+
+@batched_tangents(np.matmul)
+def matmul_batched(a, b, *, d_a, d_b):
+    return _matmul_tangent_a(d_a, b), _matmul_tangent_b(a, d_b)
 
 
 @adjoints(np.matmul)
@@ -369,6 +459,11 @@ def dot_tangent(a, b, *, d_a, d_b):
     return np.dot(d_a, b), np.dot(a, d_b)
 
 
+@batched_tangents(np.dot)
+def dot_batched(a, b, *, d_a, d_b):
+    return _dot_tangent_a(d_a, b), _dot_tangent_b(a, d_b)
+
+
 @adjoints(np.dot)
 def dot_adjoint(a, b, *, d_result):
     return _dot_adjoint_a(d_result, a, b), _dot_adjoint_b(d_result, a, b)
@@ -377,6 +472,11 @@ def dot_adjoint(a, b, *, d_result):
 @tangents(np.inner)
 def inner_tangent(a, b, *, d_a, d_b):
     return np.inner(d_a, b), np.inner(a, d_b)
+
+
+@batched_tangents(np.inner)
+def inner_batched(a, b, *, d_a, d_b):
+    return _inner_tangent_a(d_a, b), _inner_tangent_b(a, d_b)
 
 
 @adjoints(np.inner)
@@ -389,6 +489,11 @@ def outer_tangent(a, b, *, d_a, d_b):
     return np.outer(d_a, b), np.outer(a, d_b)
 
 
+@batched_tangents(np.outer)
+def outer_batched(a, b, *, d_a, d_b):
+    return _outer_tangent_a(d_a, b), _outer_tangent_b(a, d_b)
+
+
 @adjoints(np.outer)
 def outer_adjoint(a, b, *, d_result):
     return d_result @ b, a @ d_result
@@ -399,6 +504,11 @@ def einsum_tangent(subscripts, a, *, d_a):
     return None, np.einsum(subscripts, d_a)
 
 
+@batched_tangents(np.einsum)
+def einsum_batched(subscripts, a, *, d_a):
+    return None, _einsum_tangent(subscripts, 0, d_a)
+
+
 @adjoints(np.einsum)
 def einsum_adjoint(subscripts, a, *, d_result):
     return None, _einsum_adjoint(subscripts, d_result, 0, a)
@@ -407,6 +517,11 @@ def einsum_adjoint(subscripts, a, *, d_result):
 @tangents(np.einsum)
 def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
     return None, np.einsum(subscripts, d_a, b), np.einsum(subscripts, a, d_b)
+
+
+@batched_tangents(np.einsum)
+def einsum_two_batched(subscripts, a, b, *, d_a, d_b):
+    return None, _einsum_tangent(subscripts, 0, d_a, b), _einsum_tangent(subscripts, 1, a, d_b)
 
 
 @adjoints(np.einsum)
@@ -426,6 +541,11 @@ def concatenate_tangent(arrays, axis=0, *, d_arrays):
     return np.concatenate(d_arrays, axis=axis)
 
 
+@batched_tangents(np.concatenate)
+def concatenate_batched(arrays, axis=0, *, d_arrays):
+    return np.concatenate(d_arrays, axis=_shifted_axis(axis))
+
+
 @adjoints(np.concatenate)
 def concatenate_adjoint(arrays, axis=0, *, d_result, item):
     return _unconcatenate(d_result, arrays, item, axis=axis)
@@ -436,6 +556,11 @@ def stack_tangent(arrays, axis=0, *, d_arrays):
     return np.stack(d_arrays, axis=axis)
 
 
+@batched_tangents(np.stack)
+def stack_batched(arrays, axis=0, *, d_arrays):
+    return np.stack(d_arrays, axis=_shifted_axis(axis))
+
+
 @adjoints(np.stack)
 def stack_adjoint(arrays, axis=0, *, d_result, item):
     return _unstack(d_result, arrays, item, axis=axis)
@@ -443,6 +568,11 @@ def stack_adjoint(arrays, axis=0, *, d_result, item):
 
 @tangents(np.array)
 def array_tangent(arrays, *, d_arrays):
+    return np.array(d_arrays)
+
+
+@batched_tangents(np.array)
+def array_batched(arrays, *, d_arrays):
     return np.array(d_arrays)
 
 
@@ -456,6 +586,11 @@ def hstack_tangent(arrays, *, d_arrays):
     return np.hstack(d_arrays)
 
 
+@batched_tangents(np.hstack)
+def hstack_batched(arrays, *, d_arrays):
+    return _hstack_tangent(d_arrays, arrays)
+
+
 @adjoints(np.hstack)
 def hstack_adjoint(arrays, *, d_result, item):
     return _unhstack(d_result, arrays, item)
@@ -464,6 +599,11 @@ def hstack_adjoint(arrays, *, d_result, item):
 @tangents(np.vstack)
 def vstack_tangent(arrays, *, d_arrays):
     return np.vstack(d_arrays)
+
+
+@batched_tangents(np.vstack)
+def vstack_batched(arrays, *, d_arrays):
+    return _vstack_tangent(d_arrays, arrays)
 
 
 @adjoints(np.vstack)
@@ -477,6 +617,11 @@ def transpose_tangent(a, axes=None, *, d_a):
     return np.transpose(d_a, axes=axes)
 
 
+@batched_tangents(np.transpose)
+def transpose_batched(a, axes=None, *, d_a):
+    return np.transpose(d_a, axes=_transposed_axes(a, axes=axes))
+
+
 @adjoints(np.transpose)
 def transpose_adjoint(a, axes=None, *, d_result):
     return np.transpose(d_result, axes=np.argsort(axes))
@@ -485,6 +630,11 @@ def transpose_adjoint(a, axes=None, *, d_result):
 @tangents(np.ndarray.T)
 def transposed_tangent(a, *, d_a):
     return d_a.T
+
+
+@batched_tangents(np.ndarray.T)
+def transposed_batched(a, *, d_a):
+    return np.transpose(d_a, axes=_transposed_axes(a))
 
 
 @adjoints(np.ndarray.T)
@@ -497,6 +647,11 @@ def reshape_tangent(a, shape, *, d_a):
     return np.reshape(d_a, shape), None
 
 
+@batched_tangents(np.reshape)
+def reshape_batched(a, shape, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1)), None
+
+
 @adjoints(np.reshape)
 def reshape_adjoint(a, shape, *, d_result):
     return np.reshape(d_result, np.shape(a)), None
@@ -505,6 +660,11 @@ def reshape_adjoint(a, shape, *, d_result):
 @tangents(np.ravel)
 def ravel_tangent(a, *, d_a):
     return np.ravel(d_a)
+
+
+@batched_tangents(np.ravel)
+def ravel_batched(a, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1))
 
 
 @adjoints(np.ravel)
@@ -517,6 +677,11 @@ def flatten_tangent(a, *, d_a):
     return np.ravel(d_a)
 
 
+@batched_tangents(np.ndarray.flatten)
+def flatten_batched(a, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1))
+
+
 @adjoints(np.ndarray.flatten)
 def flatten_adjoint(a, *, d_result):
     return np.reshape(d_result, np.shape(a))
@@ -525,6 +690,11 @@ def flatten_adjoint(a, *, d_result):
 @tangents(np.squeeze)
 def squeeze_tangent(a, axis=None, *, d_a):
     return np.squeeze(d_a, axis=axis)
+
+
+@batched_tangents(np.squeeze)
+def squeeze_batched(a, axis=None, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1))
 
 
 @adjoints(np.squeeze)
@@ -537,6 +707,11 @@ def expand_dims_tangent(a, axis, *, d_a):
     return np.expand_dims(d_a, axis), None
 
 
+@batched_tangents(np.expand_dims)
+def expand_dims_batched(a, axis, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1)), None
+
+
 @adjoints(np.expand_dims)
 def expand_dims_adjoint(a, axis, *, d_result):
     return np.reshape(d_result, np.shape(a)), None
@@ -547,6 +722,11 @@ def tile_tangent(a, reps, *, d_a):
     return np.tile(d_a, reps), None
 
 
+@batched_tangents(np.tile)
+def tile_batched(a, reps, *, d_a):
+    return np.tile(d_a, np.append(reps, 1)), None
+
+
 @adjoints(np.tile)
 def tile_adjoint(a, reps, *, d_result):
     return _untile(d_result, a, reps), None
@@ -555,6 +735,11 @@ def tile_adjoint(a, reps, *, d_result):
 @tangents(np.broadcast_to)
 def broadcast_to_tangent(array, shape, *, d_array):
     return np.broadcast_to(d_array, shape), None
+
+
+@batched_tangents(np.broadcast_to)
+def broadcast_to_batched(array, shape, *, result, d_array):
+    return _full_tangent(d_array, result), None
 
 
 @adjoints(np.broadcast_to)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
+    _basis,
     _broadcast_like,
     _centered,
     _dot_adjoint_a,
@@ -18,12 +19,18 @@ from ad_transpile.runtime import (
     _einsum_adjoint_swap,
     _einsum_with,
     _extreme_mask,
+    _full_tangent,
+    _gradient,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _reconcatenate,
+    _reduced_axes,
     _rehstack,
     _restack,
     _revstack,
+    _shifted_axis,
+    _tangent_index,
+    _transposed_axes,
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
@@ -32,6 +39,7 @@ from ad_transpile.runtime import (
     _unstack,
     _untile,
     _unvstack,
+    _zero_tangent,
 )
 
 
@@ -193,4 +201,31 @@ def unvstack_adjoint(g, arrays, position, *, d_result):
     return _revstack(d_result, arrays, position), None, None
 
 
-nondifferentiable(_extreme_mask)
+# batched tangents (forward mode on arrays): the seed and the axes are shapes only; reading the
+# gradient off the tangent and stretching a tangent are linear. The batched helpers of the
+# structural operations (_matmul_tangent_b, ...) and the seed of several arguments have no rule
+# yet: a file that calls them is refused when it is differentiated again.
+
+
+@tangents(_gradient)
+def gradient_tangent(tangent, point, *, d_tangent):
+    return _gradient(d_tangent, point), None
+
+
+@adjoints(_gradient)
+def gradient_adjoint(tangent, point, *, d_result):
+    return _unbroadcast(np.reshape(d_result, (-1,)), tangent), None
+
+
+@tangents(_full_tangent)
+def full_tangent_tangent(d_a, a, *, d_d_a):
+    return _full_tangent(d_d_a, a), None
+
+
+@adjoints(_full_tangent)
+def full_tangent_adjoint(d_a, a, *, d_result):
+    return _unbroadcast(d_result, d_a), None
+
+
+nondifferentiable(_extreme_mask, _basis, _reduced_axes, _shifted_axis, _tangent_index,
+                  _transposed_axes, _zero_tangent)

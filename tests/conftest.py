@@ -96,19 +96,31 @@ def forward_gradient(src: str, args: tuple, wrt: tuple[int, ...]) -> list[Any]:
     return gradients
 
 
+def batched_gradient(src: str, args: tuple, wrt: tuple[int, ...]) -> tuple[Any, ...]:
+    """The gradient by the generated forward-mode file: one sweep of batched tangents."""
+    spec = wrt if len(wrt) > 1 else wrt[0]
+    text = generated(src, spec, "forward")
+    assert "_basis(" in text or "_directions(" in text, f"no batched tangents in\n{text}"
+    got = derivative(src, spec, "forward")(*args)
+    return got if len(wrt) > 1 else (got,)
+
+
 def check_array_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
                          rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """Reverse mode and forward mode (by tangents) agree with finite differences at ``args``."""
+    """Reverse mode, forward mode by tangents (one sweep per element) and forward mode by
+    batched tangents (one sweep in all) agree with finite differences at ``args``."""
     f = primal(src)
     expected = [numeric_gradient(f, args, i) for i in wrt]
     reverse = derivative(src, wrt if len(wrt) > 1 else wrt[0], "reverse")(*args)
     reverse = reverse if len(wrt) > 1 else (reverse,)
-    for mode, got in (("reverse", reverse), ("forward", forward_gradient(src, args, wrt))):
+    for mode, got in (("reverse", reverse), ("forward", forward_gradient(src, args, wrt)),
+                      ("batched forward", batched_gradient(src, args, wrt))):
         for i, g, e in zip(wrt, got, expected):
             assert np.shape(g) == np.shape(e), f"{mode} mode: shape {np.shape(g)}"
             np.testing.assert_allclose(
                 g, e, rtol=rtol, atol=atol,
-                err_msg=f"{mode} mode, argument {i}\n{generated(src, wrt, mode)}",
+                err_msg=f"{mode} mode, argument {i}\n"
+                        f"{generated(src, wrt, mode.removeprefix('batched '))}",
             )
 
 

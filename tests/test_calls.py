@@ -641,6 +641,55 @@ BAD_RULES = [
         """,
         7, r"syntax error", id="syntax-error",
     ),
+    pytest.param(
+        """
+        import neurons
+        from ad_transpile import batched_tangents
+
+
+        @batched_tangents(neurons.running_mean)
+        def running_mean(xs, *, d_xs):
+            return d_xs
+        """,
+        6, r"bad derivative rule: the rule for neurons.running_mean needs @tangents too",
+        id="batched-alone",
+    ),
+    pytest.param(
+        """
+        import neurons
+        from ad_transpile import adjoints, batched_tangents, tangents
+
+
+        @tangents(neurons.running_mean)
+        def running_mean_tangent(xs, *, d_xs):
+            return d_xs
+
+
+        @adjoints(neurons.running_mean)
+        def running_mean_adjoint(xs, *, d_result):
+            return d_result
+
+
+        @batched_tangents(neurons.running_mean)
+        def running_mean_batched(values, *, d_values):
+            return d_values
+        """,
+        16, r"bad derivative rule: @tangents, @adjoints and @batched_tangents must take the "
+        "same parameters", id="batched-other-parameters",
+    ),
+    pytest.param(
+        """
+        import neurons
+        from ad_transpile import batched_tangents
+
+
+        @batched_tangents(neurons.running_mean)
+        def running_mean_batched(xs, *, d_result):
+            return d_result
+        """,
+        6, r"bad derivative rule: @batched_tangents rule 'running_mean_batched' may only name "
+        "d_xs, result after", id="batched-names-an-adjoint",
+    ),
 ]
 
 

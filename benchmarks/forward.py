@@ -1,0 +1,93 @@
+"""Forward mode on arrays: one sweep of batched tangents against one sweep per element, and both
+against reverse mode.
+
+    python benchmarks/forward.py
+
+For each workload (imported by path from ``samples/``, so exactly the sample code is measured)
+it prints the best time per gradient of
+
+- ``batched``: ``adt.grad(f, mode="forward")``, one call of the generated jvp whose tangents
+  carry a last axis of ``n`` directions (the identity basis);
+- ``per element``: the same generated jvp called once per element with one basis tangent, as
+  ``adt.grad(..., mode="forward")`` computed an array gradient before (and still does for an
+  operation without a batched rule);
+- ``reverse``: ``adt.grad(f)``, one reverse sweep;
+
+and the ratios. glibc's malloc thresholds are pinned first, as in ``benchmarks/arrays.py``
+(without that, the n x n tangents of Rosenbrock n = 1000 raise them and every later workload
+pays page faults). Every gradient is checked against reverse mode (relative tolerance 1e-8) before
+it is timed. The repeats of the contenders take turns (see ``best_times``). A batched sweep
+does ``n`` times the work of a primal sweep in ``n``-times-larger arrays, so it beats the loop
+by removing Python overhead, not arithmetic: reverse mode stays the way to take a gradient of
+many inputs. This is a report, not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from arrays import blas_threads, keep_heap
+from timing import best_times
+
+import ad_transpile as adt
+from ad_transpile.api import _forward_by_elements
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = 7
+
+
+def load_sample(path: str, name: str) -> Callable:
+    spec = importlib.util.spec_from_file_location(f"_forward_{Path(path).stem}", ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def workloads() -> list[tuple[str, Callable, tuple]]:
+    rng = np.random.default_rng(0)
+    rosenbrock = load_sample("samples/rosenbrock.py", "rosenbrock")
+    least_squares = load_sample("samples/least_squares.py", "loss")
+    logistic = load_sample("samples/logistic_regression.py", "loss")
+    cases = [(f"Rosenbrock, n = {n}", rosenbrock, (rng.uniform(-1.0, 1.0, n),))
+             for n in (10, 100, 1000)]
+    X = rng.normal(size=(1000, 50))
+    cases.append(("least squares, 1,000 x 50, wrt w (50)", least_squares,
+                  (rng.normal(size=50), X, rng.normal(size=1000))))
+    cases.append(("logistic regression, 1,000 x 50, wrt w (50)", logistic,
+                  (rng.normal(size=50), X, (rng.random(1000) < 0.5).astype(float))))
+    return cases
+
+
+def main() -> int:
+    heap = keep_heap()  # as benchmarks/arrays.py: no page faults that depend on the order
+    print(f"numpy {np.__version__}, Python {sys.version.split()[0]}, {blas_threads()}; "
+          f"{heap}; best of {REPEATS} rounds\n")
+    print("| workload | batched forward | per element | reverse | per element / batched "
+          "| batched / reverse |")
+    print("|---|---|---|---|---|---|")
+    failed = False
+    for title, f, args in workloads():
+        batched = adt.grad(f, mode="forward")
+        reverse = adt.grad(f)
+
+        def per_element(*args, f=f):
+            return _forward_by_elements(f, 0, args, {})[1]
+
+        expected = reverse(*args)
+        for label, gradient in (("batched", batched), ("per element", per_element)):
+            if not np.allclose(gradient(*args), expected, rtol=1e-8, atol=1e-12):
+                print(f"| {title} | {label} disagrees with reverse mode | | | | |")
+                failed = True
+        times = best_times([(batched, args), (per_element, args), (reverse, args)], REPEATS)
+        b, e, r = times
+        print(f"| {title} | {b * 1e6:,.0f} us | {e * 1e6:,.0f} us | {r * 1e6:,.0f} us "
+              f"| {e / b:.1f} | {b / r:.1f} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
