@@ -27,8 +27,7 @@ SAMPLES = [
     ("samples/projectile.py", "landing", ("angle", "speed")),
 ]
 MODES = ("reverse", "forward")
-# NumPy samples, in reverse mode only: forward mode's gradient file seeds a single number (and
-# raises for an array argument); for arrays, forward mode goes through the generated jvp
+# NumPy samples: forward mode's file seeds a basis of tangents, one sweep for the whole gradient
 ARRAY_SAMPLES = [
     ("samples/least_squares.py", "loss", "w"),
     ("samples/logistic_regression.py", "loss", "w"),
@@ -36,7 +35,7 @@ ARRAY_SAMPLES = [
     ("samples/rosenbrock.py", "rosenbrock", "x"),
 ]
 SCALAR_CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
-ARRAY_CASES = [(path, name, wrt, "reverse") for path, name, wrt in ARRAY_SAMPLES]
+ARRAY_CASES = [(path, name, wrt, mode) for path, name, wrt in ARRAY_SAMPLES for mode in MODES]
 CASES = SCALAR_CASES + ARRAY_CASES
 # second derivatives (``--order 2``): fpr differentiated again in forward mode
 SECOND_ORDER = [
