@@ -139,7 +139,6 @@ def structural_adjoints(
     return terms
 
 
-
 def _joined(rule: Rule, index: int, arg: gast.expr) -> bool:
     """``[a, b]`` in ``np.stack([a, b])``: a literal sequence of arrays the rule joins."""
     return rule.joins(index) and isinstance(arg, (gast.List, gast.Tuple))

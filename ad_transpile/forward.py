@@ -253,6 +253,7 @@ class _TangentSweep:
                               args=[index], keywords=[])
         return gast.Subscript(value=self.batched_tangent(item.value), slice=index,
                               ctx=gast.Load())
+
     def whole(self, target: str, terms: list[tuple[str, gast.expr]]) -> bool:
         """Whether the tangent surely has the shape of ``target``: a tangent of a number added
         to an array (``x + z``) has the number's shape until it is stretched."""
@@ -262,7 +263,6 @@ class _TangentSweep:
         return shape is not None and any(
             self.shapes.of_expr(p) is not None and self.shapes.of(arg) is not None
             and self.shapes.of_expr(p) | self.shapes.of(arg) == shape for arg, p in terms)
-
 
     def scatter_tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         """``x[i] += v`` adds ``d_v`` into ``d_x`` the same way (``np.add.at`` likewise)."""

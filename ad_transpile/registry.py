@@ -234,7 +234,6 @@ class Registry:
             f"{where}:{node.lineno}", digest, user=self.user,
         )
 
-
     def _add_half(self, node: gast.FunctionDef, mark: gast.Call, which: str, where: str) -> None:
         """Keep one template function of a structural rule until its other half is read."""
         if len(mark.args) != 1:

@@ -611,7 +611,6 @@ def vstack_adjoint(arrays, *, d_result, item):
     return _unvstack(d_result, arrays, item)
 
 
-
 @tangents(np.transpose)
 def transpose_tangent(a, axes=None, *, d_a):
     return np.transpose(d_a, axes=axes)
