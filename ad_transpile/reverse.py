@@ -364,7 +364,7 @@ class _AdjointSweep:
                 contribution = gast.Call(func=name("_unbroadcast"),
                                          args=[contribution, like], keywords=[])
             elif target in self.spread and not self.full(partial, arg):
-                self.spread.add(arg)  # a number times d_target: still a number for an array
+                self.mark_spread(arg)  # a number times d_target: still a number for an array
             out.append(self.accumulate(arg, contribution, stmt))
         return out
 
@@ -394,6 +394,13 @@ class _AdjointSweep:
         self.spread -= done
         return [s for v in sorted(self.spread) for s in self.unspread(v, run[0])]
 
+    def mark_spread(self, var: str) -> None:
+        """``d_v`` may now be a number standing for an array; not so for an array of zeros from
+        the start (``x[i]`` scatters into it), to which a number adds as a whole array."""
+        if var not in self.scattered:
+            self.spread.add(var)
+            self.spread_seeds.add(var)
+
     def spread_lazily(self, arg: str, contribution: gast.expr) -> gast.expr:
         """The adjoint of a sum of all of ``arg``'s elements, ``_unreduce(g, arg)``, kept as the
         number ``g`` while only elementwise operations of one shape use it (see ``elementwise``),
@@ -401,8 +408,7 @@ class _AdjointSweep:
         if (isinstance(contribution, gast.Call) and isinstance(contribution.func, gast.Name)
                 and contribution.func.id == "_unreduce" and len(contribution.args) == 2
                 and not contribution.keywords and self.shapes.of(arg) is not None):
-            self.spread.add(arg)
-            self.spread_seeds.add(arg)
+            self.mark_spread(arg)
             return contribution.args[0]
         return contribution
 

@@ -112,6 +112,8 @@ CASES = [  # (source, arguments, wrt): the whole-array adjoint must be made wher
     ("def f(x):\n    return np.sum(2.0 * np.sum(x, axis=0))\n", (np.ones((3, 2)),), (0,)),
     ("def f(x, A):\n    return np.mean(np.tanh(A @ x))\n", (np.ones(3) * 0.1, np.eye(3)), (0, 1)),
     ("def f(x):\n    return np.sum(3.0 * x[0])\n", (np.ones((2, 3)),), (0,)),
+    ("def f(x):\n    return np.sum(x) + x[1] * np.mean(x * x)\n", (np.array([0.5, -1.0, 2.0]),),
+     (0,)),
     ("def f(x):\n    return np.sum(twice(x)) + np.mean(x * x)\n\n"
      "def twice(v):\n    return 2.0 * v * v\n", (np.array([0.5, -1.0, 2.0]),), (0,)),
     # and flows on into branches and loops after it
