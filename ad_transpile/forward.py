@@ -228,12 +228,14 @@ class _TangentSweep:
                 products = [gast.Call(func=name("_broadcast_like"), keywords=[],
                                       args=[_sum(products), name(target)])]
             return products
-        # the tangent has the value's shape if every array operand's tangent has
+        # the tangent has the value's shape if every array operand's tangent has, or if one
+        # term has it: a whole tangent times a partial, together of the value's shape
         operands = ([stmt.value] if isinstance(stmt.value, gast.Name)
                     else arguments(stmt.value, self.registry))
         self.mark_full(target, bool(terms) and all(
             is_number(a, self.numbers) or (isinstance(a, gast.Name) and a.id in self.full)
-            for a in operands))
+            for a in operands) or any(
+            arg in self.full and self.whole(target, [(arg, p)]) for arg, p in terms))
         return [self.batched_times(p, self.namer.derivative(arg)) for arg, p in terms]
 
     def item_tangent(self, item: gast.Subscript) -> gast.expr:

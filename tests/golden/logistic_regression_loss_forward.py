@@ -11,12 +11,6 @@ def _basis(point):
     return np.eye(np.size(point)).reshape(*np.shape(point), -1)
 
 
-def _full_tangent(d_a, a):
-    """A batched tangent stretched to the shape of its value ``a`` (broadcasting may have left
-    it smaller), so that reshaping, indexing and reducing it see every element."""
-    return np.broadcast_to(d_a, (*np.shape(a), np.shape(d_a)[-1]))
-
-
 def _gradient(tangent, point):
     """The gradient along ``point`` from the batched tangent of a scalar result."""
     return _gradients(tangent, point)[0]
@@ -76,7 +70,7 @@ def loss_jvp(w, X, y, d_w):
     _t2 = _t1 - y_z
     d_t2 = d_t1 - d_y_z
     mean_t2 = np.mean(_t2)
-    d_mean_t2 = np.mean(_full_tangent(d_t2, _t2), axis=_reduced_axes(_t2))
+    d_mean_t2 = np.mean(d_t2, axis=_reduced_axes(_t2))
     return mean_t2, d_mean_t2
 
 

@@ -24,12 +24,6 @@ def _extreme_mask(a, result, axis=None, keepdims=False):
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
-def _full_tangent(d_a, a):
-    """A batched tangent stretched to the shape of its value ``a`` (broadcasting may have left
-    it smaller), so that reshaping, indexing and reducing it see every element."""
-    return np.broadcast_to(d_a, (*np.shape(a), np.shape(d_a)[-1]))
-
-
 def _gradients(tangent, *points):
     """The gradient along each of ``points`` from the batched tangent of a scalar result."""
     tangent = np.asarray(tangent, dtype=float)
@@ -115,8 +109,7 @@ def loss_jvp(W1, W2, X, Y, d_W1, d_W2):
     Y_t4 = Y * _t4
     d_Y_t4 = np.expand_dims(Y, -1) * d_t4
     _t5 = np.sum(Y_t4, axis=1)
-    d_t5 = np.sum(_full_tangent(d_Y_t4, Y_t4), axis=_reduced_axes(Y_t4, axis=1)
-        )
+    d_t5 = np.sum(d_Y_t4, axis=_reduced_axes(Y_t4, axis=1))
     mean_t5 = np.mean(_t5)
     d_mean_t5 = np.mean(d_t5, axis=_reduced_axes(_t5))
     neg_mean_t5 = -mean_t5
