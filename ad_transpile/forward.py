@@ -87,7 +87,8 @@ def forward(
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
     if uses_arrays(fn):
-        sweep.shapes, sweep.numbers = shapes(fn, registry), scalars(fn)
+        sweep.numbers = scalars(fn)
+        sweep.shapes = shapes(fn, registry, sweep.numbers)
     if batched:
         sweep.batch(fn, wrt, where)
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only

@@ -365,13 +365,7 @@ def _sweep_per_argument(
     grads = gast.Tuple(elts=[name(d) for d in derivatives], ctx=gast.Load())
     result = grads if kind == "grad" else gast.Tuple(elts=[name("value"), grads], ctx=gast.Load())
     body.append(gast.Return(value=result))
-    args = copy.deepcopy(fn.args)
-    for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-        param.annotation = None
-    return gast.FunctionDef(
-        name=entry, args=args, body=body, decorator_list=[], returns=None,
-        type_comment=None, type_params=[],
-    )
+    return _wrapper(fn, entry, body)
 
 
 def _batched_sweep(fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, entry: str,
@@ -395,6 +389,11 @@ def _batched_sweep(fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, e
     body = [gast.Assign(targets=[seeds], value=directions, type_comment=None),
             gast.Assign(targets=[sweep], value=call, type_comment=None),
             gast.Return(value=result)]
+    return _wrapper(fn, entry, body)
+
+
+def _wrapper(fn: gast.FunctionDef, entry: str, body: list[gast.stmt]) -> gast.FunctionDef:
+    """``entry``, with ``fn``'s parameters (without annotations), running ``body``."""
     args = copy.deepcopy(fn.args)
     for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         param.annotation = None

@@ -120,7 +120,8 @@ class _AdjointSweep:
         self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = scalars(fn) if self.arrays else set()
-        self.shapes = shapes(fn, registry) if self.arrays else Shapes({}, [], registry)
+        self.shapes = (shapes(fn, registry, self.scalars) if self.arrays
+                       else Shapes({}, [], registry))
         self.spread: set[str] = set()  # adjoints still a number that stands for a whole array
         self.spread_seeds: set[str] = set()  # ... given by the statement accumulate makes next
         self.seeds: dict[str, gast.Assign] = {}  # d_v = d_v + g, where g is all d_v has had

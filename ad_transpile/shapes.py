@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import gast
 
-from ad_transpile.analyze import REDUCTIONS, scalars
+from ad_transpile.analyze import REDUCTIONS
 from ad_transpile.calls import assigned_names
 from ad_transpile.chain import arguments
 from ad_transpile.primitives import GETITEM, constant_value, is_constant, operands, primitive
@@ -75,12 +75,12 @@ class Shapes:
         return next(v for v in self.order if self.known.get(v) == shape)
 
 
-def shapes(fn: gast.FunctionDef, registry: Registry) -> Shapes:
-    """The shapes of the values of ``fn``'s top-level straight-line statements."""
+def shapes(fn: gast.FunctionDef, registry: Registry, numbers: set[str]) -> Shapes:
+    """The shapes of the values of ``fn``'s top-level straight-line statements; ``numbers``
+    are the names known to hold one number (``analyze.scalars``)."""
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     stores = Counter(n.id for n in gast.walk(fn)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
-    numbers = scalars(fn)
     known: dict[str, Shape] = {p: Shape({p}) for p in params if not stores[p]}
     order = [p for p in params if p in known]
     for stmt in fn.body:

@@ -33,6 +33,19 @@ def generated(src: str, wrt: Any = 0, mode: str = "reverse", kind: str = "grad",
                      wrt, mode, kind)[0]
 
 
+def imported(src: str, folder: Path, module: str = "example_module") -> Any:
+    """The module ``src`` imported from a file in ``folder``, so that the API can read the
+    source of its functions, as it reads a user's."""
+    import importlib.util
+
+    path = folder / f"{module}.py"
+    path.write_text(src, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(module, path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
 def primal(src: str, name: str | None = None) -> Callable:
     """The function defined in ``src``, run as ordinary Python."""
     src = textwrap.dedent(src)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import check_rejects, derivative, generated
+from conftest import check_rejects, derivative, generated, imported
 
 import ad_transpile as adt
 
@@ -137,7 +137,7 @@ def test_an_option_a_rule_cannot_honour_is_refused():
 
 def test_a_users_structural_rule_is_used(tmp_path):
     """A rule for an operation of one's own that is not elementwise: a tangent and an adjoint."""
-    (tmp_path / "cumulative.py").write_text('''
+    module = imported('''
 import numpy as np
 from ad_transpile import adjoints, tangents
 
@@ -158,12 +158,7 @@ def running_total_adjoint(x, *, d_result):
 
 def loss(x):
     return np.sum(running_total(x) ** 2)
-''')
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cumulative", tmp_path / "cumulative.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+''', tmp_path, "cumulative")
     text = adt.source(module.loss)
     assert "return np.cumsum(d_running_total_x[::-1])[::-1]" in text
     for mode in ("reverse", "forward"):

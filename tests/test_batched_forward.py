@@ -4,12 +4,19 @@ once per gradient instead of once per element."""
 
 from __future__ import annotations
 
-import importlib.util
 import runpy
 
 import numpy as np
 import pytest
-from conftest import ROOT, check_array_gradient, derivative, generated, numeric_gradient, primal
+from conftest import (
+    ROOT,
+    check_array_gradient,
+    derivative,
+    generated,
+    imported,
+    numeric_gradient,
+    primal,
+)
 
 import ad_transpile as adt
 from ad_transpile import api
@@ -18,16 +25,6 @@ from ad_transpile.runtime import _basis, _directions, _gradient, _gradients
 
 def sample(name: str) -> dict:
     return runpy.run_path(str(ROOT / "samples" / f"{name}.py"))
-
-
-def imported(src: str, folder) -> object:
-    """``f`` from ``src`` imported from a file, so that the API can read its source."""
-    path = folder / "batched_example.py"
-    path.write_text(src, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("batched_example", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
 
 
 rng = np.random.default_rng(5)
@@ -148,7 +145,8 @@ def f(w, b, X):
 """
     args = (w, 0.3, X)
     check_array_gradient(src, args, wrt=(0, 1))
-    d_w, d_b = adt.grad(imported(src, tmp_path), wrt=("w", "b"), mode="forward")(*args)
+    f = imported(src, tmp_path, "batched_example").f
+    d_w, d_b = adt.grad(f, wrt=("w", "b"), mode="forward")(*args)
     assert d_w.shape == (3,) and type(d_b) is float
     text = generated(src, ("w", "b"), "forward")
     assert "d_w, d_b = _directions(w, b)" in text and "_gradients(d_value, w, b)" in text
@@ -234,7 +232,7 @@ def f(x):
 def test_an_operation_without_a_batched_rule_takes_one_sweep_per_element(tmp_path):
     # adding into an array in place has no batched form: the API falls back, the file refuses
     point = np.array([0.5, -1.0, 2.0])
-    f = imported(FALLBACK, tmp_path)
+    f = imported(FALLBACK, tmp_path, "batched_example").f
     assert api._batched_sweep(f, 0) is None
     np.testing.assert_allclose(adt.grad(f, mode="forward")(point),
                                numeric_gradient(f, (point,), 0), rtol=1e-6)
@@ -334,7 +332,7 @@ def total_batched(a, *, d_a):
 @pytest.mark.parametrize("batched", ["", BATCHED_TOTAL], ids=["without", "with"])
 def test_a_users_structural_rule_with_and_without_a_batched_template(batched, tmp_path):
     src = USER_RULE.format(batched=batched)
-    f, point = imported(src, tmp_path), np.array([0.3, -0.2, 0.9])
+    f, point = imported(src, tmp_path, "batched_example").f, np.array([0.3, -0.2, 0.9])
     assert (api._batched_sweep(f, 0) is None) == (batched == "")
     np.testing.assert_allclose(adt.grad(f, mode="forward")(point),
                                numeric_gradient(f, (point,), 0), rtol=1e-6)

@@ -8,13 +8,19 @@ yet, the error that says so. That error is checked too, so a fixed limitation sh
 from __future__ import annotations
 
 import ast
-import importlib.util
-from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import MODES, check_gradient, derivative, generated, numeric_gradient, primal
+from conftest import (
+    MODES,
+    check_gradient,
+    derivative,
+    generated,
+    imported,
+    numeric_gradient,
+    primal,
+)
 
 import ad_transpile as adt
 from ad_transpile.registry import builtin
@@ -194,16 +200,6 @@ def rule_key(call: str) -> tuple[str | None, int]:
     return primitive(node), 2 if isinstance(node, ast.BinOp) else 1
 
 
-def import_f(src: str, folder: Path) -> Callable:
-    """``f`` from ``src`` imported from a file, as the API reads a user's function."""
-    path = folder / "rule_under_test.py"
-    path.write_text(src, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("rule_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
-
-
 def test_the_table_covers_every_rule():
     elementwise = [key for key, rule in builtin().rules.items() if not rule.structural]
     assert sorted(elementwise) == sorted(rule_key(rule.call) for rule in TABLE)
@@ -233,7 +229,7 @@ def test_every_argument_matches_finite_differences(rule):
 
 @pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
 def test_hessian_matches_finite_differences_of_the_gradient(rule, tmp_path):
-    f = import_f(rule_source(rule), tmp_path)
+    f = imported(rule_source(rule), tmp_path, "rule_under_test").f
     for i in range(len(rule.domains)):
         if rule.not_twice:
             with pytest.raises(adt.TranspileError, match=rule.not_twice):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import check_array_gradient, generated
 
+from ad_transpile.analyze import scalars
 from ad_transpile.names import Namer
 from ad_transpile.normalize import normalize
 from ad_transpile.parse import function_in_text
@@ -22,7 +23,8 @@ from ad_transpile.shapes import shapes
 def shapes_of(src: str):
     parsed = function_in_text(textwrap.dedent(src), "example.py", "f")
     namer = Namer(parsed.local)
-    return shapes(normalize(parsed, restructure(parsed, namer), namer), builtin())
+    fn = normalize(parsed, restructure(parsed, namer), namer)
+    return shapes(fn, builtin(), scalars(fn))
 
 
 def test_elementwise_results_have_the_broadcast_shape_of_their_operands():
