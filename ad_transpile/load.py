@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import linecache
 from typing import Callable
 
+LIVE = "__ad_transpile_globals__"  # the source module's globals, in a loaded module's namespace
+LIVE_NAMES = "__ad_transpile_live__"  # the names read from them
 
-def load(text: str, name: str, label: str) -> Callable:
+
+def load(text: str, name: str, label: str, live: dict | None = None,
+         names: frozenset[str] = frozenset()) -> Callable:
     """Run the generated module ``text`` and return its function ``name``.
 
     The text is registered with ``linecache`` under ``label`` so that tracebacks through
-    generated code show its lines.
+    generated code show its lines. Module-level ``names`` are read from ``live`` (the source
+    function's globals) at call time, as the source function reads them, and not from the
+    copies the text binds: a constant the user changes at run time changes the derivative too.
     """
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     filename = f"<ad-transpile {label} {digest}>"  # unique per text: linecache keys must not clash
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     namespace: dict[str, object] = {"__name__": f"ad_transpile.generated.{name}"}
-    exec(compile(text, filename, "exec"), namespace)
+    tree = ast.parse(text, filename)
+    if live is not None and names:
+        tree = ast.fix_missing_locations(_ReadLive(names).visit(tree))
+        namespace.update({LIVE: live, LIVE_NAMES: names})
+    exec(compile(tree, filename, "exec"), namespace)
     return namespace[name]  # type: ignore[return-value]
+
+
+class _ReadLive(ast.NodeTransformer):
+    """``NAME`` -> ``__ad_transpile_globals__['NAME']`` where a function reads a live global;
+    module-level code (a constant defined from another) and a function's own locals stay."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names: frozenset[str] = names
+        self.inside = False
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        local = {n.id for n in ast.walk(node)
+                 if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        local |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        outer, outer_inside = self.names, self.inside
+        self.names, self.inside = self.names - local, True
+        node.body = [self.visit(stmt) for stmt in node.body]
+        self.names, self.inside = outer, outer_inside
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if self.inside and node.id in self.names and isinstance(node.ctx, ast.Load):
+            read = ast.Subscript(value=ast.Name(LIVE, ast.Load()), slice=ast.Constant(node.id),
+                                 ctx=ast.Load())
+            return ast.copy_location(read, node)
+        return node

@@ -52,12 +52,16 @@ class Program:
         self.spellings: dict[str, Spelling] = {}
         self.registries: dict[str, Registry] = {}
         self.sources: dict[tuple[str, str], str] = {}  # (module, function) -> source hash
+        self.definitions = ""  # the module-level imports and constants the module binds
 
     def source_hash(self) -> str:
-        """One hash over the source of every function the module was generated from."""
+        """One hash over the source of every function the module was generated from, and the
+        module-level imports and constants they read (known once ``module`` has run)."""
         rules = {(r.where, r.digest) for r in self.registry.rules.values() if r.user}
         hashes = [self.sources[key] for key in sorted(self.sources)] + [
             digest for _, digest in sorted(rules)]
+        if self.definitions:
+            hashes.append(hashlib.sha256(self.definitions.encode()).hexdigest()[:16])
         if len(hashes) == 1:
             return hashes[0]
         combined = hashlib.sha256(" ".join(hashes).encode()).hexdigest()[:16]
@@ -229,6 +233,7 @@ class Program:
                 if local in used and gast.dump(node) not in seen_imports:
                     seen_imports.add(gast.dump(node))
                     statements.append(node)
+        self.definitions = "\n".join(gast.dump(s) for s in statements + constants)
         return statements + constants
 
 
