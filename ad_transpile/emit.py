@@ -30,7 +30,7 @@ def emit(module: gast.Module, header: Header) -> str:
             lines.append(f"{indent}# {comments[key]}")
         else:
             lines.append(line)
-    result = "\n".join(header.lines()) + "\n" + _blank_lines(lines) + "\n"
+    result = header.above(_blank_lines(lines) + "\n")
     _check_round_trip(result, _to_ast(module))
     return result
 
