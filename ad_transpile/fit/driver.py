@@ -22,7 +22,13 @@ from ad_transpile.api import value_and_grad
 from ad_transpile.fit.errors import FitError
 from ad_transpile.fit.objective import Objective, Program, check_free_parameters
 from ad_transpile.fit.optimizers import Optimizer, make_optimizer
-from ad_transpile.fit.restarts import group_minima, resolve_bounds, start_points
+from ad_transpile.fit.restarts import (
+    check_count,
+    check_tolerance,
+    group_minima,
+    resolve_bounds,
+    start_points,
+)
 from ad_transpile.fit.result import FitResult, Run
 from ad_transpile.fit.scores import Score, resolve_score
 from ad_transpile.fit.tests_data import SoftTest, load_tests
@@ -78,8 +84,10 @@ def fit_program(
     """:func:`fit` for a program whose derivative is already compiled."""
     began = time.perf_counter()
     check_free_parameters(program, params)
-    if max_steps < 0:
-        raise FitError(f"max_steps must be 0 or more, not {max_steps}")
+    check_count("max_steps", max_steps)
+    check_count("seed", seed)
+    check_tolerance("loss_tol", loss_tol)
+    check_tolerance("grad_tol", grad_tol)
     free = list(params)
     prototype = make_optimizer(optimizer, step_size)
     objective = Objective(program, tests, free, score)

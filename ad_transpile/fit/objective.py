@@ -19,6 +19,7 @@ from ad_transpile.fit.scores import Score
 from ad_transpile.fit.tests_data import SoftTest
 
 FAILURES = (ArithmeticError, ValueError)  # math domain errors, overflow, division by zero
+GRADIENT_CHECKS = 7  # the tests a user's gradient function is checked on, spread over the data
 
 
 @dataclass(frozen=True)
@@ -127,24 +128,35 @@ class Objective:
             raise self.program.error(f"the loss is {loss} (gradient {grad}) at the start")
 
     def check_given_gradient(self, x: np.ndarray) -> None:
-        """A derivative function the user gave must agree with finite differences on a test."""
+        """A derivative function the user gave must agree with finite differences, on tests
+        spread over the data (a gradient right at one input and wrong elsewhere is caught)."""
         free = dict(zip(self.free, x.tolist()))
-        arguments = {**self.arguments[0], **free}
-        _, given = self.program.value_and_grad(**arguments)
-        for i, name in enumerate(self.free):
-            h = 1e-6 * max(1.0, abs(free[name]))
-            up = self.program.value(**{**arguments, name: free[name] + h})
-            down = self.program.value(**{**arguments, name: free[name] - h})
-            numeric = (up - down) / (2 * h)
-            if len(given) != len(self.free) or not math.isclose(
-                given[i], numeric, rel_tol=1e-4, abs_tol=1e-6
-            ):
+        for k in _spread(len(self.tests), GRADIENT_CHECKS):
+            test, arguments = self.tests[k], {**self.arguments[k], **free}
+            _, given = self.program.value_and_grad(**arguments)
+            if len(given) != len(self.free):
                 raise self.program.error(
-                    f"the gradient function {self.program.given_gradient} does not return the "
-                    f"derivatives of {self.program.name} along ({', '.join(self.free)}) in this "
-                    f"order: on the test {self.tests[0].name} it gives {tuple(given)}, finite "
-                    f"differences give {numeric:.6g} for {name!r}"
+                    f"the gradient function {self.program.given_gradient} returns "
+                    f"{len(given)} derivative(s), but there are {len(self.free)} free "
+                    f"parameters ({', '.join(self.free)}), on the test {test.name}"
                 )
+            for name, derivative in zip(self.free, given):
+                numeric = self._central_difference(arguments, name)
+                if not math.isclose(derivative, numeric, rel_tol=1e-4, abs_tol=1e-6):
+                    raise self.program.error(
+                        f"the gradient function {self.program.given_gradient} disagrees with "
+                        f"finite differences on the test {test.name} "
+                        f"({test.describe_input()}): along {name!r} it gives {derivative:.6g}, "
+                        f"finite differences give {numeric:.6g} (it must return the "
+                        f"derivatives of {self.program.name} along ({', '.join(self.free)}) "
+                        "in this order)"
+                    )
+
+    def _central_difference(self, arguments: dict[str, Any], name: str) -> float:
+        h = 1e-6 * max(1.0, abs(arguments[name]))
+        up = self.program.value(**{**arguments, name: arguments[name] + h})
+        down = self.program.value(**{**arguments, name: arguments[name] - h})
+        return (up - down) / (2 * h)
 
     def diagnose(self, x: np.ndarray) -> str | None:
         """Which test makes the loss or its gradient fail at ``x``, and how."""
@@ -170,6 +182,12 @@ class Objective:
             if not all(math.isfinite(d) for d in derivatives):
                 return f"the derivative of {name} is {tuple(derivatives)} {where}"
         return None
+
+
+def _spread(count: int, most: int) -> list[int]:
+    """Up to ``most`` indices evenly spread over ``range(count)``, the first and last included."""
+    n = min(count, most)
+    return sorted({round(i * (count - 1) / max(n - 1, 1)) for i in range(n)})
 
 
 def _is_number(value: Any) -> bool:

@@ -26,8 +26,8 @@ class Optimizer:
 
     def __init__(self, step_size: float | None = None) -> None:
         self.step_size = self.default_step if step_size is None else float(step_size)
-        if not self.step_size > 0:
-            raise FitError(f"the step size must be positive, not {step_size!r}")
+        if not (self.step_size > 0 and math.isfinite(self.step_size)):
+            raise FitError(f"the step size must be positive and finite, not {step_size!r}")
 
     def start(self, size: int) -> None:
         """Forget the state of a previous run (velocities, averages, the last step length)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ import numpy as np
 from ad_transpile.fit.errors import FitError
 
 STARTS = ("random", "grid")
+MAX_RUNS = 10_000  # every run keeps its history and path: more would not fit in memory
 SAME_MINIMUM = 1e-2  # relative distance under which two final points count as one minimum
 
 
@@ -50,26 +53,53 @@ def resolve_bounds(
 def start_points(
     first: np.ndarray, bounds: dict[str, tuple[float, float]], restarts: int, starts: str,
     rng: np.random.Generator,
-) -> list[np.ndarray]:
+) -> Iterator[np.ndarray]:
     """The user's start, then ``restarts`` more: uniform at random, or the centres of a grid.
 
     A grid has ``ceil(restarts ** (1 / k))`` points along each of the ``k`` parameters (exactly
-    ``restarts`` points for one parameter).
+    ``restarts`` points for one parameter). The points are made one at a time, as runs start;
+    more than ``MAX_RUNS`` runs in all are refused before any starts.
     """
     if starts not in STARTS:
         raise FitError(f"starts must be one of {', '.join(STARTS)}, not {starts!r}")
-    if restarts < 0:
-        raise FitError(f"restarts must be 0 or more, not {restarts}")
+    check_count("restarts", restarts)
+    per_axis = math.ceil(restarts ** (1 / len(first)) - 1e-9) if restarts else 0
+    runs = 1 + (restarts if starts == "random" else per_axis ** len(first))
+    if runs > MAX_RUNS:
+        grid = f" (a grid of {per_axis}^{len(first)} points)" if starts == "grid" else ""
+        raise FitError(f"{restarts} restarts{grid} would make {runs} runs; at most {MAX_RUNS} "
+                       "are allowed, as each keeps its history")
+    return _points(first, bounds, restarts, starts, per_axis, rng)
+
+
+def _points(first: np.ndarray, bounds: dict[str, tuple[float, float]], restarts: int,
+            starts: str, per_axis: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     low = np.array([b[0] for b in bounds.values()])
     high = np.array([b[1] for b in bounds.values()])
+    yield first
     if restarts == 0:
-        return [first]
+        return
     if starts == "random":
-        return [first] + [low + (high - low) * rng.random(len(first)) for _ in range(restarts)]
-    per_axis = math.ceil(restarts ** (1 / len(first)) - 1e-9)
+        for _ in range(restarts):
+            yield low + (high - low) * rng.random(len(first))
+        return
     centres = (np.arange(per_axis) + 0.5) / per_axis
     axes = [lo + (hi - lo) * centres for lo, hi in zip(low, high)]
-    return [first] + [np.array(point) for point in itertools.product(*axes)]
+    for point in itertools.product(*axes):
+        yield np.array(point)
+
+
+def check_count(name: str, value: object) -> None:
+    """A count option is a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise FitError(f"{name} must be 0 or more (a whole number), not {value!r}")
+
+
+def check_tolerance(name: str, value: object) -> None:
+    """A tolerance is a finite number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not (math.isfinite(value) and value >= 0):
+        raise FitError(f"{name} must be 0 or more (a finite number), not {value!r}")
 
 
 def group_minima(finals: list[np.ndarray], losses: list[float], converged: list[bool],
