@@ -243,6 +243,17 @@ def test_grad_never_writes_over_its_own_source(project, output, force):
     assert sorted(os.listdir(project)) == ["ok.py", "samples", "sub"]  # no temporary file
 
 
+def test_grad_never_writes_over_its_source_through_a_link(project):
+    source = project / "ok.py"
+    source.write_text("def f(x):\n    return x * x\n", encoding="utf-8")
+    (project / "link.py").symlink_to(source)
+    os.link(source, project / "hard.py")
+    for output in ("link.py", "hard.py"):
+        result = run("grad", "ok.py::f", "-o", output, "--force")
+        assert result.exit_code == 2 and "is the input file ok.py" in result.stderr
+    assert source.read_text() == "def f(x):\n    return x * x\n"
+
+
 def test_grad_replaces_a_file_it_generated(project):
     out = grad_to("samples/seed.py::g", "gen/pr.py")
     grad_to("samples/seed.py::h", out)
@@ -313,6 +324,17 @@ def test_check_gives_the_same_answer_from_anywhere(project, tmp_path_factory, mo
     monkeypatch.chdir(elsewhere)
     result = run("check", project / "gen")
     assert result.exit_code == 1 and "stale: samples/seed.py::h" in result.stdout
+
+
+def test_a_file_written_outside_the_project_is_checked_from_anywhere(project, tmp_path_factory,
+                                                                    monkeypatch):
+    """No folder above it holds the source: the header names the source by its absolute path."""
+    out = grad_to("samples/seed.py::h", tmp_path_factory.mktemp("outside") / "hpr.py")
+    assert f"# source: {(project / 'samples' / 'seed.py').as_posix()}::h\n" in out.read_text()
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert run("check", out).exit_code == 0
+    edit(out, "+=", "-=")
+    assert run("regen", out).exit_code == 0 and run("check", out).exit_code == 0
 
 
 def test_check_passes_on_the_golden_files_from_another_folder(tmp_path, monkeypatch):
