@@ -2,7 +2,8 @@
 # source: samples/least_squares.py::loss
 # wrt: w
 # mode: reverse
-# source-hash: sha256:e383ecab342065c4
+# source-hash: sha256:739f42945649594b
+# body-hash: sha256:f4d5fbae425ce212
 import numpy as np
 
 

@@ -2,7 +2,8 @@
 # source: samples/logistic_regression.py::loss
 # wrt: w
 # mode: reverse
-# source-hash: sha256:7c180e6f08225019
+# source-hash: sha256:318641f2d24c0824
+# body-hash: sha256:96fb56d7c8e8941e
 import numpy as np
 
 

@@ -2,7 +2,8 @@
 # source: samples/network.py::loss
 # wrt: w1, b1, w2, b2
 # mode: forward
-# source-hash: sha256:e9afcd6112507801
+# source-hash: sha256:d9b33684866ba30a
+# body-hash: sha256:dd2bdda72aeeead8
 import math
 
 

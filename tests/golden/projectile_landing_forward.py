@@ -2,7 +2,8 @@
 # source: samples/projectile.py::landing
 # wrt: angle, speed
 # mode: forward
-# source-hash: sha256:bac2156a7400521c
+# source-hash: sha256:1d878bbd92d6ece4
+# body-hash: sha256:67ccde7bc8ee56ba
 import math
 GRAVITY = 9.81
 DRAG = 0.02

@@ -2,7 +2,8 @@
 # source: samples/rosenbrock.py::rosenbrock
 # wrt: x
 # mode: forward
-# source-hash: sha256:16ad11668bf3018d
+# source-hash: sha256:020a5cae24bef6f7
+# body-hash: sha256:ce4f05bdbb7fb47a
 import numpy as np
 
 

@@ -2,7 +2,8 @@
 # source: samples/rosenbrock.py::rosenbrock
 # wrt: x
 # mode: reverse
-# source-hash: sha256:16ad11668bf3018d
+# source-hash: sha256:020a5cae24bef6f7
+# body-hash: sha256:a19a12a2e1d6c5a7
 import numpy as np
 
 

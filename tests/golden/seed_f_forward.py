@@ -3,6 +3,7 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:052000f9d9b9245e
+# body-hash: sha256:e2ecb1f61dccc7a7
 def fpr(x):
     """Derivative of f with respect to x, by forward mode."""
     return 3.0

@@ -3,6 +3,7 @@
 # wrt: x
 # mode: forward over reverse
 # source-hash: sha256:052000f9d9b9245e
+# body-hash: sha256:78a7af546b6dd4ae
 def fprpr(x):
     """Derivative of fpr with respect to x, by forward mode."""
     return 0.0

@@ -3,6 +3,7 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:052000f9d9b9245e
+# body-hash: sha256:914a4bab1051a99e
 def fpr(x):
     """Derivative of f with respect to x, by reverse mode."""
     return 3.0

@@ -2,7 +2,8 @@
 # source: samples/seed.py::g
 # wrt: x
 # mode: forward
-# source-hash: sha256:f29bf40c91a11f98
+# source-hash: sha256:4dd9af4a0204942c
+# body-hash: sha256:6d3a17c05ad01b57
 import math
 
 

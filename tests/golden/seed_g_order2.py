@@ -2,7 +2,8 @@
 # source: samples/seed.py::g
 # wrt: x
 # mode: forward over reverse
-# source-hash: sha256:f29bf40c91a11f98
+# source-hash: sha256:4dd9af4a0204942c
+# body-hash: sha256:40bc0c022ae556dd
 import math
 
 

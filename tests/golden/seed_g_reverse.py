@@ -2,7 +2,8 @@
 # source: samples/seed.py::g
 # wrt: x
 # mode: reverse
-# source-hash: sha256:f29bf40c91a11f98
+# source-hash: sha256:4dd9af4a0204942c
+# body-hash: sha256:7f47116e98f9085e
 import math
 
 

@@ -2,7 +2,8 @@
 # source: samples/seed.py::h
 # wrt: x
 # mode: reverse
-# source-hash: sha256:f1cda09775bbb47f
+# source-hash: sha256:b7237298efe849e8
+# body-hash: sha256:ae68e64d5b7729b0
 import math
 
 

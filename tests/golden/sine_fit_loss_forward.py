@@ -2,7 +2,8 @@
 # source: samples/sine_fit.py::loss
 # wrt: omega
 # mode: forward
-# source-hash: sha256:716e418f8d575ae1
+# source-hash: sha256:d86eee7704626ae8
+# body-hash: sha256:55dd80693dd19fe5
 import math
 
 

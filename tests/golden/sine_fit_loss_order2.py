@@ -2,19 +2,20 @@
 # source: samples/sine_fit.py::loss
 # wrt: omega
 # mode: forward over reverse
-# source-hash: sha256:716e418f8d575ae1
+# source-hash: sha256:d86eee7704626ae8
+# body-hash: sha256:a8176cab0c09561f
 import math
 
 
 def loss_prpr(omega, xs, ys):
     """Derivative of loss_pr with respect to omega, by forward mode."""
-    # loss_pr line 11: _stack = []
+    # loss_pr line 12: _stack = []
     _stack = []
     d_stack = []
-    # loss_pr line 12: _items = list(zip(xs, ys))
+    # loss_pr line 13: _items = list(zip(xs, ys))
     _t2 = zip(xs, ys)
     _items = list(_t2)
-    # loss_pr line 14: for x, y in _items:
+    # loss_pr line 15: for x, y in _items:
     for x, y in _items:
         omega_x = omega * x
         d_omega_x_2 = x
@@ -24,9 +25,9 @@ def loss_prpr(omega, xs, ys):
         d_t1_2 = d_sin_omega_x
         _stack.append((omega_x, _t1))
         d_stack.append((d_omega_x_2, d_t1_2))
-    # loss_pr line 19: d_omega = 0.0
+    # loss_pr line 20: d_omega = 0.0
     d_d_omega = 0.0
-    # loss_pr line 21: for x, y in reversed(_items):
+    # loss_pr line 22: for x, y in reversed(_items):
     for x, y in reversed(_items):
         omega_x, _t1 = _stack.pop()
         d_omega_x_2, d_t1_2 = d_stack.pop()

@@ -2,7 +2,8 @@
 # source: samples/sine_program.py::wave
 # wrt: omega
 # mode: forward
-# source-hash: sha256:8abfd2d5649e998c
+# source-hash: sha256:8788f56e09d15fab
+# body-hash: sha256:f36c922bc96d1aca
 import math
 
 

@@ -2,7 +2,8 @@
 # source: samples/two_layer_net.py::loss
 # wrt: W1, W2
 # mode: forward
-# source-hash: sha256:5f159f841d019039
+# source-hash: sha256:5ee277b5cac76a8b
+# body-hash: sha256:83dd38029f950ef3
 import numpy as np
 
 

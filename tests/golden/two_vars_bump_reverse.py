@@ -2,7 +2,8 @@
 # source: samples/two_vars.py::bump
 # wrt: x, y
 # mode: reverse
-# source-hash: sha256:209fa7bb1c4cf022
+# source-hash: sha256:127e582041f401c9
+# body-hash: sha256:3917caaa720552a2
 import math
 
 
