@@ -377,6 +377,73 @@ def _vstack_tangent(d_arrays, arrays):
                            for d, a in zip(d_arrays, arrays)], axis=0)
 
 
+
+# Zero-safe products and nonsmooth points (the rules in rules/numpy.py say which convention).
+
+
+def _grouped(a, axis=None):
+    """``a`` with the axes a reduction along ``axis`` removes moved last and made one, and the
+    function that undoes it: a product of the others is taken along that one axis."""
+    a = np.asarray(a, dtype=float)
+    axes = tuple(range(a.ndim)) if axis is None else tuple(
+        n % a.ndim for n in (axis if isinstance(axis, tuple) else (axis,)))
+    moved = np.moveaxis(a, axes, tuple(range(a.ndim - len(axes), a.ndim)))
+    kept = moved.shape[:a.ndim - len(axes)]
+    grouped = moved.reshape(*kept, -1)
+
+    def back(b):
+        return np.moveaxis(np.reshape(b, moved.shape), tuple(range(a.ndim - len(axes), a.ndim)),
+                           axes)
+
+    return grouped, back
+
+
+def _prod_others(a, axis=None):
+    """Each element's partial of ``np.prod(a, axis)``: the product of the other elements it is
+    multiplied with, as exclusive running products from both ends, so that a zero in ``a`` gives
+    the right number (dividing the product by the element would give 0 / 0)."""
+    b, back = _grouped(a, axis)
+    ones = np.ones((*b.shape[:-1], 1))
+    before = np.cumprod(np.concatenate([ones, b[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, b[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return back(before * after)
+
+
+def _prod_others_along(a, d, axis=None):
+    """How ``_prod_others(a, axis)`` changes as ``a`` moves along ``d``: the Jacobian (the
+    second derivatives of the product, which is symmetric, so it is also the adjoint) times
+    ``d``, from the running products and their tangents, zero-safe as they are."""
+    b, back = _grouped(a, axis)
+    e, _ = _grouped(np.broadcast_to(d, np.shape(a)), axis)
+    n = b.shape[-1]
+    before, d_before = np.ones(b.shape), np.zeros(b.shape)
+    after, d_after = np.ones(b.shape), np.zeros(b.shape)
+    for k in range(1, n):
+        before[..., k] = before[..., k - 1] * b[..., k - 1]
+        d_before[..., k] = d_before[..., k - 1] * b[..., k - 1] + before[..., k - 1] * e[..., k - 1]
+        j = n - 1 - k
+        after[..., j] = after[..., j + 1] * b[..., j + 1]
+        d_after[..., j] = d_after[..., j + 1] * b[..., j + 1] + after[..., j + 1] * e[..., j + 1]
+    return back(d_before * after + before * d_after)
+
+
+def _power_log(base):
+    """``log(base)`` as the derivative of ``base ** y`` along ``y`` uses it: 0 where the base is
+    0 (``0 ** y`` is 0 for every ``y > 0``), nan where it is negative (``base ** y`` is real only
+    at whole ``y``, so it has no derivative along ``y``), as JAX and autograd give."""
+    positive = np.greater(base, 0)
+    logs = np.log(np.where(positive, base, 1.0))
+    value = np.where(positive, logs, np.where(np.equal(base, 0), 0.0, np.nan))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def _nonzero(value):
+    """``value`` with 1.0 where it is 0: a spread or a norm of 0 divides an adjoint of 0, so
+    that the derivative there is 0 (the smallest subgradient), not 0 / 0."""
+    safe = np.where(np.equal(value, 0), 1.0, value)
+    return float(safe) if np.ndim(safe) == 0 else safe
+
+
 HELPERS = {
     name: helper for name, helper in globals().items()
     if name.startswith("_") and not name.startswith("__") and callable(helper)

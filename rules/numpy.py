@@ -36,8 +36,11 @@ from ad_transpile.runtime import (
     _matmul_adjoint_b,
     _matmul_tangent_a,
     _matmul_tangent_b,
+    _nonzero,
     _outer_tangent_a,
     _outer_tangent_b,
+    _power_log,
+    _prod_others,
     _reduced_axes,
     _shifted_axis,
     _transposed_axes,
@@ -175,12 +178,12 @@ def reciprocal(x, *, result):
 
 @partials(np.power)
 def power(x, y, *, result):
-    return y * x ** (y - 1), result * np.log(x)
+    return y * x ** (y - 1), result * _power_log(x)
 
 
 @partials(np.hypot)
 def hypot(x, y, *, result):
-    return x / result, y / result
+    return x / _nonzero(result), y / _nonzero(result)
 
 
 @partials(np.abs)
@@ -225,12 +228,14 @@ def divide(a, b, *, result):
 
 @partials(np.maximum)
 def maximum(a, b):
-    return np.where(a >= b, 1.0, 0.0), np.where(a >= b, 0.0, 1.0)
+    return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        a < b, 1.0, np.where(a == b, 0.5, 0.0))
 
 
 @partials(np.minimum)
 def minimum(a, b):
-    return np.where(a <= b, 1.0, 0.0), np.where(a <= b, 0.0, 1.0)
+    return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        a > b, 1.0, np.where(a == b, 0.5, 0.0))
 
 
 @partials(np.logaddexp)
@@ -293,21 +298,24 @@ def mean_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, 
     return _unreduce(d_result / (np.size(a) / np.size(result)), a, axis=axis, keepdims=keepdims)
 
 
+# An element's partial of a product is the product of the others (not the product divided by
+# the element, which is 0 / 0 where the element is 0).
+
+
 @tangents(np.prod)
-def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
-    return result * np.sum(d_a / a, axis=axis, keepdims=keepdims)
+def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.sum(_prod_others(a, axis=axis) * d_a, axis=axis, keepdims=keepdims)
 
 
 @batched_tangents(np.prod)
-def prod_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
-    share = np.sum(d_a / np.expand_dims(a, -1), axis=_reduced_axes(a, axis=axis),
-                   keepdims=keepdims)
-    return np.expand_dims(result, -1) * share
+def prod_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    others = np.expand_dims(_prod_others(a, axis=axis), -1)
+    return np.sum(others * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
 
 
 @adjoints(np.prod)
-def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_result):
-    return _unreduce(d_result * result, a, axis=axis, keepdims=keepdims) / a
+def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
+    return _prod_others(a, axis=axis) * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
 @tangents(np.max)
@@ -371,7 +379,8 @@ def var_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
 @tangents(np.std)
 def std_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
     count = np.size(a) / np.size(result) - ddof
-    return np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / (count * result)
+    total = np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims)
+    return total / (count * _nonzero(result))
 
 
 @batched_tangents(np.std)
@@ -379,31 +388,31 @@ def std_batched(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
     count = np.size(a) / np.size(result) - ddof
     spread = np.expand_dims(_centered(a, axis=axis), -1) * d_a
     total = np.sum(spread, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
-    return total / np.expand_dims(count * result, -1)
+    return total / np.expand_dims(count * _nonzero(result), -1)
 
 
 @adjoints(np.std)
 def std_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_result):
     count = np.size(a) / np.size(result) - ddof
-    spread = _unreduce(d_result / (count * result), a, axis=axis, keepdims=keepdims)
+    spread = _unreduce(d_result / (count * _nonzero(result)), a, axis=axis, keepdims=keepdims)
     return _centered(a, axis=axis) * spread
 
 
 @tangents(np.linalg.norm)
 def norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
-    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / result
+    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / _nonzero(result)
 
 
 @batched_tangents(np.linalg.norm)
 def norm_batched(x, ord=None, axis=None, keepdims=False, *, result, d_x):
     total = np.sum(np.expand_dims(x, -1) * d_x, axis=_reduced_axes(x, axis=axis),
                    keepdims=keepdims)
-    return total / np.expand_dims(result, -1)
+    return total / np.expand_dims(_nonzero(result), -1)
 
 
 @adjoints(np.linalg.norm)
 def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
-    return x * _unreduce(d_result / result, x, axis=axis, keepdims=keepdims)
+    return x * _unreduce(d_result / _nonzero(result), x, axis=axis, keepdims=keepdims)
 
 
 @tangents(np.cumsum)

@@ -23,6 +23,10 @@ from ad_transpile.runtime import (
     _gradient,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _nonzero,
+    _power_log,
+    _prod_others,
+    _prod_others_along,
     _reconcatenate,
     _reduced_axes,
     _rehstack,
@@ -199,6 +203,42 @@ def unvstack_tangent(g, arrays, position, *, d_g):
 @adjoints(_unvstack)
 def unvstack_adjoint(g, arrays, position, *, d_result):
     return _revstack(d_result, arrays, position), None, None
+
+
+# The zero-safe pieces of products, powers and spreads: a product of the others is a smooth
+# function of the elements (its Jacobian is symmetric: the tangent and the adjoint are one),
+# the log of a power's base is a log where it is positive, and a guarded divisor is the divisor
+# where it is not 0. (_prod_others_along has no rule: a third derivative of np.prod is refused.)
+
+
+@tangents(_prod_others)
+def prod_others_tangent(a, axis=None, *, d_a):
+    return _prod_others_along(a, d_a, axis=axis)
+
+
+@adjoints(_prod_others)
+def prod_others_adjoint(a, axis=None, *, d_result):
+    return _prod_others_along(a, d_result, axis=axis)
+
+
+@tangents(_power_log)
+def power_log_tangent(base, *, d_base):
+    return d_base / base
+
+
+@adjoints(_power_log)
+def power_log_adjoint(base, *, d_result):
+    return d_result / base
+
+
+@tangents(_nonzero)
+def nonzero_tangent(value, *, d_value):
+    return d_value
+
+
+@adjoints(_nonzero)
+def nonzero_adjoint(value, *, d_result):
+    return d_result
 
 
 # batched tangents (forward mode on arrays): the seed and the axes are shapes only; reading the

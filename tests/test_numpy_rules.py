@@ -105,6 +105,8 @@ TABLE = [
     Case("a * b", ((3, 1), (1, 4))),
     Case("a + b", ((3, 4), (4,))),
     Case("a / b", ((3, 4), ()), 0.5, 2.0),
+    Case("a ** b", ((3, 4), (4,)), 0.5, 2.0),  # the exponent an array too
+    Case("np.power(a, b)", ((3,), ()), 0.5, 2.0),
     Case("np.maximum(a, b)", ((3, 4), (4,))),
     Case("np.where(a > b, a * b, b)", ((3, 4), (3, 4))),
     Case("np.clip(a, -1.0, 1.0)", ((3, 4),)),
