@@ -586,8 +586,8 @@ def array_batched(arrays, *, d_arrays):
 
 
 @adjoints(np.array)
-def array_adjoint(arrays, *, d_result, item):
-    return _unstack(d_result, arrays, item)
+def array_adjoint(arrays, *, d_result, item):  # item: a position in nested lists, (1, 0)
+    return d_result[item]
 
 
 @tangents(np.hstack)
@@ -755,10 +755,64 @@ def broadcast_to_adjoint(array, shape, *, d_result):
     return _unbroadcast(d_result, array), None
 
 
+# Arrays made from numbers: np.full and np.full_like repeat their fill value, np.linspace is
+# linear in its ends (start * (1 - t) + stop * t). np.arange is not in the list below: an
+# active value reaching it is refused (its length depends on the ends; there is no rule yet).
+
+
+@tangents(np.full)
+def full_tangent(shape, fill_value, *, d_fill_value):
+    return None, np.full(shape, d_fill_value)
+
+
+@batched_tangents(np.full)
+def full_batched(shape, fill_value, *, result, d_fill_value):
+    return None, _full_tangent(d_fill_value, result)
+
+
+@adjoints(np.full)
+def full_adjoint(shape, fill_value, *, d_result):
+    return None, _unbroadcast(d_result, fill_value)
+
+
+@tangents(np.full_like)
+def full_like_tangent(a, fill_value, *, d_a, d_fill_value):  # a gives only the shape
+    return np.zeros_like(d_a), np.full(np.shape(a), d_fill_value)
+
+
+@batched_tangents(np.full_like)
+def full_like_batched(a, fill_value, *, result, d_a, d_fill_value):
+    return np.zeros_like(d_a), _full_tangent(d_fill_value, result)
+
+
+@adjoints(np.full_like)
+def full_like_adjoint(a, fill_value, *, d_result):
+    return np.zeros(np.shape(a)), _unbroadcast(d_result, fill_value)
+
+
+@tangents(np.linspace)
+def linspace_tangent(start, stop, num=50, endpoint=True, *, result, d_start, d_stop):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return share * d_start, (1.0 - share) * d_stop
+
+
+@batched_tangents(np.linspace)
+def linspace_batched(start, stop, num=50, endpoint=True, *, result, d_start, d_stop):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return np.expand_dims(share, -1) * d_start, np.expand_dims(1.0 - share, -1) * d_stop
+
+
+@adjoints(np.linspace)
+def linspace_adjoint(start, stop, num=50, endpoint=True, *, result, d_result):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return (_unbroadcast(np.sum(share * d_result, axis=0), start),
+            _unbroadcast(np.sum((1.0 - share) * d_result, axis=0), stop))
+
+
 nondifferentiable(
     np.floor, np.ceil, np.trunc, np.rint, np.round, np.sign, np.isnan, np.isinf, np.isfinite,
-    np.shape, np.size, np.ndim, np.dtype, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
-    np.ones_like, np.empty_like, np.full_like, np.arange, np.linspace, np.eye, np.identity,
+    np.shape, np.size, np.ndim, np.dtype, np.zeros, np.ones, np.empty, np.zeros_like,
+    np.ones_like, np.empty_like, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.all, np.any,
     np.isclose, np.allclose, np.equal, np.less, np.greater, np.less_equal, np.greater_equal,
 )

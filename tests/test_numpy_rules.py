@@ -101,6 +101,15 @@ TABLE = [
     Case("np.vstack([a, b])", ((2, 3), (1, 3))),
     Case("np.array([a, b, a * b])", ((), ())),
     Case("np.array([a, b])", ((3,), (3,))),
+    Case("np.array([[a, -b], [b, a]])", ((), ())),  # nested lists of numbers
+    Case("np.array([[a, 1.0], [0.5, b * a]])", ((), ())),
+    Case("np.array([[a, b], [b, 2.0 * a]])", ((3,), (3,))),  # nested lists of arrays
+    # arrays made from numbers: linear in the fill value and in the ends
+    Case("np.full((2, 3), a)", ((),)),
+    Case("np.full((2, 3), a)", ((3,),)),
+    Case("np.full_like(b, a)", ((), (2, 3))),
+    Case("np.linspace(a, b, 5)", ((), ())),
+    Case("np.linspace(a, b, 4, endpoint=False)", ((3,), ())),
     # elementwise with broadcasting: scalars, (n, 1) against (1, m), leading dimensions
     Case("a * b", ((3, 1), (1, 4))),
     Case("a + b", ((3, 4), (4,))),
