@@ -75,24 +75,6 @@ def _as_matrices(g, a, b):
     return a, b, g
 
 
-def _dot_adjoint_a(g, a, b):
-    """The adjoint of ``a`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
-    return _matmul_adjoint_a(g, a, _matrix_operands(a, b))
-
-
-def _dot_adjoint_b(g, a, b):
-    """The adjoint of ``b`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
-    return _matmul_adjoint_b(g, _matrix_operands(b, a), b)
-
-
-def _matrix_operands(x, other):
-    """``other``, once checked that neither operand has more than two axes."""
-    if not 1 <= np.ndim(x) <= 2 or not 1 <= np.ndim(other) <= 2:
-        raise ValueError("the derivative of np.dot is written for vectors and matrices only; "
-                         "use np.matmul (or @) for stacks of matrices")
-    return other
-
-
 def _untile(g, a, reps):
     """Sum the copies ``np.tile`` made of ``a`` back onto ``a``: the adjoint of tiling."""
     shape = np.shape(a)
@@ -316,27 +298,6 @@ def _matmul_tangent_b(a, d_b):
     return np.moveaxis(np.expand_dims(a, -3) @ moved, -3, -1)
 
 
-def _dot_tangent_a(d_a, b):
-    """The batched tangent of ``np.dot(a, b)`` along ``a`` (vectors and matrices)."""
-    return _matmul_tangent_a(d_a, _matrix_operands(b, b))
-
-
-def _dot_tangent_b(a, d_b):
-    """The batched tangent of ``np.dot(a, b)`` along ``b`` (vectors and matrices)."""
-    return _matmul_tangent_b(_matrix_operands(a, a), d_b)
-
-
-def _inner_tangent_a(d_a, b):
-    """The batched tangent of ``np.inner(a, b)`` along ``a``: the directions kept out of the
-    contraction over the last axes."""
-    return np.moveaxis(np.inner(np.moveaxis(d_a, -1, 0), b), 0, -1)
-
-
-def _inner_tangent_b(a, d_b):
-    """The batched tangent of ``np.inner(a, b)`` along ``b``."""
-    return np.moveaxis(np.inner(a, np.moveaxis(d_b, -1, 0)), np.ndim(a) - 1, -1)
-
-
 def _outer_tangent_a(d_a, b):
     """The batched tangent of ``np.outer(a, b)`` along ``a``."""
     return np.einsum("ik,j->ijk", np.reshape(d_a, (-1, np.shape(d_a)[-1])), np.ravel(b))
@@ -442,6 +403,68 @@ def _nonzero(value):
     that the derivative there is 0 (the smallest subgradient), not 0 / 0."""
     safe = np.where(np.equal(value, 0), 1.0, value)
     return float(safe) if np.ndim(safe) == 0 else safe
+
+
+
+# Contractions (np.dot, np.inner, np.tensordot) of any shapes, as np.tensordot writes them: the
+# axes summed over are found at run time from the operands' numbers of axes.
+
+
+def _dot_axes(a, b):
+    """The axes ``np.dot(a, b)`` sums over: ``a``'s last and ``b``'s second to last (its only
+    one for a vector); none where either is a number (``np.dot`` is then a product)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return (), ()
+    return (np.ndim(a) - 1,), (max(np.ndim(b) - 2, 0),)
+
+
+def _inner_axes(a, b):
+    """The axes ``np.inner(a, b)`` sums over: the last of each (none for a number)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return (), ()
+    return (np.ndim(a) - 1,), (np.ndim(b) - 1,)
+
+
+def _tensordot_axes(a, b, axes=2):
+    """``axes`` of ``np.tensordot(a, b, axes)`` as two tuples of axes counted from 0."""
+    if np.ndim(axes) == 0:
+        return (tuple(range(np.ndim(a) - int(axes), np.ndim(a))), tuple(range(int(axes))))
+    along_a, along_b = (tuple(np.atleast_1d(x).tolist()) for x in axes)
+    return (tuple(n % np.ndim(a) for n in along_a), tuple(n % np.ndim(b) for n in along_b))
+
+
+def _contraction_adjoint_a(g, a, b, axes):
+    """The adjoint of ``a`` in ``np.tensordot(a, b, axes)``: ``g`` contracted with ``b`` over
+    ``b``'s free axes, the axes put back in ``a``'s order."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    free_a = [n for n in range(np.ndim(a)) if n not in along_a]
+    free_b = [n for n in range(np.ndim(b)) if n not in along_b]
+    part = np.tensordot(g, b, axes=(tuple(range(len(free_a), np.ndim(g))), tuple(free_b)))
+    order = free_a + [along_a[along_b.index(n)] for n in sorted(along_b)]
+    return np.reshape(np.transpose(part, np.argsort(order).astype(int)), np.shape(a))
+
+
+def _contraction_adjoint_b(g, a, b, axes):
+    """The adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    free_a = [n for n in range(np.ndim(a)) if n not in along_a]
+    free_b = [n for n in range(np.ndim(b)) if n not in along_b]
+    part = np.tensordot(a, g, axes=(tuple(free_a), tuple(range(len(free_a)))))
+    order = [along_b[along_a.index(n)] for n in sorted(along_a)] + free_b
+    return np.reshape(np.transpose(part, np.argsort(order).astype(int)), np.shape(b))
+
+
+def _contraction_tangent_a(d_a, a, b, axes):
+    """The batched tangent of ``np.tensordot(a, b, axes)`` along ``a``: the axis of directions
+    is a free axis of ``d_a``, moved last."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    part = np.tensordot(d_a, b, axes=(along_a, along_b))
+    return np.moveaxis(part, np.ndim(a) - len(along_a), -1)
+
+
+def _contraction_tangent_b(a, d_b, b, axes):
+    """The batched tangent of ``np.tensordot(a, b, axes)`` along ``b``: already last."""
+    return np.tensordot(a, d_b, axes=_tensordot_axes(a, b, axes))
 
 
 HELPERS = {

@@ -20,18 +20,18 @@ from ad_transpile.rulebook import (
 )
 from ad_transpile.runtime import (
     _centered,
+    _contraction_adjoint_a,
+    _contraction_adjoint_b,
+    _contraction_tangent_a,
+    _contraction_tangent_b,
     _cumsum_tangent,
-    _dot_adjoint_a,
-    _dot_adjoint_b,
-    _dot_tangent_a,
-    _dot_tangent_b,
+    _dot_axes,
     _einsum_adjoint,
     _einsum_tangent,
     _extreme_mask,
     _full_tangent,
     _hstack_tangent,
-    _inner_tangent_a,
-    _inner_tangent_b,
+    _inner_axes,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _matmul_tangent_a,
@@ -468,14 +468,21 @@ def dot_tangent(a, b, *, d_a, d_b):
     return np.dot(d_a, b), np.dot(a, d_b)
 
 
+# np.dot, np.inner and np.tensordot are contractions of any shapes (a number's is a product):
+# the helpers find the axes summed over when they run.
+
+
 @batched_tangents(np.dot)
 def dot_batched(a, b, *, d_a, d_b):
-    return _dot_tangent_a(d_a, b), _dot_tangent_b(a, d_b)
+    axes = _dot_axes(a, b)
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
 
 
 @adjoints(np.dot)
 def dot_adjoint(a, b, *, d_result):
-    return _dot_adjoint_a(d_result, a, b), _dot_adjoint_b(d_result, a, b)
+    axes = _dot_axes(a, b)
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
 
 
 @tangents(np.inner)
@@ -485,12 +492,31 @@ def inner_tangent(a, b, *, d_a, d_b):
 
 @batched_tangents(np.inner)
 def inner_batched(a, b, *, d_a, d_b):
-    return _inner_tangent_a(d_a, b), _inner_tangent_b(a, d_b)
+    axes = _inner_axes(a, b)
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
 
 
 @adjoints(np.inner)
-def inner_adjoint(a, b, *, d_result):  # np.inner(a, b) is np.dot(a, b.T) for up to two axes
-    return _dot_adjoint_a(d_result, a, b.T), _dot_adjoint_b(d_result, a, b.T).T
+def inner_adjoint(a, b, *, d_result):
+    axes = _inner_axes(a, b)
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
+
+
+@tangents(np.tensordot)
+def tensordot_tangent(a, b, axes=2, *, d_a, d_b):
+    return np.tensordot(d_a, b, axes=axes), np.tensordot(a, d_b, axes=axes)
+
+
+@batched_tangents(np.tensordot)
+def tensordot_batched(a, b, axes=2, *, d_a, d_b):
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
+
+
+@adjoints(np.tensordot)
+def tensordot_adjoint(a, b, axes=2, *, d_result):
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
 
 
 @tangents(np.outer)
@@ -504,8 +530,9 @@ def outer_batched(a, b, *, d_a, d_b):
 
 
 @adjoints(np.outer)
-def outer_adjoint(a, b, *, d_result):
-    return d_result @ b, a @ d_result
+def outer_adjoint(a, b, *, d_result):  # np.outer flattens its arguments
+    return (np.reshape(d_result @ np.ravel(b), np.shape(a)),
+            np.reshape(np.ravel(a) @ d_result, np.shape(b)))
 
 
 @tangents(np.einsum)

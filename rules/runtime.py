@@ -12,8 +12,9 @@ from ad_transpile.runtime import (
     _basis,
     _broadcast_like,
     _centered,
-    _dot_adjoint_a,
-    _dot_adjoint_b,
+    _contraction_adjoint_a,
+    _contraction_adjoint_b,
+    _dot_axes,
     _einsum_adjoint,
     _einsum_adjoint_along,
     _einsum_adjoint_swap,
@@ -21,6 +22,7 @@ from ad_transpile.runtime import (
     _extreme_mask,
     _full_tangent,
     _gradient,
+    _inner_axes,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _nonzero,
@@ -34,6 +36,7 @@ from ad_transpile.runtime import (
     _revstack,
     _shifted_axis,
     _tangent_index,
+    _tensordot_axes,
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
@@ -97,24 +100,32 @@ def matmul_adjoint_b_adjoint(g, a, b, *, d_result):
     return np.matmul(a, d_result), _matmul_adjoint_a(g, a, d_result), None
 
 
-@tangents(_dot_adjoint_a)
-def dot_adjoint_a_tangent(g, a, b, *, d_g, d_b):
-    return _dot_adjoint_a(d_g, a, b), None, _dot_adjoint_a(g, a, d_b)
+# The adjoint of a contraction is linear in the adjoint and in the other operand; the operand
+# whose adjoint it is gives only its shape (and the axes are numbers).
 
 
-@adjoints(_dot_adjoint_a)
-def dot_adjoint_a_adjoint(g, a, b, *, d_result):
-    return np.dot(d_result, b), None, _dot_adjoint_b(g, d_result, b)
+@tangents(_contraction_adjoint_a)
+def contraction_adjoint_a_tangent(g, a, b, axes, *, d_g, d_b):
+    return (_contraction_adjoint_a(d_g, a, b, axes), None,
+            _contraction_adjoint_a(g, a, d_b, axes), None)
 
 
-@tangents(_dot_adjoint_b)
-def dot_adjoint_b_tangent(g, a, b, *, d_g, d_a):
-    return _dot_adjoint_b(d_g, a, b), _dot_adjoint_b(g, d_a, b), None
+@adjoints(_contraction_adjoint_a)
+def contraction_adjoint_a_adjoint(g, a, b, axes, *, d_result):
+    return (np.tensordot(d_result, b, axes=_tensordot_axes(a, b, axes)), None,
+            _contraction_adjoint_b(g, d_result, b, axes), None)
 
 
-@adjoints(_dot_adjoint_b)
-def dot_adjoint_b_adjoint(g, a, b, *, d_result):
-    return np.dot(a, d_result), _dot_adjoint_a(g, a, d_result), None
+@tangents(_contraction_adjoint_b)
+def contraction_adjoint_b_tangent(g, a, b, axes, *, d_g, d_a):
+    return (_contraction_adjoint_b(d_g, a, b, axes), _contraction_adjoint_b(g, d_a, b, axes),
+            None, None)
+
+
+@adjoints(_contraction_adjoint_b)
+def contraction_adjoint_b_adjoint(g, a, b, axes, *, d_result):
+    return (np.tensordot(a, d_result, axes=_tensordot_axes(a, b, axes)),
+            _contraction_adjoint_a(g, a, d_result, axes), None, None)
 
 
 @tangents(_uncumsum)
@@ -267,5 +278,5 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _basis, _reduced_axes, _shifted_axis, _tangent_index,
-                  _transposed_axes, _zero_tangent)
+nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis,
+                  _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent)

@@ -63,7 +63,13 @@ TABLE = [
     Case("np.dot(a, b)", ((3, 4), (4, 2))),
     Case("np.dot(a, b)", ((4,), (4,))),
     Case("a.dot(b)", ((3, 4), (4,))),
+    Case("np.dot(a, b)", ((2, 3, 4), (5, 4, 2))),  # a stack of matrices against one
+    Case("np.dot(a, b)", ((), (3,))),  # a number times an array
     Case("np.outer(a, b)", ((3,), (4,))),
+    Case("np.outer(a, b)", ((2, 3), (4,))),  # flattened
+    Case("np.inner(a, b)", ((2, 3, 4), (5, 4))),
+    Case("np.tensordot(a, b)", ((2, 3, 4), (3, 4, 2))),
+    Case("np.tensordot(a, b, axes=([0], [1]))", ((3, 4), (2, 3))),
     Case("np.inner(a, b)", ((4,), (4,))),
     Case("np.inner(a, b)", ((3, 4), (2, 4))),
     Case("np.inner(a, b)", ((3, 4), (4,))),
