@@ -95,26 +95,61 @@ def _uncumsum(g, a, axis=None):
     return np.flip(np.cumsum(flipped, axis=axis), axis)
 
 
-def _einsum_adjoint(subscripts, g, k, *operands):
-    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``, for the adjoint
-    ``g`` of its result: the same contraction with ``g`` in the place of operand ``k``."""
+def _einsum_parts(subscripts, ndims):
+    """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
+    operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
+    (the letters used once, in alphabetical order, after those of ``...``) made explicit."""
     inputs, arrow, output = subscripts.replace(" ", "").partition("->")
     inputs = inputs.split(",")
-    if not arrow:  # implicit output: the letters used once, in alphabetical order
+    spare = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             if c not in subscripts]
+    widths = [n - len(s.replace("...", "")) for s, n in zip(inputs, ndims) if "..." in s]
+    dots = "".join(spare[:max(widths, default=0)])
+    inputs = [s.replace("...", dots[len(dots) - (n - len(s) + 3):]) if "..." in s else s
+              for s, n in zip(inputs, ndims)]
+    if not arrow:
         letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    wanted = inputs[k]
-    if "." in subscripts or len(set(wanted)) != len(wanted):
-        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
-                         "subscripts without '...' or a letter repeated in one operand")
+        output = dots + "".join(sorted(c for c in set(letters) - set(dots)
+                                       if letters.count(c) == 1))
+    return inputs, output.replace("...", dots)
+
+
+def _einsum_adjoint(subscripts, g, k, *operands):
+    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``, for the adjoint
+    ``g`` of its result: the same contraction with ``g`` in the place of operand ``k``; a letter
+    found in operand ``k`` alone is spread over, and a letter repeated in it (a diagonal,
+    ``'ii->i'``) puts the adjoint on that diagonal."""
+    inputs, output = _einsum_parts(subscripts, [np.ndim(x) for x in operands])
+    wanted, shape = inputs[k], np.shape(operands[k])
     others = [s for i, s in enumerate(inputs) if i != k]
-    summed = [c for c in wanted if c not in output + "".join(others)]
-    kept = "".join(c for c in wanted if c not in summed)
-    spec = ",".join([output, *others]) + "->" + kept
-    result = np.einsum(spec, g, *[x for i, x in enumerate(operands) if i != k])
-    if summed:  # a letter summed away and found nowhere else: every element gets the same
-        result = np.expand_dims(result, tuple(wanted.index(c) for c in summed))
-    return np.broadcast_to(result, np.shape(operands[k])).copy()
+    unique = "".join(dict.fromkeys(wanted))
+    kept = "".join(c for c in unique if c in output + "".join(others))
+    result = np.einsum(",".join([output, *others]) + "->" + kept, g,
+                       *[x for i, x in enumerate(operands) if i != k])
+    sizes = {c: n for c, n in zip(wanted, shape)}
+    for c in unique:
+        if c not in kept:  # summed away in operand k alone: every element gets the same
+            result = np.expand_dims(result, -1)
+    result = np.moveaxis(result, range(result.ndim),
+                         [unique.index(c) for c in kept + "".join(c for c in unique
+                                                                   if c not in kept)])
+    stretched = tuple(i for i, c in enumerate(unique) if sizes[c] == 1 and result.shape[i] != 1)
+    if stretched:  # a length of 1 that einsum broadcast
+        result = np.sum(result, axis=stretched, keepdims=True)
+    result = np.broadcast_to(result, tuple(sizes[c] for c in unique))
+    if len(unique) == len(wanted):
+        return result.copy()
+    fresh = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             if c not in unique]
+    spread, diagonals = [], []
+    for c in wanted:
+        if c in spread or c in "".join(d[0] for d in diagonals):
+            diagonals.append(c + fresh[len(diagonals)])
+            spread.append(fresh[len(diagonals) - 1])
+        else:
+            spread.append(c)
+    eyes = [np.eye(sizes[d[0]]) for d in diagonals]
+    return np.einsum(",".join([unique, *diagonals]) + "->" + "".join(spread), result, *eyes)
 
 
 def _unconcatenate(g, arrays, position, axis=0):
@@ -311,16 +346,10 @@ def _outer_tangent_b(a, d_b):
 def _einsum_tangent(subscripts, k, *operands):
     """``np.einsum(subscripts, *operands)`` where operand ``k`` is a batched tangent: its axis
     of directions gets a letter of its own, kept last in the output."""
-    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
-    inputs = inputs.split(",")
-    if not arrow:  # implicit output: the letters used once, in alphabetical order
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in subscripts:
-        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
-                         "subscripts without '...'")
+    ndims = [np.ndim(x) - (i == k) for i, x in enumerate(operands)]
+    inputs, output = _einsum_parts(subscripts, ndims)
     free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
-                if c not in subscripts)
+                if c not in "".join(inputs))
     inputs[k] += free
     return np.einsum(",".join(inputs) + "->" + output + free, *operands)
 

@@ -81,6 +81,10 @@ TABLE = [
     Case("np.einsum('ij,k->ik', a, b)", ((3, 4), (2,))),  # j summed away in a alone
     Case("np.einsum('ij->ji', a)", ((3, 4),)),
     Case("np.einsum('ij->i', a)", ((3, 4),)),
+    Case("np.einsum('ii->i', a)", ((3, 3),)),  # a diagonal
+    Case("np.einsum('iij,jk->ik', a, b)", ((3, 3, 2), (2, 4))),
+    Case("np.einsum('...ij,...jk->...ik', a, b)", ((5, 2, 3), (5, 3, 4))),
+    Case("np.einsum('...i,...i', a, b)", ((1, 3), (4, 3))),  # a length of 1 broadcast
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
     Case("np.transpose(a, (1, 2, 0))", ((2, 3, 4),)),
