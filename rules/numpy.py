@@ -5,6 +5,13 @@ the argument's shape under broadcasting). A structural operation (a reduction, a
 matrices, a change of shape) gives its tangent along each argument, written with that argument's
 tangent ``d_a``, and the adjoint it sends back, written with the result's adjoint ``d_result``.
 ``result`` is the value of the call.
+
+Where the derivative does not exist, the rules give the convention JAX and autograd use (see
+README, "Conventions at non-differentiable points"): ``np.maximum``/``np.minimum`` of two equal
+values and ``np.max``/``np.min`` of tied elements split the adjoint evenly among them, ``np.abs``
+has 0 at 0; ``np.std``, ``np.linalg.norm`` and ``np.hypot`` have 0 where the spread or the norm
+is 0 (JAX and autograd give nan there); the log of a power's base is 0 at a base of 0 (so the
+derivative of ``0 ** y`` along ``y`` is 0) and nan at a negative base.
 """
 
 import operator
@@ -352,6 +359,47 @@ def min_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
 
 @adjoints(np.min)
 def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+# np.amax and np.amin are np.max and np.min under other names
+
+
+@tangents(np.amax)
+def amax_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.amax)
+def amax_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
+@adjoints(np.amax)
+def amax_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.amin)
+def amin_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.amin)
+def amin_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
+@adjoints(np.amin)
+def amin_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 

@@ -44,6 +44,8 @@ TABLE = [
     Case("a.max(axis=0, keepdims=True)", ((3, 4),)),
     Case("np.min(a, axis=0)", ((3, 4),)),
     Case("a.min()", ((5,),)),
+    Case("np.amax(a, axis=0)", ((3, 4),)),
+    Case("np.amin(a)", ((3, 4),)),
     Case("np.var(a)", ((3, 4),)),
     Case("np.var(a, axis=0, ddof=1)", ((3, 4),)),
     Case("np.std(a)", ((3, 4),)),
