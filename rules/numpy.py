@@ -707,7 +707,7 @@ def transpose_batched(a, axes=None, *, d_a):
 
 @adjoints(np.transpose)
 def transpose_adjoint(a, axes=None, *, d_result):
-    return np.transpose(d_result, axes=np.argsort(axes))
+    return np.transpose(d_result, axes=np.argsort(np.mod(axes, np.ndim(a))))  # (-1, 0, 1) too
 
 
 @tangents(np.ndarray.T)

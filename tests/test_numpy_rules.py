@@ -90,6 +90,7 @@ TABLE = [
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
     Case("np.transpose(a, (1, 2, 0))", ((2, 3, 4),)),
+    Case("np.transpose(a, (-1, 0, 1))", ((2, 3, 4),)),  # axes counted from the end
     Case("a.T", ((3, 4),)),
     Case("np.reshape(a, (4, 3))", ((3, 4),)),
     Case("a.reshape(2, 6)", ((3, 4),)),

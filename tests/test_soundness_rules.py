@@ -265,5 +265,12 @@ def test_products_of_every_shape_match_finite_differences(expr, shapes):
     check_array_gradient(src, drawn(shapes), wrt=tuple(range(len(shapes))))
 
 
+def test_a_transpose_with_axes_counted_from_the_end_matches_finite_differences():
+    # (2, 2, 2): a wrong inverse permutation would keep the shape and give wrong numbers
+    src = numpy_source("np.sum(np.transpose(a, (-1, 0, 1)) * np.arange(8.0).reshape(2, 2, 2))",
+                       "a")
+    check_array_gradient(src, drawn(((2, 2, 2),)))
+
+
 def test_einsum_of_three_operands_is_refused():
     check_rejects(numpy_source("np.sum(np.einsum('ij,jk,kl->il', a, b, b))"), "numpy.einsum")
