@@ -252,6 +252,44 @@ def _by_name(value: gast.expr, rule) -> list[tuple[str | None, gast.expr]]:
     return [*zip(params, args), *[(k.arg, k.value) for k in keywords]]
 
 
+def _of_module(expr: gast.expr, parsed: ParsedFunction) -> bool:
+    """``np.r_``: an attribute of an imported module (indexing it builds an array)."""
+    if not isinstance(expr, gast.Attribute):
+        return False
+    while isinstance(expr, gast.Attribute):
+        expr = expr.value
+    return isinstance(expr, gast.Name) and expr.id in parsed.imports
+
+
+def _spelled(expr: gast.expr) -> str:
+    if isinstance(expr, gast.Attribute):
+        return f"{_spelled(expr.value)}.{expr.attr}"
+    return getattr(expr, "id", "this value")
+
+
+def _check_structural(value: gast.expr, rule, shown: str, parsed: ParsedFunction,
+                      is_active) -> None:
+    """Refuse what a structural rule would silently give no derivative for: a value that
+    depends on wrt in an argument the rule has no template for (``np.einsum(x, (0, 1))`` puts
+    ``x`` where the subscripts go), or inside a nested sequence the rule does not read.
+    A runtime helper's argument without a template only gives a shape, and is not refused."""
+    if rule.primitive.startswith("ad_transpile.runtime."):
+        return
+    for param, arg in _by_name(value, rule):
+        index = rule.params.index(param) if param in rule.params else None
+        if index is None or not any(is_active(n) for n in gast.walk(arg)):
+            continue
+        nested = isinstance(arg, (gast.List, gast.Tuple)) and any(
+            isinstance(e, (gast.List, gast.Tuple)) and any(is_active(n) for n in gast.walk(e))
+            for e in arg.elts)
+        if not rule.differentiable(index) or (nested and not rule.nests(index)):
+            raise parsed.error(
+                errors.Unsupported, arg, construct=f"a value that depends on wrt as the "
+                f"argument '{param}' of '{shown}'" + (" (in a nested sequence)" if nested
+                                                      else ""),
+                why="its derivative rule gives no derivative along it")
+
+
 def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
                 calls: Calls | None, activity: Activity) -> None:
     def is_active(node: gast.AST) -> bool:
@@ -262,6 +300,11 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         return
     if calls is not None and calls.callee(name) is not None:
         return
+    if name == GETITEM and _of_module(value.value, parsed):  # np.r_[x, y]
+        raise parsed.error(
+            errors.Unsupported, value.value, construct=f"indexing '"
+            f"{_spelled(value.value)}' with values that depend on wrt",
+            why="it has no derivative rule; join arrays with np.concatenate instead")
     if name.startswith("<list>.") or is_unbroadcast(value) or name == GETITEM:
         return
     if name in registry.nondifferentiable:  # an array made to be added into: zero derivative
@@ -287,6 +330,7 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         )
     shown = name.removeprefix("builtins.")
     if rule is not None and rule.structural:
+        _check_structural(value, rule, shown, parsed, is_active)
         ignored = rule.ignored_options([param for param, _ in _by_name(value, rule)])
         if ignored:
             raise parsed.error(

@@ -91,12 +91,14 @@ def structural_tangents(
     for i, arg in enumerate(args):
         if arg is None or not rule.differentiable(i):
             continue
-        if _joined(rule, i, arg) and any(activity.is_active(e) for e in arg.elts):
+        leaves = [e for _, e in _leaves(arg, rule.nests(i))] if _joined(rule, i, arg) else []
+        if any(activity.is_active(e) for e in leaves):
             # np.stack([a, b]): the tangent stacks d_a and d_b (zeros for a constant)
-            d_arg: gast.expr = gast.List(ctx=gast.Load(), elts=[
-                write(e) if activity.is_active(e) else _zeros(e, arg.elts, activity, spell,
-                                                              write, batched is not None)
-                for e in arg.elts])
+            def tangent_of(e: gast.expr, leaves: list[gast.expr] = leaves) -> gast.expr:
+                if activity.is_active(e):
+                    return write(e)
+                return _zeros(e, leaves, activity, spell, write, batched is not None)
+            d_arg: gast.expr = _joined_tangent(arg, rule.nests(i), tangent_of)
         elif activity.is_active(arg):
             d_arg = write(arg)
         else:
@@ -131,8 +133,8 @@ def structural_adjoints(
             continue
         if _joined(rule, i, arg):  # each element of np.stack([a, b]) gets its piece back
             terms += [(e.id, rule.template("adjoints", i, _given(args, rule), {
-                **values, "item": make_constant(k)}, spell))
-                for k, e in enumerate(arg.elts) if activity.is_active(e)]
+                **values, "item": _position(path)}, spell))
+                for path, e in _leaves(arg, rule.nests(i)) if activity.is_active(e)]
         elif activity.is_active(arg):
             terms.append((arg.id, rule.template("adjoints", i, _given(args, rule), values,
                                                 spell)))
@@ -142,6 +144,30 @@ def structural_adjoints(
 def _joined(rule: Rule, index: int, arg: gast.expr) -> bool:
     """``[a, b]`` in ``np.stack([a, b])``: a literal sequence of arrays the rule joins."""
     return rule.joins(index) and isinstance(arg, (gast.List, gast.Tuple))
+
+
+def _leaves(arg: gast.expr, nested: bool, path: tuple[int, ...] = ()):
+    """``(position, element)`` of a literal sequence, into nested ones where the rule takes
+    them (``np.array([[c, s], [s, c]])``: ``(1, 0)`` is ``s``)."""
+    for k, e in enumerate(arg.elts):
+        if nested and isinstance(e, (gast.List, gast.Tuple)):
+            yield from _leaves(e, nested, (*path, k))
+        else:
+            yield (*path, k), e
+
+
+def _joined_tangent(arg: gast.expr, nested: bool, tangent_of) -> gast.expr:
+    """The literal sequence ``arg`` with each element's tangent in its place."""
+    return gast.List(ctx=gast.Load(), elts=[
+        _joined_tangent(e, nested, tangent_of)
+        if nested and isinstance(e, (gast.List, gast.Tuple)) else tangent_of(e)
+        for e in arg.elts])
+
+
+def _position(path: tuple[int, ...]) -> gast.expr:
+    if len(path) == 1:
+        return make_constant(path[0])
+    return gast.Tuple(ctx=gast.Load(), elts=[make_constant(k) for k in path])
 
 
 def _given(args: list[gast.expr | None], rule: Rule) -> dict[str, gast.expr]:

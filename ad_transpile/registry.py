@@ -59,6 +59,14 @@ class Rule:
         return template is not None and any(
             isinstance(n, gast.Name) and n.id == "item" for n in gast.walk(template))
 
+    def nests(self, index: int) -> bool:
+        """Whether argument ``index`` may be nested sequences, each number or array in them
+        getting ``d_result[item]`` back, ``item`` its position (``np.array``)."""
+        template = self.adjoints[index] if self.joins(index) else None
+        return template is not None and any(
+            isinstance(n, gast.Subscript) and isinstance(n.slice, gast.Name)
+            and n.slice.id == "item" for n in gast.walk(template))
+
     def differentiable(self, index: int) -> bool:
         """Whether the operation has a derivative along argument ``index``."""
         if self.structural:

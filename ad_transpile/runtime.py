@@ -75,24 +75,6 @@ def _as_matrices(g, a, b):
     return a, b, g
 
 
-def _dot_adjoint_a(g, a, b):
-    """The adjoint of ``a`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
-    return _matmul_adjoint_a(g, a, _matrix_operands(a, b))
-
-
-def _dot_adjoint_b(g, a, b):
-    """The adjoint of ``b`` in ``np.dot(a, b)`` (vectors and matrices, where it is ``a @ b``)."""
-    return _matmul_adjoint_b(g, _matrix_operands(b, a), b)
-
-
-def _matrix_operands(x, other):
-    """``other``, once checked that neither operand has more than two axes."""
-    if not 1 <= np.ndim(x) <= 2 or not 1 <= np.ndim(other) <= 2:
-        raise ValueError("the derivative of np.dot is written for vectors and matrices only; "
-                         "use np.matmul (or @) for stacks of matrices")
-    return other
-
-
 def _untile(g, a, reps):
     """Sum the copies ``np.tile`` made of ``a`` back onto ``a``: the adjoint of tiling."""
     shape = np.shape(a)
@@ -113,26 +95,61 @@ def _uncumsum(g, a, axis=None):
     return np.flip(np.cumsum(flipped, axis=axis), axis)
 
 
-def _einsum_adjoint(subscripts, g, k, *operands):
-    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``, for the adjoint
-    ``g`` of its result: the same contraction with ``g`` in the place of operand ``k``."""
+def _einsum_parts(subscripts, ndims):
+    """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
+    operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
+    (the letters used once, in alphabetical order, after those of ``...``) made explicit."""
     inputs, arrow, output = subscripts.replace(" ", "").partition("->")
     inputs = inputs.split(",")
-    if not arrow:  # implicit output: the letters used once, in alphabetical order
+    spare = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             if c not in subscripts]
+    widths = [n - len(s.replace("...", "")) for s, n in zip(inputs, ndims) if "..." in s]
+    dots = "".join(spare[:max(widths, default=0)])
+    inputs = [s.replace("...", dots[len(dots) - (n - len(s) + 3):]) if "..." in s else s
+              for s, n in zip(inputs, ndims)]
+    if not arrow:
         letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    wanted = inputs[k]
-    if "." in subscripts or len(set(wanted)) != len(wanted):
-        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
-                         "subscripts without '...' or a letter repeated in one operand")
+        output = dots + "".join(sorted(c for c in set(letters) - set(dots)
+                                       if letters.count(c) == 1))
+    return inputs, output.replace("...", dots)
+
+
+def _einsum_adjoint(subscripts, g, k, *operands):
+    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``, for the adjoint
+    ``g`` of its result: the same contraction with ``g`` in the place of operand ``k``; a letter
+    found in operand ``k`` alone is spread over, and a letter repeated in it (a diagonal,
+    ``'ii->i'``) puts the adjoint on that diagonal."""
+    inputs, output = _einsum_parts(subscripts, [np.ndim(x) for x in operands])
+    wanted, shape = inputs[k], np.shape(operands[k])
     others = [s for i, s in enumerate(inputs) if i != k]
-    summed = [c for c in wanted if c not in output + "".join(others)]
-    kept = "".join(c for c in wanted if c not in summed)
-    spec = ",".join([output, *others]) + "->" + kept
-    result = np.einsum(spec, g, *[x for i, x in enumerate(operands) if i != k])
-    if summed:  # a letter summed away and found nowhere else: every element gets the same
-        result = np.expand_dims(result, tuple(wanted.index(c) for c in summed))
-    return np.broadcast_to(result, np.shape(operands[k])).copy()
+    unique = "".join(dict.fromkeys(wanted))
+    kept = "".join(c for c in unique if c in output + "".join(others))
+    result = np.einsum(",".join([output, *others]) + "->" + kept, g,
+                       *[x for i, x in enumerate(operands) if i != k])
+    sizes = {c: n for c, n in zip(wanted, shape)}
+    for c in unique:
+        if c not in kept:  # summed away in operand k alone: every element gets the same
+            result = np.expand_dims(result, -1)
+    result = np.moveaxis(result, range(result.ndim),
+                         [unique.index(c) for c in kept + "".join(c for c in unique
+                                                                   if c not in kept)])
+    stretched = tuple(i for i, c in enumerate(unique) if sizes[c] == 1 and result.shape[i] != 1)
+    if stretched:  # a length of 1 that einsum broadcast
+        result = np.sum(result, axis=stretched, keepdims=True)
+    result = np.broadcast_to(result, tuple(sizes[c] for c in unique))
+    if len(unique) == len(wanted):
+        return result.copy()
+    fresh = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             if c not in unique]
+    spread, diagonals = [], []
+    for c in wanted:
+        if c in spread or c in "".join(d[0] for d in diagonals):
+            diagonals.append(c + fresh[len(diagonals)])
+            spread.append(fresh[len(diagonals) - 1])
+        else:
+            spread.append(c)
+    eyes = [np.eye(sizes[d[0]]) for d in diagonals]
+    return np.einsum(",".join([unique, *diagonals]) + "->" + "".join(spread), result, *eyes)
 
 
 def _unconcatenate(g, arrays, position, axis=0):
@@ -316,27 +333,6 @@ def _matmul_tangent_b(a, d_b):
     return np.moveaxis(np.expand_dims(a, -3) @ moved, -3, -1)
 
 
-def _dot_tangent_a(d_a, b):
-    """The batched tangent of ``np.dot(a, b)`` along ``a`` (vectors and matrices)."""
-    return _matmul_tangent_a(d_a, _matrix_operands(b, b))
-
-
-def _dot_tangent_b(a, d_b):
-    """The batched tangent of ``np.dot(a, b)`` along ``b`` (vectors and matrices)."""
-    return _matmul_tangent_b(_matrix_operands(a, a), d_b)
-
-
-def _inner_tangent_a(d_a, b):
-    """The batched tangent of ``np.inner(a, b)`` along ``a``: the directions kept out of the
-    contraction over the last axes."""
-    return np.moveaxis(np.inner(np.moveaxis(d_a, -1, 0), b), 0, -1)
-
-
-def _inner_tangent_b(a, d_b):
-    """The batched tangent of ``np.inner(a, b)`` along ``b``."""
-    return np.moveaxis(np.inner(a, np.moveaxis(d_b, -1, 0)), np.ndim(a) - 1, -1)
-
-
 def _outer_tangent_a(d_a, b):
     """The batched tangent of ``np.outer(a, b)`` along ``a``."""
     return np.einsum("ik,j->ijk", np.reshape(d_a, (-1, np.shape(d_a)[-1])), np.ravel(b))
@@ -350,16 +346,10 @@ def _outer_tangent_b(a, d_b):
 def _einsum_tangent(subscripts, k, *operands):
     """``np.einsum(subscripts, *operands)`` where operand ``k`` is a batched tangent: its axis
     of directions gets a letter of its own, kept last in the output."""
-    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
-    inputs = inputs.split(",")
-    if not arrow:  # implicit output: the letters used once, in alphabetical order
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in subscripts:
-        raise ValueError(f"the derivative of np.einsum('{subscripts}') is written for "
-                         "subscripts without '...'")
+    ndims = [np.ndim(x) - (i == k) for i, x in enumerate(operands)]
+    inputs, output = _einsum_parts(subscripts, ndims)
     free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
-                if c not in subscripts)
+                if c not in "".join(inputs))
     inputs[k] += free
     return np.einsum(",".join(inputs) + "->" + output + free, *operands)
 
@@ -375,6 +365,135 @@ def _vstack_tangent(d_arrays, arrays):
     """The batched tangent of ``np.vstack(arrays)``: a vector (or number) is one row."""
     return np.concatenate([np.reshape(d, (1, -1, np.shape(d)[-1])) if np.ndim(a) < 2 else d
                            for d, a in zip(d_arrays, arrays)], axis=0)
+
+
+
+# Zero-safe products and nonsmooth points (the rules in rules/numpy.py say which convention).
+
+
+def _grouped(a, axis=None):
+    """``a`` with the axes a reduction along ``axis`` removes moved last and made one, and the
+    function that undoes it: a product of the others is taken along that one axis."""
+    a = np.asarray(a, dtype=float)
+    axes = tuple(range(a.ndim)) if axis is None else tuple(
+        n % a.ndim for n in (axis if isinstance(axis, tuple) else (axis,)))
+    moved = np.moveaxis(a, axes, tuple(range(a.ndim - len(axes), a.ndim)))
+    kept = moved.shape[:a.ndim - len(axes)]
+    grouped = moved.reshape(*kept, -1)
+
+    def back(b):
+        return np.moveaxis(np.reshape(b, moved.shape), tuple(range(a.ndim - len(axes), a.ndim)),
+                           axes)
+
+    return grouped, back
+
+
+def _prod_others(a, axis=None):
+    """Each element's partial of ``np.prod(a, axis)``: the product of the other elements it is
+    multiplied with, as exclusive running products from both ends, so that a zero in ``a`` gives
+    the right number (dividing the product by the element would give 0 / 0)."""
+    b, back = _grouped(a, axis)
+    ones = np.ones((*b.shape[:-1], 1))
+    before = np.cumprod(np.concatenate([ones, b[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, b[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return back(before * after)
+
+
+def _prod_others_along(a, d, axis=None):
+    """How ``_prod_others(a, axis)`` changes as ``a`` moves along ``d``: the Jacobian (the
+    second derivatives of the product, which is symmetric, so it is also the adjoint) times
+    ``d``, from the running products and their tangents, zero-safe as they are."""
+    b, back = _grouped(a, axis)
+    e, _ = _grouped(np.broadcast_to(d, np.shape(a)), axis)
+    n = b.shape[-1]
+    before, d_before = np.ones(b.shape), np.zeros(b.shape)
+    after, d_after = np.ones(b.shape), np.zeros(b.shape)
+    for k in range(1, n):
+        before[..., k] = before[..., k - 1] * b[..., k - 1]
+        d_before[..., k] = d_before[..., k - 1] * b[..., k - 1] + before[..., k - 1] * e[..., k - 1]
+        j = n - 1 - k
+        after[..., j] = after[..., j + 1] * b[..., j + 1]
+        d_after[..., j] = d_after[..., j + 1] * b[..., j + 1] + after[..., j + 1] * e[..., j + 1]
+    return back(d_before * after + before * d_after)
+
+
+def _power_log(base):
+    """``log(base)`` as the derivative of ``base ** y`` along ``y`` uses it: 0 where the base is
+    0 (``0 ** y`` is 0 for every ``y > 0``), nan where it is negative (``base ** y`` is real only
+    at whole ``y``, so it has no derivative along ``y``), as JAX and autograd give."""
+    positive = np.greater(base, 0)
+    logs = np.log(np.where(positive, base, 1.0))
+    value = np.where(positive, logs, np.where(np.equal(base, 0), 0.0, np.nan))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def _nonzero(value):
+    """``value`` with 1.0 where it is 0: a spread or a norm of 0 divides an adjoint of 0, so
+    that the derivative there is 0 (the smallest subgradient), not 0 / 0."""
+    safe = np.where(np.equal(value, 0), 1.0, value)
+    return float(safe) if np.ndim(safe) == 0 else safe
+
+
+
+# Contractions (np.dot, np.inner, np.tensordot) of any shapes, as np.tensordot writes them: the
+# axes summed over are found at run time from the operands' numbers of axes.
+
+
+def _dot_axes(a, b):
+    """The axes ``np.dot(a, b)`` sums over: ``a``'s last and ``b``'s second to last (its only
+    one for a vector); none where either is a number (``np.dot`` is then a product)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return (), ()
+    return (np.ndim(a) - 1,), (max(np.ndim(b) - 2, 0),)
+
+
+def _inner_axes(a, b):
+    """The axes ``np.inner(a, b)`` sums over: the last of each (none for a number)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return (), ()
+    return (np.ndim(a) - 1,), (np.ndim(b) - 1,)
+
+
+def _tensordot_axes(a, b, axes=2):
+    """``axes`` of ``np.tensordot(a, b, axes)`` as two tuples of axes counted from 0."""
+    if np.ndim(axes) == 0:
+        return (tuple(range(np.ndim(a) - int(axes), np.ndim(a))), tuple(range(int(axes))))
+    along_a, along_b = (tuple(np.atleast_1d(x).tolist()) for x in axes)
+    return (tuple(n % np.ndim(a) for n in along_a), tuple(n % np.ndim(b) for n in along_b))
+
+
+def _contraction_adjoint_a(g, a, b, axes):
+    """The adjoint of ``a`` in ``np.tensordot(a, b, axes)``: ``g`` contracted with ``b`` over
+    ``b``'s free axes, the axes put back in ``a``'s order."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    free_a = [n for n in range(np.ndim(a)) if n not in along_a]
+    free_b = [n for n in range(np.ndim(b)) if n not in along_b]
+    part = np.tensordot(g, b, axes=(tuple(range(len(free_a), np.ndim(g))), tuple(free_b)))
+    order = free_a + [along_a[along_b.index(n)] for n in sorted(along_b)]
+    return np.reshape(np.transpose(part, np.argsort(order).astype(int)), np.shape(a))
+
+
+def _contraction_adjoint_b(g, a, b, axes):
+    """The adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    free_a = [n for n in range(np.ndim(a)) if n not in along_a]
+    free_b = [n for n in range(np.ndim(b)) if n not in along_b]
+    part = np.tensordot(a, g, axes=(tuple(free_a), tuple(range(len(free_a)))))
+    order = [along_b[along_a.index(n)] for n in sorted(along_a)] + free_b
+    return np.reshape(np.transpose(part, np.argsort(order).astype(int)), np.shape(b))
+
+
+def _contraction_tangent_a(d_a, a, b, axes):
+    """The batched tangent of ``np.tensordot(a, b, axes)`` along ``a``: the axis of directions
+    is a free axis of ``d_a``, moved last."""
+    along_a, along_b = _tensordot_axes(a, b, axes)
+    part = np.tensordot(d_a, b, axes=(along_a, along_b))
+    return np.moveaxis(part, np.ndim(a) - len(along_a), -1)
+
+
+def _contraction_tangent_b(a, d_b, b, axes):
+    """The batched tangent of ``np.tensordot(a, b, axes)`` along ``b``: already last."""
+    return np.tensordot(a, d_b, axes=_tensordot_axes(a, b, axes))
 
 
 HELPERS = {

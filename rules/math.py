@@ -1,8 +1,14 @@
-"""Partial derivatives of the ``math`` module's functions; ``result`` is the function's value."""
+"""Partial derivatives of the ``math`` module's functions; ``result`` is the function's value.
+
+At a kink or a zero the derivative is a convention (see README, "Conventions at
+non-differentiable points"): ``fabs`` has 0 at 0, ``hypot`` has 0 at the origin, and the log of
+a power's base is 0 where the base is 0.
+"""
 
 import math
 
 from ad_transpile.rulebook import nondifferentiable, partials
+from ad_transpile.runtime import _power_log
 
 
 @partials(math.sin)
@@ -112,17 +118,17 @@ def sqrt(x, *, result):
 
 @partials(math.pow)
 def pow_(x, y, *, result):
-    return y * x ** (y - 1.0), result * math.log(x)
+    return y * x ** (y - 1.0), result * _power_log(x)
 
 
 @partials(math.hypot)
 def hypot(x, y, *, result):
-    return x / result, y / result
+    return x / result if result else 0.0, y / result if result else 0.0
 
 
 @partials(math.fabs)
 def fabs(x):
-    return math.copysign(1.0, x)
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
 
 @partials(math.erf)

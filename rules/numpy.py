@@ -5,6 +5,13 @@ the argument's shape under broadcasting). A structural operation (a reduction, a
 matrices, a change of shape) gives its tangent along each argument, written with that argument's
 tangent ``d_a``, and the adjoint it sends back, written with the result's adjoint ``d_result``.
 ``result`` is the value of the call.
+
+Where the derivative does not exist, the rules give the convention JAX and autograd use (see
+README, "Conventions at non-differentiable points"): ``np.maximum``/``np.minimum`` of two equal
+values and ``np.max``/``np.min`` of tied elements split the adjoint evenly among them, ``np.abs``
+has 0 at 0; ``np.std``, ``np.linalg.norm`` and ``np.hypot`` have 0 where the spread or the norm
+is 0 (JAX and autograd give nan there); the log of a power's base is 0 at a base of 0 (so the
+derivative of ``0 ** y`` along ``y`` is 0) and nan at a negative base.
 """
 
 import operator
@@ -20,24 +27,27 @@ from ad_transpile.rulebook import (
 )
 from ad_transpile.runtime import (
     _centered,
+    _contraction_adjoint_a,
+    _contraction_adjoint_b,
+    _contraction_tangent_a,
+    _contraction_tangent_b,
     _cumsum_tangent,
-    _dot_adjoint_a,
-    _dot_adjoint_b,
-    _dot_tangent_a,
-    _dot_tangent_b,
+    _dot_axes,
     _einsum_adjoint,
     _einsum_tangent,
     _extreme_mask,
     _full_tangent,
     _hstack_tangent,
-    _inner_tangent_a,
-    _inner_tangent_b,
+    _inner_axes,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _matmul_tangent_a,
     _matmul_tangent_b,
+    _nonzero,
     _outer_tangent_a,
     _outer_tangent_b,
+    _power_log,
+    _prod_others,
     _reduced_axes,
     _shifted_axis,
     _transposed_axes,
@@ -175,12 +185,12 @@ def reciprocal(x, *, result):
 
 @partials(np.power)
 def power(x, y, *, result):
-    return y * x ** (y - 1), result * np.log(x)
+    return y * x ** (y - 1), result * _power_log(x)
 
 
 @partials(np.hypot)
 def hypot(x, y, *, result):
-    return x / result, y / result
+    return x / _nonzero(result), y / _nonzero(result)
 
 
 @partials(np.abs)
@@ -225,12 +235,14 @@ def divide(a, b, *, result):
 
 @partials(np.maximum)
 def maximum(a, b):
-    return np.where(a >= b, 1.0, 0.0), np.where(a >= b, 0.0, 1.0)
+    return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        a < b, 1.0, np.where(a == b, 0.5, 0.0))
 
 
 @partials(np.minimum)
 def minimum(a, b):
-    return np.where(a <= b, 1.0, 0.0), np.where(a <= b, 0.0, 1.0)
+    return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        a > b, 1.0, np.where(a == b, 0.5, 0.0))
 
 
 @partials(np.logaddexp)
@@ -293,21 +305,24 @@ def mean_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, 
     return _unreduce(d_result / (np.size(a) / np.size(result)), a, axis=axis, keepdims=keepdims)
 
 
+# An element's partial of a product is the product of the others (not the product divided by
+# the element, which is 0 / 0 where the element is 0).
+
+
 @tangents(np.prod)
-def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
-    return result * np.sum(d_a / a, axis=axis, keepdims=keepdims)
+def prod_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.sum(_prod_others(a, axis=axis) * d_a, axis=axis, keepdims=keepdims)
 
 
 @batched_tangents(np.prod)
-def prod_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_a):
-    share = np.sum(d_a / np.expand_dims(a, -1), axis=_reduced_axes(a, axis=axis),
-                   keepdims=keepdims)
-    return np.expand_dims(result, -1) * share
+def prod_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    others = np.expand_dims(_prod_others(a, axis=axis), -1)
+    return np.sum(others * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
 
 
 @adjoints(np.prod)
-def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, result, d_result):
-    return _unreduce(d_result * result, a, axis=axis, keepdims=keepdims) / a
+def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
+    return _prod_others(a, axis=axis) * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
 @tangents(np.max)
@@ -348,6 +363,47 @@ def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
     return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
+# np.amax and np.amin are np.max and np.min under other names
+
+
+@tangents(np.amax)
+def amax_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.amax)
+def amax_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
+@adjoints(np.amax)
+def amax_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.amin)
+def amin_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.amin)
+def amin_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
+@adjoints(np.amin)
+def amin_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
 @tangents(np.var)
 def var_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
     count = np.size(a) / np.size(result) - ddof
@@ -371,7 +427,8 @@ def var_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
 @tangents(np.std)
 def std_tangent(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_a):
     count = np.size(a) / np.size(result) - ddof
-    return np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims) / (count * result)
+    total = np.sum(_centered(a, axis=axis) * d_a, axis=axis, keepdims=keepdims)
+    return total / (count * _nonzero(result))
 
 
 @batched_tangents(np.std)
@@ -379,31 +436,31 @@ def std_batched(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
     count = np.size(a) / np.size(result) - ddof
     spread = np.expand_dims(_centered(a, axis=axis), -1) * d_a
     total = np.sum(spread, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
-    return total / np.expand_dims(count * result, -1)
+    return total / np.expand_dims(count * _nonzero(result), -1)
 
 
 @adjoints(np.std)
 def std_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, result, d_result):
     count = np.size(a) / np.size(result) - ddof
-    spread = _unreduce(d_result / (count * result), a, axis=axis, keepdims=keepdims)
+    spread = _unreduce(d_result / (count * _nonzero(result)), a, axis=axis, keepdims=keepdims)
     return _centered(a, axis=axis) * spread
 
 
 @tangents(np.linalg.norm)
 def norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
-    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / result
+    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / _nonzero(result)
 
 
 @batched_tangents(np.linalg.norm)
 def norm_batched(x, ord=None, axis=None, keepdims=False, *, result, d_x):
     total = np.sum(np.expand_dims(x, -1) * d_x, axis=_reduced_axes(x, axis=axis),
                    keepdims=keepdims)
-    return total / np.expand_dims(result, -1)
+    return total / np.expand_dims(_nonzero(result), -1)
 
 
 @adjoints(np.linalg.norm)
 def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
-    return x * _unreduce(d_result / result, x, axis=axis, keepdims=keepdims)
+    return x * _unreduce(d_result / _nonzero(result), x, axis=axis, keepdims=keepdims)
 
 
 @tangents(np.cumsum)
@@ -459,14 +516,21 @@ def dot_tangent(a, b, *, d_a, d_b):
     return np.dot(d_a, b), np.dot(a, d_b)
 
 
+# np.dot, np.inner and np.tensordot are contractions of any shapes (a number's is a product):
+# the helpers find the axes summed over when they run.
+
+
 @batched_tangents(np.dot)
 def dot_batched(a, b, *, d_a, d_b):
-    return _dot_tangent_a(d_a, b), _dot_tangent_b(a, d_b)
+    axes = _dot_axes(a, b)
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
 
 
 @adjoints(np.dot)
 def dot_adjoint(a, b, *, d_result):
-    return _dot_adjoint_a(d_result, a, b), _dot_adjoint_b(d_result, a, b)
+    axes = _dot_axes(a, b)
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
 
 
 @tangents(np.inner)
@@ -476,12 +540,31 @@ def inner_tangent(a, b, *, d_a, d_b):
 
 @batched_tangents(np.inner)
 def inner_batched(a, b, *, d_a, d_b):
-    return _inner_tangent_a(d_a, b), _inner_tangent_b(a, d_b)
+    axes = _inner_axes(a, b)
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
 
 
 @adjoints(np.inner)
-def inner_adjoint(a, b, *, d_result):  # np.inner(a, b) is np.dot(a, b.T) for up to two axes
-    return _dot_adjoint_a(d_result, a, b.T), _dot_adjoint_b(d_result, a, b.T).T
+def inner_adjoint(a, b, *, d_result):
+    axes = _inner_axes(a, b)
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
+
+
+@tangents(np.tensordot)
+def tensordot_tangent(a, b, axes=2, *, d_a, d_b):
+    return np.tensordot(d_a, b, axes=axes), np.tensordot(a, d_b, axes=axes)
+
+
+@batched_tangents(np.tensordot)
+def tensordot_batched(a, b, axes=2, *, d_a, d_b):
+    return _contraction_tangent_a(d_a, a, b, axes), _contraction_tangent_b(a, d_b, b, axes)
+
+
+@adjoints(np.tensordot)
+def tensordot_adjoint(a, b, axes=2, *, d_result):
+    return (_contraction_adjoint_a(d_result, a, b, axes),
+            _contraction_adjoint_b(d_result, a, b, axes))
 
 
 @tangents(np.outer)
@@ -495,8 +578,9 @@ def outer_batched(a, b, *, d_a, d_b):
 
 
 @adjoints(np.outer)
-def outer_adjoint(a, b, *, d_result):
-    return d_result @ b, a @ d_result
+def outer_adjoint(a, b, *, d_result):  # np.outer flattens its arguments
+    return (np.reshape(d_result @ np.ravel(b), np.shape(a)),
+            np.reshape(np.ravel(a) @ d_result, np.shape(b)))
 
 
 @tangents(np.einsum)
@@ -577,8 +661,8 @@ def array_batched(arrays, *, d_arrays):
 
 
 @adjoints(np.array)
-def array_adjoint(arrays, *, d_result, item):
-    return _unstack(d_result, arrays, item)
+def array_adjoint(arrays, *, d_result, item):  # item: a position in nested lists, (1, 0)
+    return d_result[item]
 
 
 @tangents(np.hstack)
@@ -623,7 +707,7 @@ def transpose_batched(a, axes=None, *, d_a):
 
 @adjoints(np.transpose)
 def transpose_adjoint(a, axes=None, *, d_result):
-    return np.transpose(d_result, axes=np.argsort(axes))
+    return np.transpose(d_result, axes=np.argsort(np.mod(axes, np.ndim(a))))  # (-1, 0, 1) too
 
 
 @tangents(np.ndarray.T)
@@ -746,10 +830,64 @@ def broadcast_to_adjoint(array, shape, *, d_result):
     return _unbroadcast(d_result, array), None
 
 
+# Arrays made from numbers: np.full and np.full_like repeat their fill value, np.linspace is
+# linear in its ends (start * (1 - t) + stop * t). np.arange is not in the list below: an
+# active value reaching it is refused (its length depends on the ends; there is no rule yet).
+
+
+@tangents(np.full)
+def full_tangent(shape, fill_value, *, d_fill_value):
+    return None, np.full(shape, d_fill_value)
+
+
+@batched_tangents(np.full)
+def full_batched(shape, fill_value, *, result, d_fill_value):
+    return None, _full_tangent(d_fill_value, result)
+
+
+@adjoints(np.full)
+def full_adjoint(shape, fill_value, *, d_result):
+    return None, _unbroadcast(d_result, fill_value)
+
+
+@tangents(np.full_like)
+def full_like_tangent(a, fill_value, *, d_a, d_fill_value):  # a gives only the shape
+    return np.zeros_like(d_a), np.full(np.shape(a), d_fill_value)
+
+
+@batched_tangents(np.full_like)
+def full_like_batched(a, fill_value, *, result, d_a, d_fill_value):
+    return np.zeros_like(d_a), _full_tangent(d_fill_value, result)
+
+
+@adjoints(np.full_like)
+def full_like_adjoint(a, fill_value, *, d_result):
+    return np.zeros(np.shape(a)), _unbroadcast(d_result, fill_value)
+
+
+@tangents(np.linspace)
+def linspace_tangent(start, stop, num=50, endpoint=True, *, result, d_start, d_stop):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return share * d_start, (1.0 - share) * d_stop
+
+
+@batched_tangents(np.linspace)
+def linspace_batched(start, stop, num=50, endpoint=True, *, result, d_start, d_stop):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return np.expand_dims(share, -1) * d_start, np.expand_dims(1.0 - share, -1) * d_stop
+
+
+@adjoints(np.linspace)
+def linspace_adjoint(start, stop, num=50, endpoint=True, *, result, d_result):
+    share = np.linspace(np.ones(np.shape(result)[1:]), 0.0, num, endpoint=endpoint)
+    return (_unbroadcast(np.sum(share * d_result, axis=0), start),
+            _unbroadcast(np.sum((1.0 - share) * d_result, axis=0), stop))
+
+
 nondifferentiable(
     np.floor, np.ceil, np.trunc, np.rint, np.round, np.sign, np.isnan, np.isinf, np.isfinite,
-    np.shape, np.size, np.ndim, np.dtype, np.zeros, np.ones, np.empty, np.full, np.zeros_like,
-    np.ones_like, np.empty_like, np.full_like, np.arange, np.linspace, np.eye, np.identity,
+    np.shape, np.size, np.ndim, np.dtype, np.zeros, np.ones, np.empty, np.zeros_like,
+    np.ones_like, np.empty_like, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.all, np.any,
     np.isclose, np.allclose, np.equal, np.less, np.greater, np.less_equal, np.greater_equal,
 )

@@ -1,9 +1,9 @@
 """Partial derivatives of Python's arithmetic operators (``a + b`` is ``operator.add(a, b)``)."""
 
-import math
 import operator
 
 from ad_transpile.rulebook import nondifferentiable, partials
+from ad_transpile.runtime import _power_log
 
 
 @partials(operator.add)
@@ -28,7 +28,7 @@ def truediv(a, b, *, result):
 
 @partials(operator.pow)
 def pow_(a, b, *, result):
-    return b * a ** (b - 1), result * math.log(a)
+    return b * a ** (b - 1), result * _power_log(a)
 
 
 @partials(operator.mod)

@@ -12,8 +12,9 @@ from ad_transpile.runtime import (
     _basis,
     _broadcast_like,
     _centered,
-    _dot_adjoint_a,
-    _dot_adjoint_b,
+    _contraction_adjoint_a,
+    _contraction_adjoint_b,
+    _dot_axes,
     _einsum_adjoint,
     _einsum_adjoint_along,
     _einsum_adjoint_swap,
@@ -21,8 +22,13 @@ from ad_transpile.runtime import (
     _extreme_mask,
     _full_tangent,
     _gradient,
+    _inner_axes,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _nonzero,
+    _power_log,
+    _prod_others,
+    _prod_others_along,
     _reconcatenate,
     _reduced_axes,
     _rehstack,
@@ -30,6 +36,7 @@ from ad_transpile.runtime import (
     _revstack,
     _shifted_axis,
     _tangent_index,
+    _tensordot_axes,
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
@@ -93,24 +100,32 @@ def matmul_adjoint_b_adjoint(g, a, b, *, d_result):
     return np.matmul(a, d_result), _matmul_adjoint_a(g, a, d_result), None
 
 
-@tangents(_dot_adjoint_a)
-def dot_adjoint_a_tangent(g, a, b, *, d_g, d_b):
-    return _dot_adjoint_a(d_g, a, b), None, _dot_adjoint_a(g, a, d_b)
+# The adjoint of a contraction is linear in the adjoint and in the other operand; the operand
+# whose adjoint it is gives only its shape (and the axes are numbers).
 
 
-@adjoints(_dot_adjoint_a)
-def dot_adjoint_a_adjoint(g, a, b, *, d_result):
-    return np.dot(d_result, b), None, _dot_adjoint_b(g, d_result, b)
+@tangents(_contraction_adjoint_a)
+def contraction_adjoint_a_tangent(g, a, b, axes, *, d_g, d_b):
+    return (_contraction_adjoint_a(d_g, a, b, axes), None,
+            _contraction_adjoint_a(g, a, d_b, axes), None)
 
 
-@tangents(_dot_adjoint_b)
-def dot_adjoint_b_tangent(g, a, b, *, d_g, d_a):
-    return _dot_adjoint_b(d_g, a, b), _dot_adjoint_b(g, d_a, b), None
+@adjoints(_contraction_adjoint_a)
+def contraction_adjoint_a_adjoint(g, a, b, axes, *, d_result):
+    return (np.tensordot(d_result, b, axes=_tensordot_axes(a, b, axes)), None,
+            _contraction_adjoint_b(g, d_result, b, axes), None)
 
 
-@adjoints(_dot_adjoint_b)
-def dot_adjoint_b_adjoint(g, a, b, *, d_result):
-    return np.dot(a, d_result), _dot_adjoint_a(g, a, d_result), None
+@tangents(_contraction_adjoint_b)
+def contraction_adjoint_b_tangent(g, a, b, axes, *, d_g, d_a):
+    return (_contraction_adjoint_b(d_g, a, b, axes), _contraction_adjoint_b(g, d_a, b, axes),
+            None, None)
+
+
+@adjoints(_contraction_adjoint_b)
+def contraction_adjoint_b_adjoint(g, a, b, axes, *, d_result):
+    return (np.tensordot(a, d_result, axes=_tensordot_axes(a, b, axes)),
+            _contraction_adjoint_a(g, a, d_result, axes), None, None)
 
 
 @tangents(_uncumsum)
@@ -201,6 +216,42 @@ def unvstack_adjoint(g, arrays, position, *, d_result):
     return _revstack(d_result, arrays, position), None, None
 
 
+# The zero-safe pieces of products, powers and spreads: a product of the others is a smooth
+# function of the elements (its Jacobian is symmetric: the tangent and the adjoint are one),
+# the log of a power's base is a log where it is positive, and a guarded divisor is the divisor
+# where it is not 0. (_prod_others_along has no rule: a third derivative of np.prod is refused.)
+
+
+@tangents(_prod_others)
+def prod_others_tangent(a, axis=None, *, d_a):
+    return _prod_others_along(a, d_a, axis=axis)
+
+
+@adjoints(_prod_others)
+def prod_others_adjoint(a, axis=None, *, d_result):
+    return _prod_others_along(a, d_result, axis=axis)
+
+
+@tangents(_power_log)
+def power_log_tangent(base, *, d_base):
+    return d_base / base
+
+
+@adjoints(_power_log)
+def power_log_adjoint(base, *, d_result):
+    return d_result / base
+
+
+@tangents(_nonzero)
+def nonzero_tangent(value, *, d_value):
+    return d_value
+
+
+@adjoints(_nonzero)
+def nonzero_adjoint(value, *, d_result):
+    return d_result
+
+
 # batched tangents (forward mode on arrays): the seed and the axes are shapes only; reading the
 # gradient off the tangent and stretching a tangent are linear. The batched helpers of the
 # structural operations (_matmul_tangent_b, ...) and the seed of several arguments have no rule
@@ -227,5 +278,5 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _basis, _reduced_axes, _shifted_axis, _tangent_index,
-                  _transposed_axes, _zero_tangent)
+nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis,
+                  _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent)

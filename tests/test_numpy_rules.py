@@ -44,6 +44,8 @@ TABLE = [
     Case("a.max(axis=0, keepdims=True)", ((3, 4),)),
     Case("np.min(a, axis=0)", ((3, 4),)),
     Case("a.min()", ((5,),)),
+    Case("np.amax(a, axis=0)", ((3, 4),)),
+    Case("np.amin(a)", ((3, 4),)),
     Case("np.var(a)", ((3, 4),)),
     Case("np.var(a, axis=0, ddof=1)", ((3, 4),)),
     Case("np.std(a)", ((3, 4),)),
@@ -63,7 +65,13 @@ TABLE = [
     Case("np.dot(a, b)", ((3, 4), (4, 2))),
     Case("np.dot(a, b)", ((4,), (4,))),
     Case("a.dot(b)", ((3, 4), (4,))),
+    Case("np.dot(a, b)", ((2, 3, 4), (5, 4, 2))),  # a stack of matrices against one
+    Case("np.dot(a, b)", ((), (3,))),  # a number times an array
     Case("np.outer(a, b)", ((3,), (4,))),
+    Case("np.outer(a, b)", ((2, 3), (4,))),  # flattened
+    Case("np.inner(a, b)", ((2, 3, 4), (5, 4))),
+    Case("np.tensordot(a, b)", ((2, 3, 4), (3, 4, 2))),
+    Case("np.tensordot(a, b, axes=([0], [1]))", ((3, 4), (2, 3))),
     Case("np.inner(a, b)", ((4,), (4,))),
     Case("np.inner(a, b)", ((3, 4), (2, 4))),
     Case("np.inner(a, b)", ((3, 4), (4,))),
@@ -75,9 +83,14 @@ TABLE = [
     Case("np.einsum('ij,k->ik', a, b)", ((3, 4), (2,))),  # j summed away in a alone
     Case("np.einsum('ij->ji', a)", ((3, 4),)),
     Case("np.einsum('ij->i', a)", ((3, 4),)),
+    Case("np.einsum('ii->i', a)", ((3, 3),)),  # a diagonal
+    Case("np.einsum('iij,jk->ik', a, b)", ((3, 3, 2), (2, 4))),
+    Case("np.einsum('...ij,...jk->...ik', a, b)", ((5, 2, 3), (5, 3, 4))),
+    Case("np.einsum('...i,...i', a, b)", ((1, 3), (4, 3))),  # a length of 1 broadcast
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
     Case("np.transpose(a, (1, 2, 0))", ((2, 3, 4),)),
+    Case("np.transpose(a, (-1, 0, 1))", ((2, 3, 4),)),  # axes counted from the end
     Case("a.T", ((3, 4),)),
     Case("np.reshape(a, (4, 3))", ((3, 4),)),
     Case("a.reshape(2, 6)", ((3, 4),)),
@@ -101,10 +114,21 @@ TABLE = [
     Case("np.vstack([a, b])", ((2, 3), (1, 3))),
     Case("np.array([a, b, a * b])", ((), ())),
     Case("np.array([a, b])", ((3,), (3,))),
+    Case("np.array([[a, -b], [b, a]])", ((), ())),  # nested lists of numbers
+    Case("np.array([[a, 1.0], [0.5, b * a]])", ((), ())),
+    Case("np.array([[a, b], [b, 2.0 * a]])", ((3,), (3,))),  # nested lists of arrays
+    # arrays made from numbers: linear in the fill value and in the ends
+    Case("np.full((2, 3), a)", ((),)),
+    Case("np.full((2, 3), a)", ((3,),)),
+    Case("np.full_like(b, a)", ((), (2, 3))),
+    Case("np.linspace(a, b, 5)", ((), ())),
+    Case("np.linspace(a, b, 4, endpoint=False)", ((3,), ())),
     # elementwise with broadcasting: scalars, (n, 1) against (1, m), leading dimensions
     Case("a * b", ((3, 1), (1, 4))),
     Case("a + b", ((3, 4), (4,))),
     Case("a / b", ((3, 4), ()), 0.5, 2.0),
+    Case("a ** b", ((3, 4), (4,)), 0.5, 2.0),  # the exponent an array too
+    Case("np.power(a, b)", ((3,), ()), 0.5, 2.0),
     Case("np.maximum(a, b)", ((3, 4), (4,))),
     Case("np.where(a > b, a * b, b)", ((3, 4), (3, 4))),
     Case("np.clip(a, -1.0, 1.0)", ((3, 4),)),

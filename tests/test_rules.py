@@ -213,6 +213,8 @@ def test_the_steps_cover_every_nondifferentiable_function():
                  for n in ast.walk(ast.parse(s, mode="eval"))}
     # x.dtype, and the mask of np.max's adjoint (the max cases of test_numpy_rules, twice)
     mentioned |= {"numpy.dtype", "ad_transpile.runtime._extreme_mask"}
+    # the axes that the adjoints of np.dot, np.inner and np.tensordot sum over (twice)
+    mentioned |= {f"ad_transpile.runtime._{h}_axes" for h in ("dot", "inner", "tensordot")}
     # the shapes in batched forward-mode files, differentiated again in test_batched_forward
     mentioned |= {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
     assert builtin().nondifferentiable <= mentioned
