@@ -23,6 +23,7 @@ from pathlib import Path
 import gast
 
 from ad_transpile import errors
+from ad_transpile.readable import refuse_hidden_flow
 from ad_transpile.runtime import HELPERS
 
 
@@ -260,6 +261,10 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
             if isinstance(node.func, gast.Name) and node.func.id in HELPERS \
                     and node.func.id in functions:  # generated code, differentiated again
                 node.qualname = f"ad_transpile.runtime.{node.func.id}"
+    refuse_hidden_flow(
+        tree, module, {n: f for n, f in functions.items() if n not in HELPERS},
+        lambda expr, local: qualify(expr, imports, functions, local, module_name),
+        local_names, parsed.error)
     return parsed
 
 
