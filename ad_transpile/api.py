@@ -92,27 +92,49 @@ def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """Second derivatives, by differentiating the generated ``fpr`` again (forward over reverse).
 
     A float for one scalar argument; an ``(n, n)`` array for an array argument with ``n``
-    elements (one Hessian-vector product per element) or for a tuple of ``n`` scalar arguments.
+    elements (one Hessian-vector product per element). With a tuple ``wrt``, the blocks as JAX
+    gives them: ``H[i][j]`` the second derivatives along arguments ``i`` and ``j``, of shape
+    ``arg_i.shape + arg_j.shape`` (a float where both are numbers).
     """
     several = isinstance(wrt, (tuple, list))
     tangent_product = hvp(f, wrt)
-    count = len(wrt) if several else 1
     pick = _picker(inspect.signature(f), _wrt_names(f, wrt))
 
     def second_derivatives(*args: Any) -> Any:
-        point = pick(args, {})[0]
-        if not several and np.ndim(point):
+        points = pick(args, {})
+        if several:
+            return _hessian_blocks(lambda tangents: tangent_product(*args, tangents), points)
+        point = points[0]
+        if np.ndim(point):
             shape = np.shape(point)
             basis = np.eye(np.size(point))
             columns = [np.ravel(tangent_product(*args, e.reshape(shape))) for e in basis]
             return np.array(columns, dtype=float).T
-        if not several:
-            return float(tangent_product(*args, 1.0))
-        columns = [tangent_product(*args, tuple(float(i == j) for i in range(count)))
-                   for j in range(count)]
-        return np.array(columns, dtype=float).T
+        return float(tangent_product(*args, 1.0))
 
     return second_derivatives
+
+
+def _hessian_blocks(product: Callable, points: list[Any]) -> tuple:
+    """``((H_00, H_01, ...), ...)``, one Hessian-vector product per element of each argument:
+    the product along a unit tangent of argument ``j`` is column ``index`` of every ``H_ij``."""
+    shapes = [np.shape(p) for p in points]
+    blocks = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
+    for j, shape in enumerate(shapes):
+        for index in np.ndindex(shape):
+            tangents = tuple(_unit(s, index if k == j else None) for k, s in enumerate(shapes))
+            column = product(tangents)
+            for i, row in enumerate(blocks):
+                row[j][(..., *index)] = column[i]
+    return tuple(tuple(float(b) if b.shape == () else b for b in row) for row in blocks)
+
+
+def _unit(shape: tuple, index: tuple | None) -> Any:
+    """A tangent of ``shape``: 1 at ``index`` and 0 elsewhere (all 0 for None)."""
+    tangent = np.zeros(shape)
+    if index is not None:
+        tangent[index] = 1.0
+    return tangent if shape else float(tangent)
 
 
 def hvp(f: Callable, wrt: WrtSpec = 0) -> Callable:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import MODES, imported
@@ -105,3 +107,89 @@ READABLE = [  # what stays allowed: the names are in the source
 def test_names_the_source_fixes_still_work(src, mode, tmp_path):
     module = imported(src, tmp_path, "readable")
     adt.check_grad(module.f, 0.7, mode=mode)
+
+
+# adt.hessian with several arguments: JAX's blocks, checked against differences of the gradient
+HESSIAN_MODULE = """
+import numpy as np
+
+
+def arrays(a, x):
+    return np.sum(a * a * x) + np.sum(np.sin(a)) * np.sum(x * x)
+
+
+def mixed(s, x):
+    return s * s * np.sum(x * x * x) + np.sin(s) * np.sum(x)
+
+
+def scalars(s, t):
+    return s * s * t + t * t * t + np.sin(s * t)
+
+
+def matrix(m, v):
+    return np.sum(np.tanh(m @ v)) + np.sum(m * m) * v[0]
+"""
+RNG = np.random.default_rng(5)
+HESSIAN_CASES = [
+    ("arrays", (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    ("arrays", (RNG.normal(size=3), RNG.normal(size=3)), (1, 0)),
+    ("mixed", (0.4, RNG.normal(size=2)), (0, 1)),
+    ("mixed", (0.4, RNG.normal(size=2)), (1, 0)),
+    ("scalars", (0.4, -0.3), (0, 1)),
+    ("scalars", (0.4, -0.3), ("t",)),
+    ("matrix", (RNG.normal(size=(2, 3)), RNG.normal(size=3)), (0, 1)),
+]
+
+
+def gradient_differences(f, args, wrt, step=1e-5):
+    """``H[i][j]`` by central differences of the (reverse-mode) gradient along argument j."""
+    gradient = adt.grad(f, tuple(wrt))
+    positions = [a if isinstance(a, int) else list(inspect.signature(f).parameters).index(a)
+                 for a in wrt]
+    blocks = [[np.zeros(np.shape(args[i]) + np.shape(args[j])) for j in positions]
+              for i in positions]
+    for column, j in enumerate(positions):
+        for index in np.ndindex(np.shape(args[j])):
+            moved = []
+            for sign in (1.0, -1.0):
+                point = np.array(args[j], dtype=float)
+                point[index] += sign * step
+                at = list(args)
+                at[j] = point if point.shape else float(point)
+                moved.append(gradient(*at))
+            for row in range(len(positions)):
+                change = np.asarray(moved[0][row]) - np.asarray(moved[1][row])
+                blocks[row][column][(..., *index)] = change / (2 * step)
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def hessian_module(tmp_path_factory):
+    return imported(HESSIAN_MODULE, tmp_path_factory.mktemp("hessian"), "hessian_cases")
+
+
+@pytest.mark.parametrize("name, args, wrt", HESSIAN_CASES,
+                         ids=[f"{n}-{w}" for n, _, w in HESSIAN_CASES])
+def test_hessian_of_several_arguments_gives_jax_blocks(name, args, wrt, hessian_module):
+    f = getattr(hessian_module, name)
+    blocks = adt.hessian(f, wrt)(*args)
+    expected = gradient_differences(f, args, wrt)
+    assert isinstance(blocks, tuple) and len(blocks) == len(wrt)
+    for row, expected_row in zip(blocks, expected):
+        assert isinstance(row, tuple) and len(row) == len(wrt)
+        for block, want in zip(row, expected_row):
+            assert np.shape(block) == want.shape
+            assert type(block) is float if want.shape == () else isinstance(block, np.ndarray)
+            np.testing.assert_allclose(block, want, rtol=1e-5, atol=1e-6)
+
+
+def test_hessian_of_one_argument_is_a_matrix_or_a_float(hessian_module):
+    m, v = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    matrix = adt.hessian(hessian_module.matrix, 0)(m, v)
+    blocks = gradient_differences(hessian_module.matrix, (m, v), (0,))
+    assert matrix.shape == (6, 6)
+    np.testing.assert_allclose(matrix, blocks[0][0].reshape(6, 6), rtol=1e-5, atol=1e-6)
+    number = adt.hessian(hessian_module.scalars, 1)(0.4, -0.3)
+    assert type(number) is float
+    assert number == pytest.approx(gradient_differences(
+        hessian_module.scalars, (0.4, -0.3), (1,))[0][0], rel=1e-5, abs=1e-6)
