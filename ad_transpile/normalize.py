@@ -21,6 +21,7 @@ import copy
 import gast
 
 from ad_transpile import errors
+from ad_transpile.aliases import refuse_shared_updates
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
@@ -70,6 +71,7 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
             raise parsed.error(errors.Unsupported, node, construct=describe(node),
                                why="a generator or coroutine has no single result to "
                                "differentiate")
+    refuse_shared_updates(parsed, tree)
 
 
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:

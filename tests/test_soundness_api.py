@@ -193,3 +193,61 @@ def test_hessian_of_one_argument_is_a_matrix_or_a_float(hessian_module):
     assert type(number) is float
     assert number == pytest.approx(gradient_differences(
         hessian_module.scalars, (0.4, -0.3), (1,))[0][0], rel=1e-5, abs=1e-6)
+
+
+# augmented assignment on an object another name holds: NumPy runs it in place
+NP = "import numpy as np\n"
+SHARED_UPDATES = [
+    (NP + "def f(x):\n    total = x\n    for i in range(3):\n        total += x * i\n"
+     "    return np.sum(total * x)\n",
+     r":5:9: 'total \+= \.\.\.' is not supported: 'total' may hold the array or list that 'x'"),
+    (NP + "def f(x):\n    y = x\n    y *= 2.0\n    return np.sum(x * y)\n",
+     r"'y \*= \.\.\.' is not"),
+    (NP + "def f(x):\n    x += 1.0\n    return np.sum(x * x)\n",
+     r":3:5: 'x \+= \.\.\.' on the argument 'x' is not supported: if it is an array, NumPy "
+     "changes the caller's array"),
+    (NP + "def f(m):\n    row = m[0]\n    row -= 1.0\n    return np.sum(m * m)\n",
+     r"'row -= \.\.\.'"),
+    (NP + "def f(m):\n    flat = m.reshape(-1)\n    flat *= 3.0\n    return np.sum(m)\n",
+     r"'flat \*= \.\.\.'"),
+    (NP + "def f(x):\n    y = np.asarray(x)\n    y += x\n    return np.sum(y)\n",
+     r"'y \+= \.\.\.'"),
+    (NP + "def f(w, xs):\n    total = xs\n    total += [w]\n    return w * len(xs)\n",
+     r"'total \+= \.\.\.' is not supported: 'total' may hold the array or list that 'xs'"),
+]
+FRESH_UPDATES = [  # (source, arguments): each name's own object, or numbers
+    (NP + "def f(x):\n    total = x\n    total += x\n    return total * x\n", (0.3,)),
+    (NP + "import math\ndef f(x, y):\n    total = x\n    total += math.sin(y)\n"
+     "    x += total\n    return total * x\n", (0.3, 0.8)),
+    (NP + "def f(x):\n    total = x * 1.0\n    total += x\n    return np.sum(total * x)\n",
+     (np.array([0.3, 0.5]),)),
+    (NP + "def f(x):\n    total = x.copy()\n    for i in range(3):\n        total += x * i\n"
+     "    return np.sum(total * x)\n", (np.array([0.3, 0.5]),)),
+    (NP + "def f(x):\n    total = np.zeros(2)\n    total += np.sin(x)\n"
+     "    return np.sum(total * x)\n", (np.array([0.3, 0.5]),)),
+    (NP + "def f(x):\n    s = 0.0\n    for i in range(3):\n        s += np.sum(x * i)\n"
+     "    s *= 2.0\n    return s\n", (np.array([0.3, 0.5]),)),
+    (NP + "def f(x: float, v):\n    total = x\n    total += x\n"
+     "    return np.sum(total * v)\n", (0.3, np.array([0.3, 0.5]))),
+    (NP + "def f(x, xs):\n    total = 0.0\n    for v in xs:\n        t = v\n        t += x\n"
+     "        total += t * t\n    return total\n", (0.3, [0.2, -0.4])),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("src, match", SHARED_UPDATES, ids=[m for _, m in SHARED_UPDATES])
+def test_update_in_place_of_a_shared_object_is_refused(src, match, mode, tmp_path):
+    with pytest.raises(TranspileError, match=match):
+        _transpile_text(src, mode)
+    module = imported(src, tmp_path, "shared_update")
+    with pytest.raises(TranspileError, match=match):
+        adt.value_and_grad(module.f, mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("src, args", FRESH_UPDATES, ids=[s for s, _ in FRESH_UPDATES])
+def test_update_of_a_number_or_a_fresh_object_is_right(src, args, mode, tmp_path):
+    module = imported(src, tmp_path, "fresh_update")
+    value, _ = adt.value_and_grad(module.f, mode=mode)(*args)
+    assert value == pytest.approx(module.f(*[np.copy(a) if np.ndim(a) else a for a in args]))
+    adt.check_grad(module.f, *args, mode=mode)
