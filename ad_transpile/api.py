@@ -14,11 +14,43 @@ from ad_transpile.parse import function_from_object
 from ad_transpile.pipeline import WrtSpec, transpile
 
 
+def _unbinding(api: Callable) -> Callable:
+    """A bound method (``model.loss``) is differentiated as its function, its receiver passed
+    as a first argument that is never differentiated (its attributes read as constants)."""
+
+    @functools.wraps(api)
+    def unbound(f: Callable, wrt: WrtSpec = 0, **options: Any) -> Any:
+        if not inspect.ismethod(f):
+            return api(f, wrt, **options)
+        made = api(f.__func__, _past_receiver(wrt), **options)
+        if not callable(made):  # the text of the derivative
+            return made
+        receiver = f.__self__
+
+        @functools.wraps(made)
+        def with_receiver(*args: Any, **kwargs: Any) -> Any:
+            return made(receiver, *args, **kwargs)
+
+        return with_receiver
+
+    return unbound
+
+
+def _past_receiver(wrt: WrtSpec) -> WrtSpec:
+    """``wrt`` of a bound method, for its function: positions count ``self`` too."""
+    if isinstance(wrt, (tuple, list)):
+        return tuple(_past_receiver(w) for w in wrt)
+    is_position = isinstance(wrt, int) and not isinstance(wrt, bool)
+    return wrt + 1 if is_position and wrt >= 0 else wrt
+
+
+@_unbinding
 def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> str:
     """The text of the derivative module of ``f``: what ``ad-transpile grad`` writes for it."""
     return _transpiled(f, _hashable(wrt), mode, "grad")[0]
 
 
+@_unbinding
 def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     """A function with ``f``'s signature returning the derivative of its result along ``wrt``."""
     compiled = _compile(f, _hashable(wrt), mode, "grad")
@@ -40,6 +72,7 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     return gradient
 
 
+@_unbinding
 def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     """Like :func:`grad`, returning ``(f(*args), gradient)``."""
     compiled = _compile(f, _hashable(wrt), mode, "value_and_grad")
@@ -58,6 +91,7 @@ def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> C
     return value_and_gradient
 
 
+@_unbinding
 def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, tangent) -> (value, directional derivative)``, by forward mode."""
     compiled = _compile(f, _hashable(wrt), "forward", "jvp")
@@ -72,6 +106,7 @@ def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     return jacobian_vector_product
 
 
+@_unbinding
 def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, cotangent) -> (value, vector-Jacobian product)``, by reverse mode."""
     compiled = _compile(f, _hashable(wrt), "reverse", "vjp")
@@ -88,6 +123,7 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     return vector_jacobian_product
 
 
+@_unbinding
 def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """Second derivatives, by differentiating the generated ``fpr`` again (forward over reverse).
 
@@ -137,12 +173,15 @@ def _unit(shape: tuple, index: tuple | None) -> Any:
     return tangent if shape else float(tangent)
 
 
+@_unbinding
 def hvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, v) -> H v``: the Hessian-vector product, one forward sweep over ``fpr``.
 
     The Hessian itself is never built; ``v`` is a number, or a tuple for a tuple ``wrt``.
     """
     first = _compile(f, _hashable(wrt), "reverse", "grad")
+    # a method's receiver stays a constant when its fpr is differentiated again
+    first._ad_transpile_receiver = function_from_object(f).receiver
     product = jvp(first, wrt)
 
     def hessian_vector_product(*args: Any) -> Any:
@@ -159,6 +198,9 @@ def check_grad(
 
     Raises ``AssertionError`` naming both values and the worst element when they disagree.
     """
+    if inspect.ismethod(f):
+        return check_grad(f.__func__, f.__self__, *args, wrt=_past_receiver(wrt), mode=mode,
+                          rtol=rtol, atol=atol)
     gradient = grad(f, wrt, mode=mode)  # first: it checks wrt and says what is wrong
     names = _wrt_names(f, wrt)
     bound = inspect.signature(f).bind(*args)

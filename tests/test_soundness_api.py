@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 import textwrap
 
 import numpy as np
@@ -251,3 +253,116 @@ def test_update_of_a_number_or_a_fresh_object_is_right(src, args, mode, tmp_path
     value, _ = adt.value_and_grad(module.f, mode=mode)(*args)
     assert value == pytest.approx(module.f(*[np.copy(a) if np.ndim(a) else a for a in args]))
     adt.check_grad(module.f, *args, mode=mode)
+
+
+# what adt.grad is given: a method, a bare decorator, and what has no source to read
+CALLABLES = """
+import functools
+import math
+
+import ad_transpile as adt
+
+
+class Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, x):
+        return math.sin(self.scale * x) * self.scale
+
+    @classmethod
+    def make(cls, x):
+        return x * x * x
+
+    @staticmethod
+    def cube(x):
+        return x * x * x
+
+
+class Scaled:
+    def __call__(self, x):
+        return x * x
+
+
+@adt.differentiable
+def bare(x):
+    return x * x * x
+
+
+def scaled(x, k=2.0):
+    return k * x * x
+
+
+square = lambda x: x * x  # noqa: E731
+"""
+
+
+@pytest.fixture(scope="module")
+def callables(tmp_path_factory):
+    return imported(CALLABLES, tmp_path_factory.mktemp("callables"), "callables_module")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_bound_method_is_differentiated_with_self_as_a_constant(callables, mode):
+    model = callables.Model(1.7)
+    exact = 1.7 * 1.7 * math.cos(1.7 * 0.3)
+    assert adt.grad(model.loss, mode=mode)(0.3) == pytest.approx(exact, rel=1e-12)
+    assert adt.grad(model.loss, "x", mode=mode)(0.3) == pytest.approx(exact, rel=1e-12)
+    value, gradient = adt.value_and_grad(model.loss, mode=mode)(0.3)
+    assert (value, gradient) == pytest.approx((model.loss(0.3), exact), rel=1e-12)
+    adt.check_grad(model.loss, 0.3, mode=mode)
+    model.scale = 0.5  # attributes are read at the call, from the live object
+    adt.check_grad(model.loss, 0.3, mode=mode)
+
+
+def test_methods_of_every_kind(callables):
+    model = callables.Model(1.7)
+    assert adt.hessian(model.loss)(0.3) == pytest.approx(-1.7 ** 3 * math.sin(0.51), rel=1e-9)
+    assert "self_scale = self.scale" in adt.source(model.loss)
+    assert adt.grad(callables.Model.loss, 1)(model, 0.3) == pytest.approx(
+        adt.grad(model.loss)(0.3), rel=1e-12)
+    assert adt.grad(callables.Model.make)(0.5) == pytest.approx(0.75)
+    assert adt.grad(callables.Model.cube)(0.5) == pytest.approx(0.75)
+    assert adt.grad(callables.Scaled().__call__)(0.5) == pytest.approx(1.0)
+    with pytest.raises(TranspileError, match=r"respect to 'self': the receiver of a method"):
+        adt.grad(callables.Model.loss, 0)
+
+
+def test_bare_decorator_means_the_defaults(callables):
+    assert callables.bare(2.0) == 8.0
+    assert callables.bare.grad(2.0) == pytest.approx(12.0)
+    assert "def bare_pr(x)" in callables.bare.grad_source
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_default_argument_and_a_keyword_only_one_can_be_wrt(mode, tmp_path):
+    module = imported("def f(x, k=2.0, *, c):\n    return k * x * x * c * c\n", tmp_path,
+                      "defaults")
+    assert adt.grad(module.f, "k", mode=mode)(0.5, c=3.0) == pytest.approx(0.25 * 9.0)
+    assert adt.grad(module.f, "c", mode=mode)(0.5, 3.0, c=3.0) == pytest.approx(0.25 * 18.0)
+    assert adt.grad(module.f, ("x", "c"), mode=mode)(0.5, c=3.0) == pytest.approx((18.0, 3.0))
+
+
+NO_SOURCE = [  # (what is passed, what the message says)
+    (lambda m: m.square, r"callables_module\.py:\d+:1: cannot read the source of a lambda: "
+     "its derivative needs a name: define it with def"),
+    (lambda m: math.sin, r"source of sin: it is a builtin, written in C"),
+    (lambda m: functools.partial(m.scaled, k=3.0), r"it is a functools\.partial: "
+     "differentiate the function it wraps"),
+    (lambda m: m.Scaled(), r"it is a callable object of type Scaled: pass a function"),
+    (lambda m: m.Model, r"it is a class: differentiate one of its methods"),
+    (lambda m: _defined_by_exec(), r"Python keeps no source for a function defined in the "
+     "REPL, by exec"),
+]
+
+
+def _defined_by_exec():
+    namespace: dict = {}
+    exec("def h(x):\n    return x * x\n", namespace)
+    return namespace["h"]
+
+
+@pytest.mark.parametrize("given, match", NO_SOURCE, ids=[m for _, m in NO_SOURCE])
+def test_what_has_no_source_is_refused_with_what_to_do(given, match, callables):
+    with pytest.raises(TranspileError, match=match):
+        adt.grad(given(callables))
