@@ -125,6 +125,7 @@ def function_in_text(text: str, path: str, name: str, module_name: str | None = 
 
 def function_from_object(fn: object) -> ParsedFunction:
     """Find the tree of a live function through its source file."""
+    fn = inspect.unwrap(fn)  # type: ignore[arg-type]  # its decorators are checked in its tree
     name = getattr(fn, "__qualname__", repr(fn))
     not_a_function = _not_a_function(fn)
     if not_a_function:

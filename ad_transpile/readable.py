@@ -44,6 +44,9 @@ OUTER_WRITES = {  # worded as normalize words them, which refuses them in the fu
     gast.Global: ("'global'", "writes to globals cannot be differentiated"),
     gast.Nonlocal: ("'nonlocal'", "writes to enclosing scopes cannot be differentiated"),
 }
+TRANSPARENT = {"builtins.staticmethod", "builtins.classmethod", "functools.cache",
+               "functools.lru_cache"}  # decorators that leave what a function computes alone
+TRANSPARENT_MODULES = ("ad_transpile.", "numba.")
 HIDDEN_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "f_locals", "f_globals",
                      "__code__", "__closure__"}
 
@@ -63,6 +66,7 @@ def refuse_hidden_flow(tree: gast.FunctionDef, module: gast.Module, functions: d
             continue
         seen.add(id(fn))
         local = local_names(fn)
+        _refuse_decorators(fn, qualify, error)
         _refuse_in(fn, local, qualify, rebound, error)
         pending += [functions[n.func.id] for n in gast.walk(fn)
                     if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
@@ -98,6 +102,27 @@ def _refuse_in(fn: gast.FunctionDef, local: set[str], qualify: Qualify,
                 "an import or a builtin), so which value the function sees cannot be read "
                 "from the source: give each value its own name",
             )
+
+
+def _refuse_decorators(fn: gast.FunctionDef, qualify: Qualify, error: Error) -> None:
+    """A decorator may change what the function computes: only known harmless ones pass."""
+    for decorator in fn.decorator_list:
+        called = decorator.func if isinstance(decorator, gast.Call) else decorator
+        qualname = qualify(called, set()) or ""
+        if qualname in TRANSPARENT or qualname.startswith(TRANSPARENT_MODULES):
+            continue
+        shown = _dotted(called)
+        raise error(
+            errors.Unsupported, decorator, construct=f"the decorator '@{shown}'",
+            why="what it does to the function cannot be read from the function's source; "
+            "differentiate the undecorated function",
+        )
+
+
+def _dotted(expr: gast.expr) -> str:
+    if isinstance(expr, gast.Attribute):
+        return f"{_dotted(expr.value)}.{expr.attr}"
+    return getattr(expr, "id", "...")
 
 
 def _why_dynamic(qualname: str | None) -> str | None:

@@ -366,3 +366,51 @@ def _defined_by_exec():
 def test_what_has_no_source_is_refused_with_what_to_do(given, match, callables):
     with pytest.raises(TranspileError, match=match):
         adt.grad(given(callables))
+
+
+DECORATED = """
+import functools
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def twice(x):
+        return 2.0 * fn(x)
+    return twice
+
+
+@doubled
+def f(x):
+    return x * x
+
+
+@doubled
+def helper(t):
+    return t * t
+
+
+def calls_helper(x):
+    return helper(x) + x
+
+
+@functools.lru_cache
+def cached(x):
+    return x * x * x
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name, where", [("f", ":12:2:"), ("calls_helper", ":17:2:")])
+def test_a_decorator_that_may_change_the_function_is_refused(name, where, mode, tmp_path):
+    match = where + r" the decorator '@doubled' is not supported: what it does"
+    with pytest.raises(TranspileError, match=match):
+        transpile(function_in_text(DECORATED, "example.py", name), 0, mode)
+    module = imported(DECORATED, tmp_path, "decorated")
+    with pytest.raises(TranspileError, match=match):
+        adt.grad(getattr(module, name), mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_decorator_that_keeps_the_function_is_fine(mode, tmp_path):
+    module = imported(DECORATED, tmp_path, "decorated_cache")
+    adt.check_grad(module.cached, 0.7, mode=mode)
