@@ -414,3 +414,43 @@ def test_a_decorator_that_may_change_the_function_is_refused(name, where, mode, 
 def test_a_decorator_that_keeps_the_function_is_fine(mode, tmp_path):
     module = imported(DECORATED, tmp_path, "decorated_cache")
     adt.check_grad(module.cached, 0.7, mode=mode)
+
+
+# writing into a copy: simplify must not turn y = x * 1.0 into y = x, an alias of x
+WRITTEN_INTO = NP + """
+
+def into_copy(x):
+    y = x * 1.0
+    y[0] += x[1]
+    return np.sum(x * y)
+
+
+def into_sum(x):
+    y = x + 0.0
+    y[1] += 2.0 * x[0]
+    return np.sum(np.sin(y) * x)
+
+
+def into_inactive(w, x):
+    y = x * 1.0
+    y[0] += 1.0
+    return np.sum(w * y)
+"""
+
+
+@pytest.mark.parametrize("name, wrt, args", [
+    ("into_copy", 0, (np.array([0.3, 0.5]),)),
+    ("into_sum", 0, (np.array([0.3, 0.5, -0.2]),)),
+    ("into_inactive", 0, (np.array([0.3, 0.5]), np.array([1.5, -0.5]))),
+])
+def test_writing_into_a_copy_leaves_the_original_alone(name, wrt, args, tmp_path):
+    module = imported(WRITTEN_INTO, tmp_path, "written_into")
+    f = getattr(module, name)
+    modes = ["forward"] if name != "into_inactive" else MODES  # reverse refuses active writes
+    for mode in modes:
+        given = [np.copy(a) for a in args]
+        value, _ = adt.value_and_grad(f, wrt, mode=mode)(*given)
+        for before, after in zip(args, given):
+            np.testing.assert_array_equal(before, after)  # the caller's arrays are unchanged
+        assert value == pytest.approx(f(*[np.copy(a) for a in args]))
+        adt.check_grad(f, *args, wrt=wrt, mode=mode)
