@@ -56,6 +56,13 @@ def refuse_shared_updates(parsed, fn: gast.FunctionDef) -> None:
                 f"derivative cannot follow; write {target} = {target} {op} ... (or annotate "
                 f"'{target}: float' if it is a number)",
             )
+        if None in bindings[target]:  # unpacked from a call, or an item of a loop
+            raise parsed.error(
+                errors.Unsupported, node, construct=shown,
+                why=f"'{target}' may hold an array another name holds too (it is unpacked "
+                "or looped over), which NumPy would change in place; write "
+                f"{target} = {target} {op} ...",
+            )
         shared = [b for b in bindings[target] if b is not None and not _fresh(b, parsed)]
         if shared:
             raise parsed.error(

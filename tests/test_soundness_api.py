@@ -214,6 +214,9 @@ SHARED_UPDATES = [
      r"'flat \*= \.\.\.'"),
     (NP + "def f(x):\n    y = np.asarray(x)\n    y += x\n    return np.sum(y)\n",
      r"'y \+= \.\.\.'"),
+    (NP + "def pair(t):\n    return t, 2.0 * t\ndef f(x):\n    a, b = pair(x)\n    a += b\n"
+     "    return np.sum(a * x)\n", r":6:5: 'a \+= \.\.\.' is not supported: 'a' may hold an "
+     "array another name holds"),
     (NP + "def f(w, xs):\n    total = xs\n    total += [w]\n    return w * len(xs)\n",
      r"'total \+= \.\.\.' is not supported: 'total' may hold the array or list that 'xs'"),
 ]
