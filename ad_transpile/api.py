@@ -15,11 +15,43 @@ from ad_transpile.parse import collect_constants, collect_imports, function_from
 from ad_transpile.pipeline import WrtSpec, transpile
 
 
+def _unbinding(api: Callable) -> Callable:
+    """A bound method (``model.loss``) is differentiated as its function, its receiver passed
+    as a first argument that is never differentiated (its attributes read as constants)."""
+
+    @functools.wraps(api)
+    def unbound(f: Callable, wrt: WrtSpec = 0, **options: Any) -> Any:
+        if not inspect.ismethod(f):
+            return api(f, wrt, **options)
+        made = api(f.__func__, _past_receiver(wrt), **options)
+        if not callable(made):  # the text of the derivative
+            return made
+        receiver = f.__self__
+
+        @functools.wraps(made)
+        def with_receiver(*args: Any, **kwargs: Any) -> Any:
+            return made(receiver, *args, **kwargs)
+
+        return with_receiver
+
+    return unbound
+
+
+def _past_receiver(wrt: WrtSpec) -> WrtSpec:
+    """``wrt`` of a bound method, for its function: positions count ``self`` too."""
+    if isinstance(wrt, (tuple, list)):
+        return tuple(_past_receiver(w) for w in wrt)
+    is_position = isinstance(wrt, int) and not isinstance(wrt, bool)
+    return wrt + 1 if is_position and wrt >= 0 else wrt
+
+
+@_unbinding
 def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> str:
     """The text of the derivative module of ``f``: what ``ad-transpile grad`` writes for it."""
     return _transpiled(f, _hashable(wrt), mode, "grad")[0]
 
 
+@_unbinding
 def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     """A function with ``f``'s signature returning the derivative of its result along ``wrt``."""
     compiled = _compile(f, _hashable(wrt), mode, "grad")
@@ -41,6 +73,7 @@ def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     return gradient
 
 
+@_unbinding
 def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     """Like :func:`grad`, returning ``(f(*args), gradient)``."""
     compiled = _compile(f, _hashable(wrt), mode, "value_and_grad")
@@ -59,6 +92,7 @@ def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> C
     return value_and_gradient
 
 
+@_unbinding
 def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, tangent) -> (value, directional derivative)``, by forward mode."""
     compiled = _compile(f, _hashable(wrt), "forward", "jvp")
@@ -73,6 +107,7 @@ def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     return jacobian_vector_product
 
 
+@_unbinding
 def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, cotangent) -> (value, vector-Jacobian product)``, by reverse mode."""
     compiled = _compile(f, _hashable(wrt), "reverse", "vjp")
@@ -89,39 +124,65 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     return vector_jacobian_product
 
 
+@_unbinding
 def hessian(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """Second derivatives, by differentiating the generated ``fpr`` again (forward over reverse).
 
     A float for one scalar argument; an ``(n, n)`` array for an array argument with ``n``
-    elements (one Hessian-vector product per element) or for a tuple of ``n`` scalar arguments.
+    elements (one Hessian-vector product per element). With a tuple ``wrt``, the blocks as JAX
+    gives them: ``H[i][j]`` the second derivatives along arguments ``i`` and ``j``, of shape
+    ``arg_i.shape + arg_j.shape`` (a float where both are numbers).
     """
     several = isinstance(wrt, (tuple, list))
     tangent_product = hvp(f, wrt)
-    count = len(wrt) if several else 1
     pick = _picker(inspect.signature(f), _wrt_names(f, wrt))
 
     def second_derivatives(*args: Any) -> Any:
-        point = pick(args, {})[0]
-        if not several and np.ndim(point):
+        points = pick(args, {})
+        if several:
+            return _hessian_blocks(lambda tangents: tangent_product(*args, tangents), points)
+        point = points[0]
+        if np.ndim(point):
             shape = np.shape(point)
             basis = np.eye(np.size(point))
             columns = [np.ravel(tangent_product(*args, e.reshape(shape))) for e in basis]
             return np.array(columns, dtype=float).T
-        if not several:
-            return float(tangent_product(*args, 1.0))
-        columns = [tangent_product(*args, tuple(float(i == j) for i in range(count)))
-                   for j in range(count)]
-        return np.array(columns, dtype=float).T
+        return float(tangent_product(*args, 1.0))
 
     return second_derivatives
 
 
+def _hessian_blocks(product: Callable, points: list[Any]) -> tuple:
+    """``((H_00, H_01, ...), ...)``, one Hessian-vector product per element of each argument:
+    the product along a unit tangent of argument ``j`` is column ``index`` of every ``H_ij``."""
+    shapes = [np.shape(p) for p in points]
+    blocks = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
+    for j, shape in enumerate(shapes):
+        for index in np.ndindex(shape):
+            tangents = tuple(_unit(s, index if k == j else None) for k, s in enumerate(shapes))
+            column = product(tangents)
+            for i, row in enumerate(blocks):
+                row[j][(..., *index)] = column[i]
+    return tuple(tuple(float(b) if b.shape == () else b for b in row) for row in blocks)
+
+
+def _unit(shape: tuple, index: tuple | None) -> Any:
+    """A tangent of ``shape``: 1 at ``index`` and 0 elsewhere (all 0 for None)."""
+    tangent = np.zeros(shape)
+    if index is not None:
+        tangent[index] = 1.0
+    return tangent if shape else float(tangent)
+
+
+@_unbinding
 def hvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, v) -> H v``: the Hessian-vector product, one forward sweep over ``fpr``.
 
     The Hessian itself is never built; ``v`` is a number, or a tuple for a tuple ``wrt``.
     """
     first = _compile(f, _hashable(wrt), "reverse", "grad")
+    # a method's receiver stays a constant when its fpr is differentiated again
+    first._ad_transpile_receiver = function_from_object(f).receiver
     product = jvp(first, wrt)
 
     def hessian_vector_product(*args: Any) -> Any:
@@ -138,6 +199,9 @@ def check_grad(
 
     Raises ``AssertionError`` naming both values and the worst element when they disagree.
     """
+    if inspect.ismethod(f):
+        return check_grad(f.__func__, f.__self__, *args, wrt=_past_receiver(wrt), mode=mode,
+                          rtol=rtol, atol=atol)
     gradient = grad(f, wrt, mode=mode)  # first: it checks wrt and says what is wrong
     names = _wrt_names(f, wrt)
     bound = inspect.signature(f).bind(*args)

@@ -20,6 +20,8 @@ def differentiable(wrt: WrtSpec = 0, mode: str = "reverse") -> Callable[[F], F]:
             return (math.sin(omega * x) - y) ** 2
 
         loss.grad(1.5, 0.3, 0.1)
+
+    Written without parentheses, ``@differentiable`` means the defaults (``wrt=0``).
     """
 
     def decorate(f: F) -> F:
@@ -27,4 +29,6 @@ def differentiable(wrt: WrtSpec = 0, mode: str = "reverse") -> Callable[[F], F]:
         f.grad = grad(f, wrt, mode=mode)  # type: ignore[attr-defined]
         return f
 
+    if callable(wrt):  # @differentiable without parentheses: the defaults
+        return differentiable()(wrt)
     return decorate

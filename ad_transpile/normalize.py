@@ -21,6 +21,7 @@ import copy
 import gast
 
 from ad_transpile import errors
+from ad_transpile.aliases import refuse_shared_updates
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
@@ -70,6 +71,7 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
             raise parsed.error(errors.Unsupported, node, construct=describe(node),
                                why="a generator or coroutine has no single result to "
                                "differentiate")
+    refuse_shared_updates(parsed, tree)
 
 
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
@@ -332,6 +334,10 @@ class _Normalizer:
         """``expr`` as a name or constant, computing it into a temporary first if needed."""
         if is_constant(expr) or isinstance(expr, gast.Constant):
             return copy.deepcopy(expr)
+        if self.receiver_attribute(expr):  # self.scale: a constant, read into a name
+            target = self.namer.fresh(hint(expr))
+            self.emit(assign(target, copy.deepcopy(expr)), expr)
+            return name(target)
         if isinstance(expr, (gast.Name, gast.Attribute)) and not self.array_attribute(expr):
             return self.reference(expr)
         if isinstance(expr, (gast.IfExp, gast.BoolOp)) or _is_sum_of_comprehension(expr):
@@ -373,6 +379,17 @@ class _Normalizer:
         if isinstance(expr, gast.Call):
             return self.call(expr)
         raise self.error(expr, describe(expr), "not supported yet")
+
+    def receiver_attribute(self, expr: gast.expr) -> bool:
+        """``self.scale`` in a method: the receiver is never differentiated, so what its
+        attributes hold at the call is read as a constant."""
+        base = expr
+        while isinstance(base, gast.Attribute):
+            base = base.value
+        receiver = self.parsed.receiver
+        return (isinstance(expr, gast.Attribute) and isinstance(base, gast.Name)
+                and receiver is not None and base.id == receiver
+                and receiver not in _stores(self.tree.body) and not self.array_attribute(expr))
 
     def array_attribute(self, expr: gast.expr) -> bool:
         """``x.T`` or ``x.shape`` of a value (not of a module, like ``np.pi``)."""

@@ -11,6 +11,7 @@ Every name that refers to an import is resolved to a qualified name::
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import inspect
 import linecache
@@ -23,6 +24,7 @@ from pathlib import Path
 import gast
 
 from ad_transpile import errors
+from ad_transpile.readable import refuse_hidden_flow
 from ad_transpile.runtime import HELPERS
 
 
@@ -42,6 +44,7 @@ class ParsedFunction:
     module: gast.Module | None = None
     live: object = None  # the live function, when it came from one
     line_label: str = "line"  # how comments name a source line ("fpr line" in generated code)
+    receiver: str | None = None  # a method's self (or cls): its attributes are read as constants
 
     def callee(self, qualname: str) -> ParsedFunction | None:
         """The parsed source of the user function ``qualname`` calls, if there is one."""
@@ -122,14 +125,24 @@ def function_in_text(text: str, path: str, name: str, module_name: str | None = 
 
 def function_from_object(fn: object) -> ParsedFunction:
     """Find the tree of a live function through its source file."""
+    fn = inspect.unwrap(fn)  # type: ignore[arg-type]  # its decorators are checked in its tree
     name = getattr(fn, "__qualname__", repr(fn))
+    not_a_function = _not_a_function(fn)
+    if not_a_function:
+        raise errors.NoSource("<unknown>", 1, 1, name=name, why=not_a_function)
     try:
         path = inspect.getsourcefile(fn)  # type: ignore[arg-type]
         _, first_line = inspect.getsourcelines(fn)  # type: ignore[arg-type]
-    except (TypeError, OSError) as exc:
-        raise errors.NoSource("<unknown>", 1, 1, name=name, why=str(exc)) from None
+    except (TypeError, OSError):
+        raise errors.NoSource(
+            "<unknown>", 1, 1, name=name, why="Python keeps no source for a function defined "
+            "in the REPL, by exec or by python -c: define it in a file and import it",
+        ) from None
     if path is None:
         raise errors.NoSource("<unknown>", 1, 1, name=name, why="it has no source file")
+    if fn.__name__ == "<lambda>":  # type: ignore[attr-defined]
+        raise errors.NoSource(display_path(path), first_line, 1, name="a lambda",
+                              why="its derivative needs a name: define it with def")
     if path in linecache.cache:  # generated code loaded by ad_transpile.load
         text = "".join(linecache.getlines(path))
     else:
@@ -138,8 +151,36 @@ def function_from_object(fn: object) -> ParsedFunction:
     for node in gast.walk(module):
         if isinstance(node, gast.FunctionDef) and _first_line(node) == first_line:
             module_name = getattr(fn, "__module__", None) or Path(path).stem
-            return _parsed(display_path(path), text, module, node, module_name, fn)
+            parsed = _parsed(display_path(path), text, module, node, module_name, fn)
+            parsed.receiver = _receiver(module, node) or getattr(
+                fn, "_ad_transpile_receiver", None)
+            return parsed
     raise errors.NoSource(path, first_line, 1, name=name, why="its definition was not found")
+
+
+def _not_a_function(fn: object) -> str | None:
+    """Why ``fn`` has no Python source to read, for what is not a plain function."""
+    if isinstance(fn, functools.partial):
+        return ("it is a functools.partial: differentiate the function it wraps, and pass "
+                "the fixed arguments at the call")
+    if inspect.isbuiltin(fn) or inspect.ismethoddescriptor(fn):
+        return ("it is a builtin, written in C: differentiate a Python function that calls "
+                "it (a call to it needs a derivative rule)")
+    if inspect.isclass(fn):
+        return "it is a class: differentiate one of its methods"
+    if not inspect.isfunction(fn):
+        kind = type(fn).__name__
+        what = "a callable object" if callable(fn) else "not a function"
+        return f"it is {what} of type {kind}: pass a function (or its __call__ method)"
+    return None
+
+
+def _receiver(module: gast.Module, fn: gast.FunctionDef) -> str | None:
+    """The first parameter of a method defined in a class body (not a staticmethod)."""
+    in_class = any(isinstance(c, gast.ClassDef) and fn in c.body for c in gast.walk(module))
+    static = any(getattr(d, "id", None) == "staticmethod" for d in fn.decorator_list)
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return params[0].id if in_class and not static and params else None
 
 
 def display_path(path: str) -> str:
@@ -260,6 +301,10 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
             if isinstance(node.func, gast.Name) and node.func.id in HELPERS \
                     and node.func.id in functions:  # generated code, differentiated again
                 node.qualname = f"ad_transpile.runtime.{node.func.id}"
+    refuse_hidden_flow(
+        tree, module, {n: f for n, f in functions.items() if n not in HELPERS},
+        lambda expr, local: qualify(expr, imports, functions, local, module_name),
+        local_names, parsed.error)
     return parsed
 
 

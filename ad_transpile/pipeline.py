@@ -80,6 +80,7 @@ def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
     virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))
     generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
     generated.line_label = f"{first_entry} line"
+    generated.receiver = parsed.receiver
     wrt_names = resolve_wrt(parsed, wrt)
     program = Program("forward", load(rules) if rules else builtin())
     entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))
@@ -111,6 +112,9 @@ def resolve_wrt(parsed: ParsedFunction, wrt: WrtSpec) -> list[str]:
         else:
             why = f"{parsed.name} has the parameters ({', '.join(params)})"
             raise parsed.error(errors.BadWrt, parsed.tree, wrt=spec, why=why)
+    if parsed.receiver in names:
+        raise parsed.error(errors.BadWrt, parsed.tree, wrt=parsed.receiver,
+                           why="the receiver of a method is read as a constant")
     if len(set(names)) != len(names):
         raise parsed.error(errors.BadWrt, parsed.tree, wrt=wrt, why="an argument is named twice")
     return names

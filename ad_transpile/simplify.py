@@ -36,8 +36,9 @@ def simplify(fn: gast.FunctionDef) -> gast.FunctionDef:
     before = None
     while before != gast.dump(fn):
         before = gast.dump(fn)
+        in_place = _written_in_place(fn)
         for stmt in fn.body:
-            _Fold().visit(stmt)
+            _Fold(in_place).visit(stmt)
         fn.body = dataflow.assign_known_zeros(fn.body)
         fn.body = dataflow.propagate(fn.body)
         fn.body = dataflow.fold_signs(fn.body, _absorbed_sign)
@@ -62,8 +63,38 @@ def _operations(expr: gast.expr) -> int:
                or (_is_neg(n) and not isinstance(n.operand, gast.Constant)))
 
 
+def _written_in_place(fn: gast.FunctionDef) -> set[str]:
+    """Names whose array is written into (``y[i] += v``, ``np.add.at(y, i, v)``)."""
+    written = set()
+    for node in gast.walk(fn):
+        if isinstance(node, (gast.AugAssign, gast.Assign)):
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            written |= {t.value.id for t in targets if isinstance(t, gast.Subscript)
+                        and isinstance(t.value, gast.Name)}
+        if isinstance(node, gast.Call) and getattr(node, "qualname", None) == "numpy.add.at" \
+                and node.args and isinstance(node.args[0], gast.Name):
+            written.add(node.args[0].id)
+    return written
+
+
 class _Fold(gast.NodeTransformer):
-    """Fold constants and apply identities bottom-up in one expression."""
+    """Fold constants and apply identities bottom-up in one expression.
+
+    ``y = x * 1.0`` stays when ``y`` is written into: ``y = x`` would make ``y[0] += v``
+    write into ``x`` too.
+    """
+
+    def __init__(self, in_place: set[str] = frozenset()) -> None:
+        self.in_place = in_place
+
+    def visit_Assign(self, node):
+        value = node.value
+        self.generic_visit(node)
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, gast.Name) and target.id in self.in_place \
+                and isinstance(node.value, gast.Name) and not isinstance(value, gast.Name):
+            node.value = value  # its operands folded, itself not made a second name
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
