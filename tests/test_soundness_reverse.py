@@ -136,3 +136,26 @@ def test_an_array_that_changes_shape_in_a_loop(case, x):
     expected = numeric_gradient(f, (x,), 0)
     for mode in MODES:
         assert derivative(src, 0, mode)(x) == pytest.approx(expected, rel=1e-6), mode
+
+
+PAIR_RETURNED_IN_A_LOOP = """
+import math
+
+
+def f(x, y):
+    a, b = pair(x, y)
+    return a * math.sin(b)
+
+
+def pair(a, b):
+    for i in range(3):
+        if a * b > 0.6:
+            return a * 2.0, b - a
+        a = a * 1.5
+    return a, b
+"""
+
+
+@pytest.mark.parametrize("point", [(0.3, 0.5), (0.9, 0.8), (-0.2, 0.4)])
+def test_a_helper_returns_two_values_from_inside_a_loop(point):
+    check_gradient(PAIR_RETURNED_IN_A_LOOP, point, wrt=(0, 1))
