@@ -134,10 +134,17 @@ class _AdjointSweep:
         self.defined: dict[int, frozenset] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
         self._number(fn.body)
+        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop)
+            t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
+            if t in self.scattered and t not in self.defined.get(id(s), {t})
+            and self.assigned_more_than_once(t)}
 
     def zero(self, var: str) -> gast.expr:
-        """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into."""
-        return self.zeros_like(var) if var in self.scattered else make_constant(0.0)
+        """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into (made at the
+        scatter, with the shape ``u`` has there, where the shape may change: see ``scatter``)."""
+        if var in self.scattered and var not in self.shaped_late:
+            return self.zeros_like(var)
+        return make_constant(0.0)
 
     def zeros_like(self, var: str) -> gast.expr:
         floats = gast.keyword(arg="dtype", value=name("float"))  # an int array's adjoint too
@@ -165,8 +172,13 @@ class _AdjointSweep:
         value = stmt.value
         if not self.activity.is_active(value.value):
             return []
-        d_owner = self.namer.derivative(value.value.id)
+        owner = value.value.id
+        d_owner = self.namer.derivative(owner)
         index = copy.deepcopy(value.slice)
+        made = []
+        if owner in self.shaped_late:  # the zeros of this iteration's u (restored: needed)
+            whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
+            made = [gast.copy_location(assign(d_owner, whole), stmt)]
         if self.basic(index):
             target = gast.Subscript(value=name(d_owner), slice=index,
                                     ctx=gast.Store())
@@ -178,7 +190,7 @@ class _AdjointSweep:
             add_at = gast.Attribute(value=self.spell("numpy.add"), attr="at", ctx=gast.Load())
             update = gast.Expr(value=gast.Call(func=add_at, keywords=[], args=[
                 name(d_owner), index, name(d_target)]))
-        return [gast.copy_location(update, stmt)]
+        return [*made, gast.copy_location(update, stmt)]
 
     def basic(self, index: gast.expr) -> bool:
         """An index that picks each element at most once: numbers, slices, range counters."""
@@ -252,7 +264,8 @@ class _AdjointSweep:
         pushes: dict[int, list[str]] = {}
         for i, stmt in enumerate(run):  # an array of zeros takes the shape of the old value
             pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
-                         and self.resets(t, stmt) and t in self.defined[id(stmt)]]
+                         and t not in self.shaped_late and self.resets(t, stmt)
+                         and t in self.defined[id(stmt)]]
         for i, stmt in enumerate(run):
             for var in self.needed(stmt, loops):
                 later = [j for j in range(i + 1, len(run)) if var in assigned_names(run[j])]
@@ -285,7 +298,8 @@ class _AdjointSweep:
         elif is_unbroadcast(stmt.value):
             read = [reads(stmt.value.args[0])]
         elif primitive(stmt.value) == GETITEM:
-            read = [reads(stmt.value.slice)]
+            owner = getattr(stmt.value.value, "id", None)
+            read = [reads(stmt.value.slice) | ({owner} & self.shaped_late)]
         elif structural_rule(stmt.value, self.registry) is not None:
             rule = structural_rule(stmt.value, self.registry)
             d_target = self.namer.derivative(stmt.targets[0].id)
@@ -364,7 +378,7 @@ class _AdjointSweep:
         for target in filter(lambda t: self.resets(t, stmt), targets):
             d_target = self.namer.derivative(target)
             zero = gast.copy_location(assign(d_target, self.zero(target)), stmt)
-            if target in self.scattered and target in self.defined[id(stmt)]:
+            if target in self.scattered and target not in self.shaped_late:
                 # made once the old value is back (straight_line)
                 self.reset_arrays.setdefault(id(stmt), []).append(zero)
             else:

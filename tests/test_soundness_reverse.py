@@ -124,6 +124,20 @@ SHAPES = {
             u = np.concatenate([u, np.array([v * x])])
         return np.sum(u * u)
     """,
+    "first made in the loop": """
+        s = 0.0
+        for i in range(3):
+            u = np.ones(3 - i) * x
+            s = s + u[-1] * np.sum(u)
+        return s
+    """,
+    "first made in the loop, read before": """
+        s = x
+        for i in range(3):
+            u = np.arange(i + 1.0) * s
+            s = u[-1] * np.sum(u * u) + s
+        return s
+    """,
 }
 
 
