@@ -173,3 +173,24 @@ def pair(a, b):
 @pytest.mark.parametrize("point", [(0.3, 0.5), (0.9, 0.8), (-0.2, 0.4)])
 def test_a_helper_returns_two_values_from_inside_a_loop(point):
     check_gradient(PAIR_RETURNED_IN_A_LOOP, point, wrt=(0, 1))
+
+
+PAIRS = """
+
+def pair(a, b):
+    return math.sin(a) * b, a + b
+"""
+
+# a call that overwrites its own arguments, where they are not renamed away (a loop, or a
+# variable assigned in a loop before)
+OVERWRITING_CALLS = [
+    ("in_a_loop", "for i in range(2):\n        x, y = pair(x, y)\n    return x * y"),
+    ("after_a_loop", "v = y\n    for i in range(2):\n        v = v * x\n"
+                     "    v, x = pair(v, v)\n    return v + x * y"),
+    ("one_of_two", "for i in range(2):\n        x, w = pair(x, y)\n    return x * w"),
+]
+
+
+@pytest.mark.parametrize("case, body", OVERWRITING_CALLS, ids=[c[0] for c in OVERWRITING_CALLS])
+def test_a_call_that_overwrites_its_own_arguments(case, body):
+    check_gradient(f"import math\n\n\ndef f(x, y):\n    {body}\n{PAIRS}", (0.7, 0.3), wrt=(0, 1))
