@@ -23,7 +23,7 @@ from typing import Callable
 import pytest
 from conftest import MODES, derivative, generated, numeric_gradient, primal
 
-DEFAULT_PROGRAMS = 250
+DEFAULT_PROGRAMS = 300
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
