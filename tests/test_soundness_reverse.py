@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MODES, check_gradient, derivative, numeric_gradient, primal
+from conftest import (
+    MODES,
+    check_gradient,
+    check_rejects,
+    derivative,
+    numeric_gradient,
+    primal,
+)
 
 HELPER = """
 import math
@@ -91,6 +98,15 @@ LOOPS_OVER = [
 def test_loops_over_iterables(case, loop):
     src = f"import math\n\n\ndef f(x, a, b):\n    s = x\n    {loop}\n    return s\n"
     check_gradient(src, (0.7, [0.9, 0.5], 1.3))
+
+
+@pytest.mark.parametrize("loop, match", [
+    ("for k, v in d.items():", "calling a local value"),
+    ("for v in (0.5 * k for k in range(3)):", "a generator expression"),
+])
+def test_loops_over_what_is_not_supported_are_refused(loop, match):
+    check_rejects(f"def f(x, d):\n    s = x\n    {loop}\n        s = s * v\n    return s\n",
+                  match)
 
 
 SHAPES = {
