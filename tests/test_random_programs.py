@@ -182,14 +182,16 @@ class RandomProgram:
         if counted:
             args.append(self.rng.choice([*scope.counts, "1", "3"]))
         call = f"{helper}({', '.join(args)})"
-        targets = []
+        if width == 1 and self.rng.random() < 0.25:  # the call inside an expression
+            call = f"{self.atom(scope)} * 0.5 + {call}"
+        targets: list[str] = []
         for _ in range(width):
             old = [v for v in scope.floats if v not in targets]
             if self.rng.random() < 0.3 or not old:
                 targets.append(self.fresh("v"))
-                scope.floats.append(targets[-1])
             else:
                 targets.append(self.rng.choice(old))
+        scope.floats += [t for t in targets if t not in scope.floats]
         self.emit(depth, f"{', '.join(targets)} = {call}")
 
     def new_variable(self, scope: Scope, depth: int) -> None:
@@ -424,7 +426,7 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "return", " and ", " or ", "not ", "+= ", "-= ", "*= ", "/= ",
                       "reversed(", "range(n", "range(k", "enumerate(", "zip(", "math.exp(",
                       "math.sqrt(", "math.tanh(", "float(n)", "def h", "(a, b, k):",
-                      "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float("):
+                      "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h"):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
     assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \
