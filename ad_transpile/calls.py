@@ -147,7 +147,7 @@ class Calls:
                                                type_comment=None), stmt)]
 
     def adjoint(self, stmt: gast.Assign, site: CallSite, activity, namer,
-                reset: list[str], accumulate) -> list[gast.stmt]:
+                accumulate) -> list[gast.stmt]:
         """``d_a += helper_pr(a, b, d_y)``: the callee's vector-Jacobian product, accumulated
         by ``accumulate(a, value, stmt)``."""
         active = self.active_params(site, activity)
@@ -169,7 +169,6 @@ class Calls:
                                                       type_comment=None), stmt))
             for receiver, part in zip(receivers, parts):
                 out.append(accumulate(receiver, name(part), stmt))
-        out += [assign(namer.derivative(t), make_constant(0.0)) for t in reset]
         return out
 
 

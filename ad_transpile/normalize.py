@@ -218,6 +218,18 @@ class _Normalizer:
             and all(isinstance(t, gast.Name) for t in target.elts)
         ):  # u, v = helper(x): a function returning a tuple (or a saved tuple popped)
             call = self.list_call(value) if self.list_method(value, "pop") else self.call(value)
+            reads = {n.id for n in gast.walk(call) if isinstance(n, gast.Name)}
+            if not self.list_method(value, "pop") and any(
+                    t.id in self.compound and t.id in reads for t in target.elts):
+                # x, y = helper(x, y) in a loop: the call's own values stay for its adjoint,
+                # as store() keeps them for x = helper(x)
+                held = [self.namer.fresh(f"{t.id}_new") for t in target.elts]
+                self.emit(gast.Assign(targets=[gast.Tuple(
+                    elts=[name(h, store=True) for h in held], ctx=gast.Store())],
+                    value=call, type_comment=None), stmt)
+                for t, h in zip(target.elts, held):
+                    self.store(t.id, name(h), stmt)
+                return None
             names = [self.bind_unchecked(t.id) for t in target.elts]
             stores = [name(n, store=True) for n in names]
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],

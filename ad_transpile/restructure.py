@@ -33,7 +33,7 @@ def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
     refuse_unsupported(parsed, fn)
     _refuse_loop_else(fn, parsed)
     if any(_returns_inside(loop.body) for loop in _loops(fn.body)):
-        fn.body = _ReturnsInLoops(namer, parsed).lower(fn.body)
+        fn.body = _ReturnsInLoops(namer, _size(fn)).lower(fn.body)
     fn.body = _to_leaves(fn.body)
     fn.body = _without_trailing_continue(fn.body, in_loop=False)
     fn.body = _single_return(fn, namer, parsed)
@@ -60,12 +60,29 @@ def _returns_inside(body: list[gast.stmt]) -> bool:
     return any(isinstance(n, gast.Return) for s in body for n in gast.walk(s))
 
 
-class _ReturnsInLoops:
-    """``return v`` inside a loop -> ``result = v; returned = True; break``, checked after it."""
+def _size(fn: gast.FunctionDef) -> int:
+    """How many values every ``return`` gives (0 for one value that is not a tuple), or 0 where
+    they differ (``_single_return`` says so)."""
+    sizes = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else 0
+             for n in gast.walk(fn) if isinstance(n, gast.Return)}
+    return sizes.pop() if len(sizes) == 1 else 0
 
-    def __init__(self, namer: Namer, parsed: ParsedFunction) -> None:
-        self.result = namer.fresh("result")
+
+class _ReturnsInLoops:
+    """``return v`` inside a loop -> ``result = v; returned = True; break``, checked after it.
+
+    ``return a, b`` keeps its two values apart (``result_1, result_2 = a, b``), so that the
+    returns still give tuples of one size."""
+
+    def __init__(self, namer: Namer, size: int) -> None:
+        self.results = [namer.fresh(f"result_{i + 1}") for i in range(size)] or [
+            namer.fresh("result")]
         self.flag = namer.fresh("returned")
+
+    def result(self, ctx: type) -> gast.expr:
+        names = [gast.Name(id=r, ctx=ctx(), annotation=None, type_comment=None)
+                 for r in self.results]
+        return names[0] if len(names) == 1 else gast.Tuple(elts=names, ctx=ctx())
 
     def lower(self, body: list[gast.stmt]) -> list[gast.stmt]:
         start = _assign(self.flag, gast.Constant(value=False, kind=None))
@@ -76,7 +93,8 @@ class _ReturnsInLoops:
         for stmt in body:
             if isinstance(stmt, gast.Return) and in_loop:
                 out += [
-                    gast.copy_location(_assign(self.result, stmt.value), stmt),
+                    gast.copy_location(gast.Assign(targets=[self.result(gast.Store)],
+                                                   value=stmt.value, type_comment=None), stmt),
                     gast.copy_location(_assign(self.flag, gast.Constant(True, None)), stmt),
                     gast.copy_location(gast.Break(), stmt),
                 ]
@@ -86,7 +104,8 @@ class _ReturnsInLoops:
                 stmt.body = self.block(stmt.body, in_loop=True)
                 out.append(stmt)
                 if had_return:
-                    exit_ = gast.Break() if in_loop else gast.Return(value=_load(self.result))
+                    exit_ = (gast.Break() if in_loop
+                             else gast.Return(value=self.result(gast.Load)))
                     check = gast.If(test=_load(self.flag), body=[exit_], orelse=[])
                     out.append(gast.copy_location(check, stmt))
                 continue

@@ -131,11 +131,20 @@ class _AdjointSweep:
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
             and activity.is_active(s.value.value)}
         self.counters = _counters(fn)
+        self.defined: dict[int, frozenset] = {}
+        self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
         self._number(fn.body)
+        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop)
+            t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
+            if t in self.scattered and t not in self.defined.get(id(s), {t})
+            and self.assigned_more_than_once(t)}
 
     def zero(self, var: str) -> gast.expr:
-        """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into."""
-        return self.zeros_like(var) if var in self.scattered else make_constant(0.0)
+        """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into (made at the
+        scatter, with the shape ``u`` has there, where the shape may change: see ``scatter``)."""
+        if var in self.scattered and var not in self.shaped_late:
+            return self.zeros_like(var)
+        return make_constant(0.0)
 
     def zeros_like(self, var: str) -> gast.expr:
         floats = gast.keyword(arg="dtype", value=name("float"))  # an int array's adjoint too
@@ -163,8 +172,13 @@ class _AdjointSweep:
         value = stmt.value
         if not self.activity.is_active(value.value):
             return []
-        d_owner = self.namer.derivative(value.value.id)
+        owner = value.value.id
+        d_owner = self.namer.derivative(owner)
         index = copy.deepcopy(value.slice)
+        made = []
+        if owner in self.shaped_late:  # the zeros of this iteration's u (restored: needed)
+            whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
+            made = [gast.copy_location(assign(d_owner, whole), stmt)]
         if self.basic(index):
             target = gast.Subscript(value=name(d_owner), slice=index,
                                     ctx=gast.Store())
@@ -176,7 +190,7 @@ class _AdjointSweep:
             add_at = gast.Attribute(value=self.spell("numpy.add"), attr="at", ctx=gast.Load())
             update = gast.Expr(value=gast.Call(func=add_at, keywords=[], args=[
                 name(d_owner), index, name(d_target)]))
-        return [gast.copy_location(update, stmt)]
+        return [*made, gast.copy_location(update, stmt)]
 
     def basic(self, index: gast.expr) -> bool:
         """An index that picks each element at most once: numbers, slices, range counters."""
@@ -188,10 +202,13 @@ class _AdjointSweep:
             return True
         return isinstance(index, gast.Name) and index.id in self.counters
 
-    def _number(self, statements: list[gast.stmt]) -> None:
-        """Number statements in source order; note where each name is assigned."""
+    def _number(self, statements: list[gast.stmt], defined: frozenset = frozenset()) -> None:
+        """Number statements in source order; note where each name is assigned, and which
+        names surely hold a value before each statement (``defined``, growing down a block)."""
+        defined = defined or frozenset(self.params)
         for stmt in statements:
             self.order[id(stmt)] = index = len(self.order)
+            self.defined[id(stmt)] = defined
             for node in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     if isinstance(stmt, gast.Assign) or isinstance(stmt, gast.For):
@@ -202,7 +219,9 @@ class _AdjointSweep:
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                 }
             for field in ("body", "orelse"):
-                self._number(getattr(stmt, field, []) or [])
+                self._number(getattr(stmt, field, []) or [], defined)
+            if isinstance(stmt, gast.Assign):
+                defined = defined | set(assigned_names(stmt))
 
     def overwritten_later(self, var: str, stmt: gast.stmt, loops: tuple) -> bool:
         """Whether ``var`` may be assigned again before the adjoint sweep returns to ``stmt``."""
@@ -243,6 +262,10 @@ class _AdjointSweep:
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
         pushes: dict[int, list[str]] = {}
+        for i, stmt in enumerate(run):  # an array of zeros takes the shape of the old value
+            pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
+                         and t not in self.shaped_late and self.resets(t, stmt)
+                         and t in self.defined[id(stmt)]]
         for i, stmt in enumerate(run):
             for var in self.needed(stmt, loops):
                 later = [j for j in range(i + 1, len(run)) if var in assigned_names(run[j])]
@@ -255,9 +278,12 @@ class _AdjointSweep:
             primal += self.push(pushes.get(i, []))
             primal.append(stmt)
         primal += self.push(pushes.get(len(run), []))
+        later: list[gast.stmt] = []
         for i in reversed(range(len(run))):
-            adjoint += self.pop(pushes.get(i + 1, []))
+            adjoint += self.pop(pushes.get(i + 1, [])) + later
             adjoint += self.adjoint_of(run[i])
+            later = self.reset_arrays.pop(id(run[i]), [])
+        adjoint += self.pop(pushes.get(0, [])) + later
         if run:
             adjoint += self.unspread_all(run)
         return primal, adjoint
@@ -272,7 +298,8 @@ class _AdjointSweep:
         elif is_unbroadcast(stmt.value):
             read = [reads(stmt.value.args[0])]
         elif primitive(stmt.value) == GETITEM:
-            read = [reads(stmt.value.slice)]
+            owner = getattr(stmt.value.value, "id", None)
+            read = [reads(stmt.value.slice) | ({owner} & self.shaped_late)]
         elif structural_rule(stmt.value, self.registry) is not None:
             rule = structural_rule(stmt.value, self.registry)
             d_target = self.namer.derivative(stmt.targets[0].id)
@@ -311,11 +338,12 @@ class _AdjointSweep:
     def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
         site = self.calls.site(stmt) if self.calls else None
         if site is not None:
-            reset = [t for t in site.targets if t in self.activity.active
-                     and self.assigned_more_than_once(t) and t not in reads(stmt.value)]
             whole = [s for t in site.targets if t in self.spread for s in self.unspread(t, stmt)]
-            return whole + self.calls.adjoint(stmt, site, self.activity, self.namer, reset,
-                                              self.accumulate)
+            out = whole + self.calls.adjoint(stmt, site, self.activity, self.namer,
+                                             self.accumulate)
+            # the call overwrites its targets: what they held before gets no share of their
+            # adjoints, even where the call's arguments are inactive and it has no adjoint
+            return out + self.reset(site.targets, stmt)
         target = stmt.targets[0].id
         if target not in self.activity.active:
             return []
@@ -341,10 +369,27 @@ class _AdjointSweep:
                 out.append(self.accumulate(arg, self.spread_lazily(arg, contribution), stmt))
         else:
             out += self.elementwise(stmt, target, d_target)
-        if target not in reads(stmt.value) and self.assigned_more_than_once(target):
-            out.append(gast.copy_location(assign(d_target, self.zero(target)), stmt))
+        return out + self.reset([target], stmt)
+
+    def reset(self, targets: list[str], stmt: gast.Assign) -> list[gast.stmt]:
+        """``d_v = 0.0`` for each active ``v`` that ``stmt`` overwrites: the value ``v`` held
+        before the statement is not the one its adjoint so far belongs to."""
+        out = []
+        for target in filter(lambda t: self.resets(t, stmt), targets):
+            d_target = self.namer.derivative(target)
+            zero = gast.copy_location(assign(d_target, self.zero(target)), stmt)
+            if target in self.scattered and target not in self.shaped_late:
+                # made once the old value is back (straight_line)
+                self.reset_arrays.setdefault(id(stmt), []).append(zero)
+            else:
+                out.append(zero)
             self.spread.discard(target)
         return out
+
+    def resets(self, target: str, stmt: gast.Assign) -> bool:
+        """Whether ``stmt`` overwrites ``target``, so that its adjoint starts again from zero."""
+        return (target in self.activity.active and target not in reads(stmt.value)
+                and self.assigned_more_than_once(target))
 
     def elementwise(self, stmt: gast.Assign, target: str, d_target: str) -> list[gast.stmt]:
         """Each active argument's adjoint gets its partial times the result's adjoint."""
@@ -448,15 +493,18 @@ class _AdjointSweep:
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
         loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
                         type_comment=None)
+        body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
+            assign(self.namer.derivative(n.id), make_constant(0.0))
+            for n in gast.walk(stmt.target)
+            if isinstance(n, gast.Name) and n.id in self.activity.active]
         if not body_adjoint:
             return [gast.copy_location(loop, stmt)], []
         primal: list[gast.stmt] = []
         iterable = stmt.iter
-        if not isinstance(iterable, gast.Call) or iterable.qualname == "builtins.range":
-            # a range, or a sequence that reversed() walks back (an iterator: a loud TypeError)
+        if _walks_back(iterable):  # a range, or a tuple or list written out
             header = reads(iterable) - _loop_variables(loops)
             saved = self.saved_after(stmt, header, loops)
-        else:  # zip and friends give one pass: keep the items for the reversed loop
+        else:  # zip, an iterator, a generator give one pass: keep the items for the way back
             items = self.namer.fresh("_items")
             primal.append(assign(items, gast.Call(func=name("list"), args=[iterable],
                                                   keywords=[])))
@@ -470,10 +518,6 @@ class _AdjointSweep:
             if loops:
                 saved.append(trips)
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
-        body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
-            assign(self.namer.derivative(n.id), make_constant(0.0))
-            for n in gast.walk(stmt.target)
-            if isinstance(n, gast.Name) and n.id in self.activity.active]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
@@ -608,6 +652,13 @@ def _before_jump(block: list[gast.stmt], push: list[gast.stmt]) -> list[gast.stm
         last.orelse = _before_jump(last.orelse, push)
         return block
     return [*block, *push]
+
+
+def _walks_back(iterable: gast.expr) -> bool:
+    """Whether ``reversed(iterable)`` gives the items of the loop backwards, as the primal
+    sweep saw them: not so for a name, which may hold an iterator or a generator."""
+    return (getattr(iterable, "qualname", None) == "builtins.range"
+            or isinstance(iterable, (gast.Tuple, gast.List)))
 
 
 def _breaks(body: list[gast.stmt]) -> bool:

@@ -2,9 +2,12 @@
 
     AD_TRANSPILE_RANDOM_PROGRAMS=5000 python -m pytest tests/test_random_programs.py
 
-checks 5000 programs instead of the default 250. Every program is a function
-``f(x, y, n)`` of two floats and a loop count; a failure prints the program, the point, both
-derivatives and the generated code.
+checks 5000 programs instead of the default. Every program is a function ``f(x, y, n)`` of
+two floats and a loop count, and often the module-level helpers it calls, which overwrite,
+augment and reassign their own parameters, loop and return early. Variables that depend on wrt
+are overwritten by values that do not (constants, loop indices, expressions of ``n``, helper
+calls of such values) in loops and branches, so that a variable is active on some paths only.
+A failure prints the program, the point, both derivatives and the generated code.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import re
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable
@@ -19,21 +23,25 @@ from typing import Callable
 import pytest
 from conftest import MODES, derivative, generated, numeric_gradient, primal
 
-DEFAULT_PROGRAMS = 250
+DEFAULT_PROGRAMS = 300
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
 RTOL = 1e-5
 MIN_CHECKED = 0.9
+PARTS = 8
 
 
 @dataclass
 class Scope:
-    """The names a statement may read (floats and loop indices) and may assign (floats)."""
+    """The names a statement may read (floats and loop indices) and may assign (floats), and
+    the helpers it may call (name and number of parameters)."""
 
     floats: list[str]
     indices: list[str] = field(default_factory=list)
     loop_depth: int = 0
+    helpers: list[tuple[str, int]] = field(default_factory=list)
+    counts: list[str] = field(default_factory=lambda: ["n"])  # whole numbers that carry no wrt
 
 
 class RandomProgram:
@@ -47,12 +55,14 @@ class RandomProgram:
     MAX_DEPTH = 3
     MAX_LOOP_DEPTH = 2
     MAX_STATEMENTS = 16  # beyond this, blocks get a single simple statement
+    MAX_HELPER_STATEMENTS = 6
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.lines: list[str] = []
         self.counter = 0
         self.statements = 0
+        self.limit = self.MAX_STATEMENTS
         self.source = self.build()
 
     def fresh(self, prefix: str) -> str:
@@ -63,34 +73,126 @@ class RandomProgram:
         self.lines.append("    " * (depth + 1) + line)
 
     def build(self) -> str:
-        scope = Scope(floats=["x", "y"])
+        """``f`` first (the tests differentiate the first function), then its helpers."""
+        helpers: list[tuple[str, int, bool]] = []
+        sources = []
+        for _ in range(self.rng.choice([0, 0, 1, 2, 3])):
+            helper, source = self.helper(list(helpers))
+            helpers.append(helper)
+            sources.append(source)
+        scope = Scope(floats=["x", "y"], helpers=helpers)
+        self.lines, self.statements, self.limit = [], 0, self.MAX_STATEMENTS
+        self.width = 1
         for _ in range(self.rng.randint(1, 2)):
             self.new_variable(scope, 0)
         self.block(scope, 0, self.rng.randint(2, 4))
         # both arguments reach the final result, so neither is only a loop bound or a condition
         self.emit(0, f"return {self.expression(scope, 2)} + x * y")
-        return "import math\n\n\ndef f(x, y, n):\n" + "\n".join(self.lines) + "\n"
+        text = "import math\n\n\ndef f(x, y, n):\n" + "\n".join(self.lines) + "\n"
+        return text + "".join(f"\n\ndef {source}\n" for source in sources)
+
+    def helper(self, callable_: list) -> tuple[tuple[str, int, bool], str]:
+        """A module-level ``h(a, b[, k])`` that may overwrite, augment and reassign its own
+        parameters (with values of wrt or not), loop ``k`` times, return early, and call the
+        helpers defined before it."""
+        name_ = self.fresh("h")
+        params = ["a", "b"][:self.rng.randint(1, 2)]
+        counted = self.rng.random() < 0.3
+        scope = Scope(floats=list(params), helpers=callable_, counts=["k"] if counted else ["2"])
+        self.lines, self.statements, self.limit = [], 0, self.MAX_HELPER_STATEMENTS
+        self.width = self.rng.choice([1, 1, 1, 2])  # how many values it returns
+        if self.rng.random() < 0.3:
+            self.return_(scope, 0)
+        self.block(scope, 0, self.rng.randint(1, 3))
+        if self.rng.random() < 0.2:
+            self.return_(scope, 0)
+        self.emit(0, f"return {self.results(scope, [self.rng.choice(scope.floats)])}")
+        signature = ", ".join(params + (["k"] if counted else []))
+        source = f"{name_}({signature}):\n" + "\n".join(self.lines)
+        return (name_, len(params), counted, self.width), source
+
+    def results(self, scope: Scope, also: list[str] | None = None) -> str:
+        """What a ``return`` gives: ``self.width`` values (a parameter as it stands, perhaps)."""
+        values = [self.rng.choice([self.expression(scope, 2), *(also or [])])
+                  for _ in range(self.width)]
+        return ", ".join(values)
 
     # statements
 
     def block(self, scope: Scope, depth: int, size: int) -> None:
-        for _ in range(size if self.statements < self.MAX_STATEMENTS else 1):
+        for _ in range(size if self.statements < self.limit else 1):
             self.statement(scope, depth)
 
     def statement(self, scope: Scope, depth: int) -> None:
         self.statements += 1
-        kinds = ["assign", "update", "update", "new_variable"]
-        if self.statements >= self.MAX_STATEMENTS:
+        kinds = ["assign", "update", "update", "new_variable", "inactive", "augment"]
+        if scope.helpers:
+            kinds += ["call", "call"]
+        if self.statements >= self.limit:
             return getattr(self, self.rng.choice(kinds))(scope, depth)
         if depth < self.MAX_DEPTH and self.rng.random() < 0.5 ** depth:
             kinds += ["if_", "if_", "if_expression"]
             if scope.loop_depth < self.MAX_LOOP_DEPTH:
                 kinds += ["for_", "for_", "while_"]
         if scope.loop_depth:
-            kinds += ["jump"]
+            kinds += ["jump", "inactive"]
         if depth:
-            kinds += ["return_"]
+            kinds += ["return_", "inactive"]
         getattr(self, self.rng.choice(kinds))(scope, depth)
+
+    def inactive(self, scope: Scope, depth: int) -> None:
+        """A variable (perhaps one of wrt) overwritten by a value that carries no derivative:
+        a constant, a loop index, an expression of a count."""
+        target = self.rng.choice(scope.floats)
+        self.emit(depth, f"{target} = {self.inactive_value(scope)}")
+
+    def inactive_value(self, scope: Scope) -> str:
+        c = self.constant()
+        forms = [c, f"{c} * {self.rng.choice(scope.counts)}",
+                 f"float({self.rng.choice(scope.counts)})", f"math.sin({c})"]
+        if scope.indices:
+            i = self.rng.choice(scope.indices)
+            forms += [f"{c} * {i}", f"{c} + {i}", f"math.cos({i} * {c})"]
+        return self.rng.choice(forms)
+
+    def augment(self, scope: Scope, depth: int) -> None:
+        """Augmented assignments, with values of wrt or not."""
+        v, w = self.rng.choice(scope.floats), self.rng.choice(scope.floats)
+        self.emit(depth, self.rng.choice([
+            f"{v} /= 1.0 + {w} * {w}", f"{v} += {self.inactive_value(scope)}",
+            f"{v} -= {self.inactive_value(scope)}", f"{v} *= {self.constant()}",
+            f"{v} += {self.bounded(scope)}", f"{v} *= math.tanh({w})",
+        ]))
+
+    def call(self, scope: Scope, depth: int) -> None:
+        """``v = h(...)``: into a new variable or over an old one (perhaps over an argument),
+        with arguments that carry wrt or not (the same variable twice, a constant, an index)."""
+        helper, arity, counted, width = self.rng.choice(scope.helpers)
+        args: list[str] = []
+        for _ in range(arity):
+            roll = self.rng.random()
+            if roll < 0.2:
+                args.append(self.inactive_value(scope))
+            elif roll < 0.45 and args:
+                args.append(args[-1])
+            elif roll < 0.7:
+                args.append(self.rng.choice(scope.floats))
+            else:
+                args.append(self.expression(scope, 1))
+        if counted:
+            args.append(self.rng.choice([*scope.counts, "1", "3"]))
+        call = f"{helper}({', '.join(args)})"
+        if width == 1 and self.rng.random() < 0.25:  # the call inside an expression
+            call = f"{self.atom(scope)} * 0.5 + {call}"
+        targets: list[str] = []
+        for _ in range(width):
+            old = [v for v in scope.floats if v not in targets]
+            if self.rng.random() < 0.3 or not old:
+                targets.append(self.fresh("v"))
+            else:
+                targets.append(self.rng.choice(old))
+        scope.floats += [t for t in targets if t not in scope.floats]
+        self.emit(depth, f"{', '.join(targets)} = {call}")
 
     def new_variable(self, scope: Scope, depth: int) -> None:
         target = self.fresh("v")
@@ -133,19 +235,25 @@ class RandomProgram:
 
     def for_(self, scope: Scope, depth: int) -> None:
         index = self.fresh("i")
-        count = self.rng.choice(["n", "n", "0", "1", "2", "3"])
+        n = self.rng.choice(scope.counts)
+        count = self.rng.choice([n, n, "0", "1", "2", "3"])
         header = self.rng.choice([
             f"range({count})", f"range(1, {count})", f"reversed(range({count}))",
-            f"range({count}, 0, -1)", "range(n, -1, -2)",
+            f"range({count}, 0, -1)", f"range({n}, -1, -2)",
         ])
-        self.emit(depth, f"for {index} in {header}:")
+        indices = [index]
+        if self.rng.random() < 0.2:  # two indices at once
+            indices.append(self.fresh("j"))
+            header = self.rng.choice([f"enumerate({header})",
+                                      f"zip({header}, range(1, {count} + 1))"])
+        self.emit(depth, f"for {', '.join(indices)} in {header}:")
         inner = self.inner(scope, loop=True)
-        inner.indices.append(index)
+        inner.indices += indices
         self.block(inner, depth + 1, self.rng.randint(1, 3))
 
     def while_(self, scope: Scope, depth: int) -> None:
         counter = self.fresh("k")
-        limit = self.rng.choice(["n", "2", "3", "4"])
+        limit = self.rng.choice([self.rng.choice(scope.counts), "2", "3", "4"])
         self.emit(depth, f"{counter} = 0")
         test = f"{counter} < {limit}"
         if self.rng.random() < 0.5:
@@ -160,11 +268,12 @@ class RandomProgram:
 
     def return_(self, scope: Scope, depth: int) -> None:
         self.emit(depth, f"if {self.condition(scope)}:")
-        self.emit(depth + 1, f"return {self.expression(scope, 2)}")
+        self.emit(depth + 1, f"return {self.results(scope)}")
 
     def inner(self, scope: Scope, loop: bool = False) -> Scope:
         """A nested block's scope: it sees the outer names; names it creates stay inside it."""
-        return Scope(list(scope.floats), list(scope.indices), scope.loop_depth + loop)
+        return Scope(list(scope.floats), list(scope.indices), scope.loop_depth + loop,
+                     scope.helpers, scope.counts)
 
     # expressions
 
@@ -213,7 +322,7 @@ class RandomProgram:
         return test
 
     def comparison(self, scope: Scope) -> str:
-        a, b = self.rng.sample(scope.floats, 2)
+        a, b = self.rng.sample(scope.floats * 2 if len(scope.floats) < 2 else scope.floats, 2)
         return self.rng.choice([f"{a} > {b}", f"{a} < {self.constant()}",
                                 f"{a} * {b} > {self.constant()}"])
 
@@ -295,14 +404,18 @@ def check_program(seed: int) -> int:
     return checked
 
 
-def test_random_programs_agree_with_finite_differences():
-    points = [check_program(seed) for seed in range(PROGRAMS)]
+@pytest.mark.parametrize("part", range(PARTS))
+def test_random_programs_agree_with_finite_differences(part):
+    """Programs ``part``, ``part + PARTS``, ...: the parts run side by side under xdist."""
+    seeds = range(part, PROGRAMS, PARTS)
+    points = [check_program(seed) for seed in seeds]
     checked = sum(1 for n in points if n)
-    skipped = POINTS_PER_PROGRAM * PROGRAMS - sum(points)
-    summary = (f"{checked} of {PROGRAMS} programs checked; {skipped} of "
-               f"{POINTS_PER_PROGRAM * PROGRAMS} points skipped where the function is not smooth")
+    skipped = POINTS_PER_PROGRAM * len(seeds) - sum(points)
+    summary = (f"{checked} of {len(seeds)} programs checked; {skipped} of "
+               f"{POINTS_PER_PROGRAM * len(seeds)} points skipped where the function is not "
+               "smooth")
     print(summary)
-    assert checked >= MIN_CHECKED * PROGRAMS, summary
+    assert checked >= MIN_CHECKED * len(seeds), summary
 
 
 def test_generator_is_deterministic_and_uses_every_construct():
@@ -310,10 +423,18 @@ def test_generator_is_deterministic_and_uses_every_construct():
     assert sources == [RandomProgram(seed).source for seed in range(100)]
     text = "\n".join(sources)
     for construct in ("if ", "elif ", "else:", " if ", "for ", "while ", "break", "continue",
-                      "return", " and ", " or ", "not ", "+= ", "reversed(", "range(n",
-                      "math.exp(", "math.sqrt(", "math.tanh("):
+                      "return", " and ", " or ", "not ", "+= ", "-= ", "*= ", "/= ",
+                      "reversed(", "range(n", "range(k", "enumerate(", "zip(", "math.exp(",
+                      "math.sqrt(", "math.tanh(", "float(n)", "def h", "(a, b, k):",
+                      "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h"):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
+    assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \
+        "no helper called with one variable twice"
+    assert re.search(r"\w+, \w+ = h\d+\(", text), "no helper returning two values"
+    helpers = [part for src in sources for part in src.split("\ndef ")[2:]]
+    assert any(part.split("\n", 2)[1].lstrip().startswith("if ") for part in helpers), \
+        "no helper returning early"
     for src in sources[:10]:
         assert isinstance(primal(src)(0.3, -0.7, 2), float)
 
