@@ -80,8 +80,6 @@ def forward(
     seeds = [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     # a parameter that becomes active only by assignment starts with no tangent
-    zeros = [assign(namer.derivative(p), make_constant(0.0)) for p in params
-             if p in activity.active and p not in wrt]
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
@@ -91,6 +89,9 @@ def forward(
         sweep.shapes = shapes(fn, registry, sweep.numbers)
     if batched:
         sweep.batch(fn, wrt, where)
+        sweep.directions = tangents[0]
+    zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
+             if p in activity.active and p not in wrt]
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
@@ -143,6 +144,18 @@ class _TangentSweep:
                                 args=[partial, make_constant(-1)], keywords=[])
         return times(partial, derivative)
 
+    def zero(self, value: str) -> gast.expr:
+        """The tangent of ``value`` where it does not depend on ``wrt`` (yet): ``0.0`` for a
+        number, else zeros of its shape (and the directions), as an operation other than
+        broadcasting (``W @ d_h``, ``d_h[0]``, ``np.sum(d_h, axis=0)``) needs them."""
+        if self.batched:
+            return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
+                             args=[name(value), name(self.directions)], keywords=[])
+        if self.shapes is None or value in self.numbers:
+            return make_constant(0.0)
+        return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
+                         args=[name(value)], keywords=[])
+
     def mark_full(self, target: str, full: bool) -> None:
         if self.batched and full and target in self.once:
             self.full.add(target)
@@ -166,7 +179,8 @@ class _TangentSweep:
             site = self.calls.site(stmt) if self.calls else None
             if site is not None:
                 tangent = self.batched_tangent if self.batched else None
-                return self.calls.forward(stmt, site, self.activity, self.namer, tangent)
+                return self.calls.forward(stmt, site, self.activity, self.namer, tangent,
+                                          self.zero)
             return [stmt, *self.tangent(stmt)]
         if isinstance(stmt, gast.Return):
             return [self.return_(stmt)]
@@ -175,7 +189,7 @@ class _TangentSweep:
         elif isinstance(stmt, (gast.For, gast.While)):
             stmt.body = self.block(stmt.body)
             if isinstance(stmt, gast.For):  # the items carry no derivative
-                zeros = [assign(self.namer.derivative(n.id), make_constant(0.0))
+                zeros = [assign(self.namer.derivative(n.id), self.zero(n.id))
                          for n in gast.walk(stmt.target)
                          if isinstance(n, gast.Name) and n.id in self.activity.active]
                 stmt.body = zeros + stmt.body
@@ -188,7 +202,7 @@ class _TangentSweep:
         if is_unbroadcast(stmt.value):
             return [gast.copy_location(self.unbroadcast_tangent(stmt.value, target), stmt)]
         products = self.products(stmt, target)
-        tangent = _sum(products) if products else make_constant(0.0)
+        tangent = _sum(products) if products else self.zero(target)
         if not products and target in self.scattered and self.batched:
             raise self.refuse(stmt, "adding into an array in place")
         if not products and target in self.scattered:  # an array added into in place

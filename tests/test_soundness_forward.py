@@ -1,0 +1,86 @@
+"""Forward mode on arrays, soundness: each case a program that once crashed or gave a wrong
+number in forward mode (batched tangents, one sweep per element, the API and the file alike),
+now checked against central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import check_array_gradient, imported, numeric_gradient
+
+import ad_transpile as adt
+
+rng = np.random.default_rng(11)
+W, U, h0 = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3)
+xs = rng.normal(size=4)
+
+RNN = """
+import numpy as np
+
+def f(W, U, h0, xs):
+    h = h0
+    for x in xs:
+        h = np.tanh(W @ h + U * x)
+    return np.sum(h)
+"""
+
+
+# a value that does not depend on wrt until the loop overwrites it (h = h0) has a zero tangent;
+# that zero must have the value's shape (and the directions): W @ d_h, np.sum(d_h, axis=...)
+@pytest.mark.parametrize("wrt", [(0,), (1,), (0, 1), (0, 2), (2,)])
+@pytest.mark.parametrize("steps", [np.array(xs), list(xs)], ids=["array", "list"])
+def test_an_overwritten_inactive_start_has_a_zero_tangent_of_its_shape(wrt, steps):
+    check_array_gradient(RNN, (W, U, h0, steps), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1, (0, 1)])
+@pytest.mark.parametrize("steps", [np.array(xs), list(xs)], ids=["array", "list"])
+def test_the_api_in_forward_mode_through_an_overwritten_inactive_start(wrt, steps, tmp_path):
+    f = imported(RNN, tmp_path, "soundness_rnn").f
+    args = (W, U, h0, steps)
+    got = adt.grad(f, wrt, mode="forward")(*args)
+    got = got if isinstance(wrt, tuple) else (got,)
+    for i, g in zip(wrt if isinstance(wrt, tuple) else (wrt,), got):
+        np.testing.assert_allclose(g, numeric_gradient(f, args, i), rtol=1e-5, atol=1e-6)
+
+
+ZERO_STARTS = {  # a zero tangent reached by each way one is written
+    "a parameter active by assignment": """
+import numpy as np
+
+def f(w, h):
+    for i in range(2):
+        h = w @ h
+    return np.sum(h[1:])
+""",
+    "a user function's result of no active argument": """
+import numpy as np
+
+def f(w, c):
+    h = g(c)
+    for i in range(2):
+        h = w @ h
+    return np.sum(h[1:])
+
+def g(v):
+    return 2.0 * v
+""",
+    "a number overwritten, then stacked": """
+import numpy as np
+
+def f(w, a):
+    s = a
+    for i in range(2):
+        s = s * np.sum(w)
+    return np.sum(np.stack([s, s]) * w[:2])
+""",
+}
+
+
+@pytest.mark.parametrize("src", ZERO_STARTS.values(), ids=ZERO_STARTS.keys())
+def test_every_zero_tangent_has_the_shape_of_its_value(src):
+    args = {"h": (rng.normal(size=(3, 3)), rng.normal(size=3)),
+            "c": (rng.normal(size=(3, 3)), rng.normal(size=3)),
+            "a": (rng.normal(size=3), 0.7)}
+    key = next(k for k in args if f", {k})" in src)
+    check_array_gradient(src, args[key], (0,))
