@@ -225,6 +225,8 @@ class _TangentSweep:
         """The terms of the tangent of ``target = <one operation>``, one per active argument."""
         rule = structural_rule(stmt.value, self.registry)
         if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
+            if not self.activity.is_active(stmt.value.value):  # an item of a constant
+                return []
             self.mark_full(target, True)
             return [self.item_tangent(stmt.value)]
         if rule is not None and not self.batched:

@@ -84,3 +84,33 @@ def test_every_zero_tangent_has_the_shape_of_its_value(src):
             "a": (rng.normal(size=3), 0.7)}
     key = next(k for k in args if f", {k})" in src)
     check_array_gradient(src, args[key], (0,))
+
+
+ITEMS_OF_CONSTANTS = {  # an active name overwritten with an item of a value that is not active
+    "a slice": """
+import numpy as np
+
+def f(x, W):
+    v = x[:2]
+    for i in range(2):
+        v = np.log(1.0 + W ** 2)[:2, 0]
+    return np.sum(v * x[1:])
+""",
+    "an item in a branch": """
+import numpy as np
+
+def f(x, W):
+    v = x * 2.0
+    if W[0, 0] > 0.0:
+        v = W[1]
+    return np.sum(np.sin(v) + x)
+""",
+}
+
+
+@pytest.mark.parametrize("src", ITEMS_OF_CONSTANTS.values(), ids=ITEMS_OF_CONSTANTS.keys())
+@pytest.mark.parametrize("corner", [1.0, -1.0])
+def test_an_item_of_a_constant_has_a_zero_tangent(src, corner):
+    W = rng.normal(size=(3, 3))
+    W[0, 0] = corner
+    check_array_gradient(src, (rng.normal(size=3), W), (0,))
