@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import check_array_gradient, imported, numeric_gradient
+from conftest import (
+    check_array_gradient,
+    derivative,
+    forward_gradient,
+    imported,
+    numeric_gradient,
+    primal,
+)
 
 import ad_transpile as adt
 
@@ -114,3 +121,57 @@ def test_an_item_of_a_constant_has_a_zero_tangent(src, corner):
     W = rng.normal(size=(3, 3))
     W[0, 0] = corner
     check_array_gradient(src, (rng.normal(size=3), W), (0,))
+
+
+# Found by the random array programs (tests/test_random_array_programs.py, KNOWN), in reverse
+# mode: an adjoint reset to the number 0.0 after an overwrite reaches the adjoint of an
+# operation that needs an array (a matrix product, a transpose, a reshape). Forward mode gets
+# these right; the fix belongs to reverse.py.
+REVERSE_ZERO_ADJOINTS = {
+    "a product overwritten in a loop": ("""
+import numpy as np
+
+def f(A, W):
+    for i in range(2):
+        v = np.sin(A) @ W
+    return np.sum(v)
+""", ((2, 3), (3, 3))),
+    "a reshape read only by a condition": ("""
+import numpy as np
+
+def f(A, B):
+    v = np.where(A.reshape(3, 2).T > 0.7, B, B)
+    return np.sum(v + A)
+""", ((2, 3), (2, 3))),
+    "np.dot overwritten in a branch": ("""
+import numpy as np
+
+def f(A, x):
+    v = np.dot(A, x)
+    if np.sum(v) > -0.7:
+        v = np.sum(A, axis=1)
+    return np.mean(v)
+""", ((2, 3), (3,))),
+}
+
+
+@pytest.mark.parametrize(("src", "shapes"), REVERSE_ZERO_ADJOINTS.values(),
+                         ids=REVERSE_ZERO_ADJOINTS.keys())
+def test_forward_mode_through_a_value_overwritten_before_it_is_used(src, shapes):
+    args = tuple(np.abs(rng.normal(size=shape)) for shape in shapes)
+    f = primal(src)
+    expected = numeric_gradient(f, args, 0)
+    np.testing.assert_allclose(derivative(src, 0, "forward")(*args), expected, rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(forward_gradient(src, args, (0,))[0], expected, rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="reverse.py: an adjoint reset to 0.0 reaches the adjoint "
+                   "of a matrix product, a transpose or a reshape, which needs an array")
+@pytest.mark.parametrize(("src", "shapes"), REVERSE_ZERO_ADJOINTS.values(),
+                         ids=REVERSE_ZERO_ADJOINTS.keys())
+def test_reverse_mode_through_a_value_overwritten_before_it_is_used(src, shapes):
+    args = tuple(np.abs(rng.normal(size=shape)) for shape in shapes)
+    np.testing.assert_allclose(derivative(src, 0, "reverse")(*args),
+                               numeric_gradient(primal(src), args, 0), rtol=1e-5, atol=1e-6)
