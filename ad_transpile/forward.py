@@ -46,6 +46,8 @@ from ad_transpile.normalize import scatter_parts
 from ad_transpile.primitives import (
     GETITEM,
     assign,
+    constant_value,
+    is_constant,
     make_constant,
     name,
     positional_signature,
@@ -238,7 +240,10 @@ class _TangentSweep:
             self.mark_full(target, True)
             return structural_tangents(stmt, rule, self.activity, self.spell,
                                        self.namer.derivative, batched=self.batched_tangent)
-        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+        # a partial that is zero whatever the values (W - W) would leave 0.0 * d_W, which the
+        # simplifier makes 0.0, a number: the tangent is then the zero of the value's shape
+        terms = [(arg, p) for arg, p in partial_terms(stmt, self.activity, self.registry,
+                                                      self.spell) if not _zero(p)]
         if not self.batched:
             products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
             if products and not self.whole(target, terms):
@@ -355,6 +360,27 @@ def refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
     error = gast.Call(func=name("ValueError"), args=[message], keywords=[])
     raised = gast.Raise(exc=error, cause=None)
     return gast.If(test=test, body=[raised], orelse=[])
+
+
+def _zero(partial: gast.expr) -> bool:
+    """Whether ``partial`` is arithmetic on numbers that comes to zero (``1.0 + -1.0``)."""
+    return _number(partial) == 0
+
+
+def _number(expr: gast.expr) -> float | None:
+    """The value of a sum, difference or product of numbers; None for anything else."""
+    if is_constant(expr):
+        return constant_value(expr)
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        value = _number(expr.operand)
+        return None if value is None else -value
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub, gast.Mult)):
+        left, right = _number(expr.left), _number(expr.right)
+        if left is None or right is None:
+            return None
+        return {gast.Add: left + right, gast.Sub: left - right,
+                gast.Mult: left * right}[type(expr.op)]
+    return None
 
 
 def _sum(terms: list[gast.expr]) -> gast.expr:

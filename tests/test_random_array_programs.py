@@ -140,13 +140,15 @@ class RandomArrayProgram:
         if self.statements < self.MAX_STATEMENTS and depth < self.MAX_DEPTH:
             kinds += ["if_"]
             if scope.loop_depth < self.MAX_LOOP_DEPTH:
-                kinds += ["for_range", "for_range", "for_items"]
+                kinds += ["for_range", "for_range", "for_items", "while_"]
+        if self.rng.random() < 0.015:  # refused, in both modes: kept rare
+            kinds += ["set_item"] * 8
         getattr(self, self.rng.choice(kinds))(scope, depth)
 
     def new_variable(self, scope: Scope, depth: int) -> None:
         shape = self.rng.choice(SHAPES)
         target = self.fresh("v")
-        self.emit(depth, f"{target} = {self.expression(scope, shape, 2)}")
+        self.emit(depth, f"{target} = {_own(self.expression(scope, shape, 2))}")
         scope.names[shape].append(target)
         scope.assignable.append(target)
 
@@ -161,7 +163,7 @@ class RandomArrayProgram:
         if picked is None:
             return self.new_variable(scope, depth)
         target, shape = picked
-        self.emit(depth, f"{target} = {self.expression(scope, shape, 2)}")
+        self.emit(depth, f"{target} = {_own(self.expression(scope, shape, 2))}")
 
     def update(self, scope: Scope, depth: int) -> None:
         """``v = v * w`` and friends: a variable overwritten with a value computed from itself."""
@@ -200,13 +202,37 @@ class RandomArrayProgram:
         inner.indices.append(index)  # at most 2, so it indexes an axis of 3
         self.block(inner, depth + 1, self.rng.randint(1, 3))
 
+    def while_(self, scope: Scope, depth: int) -> None:
+        counter = self.fresh("k")
+        self.emit(depth, f"{counter} = 0")
+        self.emit(depth, f"while {counter} < {self.rng.choice(['n', '2'])}:")
+        self.emit(depth + 1, f"{counter} += 1")
+        self.block(scope.inner(loop=True), depth + 1, self.rng.randint(1, 2))
+
+    def set_item(self, scope: Scope, depth: int) -> None:
+        """``v = v + 0.0`` (a copy of its own), then ``v[0] = ...``: an item overwritten."""
+        candidates = [(v, shape) for shape in SHAPES[1:] for v in scope.names[shape]
+                      if v in scope.assignable]
+        if not candidates:
+            return self.new_variable(scope, depth)
+        v, shape = self.rng.choice(candidates)
+        index, item = self.rng.choice([("0", shape[1:]), ("-1", shape[1:]),
+                                       ("1:", (shape[0] - 1, *shape[1:]))])
+        if item not in SHAPES:
+            index, item = "0", shape[1:]
+        self.emit(depth, f"{v} = {v} + 0.0")
+        self.emit(depth, f"{v}[{index}] = {self.expression(scope, item, 1)}")
+
     def for_items(self, scope: Scope, depth: int) -> None:
         """``for row in B`` or ``for a in c``: items of data, never of a value in ``wrt``."""
         item = self.fresh("r")
         owners = [(p, PARAMS[p][1:]) for p in PARAMS if PARAMS[p] and p not in self.wrt
                   and p not in scope.assignable]
         owner, shape = self.rng.choice(owners)
-        self.emit(depth, f"for {item} in {owner}:")
+        if self.rng.random() < 0.3:
+            self.emit(depth, f"for {self.fresh('j')}, {item} in enumerate({owner}):")
+        else:
+            self.emit(depth, f"for {item} in {owner}:")
         inner = scope.inner(loop=True)
         inner.names[shape].append(item)
         self.block(inner, depth + 1, self.rng.randint(1, 3))
@@ -228,7 +254,7 @@ class RandomArrayProgram:
         if shape == () and roll < 0.3 and scope.indices:
             return f"{self.constant()} * {self.rng.choice(scope.indices)}"
         if not scope.names[shape] or roll < 0.1:
-            return self.structural(scope, shape, 0)
+            return _grouped(self.structural(scope, shape, 0))
         return self.rng.choice(scope.names[shape])
 
     def bounded(self, scope: Scope, shape: Shape) -> str:
@@ -237,7 +263,7 @@ class RandomArrayProgram:
         w = self.atom(scope, shape)
         return self.rng.choice([
             f"np.sin({a})", f"np.cos({a})", f"np.tanh({a})",
-            f"{w} / (1.0 + {w} * {w})", f"np.exp(np.sin({a}))", f"np.exp(-{w} * {w})",
+            f"({w} / (1.0 + {w} * {w}))", f"np.exp(np.sin({a}))", f"np.exp(-{w} * {w})",
         ] + ([self.constant()] if shape == () else []))
 
     def expression(self, scope: Scope, shape: Shape, depth: int) -> str:
@@ -255,6 +281,7 @@ class RandomArrayProgram:
                 f"np.sin({a})", f"np.cos({a})", f"np.tanh({a})", f"np.exp(np.tanh({a}))",
                 f"np.log(1.0 + {_grouped(a)} ** 2)", f"np.sqrt(1.0 + {_grouped(a)} ** 2)",
                 f"-{_grouped(a)}", f"{_grouped(a)} / (1.0 + {_grouped(a)} ** 2)",
+                f"np.abs({a})", f"np.square(np.tanh({a}))", f"np.clip({a}, -1.0, 1.0)",
             ])
         other = self.broadcastable(shape)
         b = self.expression(scope, other, depth - 1)
@@ -264,6 +291,7 @@ class RandomArrayProgram:
             f"{_grouped(a)} * {self.bounded(scope, other)}",
             f"{self.bounded(scope, other)} * {_grouped(a)}",
             f"{_grouped(a)} / (1.0 + {_grouped(b)} * {_grouped(b)})",
+            f"np.maximum({a}, {b})", f"np.minimum({b}, {a})",
         ])
 
     def where(self, scope: Scope, shape: Shape, depth: int) -> str:
@@ -282,19 +310,29 @@ class RandomArrayProgram:
         choices = {  # templates: {2}, {3}, {23}, {33} stand for an operand of that shape
             (): ["np.sum({any})", "np.mean({any})", "np.dot({3}, {3})", "{3} @ {3}",
                  "{3}[0]", "{3}[-1]", "{23}[1, 2]", "{23}[1, -1]", "{33}[2][0]",
-                 "np.sum({33}, axis=0)[1]", f"{{3}}[{index}]"],
+                 "np.sum({33}, axis=0)[1]", f"{{3}}[{index}]", "np.max({any})",
+                 "np.min({23})", "np.prod(np.tanh({3}))", "np.linalg.norm({3})",
+                 "np.var({23})", "np.cumsum({3})[-1]", "np.einsum('i,i->', {3}, {3})"],
             (2,): ["{23} @ {3}", "np.dot({23}, {3})", "np.sum({23}, axis=1)",
                    "np.mean({23}, axis=-1)", "{23}[:, 0]", "{23}[:, -1]", "{3}[1:]", "{3}[:2]",
-                   "{3}[::-1][:2]"],
+                   "{3}[::-1][:2]", "np.max({23}, axis=1)",
+                   "np.concatenate([{2}[:1], {3}[:1]])", "np.stack([{3}[0], {3}[1]])"],
             (3,): ["{33} @ {3}", "{3} @ {33}", "np.dot({33}, {3})", "{23}.T @ {2}",
                    "np.sum({23}, axis=0)", "np.mean({33}, axis=1)", "{23}[0]", "{33}[:, 1]",
                    "{3}[::-1]", "{33}.T[0]", "np.reshape({33}, (9,))[::3]",
-                   "np.transpose({33})[-1]", f"{{33}}[{index}]"],
+                   "np.transpose({33})[-1]", f"{{33}}[{index}]",
+                   "np.concatenate([{2}, {3}[:1]])", "np.cumsum({3})", "np.min({33}, axis=0)",
+                   "np.hstack([{2}, {3}[-1:]])", "np.ravel({33})[:3]", "{23}.flatten()[::2]",
+                   "np.array([{3}[0], s, {3}[2]])"],
             (2, 3): ["{23} @ {33}", "{23}[::-1]", "{33}[1:]", "{33}[:2]",
                      "np.reshape({23}.T, (2, 3))", "np.transpose(np.reshape({23}, (3, 2)))",
-                     "np.outer({2}, {3})", "{23}.reshape(3, 2).T"],
+                     "np.outer({2}, {3})", "{23}.reshape(3, 2).T", "np.stack([{3}, {3}])",
+                     "np.vstack([{3}, {3}])", "np.tile({3}, (2, 1))",
+                     "np.broadcast_to({3}, (2, 3))", "np.expand_dims({3}, 0) * {23}",
+                     "np.squeeze(np.reshape({23}, (1, 2, 3)))"],
             (3, 3): ["{33} @ {33}", "{33}.T", "np.transpose({33})", "{23}.T @ {23}",
-                     "np.outer({3}, {3})", "{33}[::-1]", "np.reshape({33}, (9,)).reshape(3, 3)"],
+                     "np.outer({3}, {3})", "{33}[::-1]", "np.reshape({33}, (9,)).reshape(3, 3)",
+                     "np.einsum('ij,jk->ik', {33}, {33})", "np.tile({3}, (3, 1))"],
         }
         template = self.rng.choice(choices[shape])
         shapes = {"2": (2,), "3": (3,), "23": (2, 3), "33": (3, 3)}
@@ -328,6 +366,19 @@ def _grouped(expression: str) -> str:
     if re.fullmatch(r"\w+(\[[^\[\]]*\])+", expression):
         return expression
     return f"({expression})"
+
+
+VIEW_CALLS = ("np.reshape(", "np.transpose(", "np.broadcast_to(", "np.squeeze(", "np.ravel(")
+
+
+def _own(expression: str) -> str:
+    """``expression`` as a value of its own: a view of another array (``x``, ``W[1:]``,
+    ``W.T``, ``np.reshape(W, ...)``) gets ``+ 0.0``, so that ``v += ...`` later changes ``v``
+    only, as the transpiler reads it (``v = v + ...``), and never an argument."""
+    whole_call = expression.startswith(VIEW_CALLS) and _closes_at_end(expression)
+    if re.fullmatch(r"[\w.]+|.*(\]|\.T|\.reshape\(3, 2\))", expression) or whole_call:
+        return f"{_grouped(expression)} + 0.0"
+    return expression
 
 
 def _closes_at_end(expression: str) -> bool:
@@ -418,7 +469,7 @@ class Derivatives:
     def gradient(self, mode: str, args: tuple) -> tuple:
         if mode not in self.built:
             self.built[mode] = self.build(mode)
-        got = self.built[mode](*args)
+        got = _on_copies(self.built[mode])(*args)
         return got if len(self.wrt) > 1 else (got,)
 
     def build(self, mode: str) -> Callable:
@@ -474,6 +525,11 @@ def _imported(src: str, folder, module: str) -> Any:
     return loaded
 
 
+def _on_copies(f: Callable) -> Callable:
+    """``f`` called with copies of its arrays: ``x += ...`` must not change the point."""
+    return lambda *args: f(*(np.copy(a) if np.ndim(a) else a for a in args))
+
+
 def check_program(seed: int, tally: Tally, folder) -> dict[str, str]:
     """Check program ``seed`` in every mode at a few points: the story of each mode that gave
     a wrong number or crashed."""
@@ -482,7 +538,7 @@ def check_program(seed: int, tally: Tally, folder) -> dict[str, str]:
     positions = tuple(ARGUMENTS.index(w) for w in wrt)
     namespace: dict[str, Any] = {}
     exec(compile(src, "example.py", "exec"), namespace)
-    f = namespace["f"]
+    f = _on_copies(namespace["f"])
     derivatives = Derivatives(src, seed, wrt, folder)
     rng = np.random.default_rng(seed)
     refused: set[str] = set()
@@ -554,7 +610,8 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "np.sum(", "np.mean(", ", axis=", " @ ", "np.dot(", "np.outer(", "[::-1]",
                       "[1:]", "[:, 0]", "np.reshape(", ".reshape(", ".T", "np.transpose(",
                       "np.where(", "for i", "for r", "in B:", "in c:", "if ", "else:", "+= ",
-                      "-= ", "np.tanh(W @ "):
+                      "-= ", "np.tanh(W @ ", "while ", "enumerate(", "np.maximum(",
+                      "np.concatenate(", "np.stack(", "np.einsum(", "] = "):
         assert construct in text, construct
     assert {p.wrt for p in programs} >= {("x",), ("A",), ("W",), ("s",), ("x", "W")}
     rng = np.random.default_rng(0)

@@ -175,3 +175,29 @@ def test_reverse_mode_through_a_value_overwritten_before_it_is_used(src, shapes)
     args = tuple(np.abs(rng.normal(size=shape)) for shape in shapes)
     np.testing.assert_allclose(derivative(src, 0, "reverse")(*args),
                                numeric_gradient(primal(src), args, 0), rtol=1e-5, atol=1e-6)
+
+
+ZERO_PARTIALS = {  # a partial that is zero whatever the values: the tangent keeps its shape
+    "a difference of one array": """
+import numpy as np
+
+def f(x, W):
+    d = W - W
+    return np.sum(x @ d) + np.sum(x * W[0])
+""",
+    "in a product overwritten in a loop": """
+import numpy as np
+
+def f(x, W):
+    v = np.tanh(W) @ (W - W)
+    for i in range(2):
+        v = np.sin(v) + x
+    return np.mean(v)
+""",
+}
+
+
+@pytest.mark.parametrize("src", ZERO_PARTIALS.values(), ids=ZERO_PARTIALS.keys())
+@pytest.mark.parametrize("wrt", [(0,), (1,), (0, 1)])
+def test_a_partial_of_zero_leaves_a_tangent_of_the_values_shape(src, wrt):
+    check_array_gradient(src, (rng.normal(size=3), rng.normal(size=(3, 3))), wrt)
