@@ -152,6 +152,14 @@ def f(A, x):
         v = np.sum(A, axis=1)
     return np.mean(v)
 """, ((2, 3), (3,))),
+    "np.stack overwritten in a loop": ("""
+import numpy as np
+
+def f(x, W):
+    for r in W:
+        v = np.stack([x[0], (W @ x)[1]])
+    return np.sum(v)
+""", ((3,), (3, 3))),
 }
 
 
@@ -201,3 +209,50 @@ def f(x, W):
 @pytest.mark.parametrize("wrt", [(0,), (1,), (0, 1)])
 def test_a_partial_of_zero_leaves_a_tangent_of_the_values_shape(src, wrt):
     check_array_gradient(src, (rng.normal(size=3), rng.normal(size=(3, 3))), wrt)
+
+
+ZERO_TRIPS = """
+import numpy as np
+
+def f(x, n):
+    s = np.sum(x)
+    for i in range(n):
+        t = np.sin(x)
+        s = s + t[0]
+    return s
+"""
+
+
+@pytest.mark.parametrize("mode", [
+    "forward",
+    pytest.param("reverse", marks=pytest.mark.xfail(strict=True, reason=(
+        "reverse.py: the adjoint of t, indexed in a loop, starts as np.zeros_like(t) after "
+        "the primal sweep, where t is unbound if the loop ran no trip (UnboundLocalError)"))),
+])
+def test_an_item_of_a_value_made_in_a_loop_that_runs_no_trip(mode):
+    x = rng.normal(size=3)
+    got = derivative(ZERO_TRIPS, 0, mode)(x, 0)
+    np.testing.assert_allclose(got, numeric_gradient(primal(ZERO_TRIPS), (x, 0), 0), rtol=1e-5,
+                               atol=1e-6)
+
+
+ALIASED_UPDATE = """
+import numpy as np
+
+def f(x):
+    v = x
+    v += np.sin(x)
+    return np.sum(x * x)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "normalize.py: v += e is read as v = v + e, but on an array it writes into the array "
+    "v shares with x, so x changes too: both modes give 2 * x, a silently wrong number"))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_an_update_in_place_of_an_array_another_name_shares(mode):
+    x = rng.normal(size=3)
+    f = primal(ALIASED_UPDATE)
+    expected = numeric_gradient(lambda a: f(np.copy(a)), (x,), 0)
+    np.testing.assert_allclose(derivative(ALIASED_UPDATE, 0, mode)(np.copy(x)), expected,
+                               rtol=1e-5, atol=1e-6)
