@@ -337,13 +337,19 @@ class _TangentSweep:
             return name(self.namer.derivative(value.id))
         return make_constant(0.0)
 
+    def result_tangent(self, value: gast.expr) -> gast.expr:
+        """The tangent of a result: zeros of its shape if it does not depend on ``wrt``."""
+        if isinstance(value, gast.Name) and not self.activity.is_active(value):
+            return self.zero(value.id)
+        return self.tangent_of(value)
+
     def return_(self, stmt: gast.Return) -> gast.Return:
         value = stmt.value
         if isinstance(value, gast.Tuple):
-            tangent: gast.expr = gast.Tuple(elts=[self.tangent_of(v) for v in value.elts],
+            tangent: gast.expr = gast.Tuple(elts=[self.result_tangent(v) for v in value.elts],
                                             ctx=gast.Load())
         else:
-            tangent = self.tangent_of(value)
+            tangent = self.result_tangent(value)
         if self.several:  # wrt given as a tuple: the derivative is a tuple too
             tangent = gast.Tuple(elts=[tangent], ctx=gast.Load())
         result = tangent

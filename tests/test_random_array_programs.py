@@ -35,7 +35,7 @@ from ad_transpile.load import load
 from ad_transpile.parse import function_in_text
 from ad_transpile.pipeline import transpile
 
-DEFAULT_PROGRAMS = 50
+DEFAULT_PROGRAMS = 40
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_ARRAY_PROGRAMS", DEFAULT_PROGRAMS))
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
@@ -578,11 +578,12 @@ def check_program(seed: int, tally: Tally, folder) -> dict[str, str]:
     return failures
 
 
-# Wrong numbers and crashes found here whose fix belongs to reverse mode (reverse.py): each has
-# a minimal program marked xfail(strict=True) in test_soundness_forward.py. An adjoint reset to
-# the number 0.0 (after an overwrite) reaches an adjoint that needs an array: a matrix
-# product's, a transpose's or a reshape's.
-KNOWN = {(3, "reverse"), (11, "reverse"), (14, "reverse"), (41, "reverse"), (48, "reverse")}
+# Crashes found here whose fix belongs to reverse mode (reverse.py), each with a minimal program
+# marked xfail(strict=True) in test_soundness_forward.py: an adjoint reset to the number 0.0
+# (after an overwrite) reaches an adjoint that needs an array (a matrix product's, np.stack's,
+# a transpose's, a reshape's); the adjoint of a value indexed in a loop starts as
+# np.zeros_like(value), unbound when the loop ran no trip.
+KNOWN = {(12, "reverse"), (34, "reverse")}
 
 
 def test_random_array_programs_agree_with_finite_differences(tmp_path):
@@ -598,8 +599,9 @@ def test_random_array_programs_agree_with_finite_differences(tmp_path):
     assert known <= set(failures), f"fixed now: {sorted(known - set(failures))} (update KNOWN)"
     smooth = POINTS_PER_PROGRAM * PROGRAMS - tally.skipped_points
     assert smooth >= MIN_CHECKED * POINTS_PER_PROGRAM * PROGRAMS, tally.summary()
-    for mode in MODES:
-        assert tally.checked[mode] >= MIN_CHECKED * (PROGRAMS - len(failures)), tally.summary()
+    for mode in MODES:  # most programs are checked or refused, not skipped
+        reached = tally.checked[mode] + sum(tally.refused[mode].values())
+        assert reached >= MIN_CHECKED * (PROGRAMS - len(failures)), tally.summary()
 
 
 def test_generator_is_deterministic_and_uses_every_construct():

@@ -256,3 +256,11 @@ def test_an_update_in_place_of_an_array_another_name_shares(mode):
     expected = numeric_gradient(lambda a: f(np.copy(a)), (x,), 0)
     np.testing.assert_allclose(derivative(ALIASED_UPDATE, 0, mode)(np.copy(x)), expected,
                                rtol=1e-5, atol=1e-6)
+
+
+def test_the_tangent_of_an_array_result_that_does_not_depend_on_wrt_has_its_shape(tmp_path):
+    src = "import numpy as np\n\n\ndef f(x, c):\n    y = np.sin(c)\n    return y\n"
+    f = imported(src, tmp_path, "soundness_constant_result").f
+    value, tangent = adt.jvp(f)(np.ones(3), np.ones(3), np.ones(3))
+    np.testing.assert_array_equal(tangent, np.zeros(3))
+    assert np.shape(tangent) == (3,)
