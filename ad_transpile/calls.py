@@ -124,15 +124,17 @@ class Calls:
         return tuple(p for p, a in zip(site.params, site.args) if activity.is_active(a))
 
     def forward(self, stmt: gast.Assign, site: CallSite, activity, namer,
-                tangent_of=None) -> list[gast.stmt]:
+                tangent_of=None, zero=None) -> list[gast.stmt]:
         """``y, d_y = helper_pr(a, b, d_a)``: value and tangent from the callee's derivative
-        (``tangent_of(a)`` writes the tangent passed for ``a``, ``d_a`` unless given)."""
+        (``tangent_of(a)`` writes the tangent passed for ``a``, ``d_a`` unless given;
+        ``zero(y)`` the tangent of a result that depends on no active argument)."""
         active = self.active_params(site, activity)
         targets = [t for t in site.targets if t in activity.active]
         if not targets:
             return [stmt]
         if not active:
-            zeros = [assign(namer.derivative(t), make_constant(0.0)) for t in targets]
+            zero = zero or (lambda t: make_constant(0.0))
+            zeros = [assign(namer.derivative(t), zero(t)) for t in targets]
             return [stmt, *zeros]
         callee = self.program.derivative_of(site.callee, active, self.parsed, stmt)
         tangent_of = tangent_of or (lambda a: name(namer.derivative(a.id)))

@@ -46,6 +46,8 @@ from ad_transpile.normalize import scatter_parts
 from ad_transpile.primitives import (
     GETITEM,
     assign,
+    constant_value,
+    is_constant,
     make_constant,
     name,
     positional_signature,
@@ -80,8 +82,6 @@ def forward(
     seeds = [gast.copy_location(assign(t, make_constant(1.0)), fn) for t in tangents]
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     # a parameter that becomes active only by assignment starts with no tangent
-    zeros = [assign(namer.derivative(p), make_constant(0.0)) for p in params
-             if p in activity.active and p not in wrt]
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
@@ -91,6 +91,9 @@ def forward(
         sweep.shapes = shapes(fn, registry, sweep.numbers)
     if batched:
         sweep.batch(fn, wrt, where)
+        sweep.directions = tangents[0]
+    zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
+             if p in activity.active and p not in wrt]
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
@@ -143,6 +146,18 @@ class _TangentSweep:
                                 args=[partial, make_constant(-1)], keywords=[])
         return times(partial, derivative)
 
+    def zero(self, value: str) -> gast.expr:
+        """The tangent of ``value`` where it does not depend on ``wrt`` (yet): ``0.0`` for a
+        number, else zeros of its shape (and the directions), as an operation other than
+        broadcasting (``W @ d_h``, ``d_h[0]``, ``np.sum(d_h, axis=0)``) needs them."""
+        if self.batched:
+            return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
+                             args=[name(value), name(self.directions)], keywords=[])
+        if self.shapes is None or value in self.numbers:
+            return make_constant(0.0)
+        return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
+                         args=[name(value)], keywords=[])
+
     def mark_full(self, target: str, full: bool) -> None:
         if self.batched and full and target in self.once:
             self.full.add(target)
@@ -166,7 +181,8 @@ class _TangentSweep:
             site = self.calls.site(stmt) if self.calls else None
             if site is not None:
                 tangent = self.batched_tangent if self.batched else None
-                return self.calls.forward(stmt, site, self.activity, self.namer, tangent)
+                return self.calls.forward(stmt, site, self.activity, self.namer, tangent,
+                                          self.zero)
             return [stmt, *self.tangent(stmt)]
         if isinstance(stmt, gast.Return):
             return [self.return_(stmt)]
@@ -175,7 +191,7 @@ class _TangentSweep:
         elif isinstance(stmt, (gast.For, gast.While)):
             stmt.body = self.block(stmt.body)
             if isinstance(stmt, gast.For):  # the items carry no derivative
-                zeros = [assign(self.namer.derivative(n.id), make_constant(0.0))
+                zeros = [assign(self.namer.derivative(n.id), self.zero(n.id))
                          for n in gast.walk(stmt.target)
                          if isinstance(n, gast.Name) and n.id in self.activity.active]
                 stmt.body = zeros + stmt.body
@@ -188,7 +204,7 @@ class _TangentSweep:
         if is_unbroadcast(stmt.value):
             return [gast.copy_location(self.unbroadcast_tangent(stmt.value, target), stmt)]
         products = self.products(stmt, target)
-        tangent = _sum(products) if products else make_constant(0.0)
+        tangent = _sum(products) if products else self.zero(target)
         if not products and target in self.scattered and self.batched:
             raise self.refuse(stmt, "adding into an array in place")
         if not products and target in self.scattered:  # an array added into in place
@@ -211,6 +227,8 @@ class _TangentSweep:
         """The terms of the tangent of ``target = <one operation>``, one per active argument."""
         rule = structural_rule(stmt.value, self.registry)
         if primitive(stmt.value) == GETITEM:  # the tangent of x[i] is d_x[i]
+            if not self.activity.is_active(stmt.value.value):  # an item of a constant
+                return []
             self.mark_full(target, True)
             return [self.item_tangent(stmt.value)]
         if rule is not None and not self.batched:
@@ -222,7 +240,10 @@ class _TangentSweep:
             self.mark_full(target, True)
             return structural_tangents(stmt, rule, self.activity, self.spell,
                                        self.namer.derivative, batched=self.batched_tangent)
-        terms = partial_terms(stmt, self.activity, self.registry, self.spell)
+        # a partial that is zero whatever the values (W - W) would leave 0.0 * d_W, which the
+        # simplifier makes 0.0, a number: the tangent is then the zero of the value's shape
+        terms = [(arg, p) for arg, p in partial_terms(stmt, self.activity, self.registry,
+                                                      self.spell) if not _zero(p)]
         if not self.batched:
             products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
             if products and not self.whole(target, terms):
@@ -316,13 +337,19 @@ class _TangentSweep:
             return name(self.namer.derivative(value.id))
         return make_constant(0.0)
 
+    def result_tangent(self, value: gast.expr) -> gast.expr:
+        """The tangent of a result: zeros of its shape if it does not depend on ``wrt``."""
+        if isinstance(value, gast.Name) and not self.activity.is_active(value):
+            return self.zero(value.id)
+        return self.tangent_of(value)
+
     def return_(self, stmt: gast.Return) -> gast.Return:
         value = stmt.value
         if isinstance(value, gast.Tuple):
-            tangent: gast.expr = gast.Tuple(elts=[self.tangent_of(v) for v in value.elts],
+            tangent: gast.expr = gast.Tuple(elts=[self.result_tangent(v) for v in value.elts],
                                             ctx=gast.Load())
         else:
-            tangent = self.tangent_of(value)
+            tangent = self.result_tangent(value)
         if self.several:  # wrt given as a tuple: the derivative is a tuple too
             tangent = gast.Tuple(elts=[tangent], ctx=gast.Load())
         result = tangent
@@ -339,6 +366,27 @@ def refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
     error = gast.Call(func=name("ValueError"), args=[message], keywords=[])
     raised = gast.Raise(exc=error, cause=None)
     return gast.If(test=test, body=[raised], orelse=[])
+
+
+def _zero(partial: gast.expr) -> bool:
+    """Whether ``partial`` is arithmetic on numbers that comes to zero (``1.0 + -1.0``)."""
+    return _number(partial) == 0
+
+
+def _number(expr: gast.expr) -> float | None:
+    """The value of a sum, difference or product of numbers; None for anything else."""
+    if is_constant(expr):
+        return constant_value(expr)
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        value = _number(expr.operand)
+        return None if value is None else -value
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub, gast.Mult)):
+        left, right = _number(expr.left), _number(expr.right)
+        if left is None or right is None:
+            return None
+        return {gast.Add: left + right, gast.Sub: left - right,
+                gast.Mult: left * right}[type(expr.op)]
+    return None
 
 
 def _sum(terms: list[gast.expr]) -> gast.expr:

@@ -269,9 +269,12 @@ def _full_tangent(d_a, a):
     return np.broadcast_to(d_a, (*np.shape(a), np.shape(d_a)[-1]))
 
 
-def _zero_tangent(a, like):
-    """The batched tangent of a constant ``a``: zeros, with as many directions as ``like``."""
-    return np.zeros((*np.shape(a), np.shape(like)[-1]))
+def _zero_tangent(a, like=None):
+    """The tangent of a constant ``a``: zeros of its shape (0.0 for a number), with as many
+    directions as the batched tangent ``like`` if one is given."""
+    if like is not None:
+        return np.zeros((*np.shape(a), np.shape(like)[-1]))
+    return np.zeros(np.shape(a)) if np.ndim(a) else 0.0
 
 
 def _tangent_index(index):
