@@ -212,12 +212,15 @@ class Registry:
         ]
         if not marks:
             return
+        if self._qualify(marks[0].func) not in RULE_MARKS:
+            # one template may serve several names of one operation (np.max and np.amax)
+            for mark in marks:
+                kind = self._qualify(mark.func)
+                which = ("tangents" if kind in TANGENT_MARKS else
+                         "batched" if kind in BATCHED_MARKS else "adjoints")
+                self._add_half(node, mark, which, where)
+            return
         mark = marks[0]
-        kind = self._qualify(mark.func)
-        if kind not in RULE_MARKS:
-            which = ("tangents" if kind in TANGENT_MARKS else
-                     "batched" if kind in BATCHED_MARKS else "adjoints")
-            return self._add_half(node, mark, which, where)
         if len(mark.args) != 1:
             raise _bad(where, mark, "@partials takes exactly one primitive")
         primitive = self._primitive(mark.args[0], where)

@@ -325,13 +325,16 @@ def prod_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result
     return _prod_others(a, axis=axis) * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
+# np.amax and np.amin are np.max and np.min under other names: one template serves both
 @tangents(np.max)
+@tangents(np.amax)
 def max_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
 
 
 @batched_tangents(np.max)
+@batched_tangents(np.amax)
 def max_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
@@ -339,18 +342,21 @@ def max_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
 
 
 @adjoints(np.max)
+@adjoints(np.amax)
 def max_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
 @tangents(np.min)
+@tangents(np.amin)
 def min_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
 
 
 @batched_tangents(np.min)
+@batched_tangents(np.amin)
 def min_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
@@ -358,48 +364,8 @@ def min_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
 
 
 @adjoints(np.min)
-def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
-
-
-# np.amax and np.amin are np.max and np.min under other names
-
-
-@tangents(np.amax)
-def amax_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
-
-
-@batched_tangents(np.amax)
-def amax_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
-                  keepdims=keepdims)
-
-
-@adjoints(np.amax)
-def amax_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
-
-
-@tangents(np.amin)
-def amin_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return np.sum(mask * d_a, axis=axis, keepdims=keepdims)
-
-
-@batched_tangents(np.amin)
-def amin_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
-    mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
-    return np.sum(np.expand_dims(mask, -1) * d_a, axis=_reduced_axes(a, axis=axis),
-                  keepdims=keepdims)
-
-
 @adjoints(np.amin)
-def amin_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
+def min_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
     mask = _extreme_mask(a, result, axis=axis, keepdims=keepdims)
     return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
