@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from ad_transpile.cli import main
 from ad_transpile.load import load
 from ad_transpile.parse import function_in_text
 from ad_transpile.pipeline import transpile
@@ -151,3 +154,16 @@ def at_root(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run from the repository root, where sample paths in golden headers are relative to."""
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+def run(*args: str | Path):
+    """``ad-transpile ARGS...`` in this process, with stdout and stderr kept apart."""
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory holding a copy of the samples."""
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -11,19 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT, numeric_gradient
+from conftest import ROOT, numeric_gradient, run
 from golden_cases import generate
 
 import ad_transpile as adt
-from ad_transpile.cli import main
 
 LOCATED = re.compile(r"^[^\s:]+\.py:\d+:\d+: \S")
 
-
-def run(*args: str | Path):
-    """``ad-transpile ARGS...`` in this process, with stdout and stderr kept apart."""
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def defined_in(text: str, name: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import run
 
 from ad_transpile.cli import main
 from ad_transpile.fit import plots
@@ -22,17 +21,6 @@ SINE = ["fit", "samples/sine_program.py::wave", "--tests", "samples/data/sine_te
 PNG = b"\x89PNG\r\n\x1a\n"
 ONE_LOCATED_LINE = re.compile(r"^[^\s:]+:(\d+|row \d+)(:\d+)?: \S[^\n]*\n$")
 
-
-def run(*args: str | Path):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory holding a copy of the samples."""
-    shutil.copytree(ROOT / "samples", tmp_path / "samples")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def assert_png(path: Path) -> None:

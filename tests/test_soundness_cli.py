@@ -8,32 +8,17 @@ import importlib
 import math
 import os
 import resource
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT, imported, numeric_gradient
+from conftest import ROOT, imported, numeric_gradient, run
 
 import ad_transpile as adt
-from ad_transpile.cli import main
 
 MODES = ("reverse", "forward")
 
-
-def run(*args: str | Path):
-    """``ad-transpile ARGS...`` in this process, with stdout and stderr kept apart."""
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory holding a copy of the samples."""
-    shutil.copytree(ROOT / "samples", tmp_path / "samples")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def grad_to(target: str, out: str | Path, *options: str) -> Path:
