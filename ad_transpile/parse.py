@@ -134,10 +134,7 @@ def function_from_object(fn: object) -> ParsedFunction:
         path = inspect.getsourcefile(fn)  # type: ignore[arg-type]
         _, first_line = inspect.getsourcelines(fn)  # type: ignore[arg-type]
     except (TypeError, OSError):
-        raise errors.NoSource(
-            "<unknown>", 1, 1, name=name, why="Python keeps no source for a function defined "
-            "in the REPL, by exec or by python -c: define it in a file and import it",
-        ) from None
+        raise _no_source_kept(name) from None
     if path is None:
         raise errors.NoSource("<unknown>", 1, 1, name=name, why="it has no source file")
     if fn.__name__ == "<lambda>":  # type: ignore[attr-defined]
@@ -155,7 +152,16 @@ def function_from_object(fn: object) -> ParsedFunction:
             parsed.receiver = _receiver(module, node) or getattr(
                 fn, "_ad_transpile_receiver", None)
             return parsed
+    if path.startswith("<"):  # Python 3.13 keeps a blank line for code run by exec
+        raise _no_source_kept(name)
     raise errors.NoSource(path, first_line, 1, name=name, why="its definition was not found")
+
+
+def _no_source_kept(name: str) -> errors.NoSource:
+    return errors.NoSource(
+        "<unknown>", 1, 1, name=name, why="Python keeps no source for a function defined "
+        "in the REPL, by exec or by python -c: define it in a file and import it",
+    )
 
 
 def _not_a_function(fn: object) -> str | None:
