@@ -139,10 +139,12 @@ class _AdjointSweep:
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
         self.shaped: dict[int, list[str]] = {}  # statements whose results' adjoints need shape
         self._number(fn.body)
-        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop)
+        at_end = self.defined[id(fn.body[-1])]  # what surely holds a value at the return
+        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop),
+            # or may hold nothing at the end, where adjoints start (made in a branch)
             t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
-            if t in self.scattered and t not in self.defined.get(id(s), {t})
-            and self.assigned_more_than_once(t)}
+            if t in self.scattered and (t not in at_end or (
+                t not in self.defined.get(id(s), {t}) and self.assigned_more_than_once(t)))}
 
     def zero(self, var: str) -> gast.expr:
         """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into (made at the

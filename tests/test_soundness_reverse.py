@@ -274,6 +274,14 @@ def f(A, W):
         w = np.sum(u)
     return w
 """,
+    "a value indexed, made in a branch not always taken": """
+def f(A, W):
+    s = np.sum(A)
+    if s > 0.0:
+        u = A @ W
+        s = s + u[0, 1] * u[1, 2]
+    return s * np.sum(W)
+""",
     "a value that only a condition reads": """
 def f(A, W):
     v = np.where(A.reshape(3, 2).T > 0.1, W[:2], W[:2])
