@@ -390,7 +390,8 @@ class _AdjointSweep:
         reader in the run, walked backwards; structural rules give arrays)."""
         if not self.arrays:
             return  # numbers only: 0.0 is the whole adjoint
-        sure = {v for v in self.scattered if v not in self.shaped_late} | self.seeded
+        zeros = {v for v in self.scattered if v not in self.shaped_late}  # arrays from the start
+        sure = zeros | self.seeded
         for stmt in reversed(run):
             site = self.calls.site(stmt) if self.calls else None
             targets = site.targets if site is not None else [stmt.targets[0].id]
@@ -411,7 +412,7 @@ class _AdjointSweep:
                   and not is_unbroadcast(stmt.value) and targets[0] in sure):
                 sure |= {a for a, _ in partial_terms(stmt, self.activity, self.registry,
                                                      self.spell)}
-            sure -= {t for t in targets if self.resets(t, stmt) and t not in self.scattered}
+            sure -= {t for t in targets if self.resets(t, stmt) and t not in zeros}
 
     def shape(self, stmt: gast.Assign) -> list[gast.stmt]:
         """``d_v = _unreduce(d_v, v)`` where ``d_v`` may be the number ``0.0`` and the rule
