@@ -69,6 +69,9 @@ def reverse(
     sweep = _AdjointSweep(fn, activity, registry, spell, namer)
     sweep.calls = calls
     sweep.functional = sweep.arrays or not seeded  # a cotangent passed in may be an array
+    sweep.seeded = {v.id for v in (ret.value.elts if isinstance(ret.value, gast.Tuple)
+                                   else [ret.value]) if isinstance(v, gast.Name)
+                    and not sweep.assigned_more_than_once(v.id)}
     primal, adjoint = sweep.block(statements, loops=())
     result = ret.value
     body: list[gast.stmt] = []
@@ -106,6 +109,7 @@ class _AdjointSweep:
     """Builds the instrumented primal sweep and the adjoint sweep of each block together."""
 
     calls: Calls | None = None
+    seeded: set[str] = set()  # returned once assigned: their adjoints are the seeds
 
     def __init__(self, fn, activity, registry, spell, namer) -> None:
         self.activity, self.registry, self.spell, self.namer = activity, registry, spell, namer
@@ -133,11 +137,14 @@ class _AdjointSweep:
         self.counters = _counters(fn)
         self.defined: dict[int, frozenset] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
+        self.shaped: dict[int, list[str]] = {}  # statements whose results' adjoints need shape
         self._number(fn.body)
-        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop)
+        at_end = self.defined[id(fn.body[-1])]  # what surely holds a value at the return
+        self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop),
+            # or may hold nothing at the end, where adjoints start (made in a branch)
             t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
-            if t in self.scattered and t not in self.defined.get(id(s), {t})
-            and self.assigned_more_than_once(t)}
+            if t in self.scattered and (t not in at_end or (
+                t not in self.defined.get(id(s), {t}) and self.assigned_more_than_once(t)))}
 
     def zero(self, var: str) -> gast.expr:
         """A fresh adjoint: ``0.0``, or an array of zeros for one scattered into (made at the
@@ -261,6 +268,7 @@ class _AdjointSweep:
 
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
+        self.mark_shaped(run)
         pushes: dict[int, list[str]] = {}
         for i, stmt in enumerate(run):  # an array of zeros takes the shape of the old value
             pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
@@ -308,6 +316,8 @@ class _AdjointSweep:
         else:
             read = [reads(p) for _, p in
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
+        if id(stmt) in self.shaped:  # the value this statement made, for its shape
+            read.append({self.shapes.representative(t) for t in self.shaped[id(stmt)]})
         names: list[str] = []
         restored_by_loop = _loop_variables(loops)
         for variables in read:
@@ -338,7 +348,8 @@ class _AdjointSweep:
     def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
         site = self.calls.site(stmt) if self.calls else None
         if site is not None:
-            whole = [s for t in site.targets if t in self.spread for s in self.unspread(t, stmt)]
+            whole = self.shape(stmt) + [s for t in site.targets if t in self.spread
+                                        for s in self.unspread(t, stmt)]
             out = whole + self.calls.adjoint(stmt, site, self.activity, self.namer,
                                              self.accumulate)
             # the call overwrites its targets: what they held before gets no share of their
@@ -350,6 +361,7 @@ class _AdjointSweep:
         out: list[gast.stmt] = []
         d_target = self.namer.derivative(target)
         rule = structural_rule(stmt.value, self.registry)
+        out += self.shape(stmt)
         if target in self.spread and (rule is not None or is_unbroadcast(stmt.value)):
             out += self.unspread(target, stmt)  # only elementwise rules and x[i] take it
         if is_unbroadcast(stmt.value):  # the adjoint of a sum over stretched axes: stretch back
@@ -370,6 +382,51 @@ class _AdjointSweep:
         else:
             out += self.elementwise(stmt, target, d_target)
         return out + self.reset([target], stmt)
+
+    def mark_shaped(self, run: list[gast.Assign]) -> None:
+        """Note the statements of ``run`` whose adjoint rule needs an array of its result's
+        shape where the result's adjoint may still be the number ``0.0`` that stands for
+        zeros: where nothing surely gave it an array since it started or was reset (a later
+        reader in the run, walked backwards; structural rules give arrays)."""
+        if not self.arrays:
+            return  # numbers only: 0.0 is the whole adjoint
+        zeros = {v for v in self.scattered if v not in self.shaped_late}  # arrays from the start
+        sure = zeros | self.seeded
+        for stmt in reversed(run):
+            site = self.calls.site(stmt) if self.calls else None
+            targets = site.targets if site is not None else [stmt.targets[0].id]
+            targets = [t for t in targets if t in self.activity.active]
+            if not targets:
+                continue
+            rule = structural_rule(stmt.value, self.registry)
+            if site is not None or rule is not None:
+                bare = [t for t in targets if t not in sure]
+                if bare:
+                    self.shaped[id(stmt)] = bare
+                sure |= set(targets)
+            if site is None and rule is not None:
+                d_target = self.namer.derivative(targets[0])
+                sure |= {a for a, _ in structural_adjoints(stmt, rule, self.activity,
+                                                           self.spell, d_target)}
+            elif (site is None and primitive(stmt.value) != GETITEM
+                  and not is_unbroadcast(stmt.value) and targets[0] in sure):
+                sure |= {a for a, _ in partial_terms(stmt, self.activity, self.registry,
+                                                     self.spell)}
+            sure -= {t for t in targets if self.resets(t, stmt) and t not in zeros}
+
+    def shape(self, stmt: gast.Assign) -> list[gast.stmt]:
+        """``d_v = _unreduce(d_v, v)`` where ``d_v`` may be the number ``0.0`` and the rule
+        needs an array: zeros of the shape of the value ``stmt`` made (restored if overwritten,
+        see ``needed``), never of a later value of another shape."""
+        out = []
+        for var in self.shaped.pop(id(stmt), []):
+            if var in self.spread:
+                continue  # unspread already
+            d_var = self.namer.derivative(var)
+            like = name(self.shapes.representative(var))
+            whole = gast.Call(func=name("_unreduce"), args=[name(d_var), like], keywords=[])
+            out.append(gast.copy_location(assign(d_var, whole), stmt))
+        return out
 
     def reset(self, targets: list[str], stmt: gast.Assign) -> list[gast.stmt]:
         """``d_v = 0.0`` for each active ``v`` that ``stmt`` overwrites: the value ``v`` held

@@ -578,12 +578,10 @@ def check_program(seed: int, tally: Tally, folder) -> dict[str, str]:
     return failures
 
 
-# Crashes found here whose fix belongs to reverse mode (reverse.py), each with a minimal program
-# marked xfail(strict=True) in test_soundness_forward.py: an adjoint reset to the number 0.0
-# (after an overwrite) reaches an adjoint that needs an array (a matrix product's, np.stack's,
-# a transpose's, a reshape's); the adjoint of a value indexed in a loop starts as
-# np.zeros_like(value), unbound when the loop ran no trip.
-KNOWN = {(12, "reverse"), (34, "reverse")}
+# Programs known to fail, as (seed, mode), each with a minimal program of its own in the soundness
+# tests; none now (seeds 12 and 34 crashed in reverse mode where an adjoint reset to 0.0 after an
+# overwrite reached a matrix product's or np.stack's adjoint, which needs an array).
+KNOWN: set = set()
 
 
 def test_random_array_programs_agree_with_finite_differences(tmp_path):

@@ -183,8 +183,6 @@ def test_forward_mode_through_a_value_overwritten_before_it_is_used(src, shapes)
                                atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="reverse.py: an adjoint reset to 0.0 reaches the adjoint "
-                   "of a matrix product, a transpose or a reshape, which needs an array")
 @pytest.mark.parametrize(("src", "shapes"), REVERSE_ZERO_ADJOINTS.values(),
                          ids=REVERSE_ZERO_ADJOINTS.keys())
 def test_reverse_mode_through_a_value_overwritten_before_it_is_used(src, shapes):

@@ -210,3 +210,99 @@ OVERWRITING_CALLS = [
 @pytest.mark.parametrize("case, body", OVERWRITING_CALLS, ids=[c[0] for c in OVERWRITING_CALLS])
 def test_a_call_that_overwrites_its_own_arguments(case, body):
     check_gradient(f"import math\n\n\ndef f(x, y):\n    {body}\n{PAIRS}", (0.7, 0.3), wrt=(0, 1))
+
+
+# The adjoint of a value overwritten by a statement that does not read it starts again from the
+# number 0.0; a structural rule (a matrix product's, a transpose's, np.stack's) needs zeros of the
+# shape of the value that statement made, which may change from one iteration to the next.
+RESET_ADJOINTS = {
+    "a product of a growing slice, overwritten": """
+def f(A, W):
+    for n in range(1, 4):
+        v = np.tanh(A[:n]) @ W
+    return np.sum(v * v)
+""",
+    "a transpose whose shape changes, read in some iterations": """
+def f(A, W):
+    s = 0.0
+    for n in range(3, 0, -1):
+        v = (np.sin(A[:n]) @ W).T
+        if n < 3:
+            s = s + np.sum(np.cos(v))
+    return s + np.mean(v)
+""",
+    "a reshape of a row, overwritten in a while loop": """
+def f(A, W):
+    k = 0
+    while k < 3:
+        v = np.reshape(A[k % 2], (3, 1))
+        k = k + 1
+    return np.sum(W @ v)
+""",
+    "np.dot overwritten in a branch": """
+def f(A, W):
+    v = np.dot(A, W[0])
+    if np.sum(A) > 0.0:
+        v = np.sum(A * A, axis=1)
+    return np.mean(np.sin(v))
+""",
+    "np.stack overwritten in a branch in a loop": """
+def f(A, W):
+    s = 0.0
+    for i in range(3):
+        v = np.stack([A[0], np.tanh(A[1])])
+        if i == 1:
+            v = A @ W
+        s = s + np.sum(v[0])
+    return s
+""",
+    "nested loops, an inner overwrite of a growing shape": """
+def f(A, W):
+    s = 0.0
+    for i in range(2):
+        for n in range(1, 3):
+            v = (np.sin(A[:n] * (i + 1)) @ W).T
+        s = s + np.sum(v * A[0, 0])
+    return s
+""",
+    "nested loops, einsum and concatenate overwritten": """
+def f(A, W):
+    for i in range(2):
+        for j in range(2):
+            v = np.einsum("ij,jk->ik", A, W)
+            u = np.concatenate([A[0], v[1]])
+        w = np.sum(u)
+    return w
+""",
+    "a value indexed, made in a branch not always taken": """
+def f(A, W):
+    s = np.sum(A)
+    if s > 0.0:
+        u = A @ W
+        s = s + u[0, 1] * u[1, 2]
+    return s * np.sum(W)
+""",
+    "a value that only a condition reads": """
+def f(A, W):
+    v = np.where(A.reshape(3, 2).T > 0.1, W[:2], W[:2])
+    return np.sum(v + A)
+""",
+    "a helper of a matrix product, called in a loop": """
+def f(A, W):
+    for i in range(2):
+        v = g(np.sin(A), W)
+    return np.sum(v)
+
+
+def g(A, W):
+    return (A @ W).T
+""",
+}
+
+
+@pytest.mark.parametrize("src", RESET_ADJOINTS.values(), ids=RESET_ADJOINTS.keys())
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["positive", "negative"])
+def test_a_reset_adjoint_has_the_shape_of_the_value_overwritten(src, sign):
+    rng = np.random.default_rng(5)
+    args = (sign * np.abs(rng.normal(size=(2, 3))), rng.normal(size=(3, 3)))
+    check_gradient("import numpy as np\n\n" + src, args, wrt=(0, 1))
