@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import textwrap
 from pathlib import Path
@@ -167,3 +168,21 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(ROOT / "samples", tmp_path / "samples")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+class ProgramText:
+    """What the random-program generators share: a seeded choice, numbered names, and lines
+    of source indented by depth inside ``def f``."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.lines: list[str] = []
+        self.counter = 0
+        self.statements = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * (depth + 1) + line)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import importlib.util
 import os
-import random
 import re
 import sys
 import traceback
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from conftest import numeric_gradient
+from conftest import ProgramText, numeric_gradient
 
 import ad_transpile as adt
 from ad_transpile import TranspileError
@@ -66,7 +65,7 @@ class Scope:
                      list(self.indices), self.loop_depth + loop)
 
 
-class RandomArrayProgram:
+class RandomArrayProgram(ProgramText):
     """The source text of one random NumPy function returning a float, and its ``wrt``.
 
     Values stay bounded enough for finite differences: a product always has one factor that is
@@ -79,20 +78,10 @@ class RandomArrayProgram:
     MAX_STATEMENTS = 12
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
+        super().__init__(seed)
         self.wrt = tuple(sorted(self.rng.sample(DIFFERENTIABLE, self.rng.choice([1, 1, 2, 3])),
                                 key=DIFFERENTIABLE.index))
-        self.lines: list[str] = []
-        self.counter = 0
-        self.statements = 0
         self.source = self.build()
-
-    def fresh(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append("    " * (depth + 1) + line)
 
     def build(self) -> str:
         names: dict[Shape, list[str]] = {shape: [] for shape in SHAPES}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
-from conftest import MODES, derivative, generated, numeric_gradient, primal
+from conftest import MODES, ProgramText, derivative, generated, numeric_gradient, primal
 
 DEFAULT_PROGRAMS = 300
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
@@ -44,7 +44,7 @@ class Scope:
     counts: list[str] = field(default_factory=lambda: ["n"])  # whole numbers that carry no wrt
 
 
-class RandomProgram:
+class RandomProgram(ProgramText):
     """The source text of one random function ``f(x, y, n)`` returning a float.
 
     Values stay bounded enough for finite differences: a product always has one factor that is a
@@ -58,19 +58,9 @@ class RandomProgram:
     MAX_HELPER_STATEMENTS = 6
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.lines: list[str] = []
-        self.counter = 0
-        self.statements = 0
+        super().__init__(seed)
         self.limit = self.MAX_STATEMENTS
         self.source = self.build()
-
-    def fresh(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append("    " * (depth + 1) + line)
 
     def build(self) -> str:
         """``f`` first (the tests differentiate the first function), then its helpers."""
