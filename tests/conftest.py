@@ -186,3 +186,13 @@ class ProgramText:
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * (depth + 1) + line)
+
+
+def closes_at_end(expression: str) -> bool:
+    """Whether the first opening parenthesis closes at the very end (``f(a) + g(b)`` does not)."""
+    depth = 0
+    for i, char in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char == ")":
+            return i == len(expression) - 1
+    return False

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from conftest import ProgramText, numeric_gradient
+from conftest import ProgramText, closes_at_end, numeric_gradient
 
 import ad_transpile as adt
 from ad_transpile import TranspileError
@@ -350,7 +350,7 @@ class RandomArrayProgram(ProgramText):
 def _grouped(expression: str) -> str:
     """``expression`` ready to be an operand of ``*``, ``/``, ``@``, ``**`` or unary ``-``."""
     if re.fullmatch(r"[\w.]+", expression) or (
-            re.fullmatch(r"(np\.\w+)?\(.*\)", expression) and _closes_at_end(expression)):
+            re.fullmatch(r"(np\.\w+)?\(.*\)", expression) and closes_at_end(expression)):
         return expression
     if re.fullmatch(r"\w+(\[[^\[\]]*\])+", expression):
         return expression
@@ -364,20 +364,10 @@ def _own(expression: str) -> str:
     """``expression`` as a value of its own: a view of another array (``x``, ``W[1:]``,
     ``W.T``, ``np.reshape(W, ...)``) gets ``+ 0.0``, so that ``v += ...`` later changes ``v``
     only, as the transpiler reads it (``v = v + ...``), and never an argument."""
-    whole_call = expression.startswith(VIEW_CALLS) and _closes_at_end(expression)
+    whole_call = expression.startswith(VIEW_CALLS) and closes_at_end(expression)
     if re.fullmatch(r"[\w.]+|.*(\]|\.T|\.reshape\(3, 2\))", expression) or whole_call:
         return f"{_grouped(expression)} + 0.0"
     return expression
-
-
-def _closes_at_end(expression: str) -> bool:
-    """Whether the first opening parenthesis closes at the very end (``f(a) + g(b)`` does not)."""
-    depth = 0
-    for i, char in enumerate(expression):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and char == ")":
-            return i == len(expression) - 1
-    return False
 
 
 # checking

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
-from conftest import MODES, ProgramText, derivative, generated, numeric_gradient, primal
+from conftest import (
+    MODES,
+    ProgramText,
+    closes_at_end,
+    derivative,
+    generated,
+    numeric_gradient,
+    primal,
+)
 
 DEFAULT_PROGRAMS = 300
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
@@ -320,18 +328,8 @@ class RandomProgram(ProgramText):
 def _parenthesized(expression: str) -> str:
     """``expression`` ready to be an operand of ``*``, ``/``, ``**`` or unary ``-``."""
     simple = expression.replace("_", "").replace(".", "").isalnum()
-    closed = expression.startswith(("(", "math.")) and _balanced_outer(expression)
+    closed = expression.startswith(("(", "math.")) and closes_at_end(expression)
     return expression if simple or closed else f"({expression})"
-
-
-def _balanced_outer(expression: str) -> bool:
-    """Whether the first opening parenthesis closes at the very end (``f(a) + g(b)`` does not)."""
-    depth = 0
-    for i, char in enumerate(expression):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and char == ")":
-            return i == len(expression) - 1
-    return False
 
 
 NAMES = ("x", "y")
