@@ -14,6 +14,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
+from ad_transpile.infer import Kinds
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive
@@ -25,6 +26,7 @@ class Activity:
     varied: set[str]
     useful: set[str]
     saved: dict[str, set[str]] = field(default_factory=dict)  # save/restore list -> its names
+    kinds: Kinds = field(default_factory=lambda: Kinds({}, complete=False))  # the value model's answer
 
     def carries_list(self, owner: str) -> bool:
         """Whether a list holds values with derivatives (and so needs a tangent list)."""
@@ -35,6 +37,11 @@ class Activity:
     @property
     def active(self) -> set[str]:
         return self.varied & self.useful
+
+    @property
+    def arrays(self) -> bool:
+        """Whether a value with a derivative may be an array (else: scalar code)."""
+        return self.kinds.any_array(self.varied)
 
     def is_active(self, expr: gast.expr) -> bool:
         return isinstance(expr, gast.Name) and expr.id in self.active

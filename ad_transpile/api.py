@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from typing import Any, Callable
@@ -12,7 +13,10 @@ import numpy as np
 from ad_transpile import errors, runtime
 from ad_transpile.load import LIVE, LIVE_NAMES, load
 from ad_transpile.parse import collect_constants, collect_imports, function_from_object, parse_text
+from ad_transpile.infer import assumed_kinds
+from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.pipeline import WrtSpec, transpile
+from ad_transpile.specialize import Specializations
 
 
 def _unbinding(api: Callable) -> Callable:
@@ -53,43 +57,111 @@ def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> str:
 
 @_unbinding
 def grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
-    """A function with ``f``'s signature returning the derivative of its result along ``wrt``."""
-    compiled = _compile(f, _hashable(wrt), mode, "grad")
-    names = _wrt_names(f, wrt)
-    signature = inspect.signature(f)
+    """A function with ``f``'s signature returning the derivative of its result along ``wrt``.
 
-    pick = _picker(signature, names)
-
-    @functools.wraps(compiled)
-    def gradient(*args: Any, **kwargs: Any) -> Any:
-        if mode == "forward" and _has_array(pick(args, kwargs)):
-            return _forward_on_arrays(f, wrt, args, kwargs)[1]
-        result = compiled(*args, **kwargs)
-        arguments = pick(args, kwargs)
-        if type(result) is float and type(arguments[0]) is float:  # nothing to convert
-            return result
-        return _like(result, arguments, wrt)
-
-    return gradient
+    The derivative is made for the kinds of the arguments of the first call (numbers, lists of
+    numbers, arrays of so many dimensions) and made again for a call with other kinds.
+    """
+    return _specialized(f, wrt, mode, "grad")
 
 
 @_unbinding
 def value_and_grad(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> Callable:
     """Like :func:`grad`, returning ``(f(*args), gradient)``."""
-    compiled = _compile(f, _hashable(wrt), mode, "value_and_grad")
-    names = _wrt_names(f, wrt)
+    return _specialized(f, wrt, mode, "value_and_grad")
+
+
+def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
+    """The wrapper of :func:`grad` and :func:`value_and_grad`: a lookup of the arguments'
+    kinds, then the derivative made for them."""
+    wrt = _hashable(wrt)
+    general = _compile(f, wrt, mode, kind)  # what cannot be differentiated fails here, now
     signature = inspect.signature(f)
+    names = _wrt_names(f, wrt)
+    params = list(signature.parameters)
+    positions = [params.index(n) for n in names]
+    several = isinstance(wrt, tuple)
 
-    pick = _picker(signature, names)
+    def make(kinds: tuple[Kind, ...]) -> Callable:
+        given = tuple(zip(params, kinds)) if any(k != UNKNOWN for k in kinds) else ()
+        if mode == "forward" and any(k.name in ("ndarray", "list", "tuple")
+                                     for n, k in given if n in names):
+            def on_arrays(values: tuple, args: tuple, kwargs: dict) -> Any:
+                value, gradient = _forward_on_arrays(f, wrt, args, kwargs, given)
+                return gradient if kind == "grad" else (value, gradient)
+            return on_arrays
+        compiled = _compile(f, wrt, mode, kind, given)
+        if kind == "grad" and not several:
+            first = positions[0]
 
-    @functools.wraps(compiled)
-    def value_and_gradient(*args: Any, **kwargs: Any) -> Any:
-        if mode == "forward" and _has_array(pick(args, kwargs)):
-            return _forward_on_arrays(f, wrt, args, kwargs)
-        value, gradient = compiled(*args, **kwargs)
-        return value, _like(gradient, pick(args, kwargs), wrt)
+            def gradient(values: tuple, args: tuple, kwargs: dict) -> Any:
+                result = compiled(*args, **kwargs)
+                if type(result) is float and type(values[first]) is float:  # as it is
+                    return result
+                return _like(result, [values[first]], wrt)
+            return gradient
 
-    return value_and_gradient
+        def shaped(values: tuple, args: tuple, kwargs: dict) -> Any:
+            result = compiled(*args, **kwargs)
+            arguments = [values[p] for p in positions]
+            if kind == "grad":
+                return _like(result, arguments, wrt)
+            return result[0], _like(result[1], arguments, wrt)
+        return shaped
+
+    specializations = Specializations(make)
+    made = specializations.by_types
+    count = len(params) if all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                               for p in signature.parameters.values()) else -1
+
+    @functools.wraps(general)
+    def derivative(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != count:  # defaults, keywords: every value, by its name
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = tuple(bound.arguments.values())
+            return specializations(values)(values, bound.args, bound.kwargs)
+        found = made.get(tuple(map(type, args)))  # the hot path: numbers, as in fitting
+        return (found or specializations(args))(args, args, kwargs)
+
+    guarded = _guarded(f, wrt, mode, kind, derivative) if count > 0 else None
+    return guarded or derivative
+
+
+GUARD_TYPES = {"float": float, "int": int, "bool": bool, "list": list, "tuple": tuple,
+               "ndarray": np.ndarray}
+
+
+def _guarded(f: Callable, wrt: WrtSpec, mode: str, kind: str, other: Callable) -> Callable | None:
+    """Where the derivative written without seeing a call takes numbers along ``wrt`` (the
+    parameters annotated so, or taken for numbers by the convention of scalar code), it is
+    returned itself, checking its arguments' types on entry (a list annotated ``list[float]``
+    is taken at its word, as the generated file takes it) and passing any other call to
+    ``other``: the lookup of the kinds costs a type check per argument, and nothing more."""
+    if kind != "grad":
+        return None
+    kinds = assumed_kinds(function_from_object(f))
+    names = _wrt_names(f, wrt)
+    if not kinds or not all(kinds[n].is_number for n in names) \
+            or not all(k.name in GUARD_TYPES for k in kinds.values()):
+        return None
+    text, entry = _transpiled(f, wrt, mode, kind)
+    if isinstance(wrt, tuple) and not _returns_tuples(text, entry, len(wrt)):
+        return None
+    live, names = _live_globals(f, text)
+    types = tuple(GUARD_TYPES[k.name] for k in kinds.values())
+    return load(text, entry, f"{f.__qualname__} {kind}", live, names, guard=(types, other))
+
+
+def _returns_tuples(text: str, entry: str, count: int) -> bool:
+    """Whether every ``return`` of ``entry`` writes out a tuple of ``count`` items."""
+    import ast
+
+    function = next(n for n in ast.parse(text).body
+                    if isinstance(n, ast.FunctionDef) and n.name == entry)
+    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Tuple) and len(r.value.elts) == count
+                                 for r in returns)
 
 
 @_unbinding
@@ -241,13 +313,14 @@ def _has_array(arguments: list[Any]) -> bool:
     return any(np.ndim(a) for a in arguments)
 
 
-def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> Any:
+def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
+                       kinds: tuple = ()) -> Any:
     """``(value, gradient)`` by forward mode for array arguments: one sweep of batched tangents
     (a direction per element), or one sweep per element where an operation has no batched rule.
     """
-    sweep = _batched_sweep(f, _hashable(wrt))
+    sweep = _batched_sweep(f, _hashable(wrt), kinds)
     if sweep is None:
-        return _forward_by_elements(f, wrt, args, kwargs)
+        return _forward_by_elements(f, wrt, args, kwargs, kinds)
     bound = inspect.signature(f).bind(*args, **kwargs)
     bound.apply_defaults()
     points = [bound.arguments[n] for n in _wrt_names(f, wrt)]
@@ -258,20 +331,21 @@ def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> 
 
 
 @functools.cache
-def _batched_sweep(f: Callable, wrt: WrtSpec) -> Callable | None:
+def _batched_sweep(f: Callable, wrt: WrtSpec, kinds: tuple = ()) -> Callable | None:
     """The generated jvp of batched tangents, or None if an operation has no batched rule."""
     try:
-        return _compile(f, wrt, "forward", "batched_jvp")
+        return _compile(f, wrt, "forward", "batched_jvp", kinds)
     except errors.NoBatchedTangent:
         return None
 
 
-def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -> Any:
+def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
+                         kinds: tuple = ()) -> Any:
     """``(value, gradient)`` by forward mode: one tangent sweep per element of an array argument.
 
     The generated ``fpr`` seeds a scalar; an array argument takes a basis of tangents instead.
     """
-    product = _compile(f, _hashable(wrt), "forward", "jvp")
+    product = _compile(f, _hashable(wrt), "forward", "jvp", kinds)
     signature = inspect.signature(f)
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
@@ -290,13 +364,19 @@ def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict) -
 
 
 @functools.cache
-def _transpiled(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> tuple[str, str]:
-    return transpile(function_from_object(f), wrt, mode, kind)
+def _transpiled(f: Callable, wrt: WrtSpec, mode: str, kind: str,
+                kinds: tuple[tuple[str, Kind], ...] = ()) -> tuple[str, str]:
+    """The derivative's text; ``kinds`` gives parameters' kinds, as a call's arguments show."""
+    parsed = function_from_object(f)
+    if kinds:
+        parsed = dataclasses.replace(parsed, arg_kinds=dict(kinds))
+    return transpile(parsed, wrt, mode, kind)
 
 
 @functools.cache
-def _compile(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
-    text, entry = _transpiled(f, wrt, mode, kind)
+def _compile(f: Callable, wrt: WrtSpec, mode: str, kind: str,
+             kinds: tuple[tuple[str, Kind], ...] = ()) -> Callable:
+    text, entry = _transpiled(f, wrt, mode, kind, kinds)
     live, names = _live_globals(f, text)
     return load(text, entry, f"{f.__qualname__} {kind}", live, names)
 
@@ -332,8 +412,9 @@ def _wrt_names(f: Callable, wrt: WrtSpec) -> list[str]:
     return [params[s] if isinstance(s, int) else s for s in specs]
 
 
-def _all_arguments(signature: inspect.Signature, args: list[Any]) -> list[Any]:
-    bound = signature.bind(*args)
+def _all_arguments(signature: inspect.Signature, args: list[Any],
+                   kwargs: dict | None = None) -> list[Any]:
+    bound = signature.bind(*args, **(kwargs or {}))
     bound.apply_defaults()
     return list(bound.arguments.values())
 
@@ -360,6 +441,9 @@ def _picker(signature: inspect.Signature, names: list[str]) -> Callable:
 def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
     """A gradient with the type of its argument: a float for a float."""
     several = isinstance(wrt, (tuple, list))
+    if several and type(gradient) is tuple and all(type(g) is float for g in gradient) \
+            and all(type(a) is float for a in arguments):  # as it is: numbers for numbers
+        return gradient
     parts = gradient if several else (gradient,)
     shaped = tuple(_like_one(g, a) for g, a in zip(parts, arguments))
     return shaped if several else shaped[0]

@@ -12,6 +12,7 @@ import click
 from ad_transpile import errors
 from ad_transpile.errors import TranspileError
 from ad_transpile.header import Header, HeaderError, body_hash
+from ad_transpile.kinds import parse_kind
 from ad_transpile.parse import display_path, read_function
 from ad_transpile.pipeline import MODES, transpile
 from ad_transpile.version import __version__
@@ -57,14 +58,20 @@ def main() -> None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="A file of your own derivative rules (@partials), winning over source "
                    "(repeatable).")
+@click.option("--arg", "args", multiple=True, metavar="NAME=KIND",
+              help="The kind of a parameter without an annotation: float, int, bool, "
+                   "list[KIND], tuple[KIND, ...], ndarray or ndarray[NDIM] (repeatable), "
+                   "e.g. --arg xs=list[float]. With kinds known, code of numbers is written "
+                   "as scalar code.")
 def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, force: bool,
-         order: int, rules: tuple[Path, ...]) -> None:
+         order: int, rules: tuple[Path, ...], args: tuple[str, ...]) -> None:
     """Write the derivative module of FUNC, defined at the top level of the file PATH.
 
     \b
     Example:
       ad-transpile grad samples/seed.py::h -o hpr.py
       ad-transpile grad samples/two_vars.py::bump --wrt x --wrt y --mode forward
+      ad-transpile grad loop.py::loss --arg xs=list[float] --arg ys=list[float]
     """
     path, _, name = target.rpartition("::")
     if not path or not name:
@@ -78,6 +85,7 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, forc
             _refuse_to_replace(output, [Path(path), *rules], force)
         parsed = read_function(path, name)
         parsed.path = display_path(path)
+        parsed.arg_kinds = _given_kinds(parsed, args)
         text, _ = transpile(parsed, spec, mode, rules=rules, order=order)
     if output is None:
         click.echo(text, nl=False)
@@ -87,6 +95,28 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, forc
     except OSError as exc:
         _fail(f"{output}:1:1: cannot write the derivative: {exc.strerror or exc}")
     click.echo(f"wrote {output}", err=True)
+
+
+def _given_kinds(parsed, args: tuple[str, ...]) -> dict:
+    """``--arg NAME=KIND`` options as the kinds of the function's parameters."""
+    params = [p.id for p in [*parsed.tree.args.posonlyargs, *parsed.tree.args.args,
+                             *parsed.tree.args.kwonlyargs]]
+    kinds = {}
+    for arg in args:
+        param, sep, text = arg.partition("=")
+        param = param.strip()
+        if not sep:
+            raise click.BadParameter(f"{arg!r} is not NAME=KIND, e.g. xs=list[float]",
+                                     param_hint="--arg")
+        if param not in params:
+            raise click.BadParameter(
+                f"{parsed.name} has no parameter {param!r}: its parameters are "
+                f"({', '.join(params)})", param_hint="--arg")
+        try:
+            kinds[param] = parse_kind(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--arg") from None
+    return kinds
 
 
 def _refuse_to_replace(output: Path, inputs: list[Path], force: bool) -> None:
@@ -240,6 +270,8 @@ def regenerated(header: Header, file: Path) -> str:
     mode = header.mode.removeprefix("forward over ")
     parsed = read_function(str(source), header.function)
     parsed.path = header.source
+    parsed.arg_kinds = {a.partition("=")[0].strip(): parse_kind(a.partition("=")[2])
+                        for a in header.args}
     rules = tuple(r if Path(r).is_absolute() else base / r for r in map(Path, header.rules))
     text, _ = transpile(parsed, wrt, mode, rules=rules, order=order)
     if header.rules:  # recorded as given, not as found from here

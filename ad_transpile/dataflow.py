@@ -6,6 +6,7 @@ until its facts stop changing, so that a fact from one iteration never leaks int
 
 from __future__ import annotations
 
+import ast
 import copy
 from collections import Counter
 from typing import Callable
@@ -129,10 +130,17 @@ def propagate(block: list[gast.stmt]) -> list[gast.stmt]:
 
 
 def _all_stores(stmt: gast.stmt) -> list[str]:
+    """The names a statement assigns, or changes in place (``d_x[i] += v``, ``y[i] = v``)."""
     return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)] + [
         _single_target(n) or _updated_in_place(n)
-        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
+        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)] + [
+        target.value.id for n in gast.walk(stmt) if isinstance(n, gast.Assign)
+        for target in n.targets if isinstance(target, gast.Subscript)
+        and isinstance(target.value, gast.Name)] + [
+        n.func.value.id for n in gast.walk(stmt) if isinstance(n, gast.Call)
+        and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
+        and n.func.attr in ("append", "pop", "extend", "insert")]
 
 
 def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:
@@ -293,6 +301,135 @@ def inline_into_return(block: list[gast.stmt]) -> list[gast.stmt]:
         if uses == 2:
             return [*block[:-2], gast.copy_location(gast.Return(value=before.value), last)]
     return block
+
+
+def inline_single_uses(block: list[gast.stmt], named: frozenset[str] = frozenset(),
+                       limit: int = 6) -> list[gast.stmt]:
+    """``t = a * b; u = math.sin(t) + c`` reads better as ``u = math.sin(a * b) + c`` when
+    nothing else uses ``t``: a value used once, by a later statement of the same block (not
+    from inside a loop, where it would be computed again), whose operands do not change in
+    between, is written where it is used, while that statement stays short (``limit``
+    operations). A name assigned in several places is inlined only if every one of its
+    values is, each into its own use."""
+    every = [s for stmt in block for s in gast.walk(stmt)]
+    stored = Counter(n for s in block for n in _all_stores(s))
+    used = Counter(n.id for n in every if isinstance(n, gast.Name)
+                   and isinstance(n.ctx, gast.Load))
+    found: dict[str, list[tuple[list, gast.Assign, gast.stmt]]] = {}
+    _inlinable(block, found, limit)
+    touched: set[int] = set()
+    for target, places in found.items():
+        if not (len(places) == stored[target] == used[target]) or _named(target, named):
+            continue
+        ids = {id(s) for _, d, u in places for s in (d, u)}
+        if ids & touched or any(_inline_into(u, target, d.value, limit, apply=False) is False
+                                for _, d, u in places):
+            continue
+        touched |= ids
+        for owner, definition, use in places:
+            _inline_into(use, target, definition.value, limit, apply=True)
+            owner.remove(definition)
+    return block
+
+
+def _named(target: str, named: frozenset[str]) -> bool:
+    """A name of the source, or a new version of one (``y_1`` for ``y`` assigned again)."""
+    base, _, version = target.rpartition("_")
+    return target in named or (version.isdigit() and base in named)
+
+
+def _inlinable(block: list[gast.stmt], found: dict, limit: int) -> None:
+    for stmt in block:
+        for field in _bodies(stmt):
+            _inlinable(getattr(stmt, field), found, limit)
+    for i, stmt in enumerate(block):
+        target = _single_target(stmt)
+        if isinstance(stmt, gast.Assign) and target is not None and _movable(stmt.value):
+            j = _the_use(block, i, target)
+            if j is not None and _inline_into(block[j], target, stmt.value, limit, apply=False):
+                found.setdefault(target, []).append((block, stmt, block[j]))
+
+
+def _the_use(block: list[gast.stmt], i: int, target: str) -> int | None:
+    """The later statement of ``block`` that reads ``target`` outside any loop body, if the
+    operands of ``block[i]`` keep their values until then."""
+    operands = loads(block[i].value)
+    for j in range(i + 1, len(block)):
+        later = block[j]
+        head = _head(later)
+        if any(target in loads(part) for part in head):
+            return None if target in _all_stores(later) else j
+        if target in loads(later) or (operands | {target}) & set(_all_stores(later)) \
+                or _jumps(later):
+            return None
+    return None
+
+
+def _head(stmt: gast.stmt) -> list[gast.AST]:
+    """What a statement evaluates once, before any body: all of a simple statement."""
+    if isinstance(stmt, gast.For):
+        return [stmt.iter]
+    if isinstance(stmt, (gast.If, gast.While)):
+        return [stmt.test] if isinstance(stmt, gast.If) else []
+    return [stmt]
+
+
+def _jumps(stmt: gast.stmt) -> bool:
+    return any(isinstance(n, (gast.Return, gast.Break, gast.Continue)) for n in gast.walk(stmt))
+
+
+def _inline_into(stmt: gast.stmt, target: str, value: gast.expr, limit: int,
+                 apply: bool) -> bool:
+    parts = [p for p in ("value", "iter", "test") if getattr(stmt, p, None) is not None]
+    if isinstance(stmt, gast.AugAssign) or not parts:
+        part = "value"
+    else:
+        part = parts[0]
+    before = getattr(stmt, part, None)
+    if before is None or target not in loads(before):
+        return False
+    after = _Replace(target, value).visit(copy.deepcopy(before))
+    if _operations(after) > limit:
+        return False
+    whole = copy.copy(stmt)
+    setattr(whole, part, after)
+    if not isinstance(stmt, (gast.For, gast.If, gast.While)) and len(_text(whole)) > SHORT:
+        return False
+    if apply:
+        setattr(stmt, part, after)
+    return True
+
+
+def _operations(expr: gast.AST) -> int:
+    return sum(isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript))
+               for n in gast.walk(expr))
+
+
+SHORT = 60  # characters of a statement that reads at a glance, and fits a line when indented
+
+
+def _text(node: gast.AST) -> str:
+    tree = gast.gast_to_ast(copy.deepcopy(node))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+MOVABLE_CALLS = ("math.", "numpy.", "builtins.abs", "builtins.float", "builtins.len",
+                 "builtins.min", "builtins.max", "operator.")
+
+
+def _movable(value: gast.expr) -> bool:
+    """An expression that only computes (no effect, no new list or iterator) and is no bigger
+    than an operation on operations."""
+    if not _shareable(value) or isinstance(value, (gast.Name, gast.Constant)):
+        return False
+    for node in gast.walk(value):
+        if isinstance(node, gast.Call):
+            qualname = getattr(node, "qualname", None) or getattr(node.func, "spelled", "")
+            if not qualname.startswith(MOVABLE_CALLS) or qualname.startswith("numpy.random"):
+                return False
+        if isinstance(node, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
+            return False
+    return True
 
 
 # dead code

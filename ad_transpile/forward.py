@@ -30,8 +30,6 @@ from ad_transpile.analyze import (
     is_list_call,
     is_number,
     is_unbroadcast,
-    scalars,
-    uses_arrays,
 )
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
@@ -86,15 +84,16 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
-    if uses_arrays(fn):
-        sweep.numbers = scalars(fn)
+    arrays = activity.arrays
+    if arrays:
+        sweep.numbers = activity.kinds.numbers
         sweep.shapes = shapes(fn, registry, sweep.numbers)
     if batched:
         sweep.batch(fn, wrt, where)
         sweep.directions = tangents[0]
     zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
              if p in activity.active and p not in wrt]
-    if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
+    if seeded and arrays:  # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)

@@ -45,6 +45,7 @@ class ParsedFunction:
     live: object = None  # the live function, when it came from one
     line_label: str = "line"  # how comments name a source line ("fpr line" in generated code)
     receiver: str | None = None  # a method's self (or cls): its attributes are read as constants
+    arg_kinds: dict = field(default_factory=dict)  # parameter -> Kind, from --arg or the call
 
     def callee(self, qualname: str) -> ParsedFunction | None:
         """The parsed source of the user function ``qualname`` calls, if there is one."""

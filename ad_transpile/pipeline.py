@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ad_transpile import errors
-from ad_transpile.analyze import uses_arrays
 from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
-from ad_transpile.program import Program
+from ad_transpile.program import Program, ScalarCode
 from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
 
@@ -53,13 +52,14 @@ def transpile(
         raise ValueError("batched tangents are forward mode")
     program = None
     if kind == "batched_jvp" or (batched and mode == "forward" and kind in (
-            "grad", "value_and_grad") and uses_arrays(parsed.tree)):
+            "grad", "value_and_grad")):
         # a gradient of arrays in one sweep of batched tangents, where every operation has
         # a batched rule; else (a file only) each sweep seeds one number, as for scalar code
         try:
             program = Program(mode, registry, batched=True)
+            program.scalar_fallback = kind != "batched_jvp"
             entry = program.entry(parsed, wrt_names, kind.removeprefix("batched_"), several)
-        except errors.NoBatchedTangent:
+        except (errors.NoBatchedTangent, ScalarCode):
             if kind == "batched_jvp":
                 raise
             program = None
@@ -68,8 +68,14 @@ def transpile(
         entry = program.entry(parsed, wrt_names, kind, several=several)
     module = program.module()
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names), mode,
-                    program.source_hash(), tuple(str(r) for r in rules))
+                    program.source_hash(), tuple(str(r) for r in rules),
+                    args=given_kinds(parsed))
     return emit(module, header), entry
+
+
+def given_kinds(parsed: ParsedFunction) -> tuple[str, ...]:
+    """The kinds given for parameters (``--arg``), as the header records them."""
+    return tuple(f"{n}={k}" for n, k in parsed.arg_kinds.items())
 
 
 def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
@@ -81,12 +87,13 @@ def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
     generated = function_in_text(first, virtual_path, first_entry, parsed.module_name)
     generated.line_label = f"{first_entry} line"
     generated.receiver = parsed.receiver
+    generated.arg_kinds = parsed.arg_kinds
     wrt_names = resolve_wrt(parsed, wrt)
     program = Program("forward", load(rules) if rules else builtin())
     entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names),
                     f"forward over {mode}", Header.read(first).source_hash,
-                    tuple(str(r) for r in rules))
+                    tuple(str(r) for r in rules), args=given_kinds(parsed))
     return emit(program.module(), header), entry
 
 

@@ -13,13 +13,16 @@ import hashlib
 import inspect
 import math
 import textwrap
+from typing import Callable
 
 import gast
 
 from ad_transpile import errors, runtime
-from ad_transpile.analyze import active_lists, analyze, uses_arrays
+from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.infer import infer, param_kinds, return_kind
+from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
@@ -39,6 +42,11 @@ WHAT = {
 }
 
 
+class ScalarCode(Exception):
+    """Raised by a batched program for a function whose values are all numbers: one sweep per
+    input is then the plain forward mode a person writes."""
+
+
 class Program:
     """Collects the functions of one generated module."""
 
@@ -53,6 +61,9 @@ class Program:
         self.registries: dict[str, Registry] = {}
         self.sources: dict[tuple[str, str], str] = {}  # (module, function) -> source hash
         self.definitions = ""  # the module-level imports and constants the module binds
+        self.kinds_of: dict[str, Activity] = {}  # function name -> its activity and kinds
+        self.return_kinds: dict[tuple, Kind] = {}
+        self.scalar_fallback = False  # batched: raise ScalarCode for a function of numbers
 
     def source_hash(self) -> str:
         """One hash over the source of every function the module was generated from, and the
@@ -85,7 +96,7 @@ class Program:
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
             wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
-            if uses_arrays(parsed.tree):  # each sweep seeds one number: refuse an array
+            if self.kinds_of[parsed.name].arrays:  # each sweep seeds one number
                 spell = self.spelling_of(parsed)
                 wrapper.body[:0] = [refuse_array(w, spell) for w in wrt]
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
@@ -125,7 +136,13 @@ class Program:
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)
         _keep_calls_that_report(fn, calls)
+        kinds = infer(fn, param_kinds(parsed, parsed.arg_kinds), parsed.constants,
+                      self.returns(calls))
         activity = analyze(fn, wrt, registry, parsed, calls)
+        activity.kinds = kinds
+        self.kinds_of[parsed.name] = activity
+        if self.scalar_fallback and not activity.arrays and self.in_progress == {key}:
+            raise ScalarCode(parsed.name)
         if self.mode == "reverse":
             _refuse_reverse_over_reverse(fn, activity, parsed)
             _refuse_in_place_additions(fn, activity, parsed)
@@ -140,12 +157,31 @@ class Program:
             **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
         core.name = entry
-        core = simplify(core)
+        core = simplify(core, frozenset(parsed.local))
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
         self.functions.append((core, parsed))
         self.in_progress.discard(key)
+
+    def returns(self, calls: Calls) -> Callable[[str, list[Kind]], Kind]:
+        """The kind a user function called with arguments of given kinds returns."""
+        def kind(qualname: str, args: list[Kind]) -> Kind:
+            if qualname.startswith("ad_transpile."):
+                return UNKNOWN
+            callee = calls.callee(qualname) or calls.parsed.callee(qualname)  # a rule's too
+            if callee is None:
+                return UNKNOWN
+            key = (callee.module_name, callee.name, tuple(args))
+            if key not in self.return_kinds:
+                self.return_kinds[key] = UNKNOWN  # while it is found: a recursive call
+                given = dict(zip(_parameters(callee.tree), args))
+                inner = Calls(callee, self.registry_of(callee), self, self.mode)
+                self.return_kinds[key] = return_kind(
+                    callee.tree, param_kinds(callee, given), callee.constants,
+                    self.returns(inner))
+            return self.return_kinds[key]
+        return kind
 
     def registry_of(self, parsed: ParsedFunction) -> Registry:
         """The rules, with those the user declared in the function's module merged in.
@@ -235,6 +271,10 @@ class Program:
                     statements.append(node)
         self.definitions = "\n".join(gast.dump(s) for s in statements + constants)
         return statements + constants
+
+
+def _parameters(fn: gast.FunctionDef) -> list[str]:
+    return [p.id for p in [*fn.args.posonlyargs, *fn.args.args]]
 
 
 def _bind_once(bound: dict, name_: str, meaning: str, parsed: ParsedFunction, where) -> None:

@@ -21,13 +21,12 @@ from typing import Callable
 
 import gast
 
+from ad_transpile.accumulation import accumulates_only, names_outside
 from ad_transpile.analyze import (
     Activity,
     is_number,
     is_unbroadcast,
     reads,
-    scalars,
-    uses_arrays,
 )
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
@@ -113,6 +112,7 @@ class _AdjointSweep:
 
     def __init__(self, fn, activity, registry, spell, namer) -> None:
         self.activity, self.registry, self.spell, self.namer = activity, registry, spell, namer
+        self.fn = fn
         self.stack = namer.fresh("_stack")
         self.used_stack = False
         self.restored: set[str] = set()
@@ -121,9 +121,9 @@ class _AdjointSweep:
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-        self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
+        self.arrays = activity.arrays  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
-        self.scalars = scalars(fn) if self.arrays else set()
+        self.scalars = activity.kinds.numbers if self.arrays else set()
         self.shapes = (shapes(fn, registry, self.scalars) if self.arrays
                        else Shapes({}, [], registry))
         self.spread: set[str] = set()  # adjoints still a number that stands for a whole array
@@ -135,6 +135,12 @@ class _AdjointSweep:
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
             and activity.is_active(s.value.value)}
         self.counters = _counters(fn)
+        once = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)]
+        self.changing = {n for s in gast.walk(fn) for n in _stores(s)}  # assigned or mutated
+        counts = {t: sum(t in _stores(s) for s in gast.walk(fn)) for t in self.changing}
+        self.read_once = {s.targets[0].id: s for s in once if counts[s.targets[0].id] == 1
+                          and s.targets[0].id not in self.params}
         self.defined: dict[int, frozenset] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
         self.shaped: dict[int, list[str]] = {}  # statements whose results' adjoints need shape
@@ -274,11 +280,16 @@ class _AdjointSweep:
             pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
                          and t not in self.shaped_late and self.resets(t, stmt)
                          and t in self.defined[id(stmt)]]
+        reads_again: dict[int, list[gast.Assign]] = {}
         for i, stmt in enumerate(run):
             for var in self.needed(stmt, loops):
                 later = [j for j in range(i + 1, len(run)) if var in assigned_names(run[j])]
                 point = later[0] if later else len(run)
-                if var not in pushes.setdefault(point, []):
+                again = self.recomputable(var, loops)
+                if again is not None:
+                    if again not in reads_again.setdefault(point, []):
+                        reads_again[point].append(again)
+                elif var not in pushes.setdefault(point, []):
                     pushes[point].append(var)
         primal: list[gast.stmt] = []
         adjoint: list[gast.stmt] = []
@@ -289,9 +300,11 @@ class _AdjointSweep:
         later: list[gast.stmt] = []
         for i in reversed(range(len(run))):
             adjoint += self.pop(pushes.get(i + 1, [])) + later
+            adjoint += [copy.deepcopy(s) for s in reads_again.get(i + 1, [])]
             adjoint += self.adjoint_of(run[i])
             later = self.reset_arrays.pop(id(run[i]), [])
         adjoint += self.pop(pushes.get(0, [])) + later
+        adjoint += [copy.deepcopy(s) for s in reads_again.get(0, [])]
         if run:
             adjoint += self.unspread_all(run)
         return primal, adjoint
@@ -332,6 +345,18 @@ class _AdjointSweep:
                 elif self.overwritten_later(var, stmt, loops) and var not in names:
                     names.append(var)
         return names
+
+    def recomputable(self, var: str, loops: tuple) -> gast.Assign | None:
+        """``x_i = xs[i]`` reading an unchanging ``xs`` at loop counters: the adjoint sweep
+        reads it again where it would pop a saved copy (the counters are restored there)."""
+        stmt = self.read_once.get(var)
+        if stmt is None or not isinstance(stmt.value, gast.Subscript):
+            return None
+        owner = stmt.value.value
+        if not isinstance(owner, gast.Name) or owner.id in self.changing:
+            return None
+        unchanging = reads(stmt.value.slice) - _loop_variables(loops) - self.changing
+        return None if unchanging - self.params - set(self.assigned_at) else stmt
 
     def invariant_loop(self, var: str, loops: tuple) -> gast.stmt | None:
         """The outermost enclosing loop that does not assign ``var``, if the innermost does not.
@@ -547,6 +572,11 @@ class _AdjointSweep:
         return primal, adjoint + [gast.copy_location(branch, stmt)]
 
     def for_(self, stmt: gast.For, loops: tuple) -> tuple[list, list]:
+        if not loops and accumulates_only(stmt, names_outside(self.fn, stmt),
+                                          self.activity.kinds, self.calls):
+            found = self.accumulation(stmt, loops)
+            if found is not None:
+                return found
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
         loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
                         type_comment=None)
@@ -578,6 +608,28 @@ class _AdjointSweep:
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+
+    def accumulation(self, stmt: gast.For, loops: tuple) -> tuple[list, list] | None:
+        """A loop of independent iterations but for sums (see ``accumulation``): the primal
+        runs it as written; the adjoint runs it again, forwards, each iteration computing its
+        values and their adjoints, with nothing saved. None if the body would save anything."""
+        run_primal, run_adjoint = self.straight_line(list(stmt.body), loops)
+        if len(run_primal) != len(stmt.body):  # it would save values after all
+            return None
+        if not run_adjoint:
+            return [stmt], []
+        assigned = {t for s in stmt.body for t in assigned_names(s)}
+        sums = {s.targets[0].id for s in stmt.body if s.targets[0].id in reads(s.value)}
+        recomputed = [copy.deepcopy(s) for s in stmt.body if s.targets[0].id not in sums]
+        header = (reads(stmt.iter) | {n for s in recomputed for n in reads(s.value)}) - assigned
+        header -= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        saved = self.saved_after(stmt, header, loops)
+        again = gast.For(target=copy.deepcopy(stmt.target), iter=copy.deepcopy(stmt.iter),
+                         body=recomputed + run_adjoint, orelse=[], type_comment=None)
+        loop = gast.For(target=stmt.target, iter=stmt.iter, body=stmt.body, orelse=[],
+                        type_comment=None)
+        primal = [gast.copy_location(loop, stmt), *self.push(saved)]
+        return primal, [*self.pop(saved), gast.copy_location(again, stmt)]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
@@ -623,6 +675,28 @@ class _AdjointSweep:
         pop = gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load())
         call = gast.Call(func=pop, args=[], keywords=[])
         return [gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def _stores(stmt: gast.AST) -> set[str]:
+    """The names one statement (not its body) assigns or changes in place."""
+    if isinstance(stmt, (gast.For, gast.comprehension)):
+        return {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+    if isinstance(stmt, gast.Assign):
+        return {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Store)} | {
+            t.value.id for t in stmt.targets if isinstance(t, gast.Subscript)
+            and isinstance(t.value, gast.Name)}
+    if isinstance(stmt, gast.AugAssign):
+        target = stmt.target.value if isinstance(stmt.target, gast.Subscript) else stmt.target
+        return {target.id} if isinstance(target, gast.Name) else set()
+    if isinstance(stmt, gast.Call) and isinstance(stmt.func, gast.Attribute) \
+            and isinstance(stmt.func.value, gast.Name) and not hasattr(stmt, "qualname_module"):
+        return {stmt.func.value.id} if stmt.func.attr in MUTATORS else set()
+    return set()
+
+
+MUTATORS = {"append", "pop", "extend", "insert", "remove", "sort", "reverse", "clear",
+            "fill", "put", "resize", "itemset", "setfield", "sort"}
 
 
 def _counters(fn: gast.FunctionDef) -> set[str]:

@@ -30,8 +30,9 @@ FOLDABLE = {
 }
 
 
-def simplify(fn: gast.FunctionDef) -> gast.FunctionDef:
-    """A simpler function computing the same values."""
+def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.FunctionDef:
+    """A simpler function computing the same values; the values the source ``named`` keep
+    their names (they are what a reader looks for), temporaries used once are inlined."""
     fn = copy.deepcopy(fn)
     before = None
     while before != gast.dump(fn):
@@ -44,6 +45,7 @@ def simplify(fn: gast.FunctionDef) -> gast.FunctionDef:
         fn.body = dataflow.fold_signs(fn.body, _absorbed_sign)
         fn.body = dataflow.share_common(fn.body)
         fn.body = dataflow.inline_into_return(fn.body)
+        fn.body = dataflow.inline_single_uses(fn.body, named)
         fn.body = dataflow.remove_dead(fn.body)
     return fn
 

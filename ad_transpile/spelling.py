@@ -22,6 +22,11 @@ class Spelling:
         self.added: dict[str, str] = {}  # local name -> module it imports
 
     def __call__(self, qualname: str) -> gast.expr:
+        spelled = self.spell(qualname)
+        spelled.spelled = qualname  # what it names, for the passes that follow (simplify)
+        return spelled
+
+    def spell(self, qualname: str) -> gast.expr:
         if qualname.startswith("builtins."):
             return name(qualname.removeprefix("builtins."))
         if qualname.startswith(RUNTIME):  # a helper the generated file carries with it

@@ -2,9 +2,10 @@
 
     python benchmarks/scalar.py
 
-For each function and mode it prints the best time per call (of several ``timeit`` repeats) of the
-primal, a hand-written gradient, the raw generated gradient (``fpr`` as compiled from the generated
-module) and the ``adt.grad`` wrapper around it (which binds arguments and shapes the result), then
+For each function and mode it prints the best time per call (of several interleaved ``timeit``
+repeats) of the primal, a hand-written gradient, the raw generated gradient (``fpr`` as compiled
+from the generated module) and the ``adt.grad`` wrapper around it (which looks up the kinds of
+the arguments and shapes the result), then
 the ratios generated/hand-written and generated/primal. Before timing, every gradient is checked
 against the hand-written one. This is a report, not a pass/fail test.
 """
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import math
 import platform
+import random
 import runpy
 import sys
 from pathlib import Path
 from typing import Callable
 
-from timing import REPEATS, agree, best_time
+from timing import REPEATS, agree, best_times
 
 import ad_transpile as adt
 from ad_transpile.api import _compile
@@ -70,6 +72,22 @@ def wave_by_hand(x, y):
     return d_x, d_y
 
 
+def loss_by_hand(omega, xs, ys):
+    """The sine-fit loss loop's gradient, one pass: d/d omega of sum (sin(omega x) - y)^2."""
+    gradient = 0.0
+    for i in range(len(xs)):
+        u = omega * xs[i]
+        gradient += 2.0 * (math.sin(u) - ys[i]) * math.cos(u) * xs[i]
+    return gradient
+
+
+def soft_tests(n: int = 200) -> tuple[list[float], list[float]]:
+    """``n`` noisy samples of sin(1.5 x), as the seed's soft unit tests."""
+    rng = random.Random(0)
+    xs = [rng.uniform(-3.0, 3.0) for _ in range(n)]
+    return xs, [math.sin(1.5 * x) + rng.gauss(0.0, 0.1) for x in xs]
+
+
 def sample(path: str, name: str) -> Callable:
     return runpy.run_path(str(ROOT / path))[name]
 
@@ -80,6 +98,8 @@ CASES = [
     ("two_vars bump", sample("samples/two_vars.py", "bump"), ("x", "y"), bump_by_hand,
      (0.3, -0.4)),
     ("wave (18 ops)", wave, ("x", "y"), wave_by_hand, (0.6, 1.2)),
+    ("sine-fit loop", sample("samples/sine_loop.py", "loss"), "omega", loss_by_hand,
+     (1.3, *soft_tests())),
 ]
 
 
@@ -92,8 +112,6 @@ def main() -> None:
     print("-" * len(header))
     failures = 0
     for label, f, wrt, by_hand, point in CASES:
-        primal_time = best_time(f, point)
-        hand_time = best_time(by_hand, point)
         for mode in MODES:
             raw = _compile(f, wrt, mode, "grad")
             wrapper = adt.grad(f, wrt, mode=mode)
@@ -102,8 +120,9 @@ def main() -> None:
                     failures += 1
                     print(f"{label} {mode}: {what} gives {fn(*point)!r}, "
                           f"by hand {by_hand(*point)!r}", file=sys.stderr)
-            raw_time = best_time(raw, point)
-            wrapper_time = best_time(wrapper, point)
+            # interleaved, so that load from another process slows all four alike
+            primal_time, hand_time, raw_time, wrapper_time = best_times(
+                [(f, point), (by_hand, point), (raw, point), (wrapper, point)])
             print(f"{label:<15} {mode:<8} {primal_time * 1e9:8.0f} {hand_time * 1e9:8.0f} "
                   f"{raw_time * 1e9:10.0f} {wrapper_time * 1e9:9.0f} "
                   f"{raw_time / hand_time:9.2f} {raw_time / primal_time:11.2f} "

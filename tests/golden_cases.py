@@ -22,6 +22,7 @@ SAMPLES = [
     ("samples/seed.py", "h", "x"),
     ("samples/two_vars.py", "bump", ("x", "y")),
     ("samples/sine_fit.py", "loss", "omega"),
+    ("samples/sine_loop.py", "loss", "omega"),
     ("samples/network.py", "loss", ("w1", "b1", "w2", "b2")),
     ("samples/sine_program.py", "wave", "omega"),
     ("samples/projectile.py", "landing", ("angle", "speed")),

@@ -160,6 +160,6 @@ def loss(x):
     return np.sum(running_total(x) ** 2)
 ''', tmp_path, "cumulative")
     text = adt.source(module.loss)
-    assert "return np.cumsum(d_running_total_x[::-1])[::-1]" in text
+    assert "return np.cumsum((2.0 * running_total_x)[::-1])[::-1]" in text
     for mode in ("reverse", "forward"):
         adt.check_grad(module.loss, np.array([0.5, -1.0, 2.0]), mode=mode)

@@ -93,7 +93,7 @@ def test_a_gradient_is_one_call_of_the_generated_jvp(monkeypatch):
     def per_element(*args):
         raise AssertionError("the gradient took one sweep per element")
 
-    monkeypatch.setattr(api, "_batched_sweep", lambda f, wrt: counted)
+    monkeypatch.setattr(api, "_batched_sweep", lambda f, wrt, kinds=(): counted)
     monkeypatch.setattr(api, "_forward_by_elements", per_element)
     point = np.linspace(-1.0, 1.0, 50)
     value, gradient = adt.value_and_grad(f, mode="forward")(point)

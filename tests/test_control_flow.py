@@ -318,6 +318,7 @@ def test_value_never_overwritten_is_not_saved_but_one_overwritten_is():
 
 
 def test_sine_fit_reverse_loop_walks_the_soft_tests_backwards_saving_only_temporaries():
+    # xs and ys have no annotation: they may be iterators, read once
     text = generated((ROOT / "samples" / "sine_fit.py").read_text(), "omega", name="loss")
     header = re.search(r"^ *for x, y in reversed\((.+)\):$", text, re.MULTILINE)
     assert header, text
@@ -329,6 +330,26 @@ def test_sine_fit_reverse_loop_walks_the_soft_tests_backwards_saving_only_tempor
                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     assert saved(text), text
     assert saved(text) <= per_iteration - {"omega", "x", "y", "xs", "ys"}, text
+
+
+@pytest.mark.parametrize("header", ["for i in range(len(xs)):\n    x, y = xs[i], ys[i]",
+                                    "for x, y in zip(xs, ys):"])
+def test_a_loop_of_sums_over_lists_is_differentiated_in_one_pass_with_nothing_saved(header):
+    src = (M + "def loss(omega: float, xs: list[float], ys: list[float]):\n  total = 0.0\n  "
+           + header + "\n    r = math.sin(omega * x) - y\n"
+           "    total = total + r * r\n  return total\n")
+    text = generated(src, "omega")
+    assert "_stack" not in text and "reversed" not in text, text
+    assert text.count("for ") == 1, text
+    check_gradient(src, (1.3, [0.1, 0.5, -0.3, 1.2], [0.2, 0.6, -0.4, 0.9]))
+
+
+def test_a_loop_whose_iterations_depend_on_each_other_still_saves_them():
+    src = M + "def f(x: float, cs: list[float]):\n  s = x\n  for c in cs:\n    s = math.sin(s) * c\n"
+    src += "  return s\n"
+    text = generated(src)
+    assert "_stack" in text and "reversed" in text, text
+    check_gradient(src, (0.7, CS))
 
 
 FOR_LOOPS = [name for name, src, _, _ in CASES

@@ -58,6 +58,7 @@ def sample(path: str, name: str):
 SOFT_TESTS = ([0.1, 0.5, -0.3, 1.2], [0.2, 0.6, -0.4, 0.9])
 POINTS_WITH_DATA = {
     ("samples/sine_fit.py", "loss"): [(1.3, *SOFT_TESTS), (0.6, *SOFT_TESTS)],
+    ("samples/sine_loop.py", "loss"): [(1.3, *SOFT_TESTS), (0.6, *SOFT_TESTS)],
     ("samples/network.py", "loss"): [(0.3, -0.2, 0.8, 0.1, *SOFT_TESTS),
                                      (-1.1, 0.4, 0.5, -0.3, *SOFT_TESTS)],
     ("samples/projectile.py", "landing"): [(2.0, 0.7, 25.0), (-4.0, 0.5, 18.0)],
@@ -176,3 +177,10 @@ def test_array_golden_file_runs_without_ad_transpile(case):
             assert got.shape == point[i].shape, (names, got.shape)
             np.testing.assert_allclose(got, same, rtol=1e-12)
             np.testing.assert_allclose(got, numeric_gradient(f, point, i), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("golden", ["seed_h_reverse.py", "sine_loop_loss_reverse.py"])
+def test_the_readme_shows_the_generated_code_as_it_is(golden):
+    text = (ROOT / "tests" / "golden" / golden).read_text()
+    function = text[text.index("def "):].rstrip()
+    assert function in (ROOT / "README.md").read_text()

@@ -13,6 +13,10 @@ from ad_transpile.simplify import simplify
 
 def simplified(src: str) -> str:
     fn = gast.parse(textwrap.dedent(src)).body[0]
+    for node in gast.walk(fn):  # as the parse pass resolves them
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and getattr(node.func.value, "id", None) == "math":
+            node.qualname = f"math.{node.func.attr}"
     return ast.unparse(gast.gast_to_ast(gast.Module(body=[simplify(fn)], type_ignores=[])))
 
 
@@ -49,4 +53,48 @@ def test_a_sign_or_factor_used_once_folds_into_its_use(src, expected):
     "n = 2.0 * x\n    p = n * y\n    return p",  # 2.0 * x * y: two products on one line
 ])
 def test_a_fold_that_would_cost_an_operation_is_not_made(src):
-    assert body(simplified(f"def f(x, y):\n    {src}\n"))[0].startswith("n = ")
+    before = f"def f(x, y):\n    {src}\n"
+    assert operations(simplified(before)) <= operations(before)
+
+
+def operations(src: str) -> int:
+    return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call)) for n in ast.walk(ast.parse(src)))
+
+
+def test_a_value_used_once_is_written_where_it_is_used():
+    assert body(simplified("""
+        def f(x, ys, i):
+            t = math.sin(x)
+            u = t - ys[i]
+            return u * u
+    """)) == ["u = math.sin(x) - ys[i]", "return u * u"]
+
+
+@pytest.mark.parametrize("src", [
+    # used inside a loop: it would be computed again in every iteration
+    "t = math.sin(x)\n    s = 0.0\n    for i in range(3):\n        s = s + t\n    return s",
+    # its operand changes before the use
+    "t = x * 2.0\n    x = x + 1.0\n    return t * x",
+    # used twice
+    "t = math.sin(x)\n    return t * t",
+    # a call that may do more than compute
+    "t = helper(x)\n    return t + 1.0",
+    # the use would no longer read at a glance
+    "t = math.sin(x) * math.cos(x) + math.exp(x)\n    return math.log(t) * math.tanh(t + x)",
+])
+def test_a_value_is_not_inlined_where_that_would_change_or_cost(src):
+    assert body(simplified(f"def f(x):\n    {src}\n"))[0].startswith("t = ")
+
+
+def test_each_value_of_a_name_assigned_twice_is_inlined_into_its_own_use():
+    assert body(simplified("""
+        def f(x, xs, n):
+            for i in range(n):
+                a = xs[i]
+                x = x * a
+            for i in range(n):
+                a = xs[i]
+                x = x + a
+            return x
+    """)) == ["for i in range(n):", "x = x * xs[i]", "for i in range(n):", "x = x + xs[i]",
+              "return x"]

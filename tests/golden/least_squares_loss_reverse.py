@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:f4d5fbae425ce212
+# body-hash: sha256:13554218207cd561
 import numpy as np
 
 
@@ -42,8 +42,7 @@ def loss_pr(w, X, y):
     _t1 = X @ w
     residual = _t1 - y
     # line 17: return np.mean(residual ** 2)
-    d_t2 = 1.0 / np.size(residual)
-    d_residual = 2.0 * residual * d_t2
+    d_residual = 2.0 * residual * (1.0 / np.size(residual))
     # line 16: residual = X @ w - y
     d_t1 = _unbroadcast(d_residual, _t1)
     return _matmul_adjoint_b(d_t1, X, w)

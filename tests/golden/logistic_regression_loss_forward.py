@@ -3,7 +3,7 @@
 # wrt: w
 # mode: forward
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:3521aeb8470a4e82
+# body-hash: sha256:d981899bb2b4c272
 import numpy as np
 
 
@@ -64,15 +64,11 @@ def loss_jvp(w, X, y, d_w):
     z = X @ w
     d_z = _matmul_tangent_b(X, d_w)
     # line 20: return np.mean(np.logaddexp(0.0, z) - y * z)
-    _t1 = np.logaddexp(0.0, z)
     d_t1 = np.expand_dims(1.0 / (1.0 + np.exp(-z)), -1) * d_z
-    y_z = y * z
-    d_y_z = np.expand_dims(y, -1) * d_z
-    _t2 = _t1 - y_z
-    d_t2 = d_t1 - d_y_z
-    mean_t2 = np.mean(_t2)
+    _t2 = np.logaddexp(0.0, z) - y * z
+    d_t2 = d_t1 - np.expand_dims(y, -1) * d_z
     d_mean_t2 = np.mean(d_t2, axis=_reduced_axes(_t2))
-    return mean_t2, d_mean_t2
+    return np.mean(_t2), d_mean_t2
 
 
 def loss_pr(w, X, y):

@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: forward
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:dd2bdda72aeeead8
+# body-hash: sha256:5015b48b9d1c0142
 import math
 
 
@@ -14,10 +14,8 @@ def softplus(x):
 def neuron_pr(x, w, b, d_w, d_b):
     """Value and Jacobian-vector product of neuron with respect to w, b, by forward mode."""
     # line 19: return softplus(w * x + b)
-    w_x = w * x
-    d_w_x = x * d_w
-    _t1 = w_x + b
-    d_t1 = d_w_x + d_b
+    _t1 = w * x + b
+    d_t1 = x * d_w + d_b
     softplus_t1 = softplus(_t1)
     d_softplus_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
     return softplus_t1, d_softplus_t1
@@ -26,10 +24,8 @@ def neuron_pr(x, w, b, d_w, d_b):
 def neuron_pr_2(x, w, b, d_x, d_w, d_b):
     """Value and Jacobian-vector product of neuron with respect to x, w, b, by forward mode."""
     # line 19: return softplus(w * x + b)
-    w_x = w * x
-    d_w_x = x * d_w + w * d_x
-    _t1 = w_x + b
-    d_t1 = d_w_x + d_b
+    _t1 = w * x + b
+    d_t1 = x * d_w + w * d_x + d_b
     softplus_t1 = softplus(_t1)
     d_softplus_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
     return softplus_t1, d_softplus_t1
@@ -57,10 +53,8 @@ def loss_jvp(w1, b1, w2, b2, xs, ys, d_w1, d_b1, d_w2, d_b2):
     for x, y in zip(xs, ys):
         _t1, d_t1 = network_pr(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2)
         _t2 = _t1 - y
-        _t3 = _t2 ** 2
-        d_t3 = 2.0 * _t2 * d_t1
-        total = total + _t3
-        d_total = d_total + d_t3
+        total = total + _t2 ** 2
+        d_total = d_total + 2.0 * _t2 * d_t1
     return total, d_total
 
 

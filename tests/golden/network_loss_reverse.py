@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:69e50a0ccef522ed
+# body-hash: sha256:12fff565652a8676
 import math
 
 
@@ -22,23 +22,16 @@ def network(x, w1, b1, w2, b2):
 
 def neuron_pr(x, w, b, d_softplus_t1):
     """Vector-Jacobian product of neuron with respect to x, w, b, by reverse mode."""
-    # line 19: return softplus(w * x + b)
-    w_x = w * x
-    _t1 = w_x + b
+    _t1 = w * x + b
     d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_softplus_t1
-    d_w = x * d_t1
-    d_x = w * d_t1
-    return d_x, d_w, d_t1
+    return w * d_t1, x * d_t1, d_t1
 
 
 def neuron_pr_2(x, w, b, d_softplus_t1):
     """Vector-Jacobian product of neuron with respect to w, b, by reverse mode."""
-    # line 19: return softplus(w * x + b)
-    w_x = w * x
-    _t1 = w_x + b
+    _t1 = w * x + b
     d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_softplus_t1
-    d_w = x * d_t1
-    return d_w, d_t1
+    return x * d_t1, d_t1
 
 
 def network_pr(x, w1, b1, w2, b2, d_t1):

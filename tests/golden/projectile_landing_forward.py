@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:67ccde7bc8ee56ba
+# body-hash: sha256:ef2c578b7a4810f7
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -44,51 +44,34 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         y_before = y
         d_y_before = d_y
         air = vx - wind
-        air_air = air * air
-        d_air_air = 2.0 * air * d_vx
-        vy_vy = vy * vy
-        d_vy_vy = 2.0 * vy * d_vy
-        _t1 = air_air + vy_vy
-        d_t1 = d_air_air + d_vy_vy
-        relative = math.sqrt(_t1)
+        d_t1 = 2.0 * air * d_vx + 2.0 * vy * d_vy
+        relative = math.sqrt(air * air + vy * vy)
         d_relative = 0.5 / relative * d_t1
         DT_DRAG = DT * DRAG
         DT_DRAG_relative = DT_DRAG * relative
         d_DT_DRAG_relative = DT_DRAG * d_relative
-        DT_DRAG_relative_air = DT_DRAG_relative * air
         d_DT_DRAG_relative_air = (air * d_DT_DRAG_relative + 
             DT_DRAG_relative * d_vx)
-        vx = vx - DT_DRAG_relative_air
+        vx = vx - DT_DRAG_relative * air
         d_vx = d_vx - d_DT_DRAG_relative_air
         DRAG_relative = DRAG * relative
         d_DRAG_relative = DRAG * d_relative
-        DRAG_relative_vy = DRAG_relative * vy
         d_DRAG_relative_vy = vy * d_DRAG_relative + DRAG_relative * d_vy
-        _t2 = GRAVITY + DRAG_relative_vy
-        DT_t2 = DT * _t2
-        d_DT_t2 = DT * d_DRAG_relative_vy
-        vy = vy - DT_t2
-        d_vy = d_vy - d_DT_t2
-        DT_vx = DT * vx
-        d_DT_vx = DT * d_vx
-        x = x + DT_vx
-        d_x = d_x + d_DT_vx
-        DT_vy = DT * vy
-        d_DT_vy = DT * d_vy
-        y = y + DT_vy
-        d_y = d_y + d_DT_vy
+        vy = vy - DT * (GRAVITY + DRAG_relative * vy)
+        d_vy = d_vy - DT * d_DRAG_relative_vy
+        x = x + DT * vx
+        d_x = d_x + DT * d_vx
+        y = y + DT * vy
+        d_y = d_y + DT * d_vy
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
     d_t3 = d_x - d_x_before
-    t3_y_before = _t3 * y_before
     d_t3_y_before = y_before * d_t3 + _t3 * d_y_before
     _t4 = y_before - y
     d_t4 = d_y_before - d_y
-    _t5 = t3_y_before / _t4
+    _t5 = _t3 * y_before / _t4
     d_t5 = 1.0 / _t4 * d_t3_y_before + -_t5 / _t4 * d_t4
-    _t6 = x_before + _t5
-    d_t6 = d_x_before + d_t5
-    return _t6, d_t6
+    return x_before + _t5, d_x_before + d_t5
 
 
 def landing_pr(wind, angle, speed):

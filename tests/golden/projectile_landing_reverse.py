@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:e7a0b3604c4db88b
+# body-hash: sha256:859b16b717170055
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -34,37 +34,26 @@ def landing_pr(wind, angle, speed):
         x_before = x
         y_before = y
         air = vx - wind
-        air_air = air * air
-        vy_vy = vy * vy
-        _t1 = air_air + vy_vy
-        relative = math.sqrt(_t1)
+        relative = math.sqrt(air * air + vy * vy)
         DT_DRAG = DT * DRAG
         DT_DRAG_relative = DT_DRAG * relative
-        DT_DRAG_relative_air = DT_DRAG_relative * air
-        vx = vx - DT_DRAG_relative_air
+        vx = vx - DT_DRAG_relative * air
         DRAG_relative = DRAG * relative
-        DRAG_relative_vy = DRAG_relative * vy
-        _t2 = GRAVITY + DRAG_relative_vy
-        DT_t2 = DT * _t2
         _stack.append(vy)
-        vy = vy - DT_t2
-        DT_vx = DT * vx
-        x = x + DT_vx
-        DT_vy = DT * vy
-        y = y + DT_vy
+        vy = vy - DT * (GRAVITY + DRAG_relative * vy)
+        x = x + DT * vx
+        y = y + DT * vy
         _stack.append((air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative)
             )
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
-    t3_y_before = _t3 * y_before
     _t4 = y_before - y
-    _t5 = t3_y_before / _t4
     d_vx = 0.0
     d_vy = 0.0
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     d_x_before = 1.0
     d_t3_y_before = 1.0 / _t4
-    d_t4 = -_t5 / _t4
+    d_t4 = -(_t3 * y_before / _t4) / _t4
     d_y_before = d_t4
     d_y = -d_t4
     d_t3 = y_before * d_t3_y_before
@@ -76,16 +65,13 @@ def landing_pr(wind, angle, speed):
         air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative = _stack.pop()
         d_vy += DT * d_y
         d_vx += DT * d_x
-        d_DT_t2 = -d_vy
         vy = _stack.pop()
-        d_t2 = DT * d_DT_t2
-        d_DRAG_relative = vy * d_t2
+        d_t2 = -(DT * d_vy)
         d_vy += DRAG_relative * d_t2
-        d_relative = DRAG * d_DRAG_relative
+        d_relative = DRAG * (vy * d_t2)
         d_DT_DRAG_relative_air = -d_vx
-        d_DT_DRAG_relative = air * d_DT_DRAG_relative_air
         d_air = DT_DRAG_relative * d_DT_DRAG_relative_air
-        d_relative += DT_DRAG * d_DT_DRAG_relative
+        d_relative += DT_DRAG * (air * d_DT_DRAG_relative_air)
         d_t1 = 0.5 / relative * d_relative
         d_vy += 2.0 * vy * d_t1
         d_air += 2.0 * air * d_t1
@@ -96,10 +82,8 @@ def landing_pr(wind, angle, speed):
         d_x_before = 0.0
     # line 27: vy = speed * math.sin(angle)
     d_speed = sin_angle * d_vy
-    d_sin_angle = speed * d_vy
-    d_angle = math.cos(angle) * d_sin_angle
+    d_angle = math.cos(angle) * (speed * d_vy)
     # line 26: vx = speed * math.cos(angle)
     d_speed += cos_angle * d_vx
-    d_cos_angle = speed * d_vx
-    d_angle += -math.sin(angle) * d_cos_angle
+    d_angle += -math.sin(angle) * (speed * d_vx)
     return d_angle, d_speed

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:ce4f05bdbb7fb47a
+# body-hash: sha256:eaa421d87778b5d1
 import numpy as np
 
 
@@ -55,25 +55,15 @@ def rosenbrock_jvp(x, d_x):
     d_head = d_x[:-1]
     # line 17: tail = x[1:]
     tail = x[1:]
-    d_tail = d_x[1:]
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    _t1 = head ** 2
-    d_t1 = np.expand_dims(2.0 * head, -1) * d_head
-    _t2 = tail - _t1
-    d_t2 = d_tail - d_t1
-    _t3 = _t2 ** 2
-    d_t3 = np.expand_dims(2.0 * _t2, -1) * d_t2
-    _t4 = 100.0 * _t3
-    d_t4 = 100.0 * d_t3
+    _t2 = tail - head ** 2
+    d_t2 = d_x[1:] - np.expand_dims(2.0 * head, -1) * d_head
+    d_t4 = 100.0 * (np.expand_dims(2.0 * _t2, -1) * d_t2)
     _t5 = 1.0 - head
-    d_t5 = -d_head
-    _t6 = _t5 ** 2
-    d_t6 = np.expand_dims(2.0 * _t5, -1) * d_t5
-    _t7 = _t4 + _t6
-    d_t7 = d_t4 + d_t6
-    sum_t7 = np.sum(_t7)
-    d_sum_t7 = np.sum(d_t7, axis=_reduced_axes(_t7))
-    return sum_t7, d_sum_t7
+    d_t6 = -(np.expand_dims(2.0 * _t5, -1) * d_head)
+    _t7 = 100.0 * _t2 ** 2 + _t5 ** 2
+    d_sum_t7 = np.sum(d_t4 + d_t6, axis=_reduced_axes(_t7))
+    return np.sum(_t7), d_sum_t7
 
 
 def rosenbrock_pr(x):

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:a19a12a2e1d6c5a7
+# body-hash: sha256:cc6a63d621b3f3f2
 import numpy as np
 
 
@@ -13,14 +13,10 @@ def rosenbrock_pr(x):
     head = x[:-1]
     # line 17: tail = x[1:]
     tail = x[1:]
-    # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    _t1 = head ** 2
-    _t2 = tail - _t1
-    _t5 = 1.0 - head
     d_x = np.zeros_like(x, dtype=float)
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    d_head = -2.0 * _t5
-    d_t2 = 200.0 * _t2
+    d_head = -2.0 * (1.0 - head)
+    d_t2 = 200.0 * (tail - head ** 2)
     d_head = d_head - 2.0 * head * d_t2
     # line 17: tail = x[1:]
     d_x[1:] += d_t2

@@ -3,19 +3,12 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:0db9307d4662b903
+# body-hash: sha256:6056fbb9fe116bb2
 import math
 
 
 def hpr(x):
     """Derivative of h with respect to x, by forward mode."""
-    # line 15: return math.sin(x) ** 2 + math.exp(-x * x)
-    sin_x = math.sin(x)
-    d_sin_x = math.cos(x)
-    d_t1 = 2.0 * sin_x * d_sin_x
     neg_x = -x
-    neg_x_x = neg_x * x
-    d_neg_x_x = -x + neg_x
-    exp_neg_x_x = math.exp(neg_x_x)
-    d_exp_neg_x_x = exp_neg_x_x * d_neg_x_x
-    return d_t1 + d_exp_neg_x_x
+    d_exp_neg_x_x = math.exp(neg_x * x) * (-x + neg_x)
+    return 2.0 * math.sin(x) * math.cos(x) + d_exp_neg_x_x

@@ -3,33 +3,22 @@
 # wrt: x
 # mode: forward over reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:d71f0e699f088b37
+# body-hash: sha256:83b90ddc5b2210e2
 import math
 
 
 def hprpr(x):
     """Derivative of hpr with respect to x, by forward mode."""
-    # hpr line 13: sin_x = math.sin(x)
-    sin_x = math.sin(x)
-    d_sin_x_2 = math.cos(x)
-    # hpr line 14: neg_x = -x
+    # hpr line 13: neg_x = -x
     neg_x = -x
-    # hpr line 15: neg_x_x = neg_x * x
-    neg_x_x = neg_x * x
-    d_neg_x_x = -x + neg_x
-    # hpr line 16: exp_neg_x_x = math.exp(neg_x_x)
-    exp_neg_x_x = math.exp(neg_x_x)
-    d_exp_neg_x_x = exp_neg_x_x * d_neg_x_x
-    # hpr line 17: d_neg_x = x * exp_neg_x_x
-    d_d_neg_x = exp_neg_x_x + x * d_exp_neg_x_x
-    # hpr line 18: d_x = neg_x * exp_neg_x_x
-    d_d_x = -exp_neg_x_x + neg_x * d_exp_neg_x_x
-    # hpr line 19: d_x -= d_neg_x
-    d_d_x_1 = d_d_x - d_d_neg_x
-    # hpr line 20: d_sin_x = 2.0 * sin_x
-    d_sin_x = 2.0 * sin_x
-    d_d_sin_x = 2.0 * d_sin_x_2
-    # hpr line 21: d_x += math.cos(x) * d_sin_x
-    d_cos_x = -math.sin(x)
-    d_cos_x_d_sin_x = d_sin_x * d_cos_x + d_sin_x_2 * d_d_sin_x
-    return d_d_x_1 + d_cos_x_d_sin_x
+    # hpr line 14: d_neg_x_x = math.exp(neg_x * x)
+    d_neg_x_x_2 = -x + neg_x
+    d_neg_x_x = math.exp(neg_x * x)
+    d_d_neg_x_x = d_neg_x_x * d_neg_x_x_2
+    # hpr line 15: d_x = neg_x * d_neg_x_x
+    d_d_x = -d_neg_x_x + neg_x * d_d_neg_x_x
+    # hpr line 17: d_x += math.cos(x) * (2.0 * math.sin(x))
+    _t1 = 2.0 * math.sin(x)
+    d_t1 = 2.0 * math.cos(x)
+    d_cos_x_t1 = -(_t1 * math.sin(x)) + math.cos(x) * d_t1
+    return d_d_x - (d_neg_x_x + x * d_d_neg_x_x) + d_cos_x_t1

@@ -3,20 +3,16 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:ae68e64d5b7729b0
+# body-hash: sha256:df947706b7fb2157
 import math
 
 
 def hpr(x):
     """Derivative of h with respect to x, by reverse mode."""
     # line 15: return math.sin(x) ** 2 + math.exp(-x * x)
-    sin_x = math.sin(x)
     neg_x = -x
-    neg_x_x = neg_x * x
-    exp_neg_x_x = math.exp(neg_x_x)
-    d_neg_x = x * exp_neg_x_x
-    d_x = neg_x * exp_neg_x_x
-    d_x -= d_neg_x
-    d_sin_x = 2.0 * sin_x
-    d_x += math.cos(x) * d_sin_x
+    d_neg_x_x = math.exp(neg_x * x)
+    d_x = neg_x * d_neg_x_x
+    d_x -= x * d_neg_x_x
+    d_x += math.cos(x) * (2.0 * math.sin(x))
     return d_x

@@ -3,7 +3,7 @@
 # wrt: omega
 # mode: forward
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:55dd80693dd19fe5
+# body-hash: sha256:21f072da9e35cebe
 import math
 
 
@@ -12,9 +12,6 @@ def loss_pr(omega, xs, ys):
     d_total = 0.0
     for x, y in zip(xs, ys):
         omega_x = omega * x
-        sin_omega_x = math.sin(omega_x)
-        d_sin_omega_x = math.cos(omega_x) * x
-        _t1 = sin_omega_x - y
-        d_t2 = 2.0 * _t1 * d_sin_omega_x
-        d_total = d_total + d_t2
+        _t1 = math.sin(omega_x) - y
+        d_total = d_total + 2.0 * _t1 * (math.cos(omega_x) * x)
     return d_total

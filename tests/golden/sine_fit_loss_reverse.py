@@ -3,7 +3,7 @@
 # wrt: omega
 # mode: reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:f0141e2cd29c0721
+# body-hash: sha256:cea93d33d530ab56
 import math
 
 
@@ -14,14 +14,11 @@ def loss_pr(omega, xs, ys):
     # line 8: for x, y in zip(xs, ys):
     for x, y in _items:
         omega_x = omega * x
-        sin_omega_x = math.sin(omega_x)
-        _t1 = sin_omega_x - y
+        _t1 = math.sin(omega_x) - y
         _stack.append((omega_x, _t1))
     d_omega = 0.0
     # line 8: for x, y in zip(xs, ys):
     for x, y in reversed(_items):
         omega_x, _t1 = _stack.pop()
-        d_t1 = 2.0 * _t1
-        d_omega_x = math.cos(omega_x) * d_t1
-        d_omega += x * d_omega_x
+        d_omega += x * (math.cos(omega_x) * (2.0 * _t1))
     return d_omega

@@ -3,11 +3,10 @@
 # wrt: omega
 # mode: forward
 # source-hash: sha256:8788f56e09d15fab
-# body-hash: sha256:f36c922bc96d1aca
+# body-hash: sha256:21ac1bd0cee7a4cb
 import math
 
 
 def wave_pr(x, omega):
     """Derivative of wave with respect to omega, by forward mode."""
-    omega_x = omega * x
-    return math.cos(omega_x) * x
+    return math.cos(omega * x) * x

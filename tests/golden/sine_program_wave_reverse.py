@@ -3,12 +3,10 @@
 # wrt: omega
 # mode: reverse
 # source-hash: sha256:8788f56e09d15fab
-# body-hash: sha256:85f29fed020863e7
+# body-hash: sha256:208b44d9f705121b
 import math
 
 
 def wave_pr(x, omega):
     """Derivative of wave with respect to omega, by reverse mode."""
-    omega_x = omega * x
-    d_omega_x = math.cos(omega_x)
-    return x * d_omega_x
+    return x * math.cos(omega * x)

@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:49f1593a7753cc7c
+# body-hash: sha256:20ce86f92458cecb
 import numpy as np
 
 
@@ -62,8 +62,7 @@ def _unreduce(g, a, axis=None, keepdims=False):
 def loss_pr(W1, W2, X, Y):
     """Derivative of loss with respect to W1, W2, by reverse mode."""
     # line 18: hidden = np.tanh(X @ W1)
-    _t1 = X @ W1
-    hidden = np.tanh(_t1)
+    hidden = np.tanh(X @ W1)
     # line 19: logits = hidden @ W2
     logits = hidden @ W2
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)

@@ -3,33 +3,23 @@
 # wrt: x, y
 # mode: forward
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:796e576e5418991f
+# body-hash: sha256:3a7027f31741db6e
 import math
 
 
 def bump_jvp(x, y, d_x, d_y):
     """Value and Jacobian-vector product of bump with respect to x, y, by forward mode."""
     # line 7: r_sq = x * x + y * y
-    x_x = x * x
-    d_x_x = 2.0 * x * d_x
-    y_y = y * y
-    d_y_y = 2.0 * y * d_y
-    r_sq = x_x + y_y
-    d_r_sq = d_x_x + d_y_y
+    r_sq = x * x + y * y
+    d_r_sq = 2.0 * x * d_x + 2.0 * y * d_y
     # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
-    neg_r_sq = -r_sq
-    d_neg_r_sq = -d_r_sq
-    exp_neg_r_sq = math.exp(neg_r_sq)
-    d_exp_neg_r_sq = exp_neg_r_sq * d_neg_r_sq
-    _t1 = 2.0 * y
-    d_t1 = 2.0 * d_y
-    _t2 = x - _t1
-    d_t2 = d_x - d_t1
+    exp_neg_r_sq = math.exp(-r_sq)
+    d_exp_neg_r_sq = -(exp_neg_r_sq * d_r_sq)
+    _t2 = x - 2.0 * y
     cos_t2 = math.cos(_t2)
-    d_cos_t2 = -math.sin(_t2) * d_t2
-    exp_neg_r_sq_cos_t2 = exp_neg_r_sq * cos_t2
+    d_cos_t2 = -math.sin(_t2) * (d_x - 2.0 * d_y)
     d_exp_neg_r_sq_cos_t2 = cos_t2 * d_exp_neg_r_sq + exp_neg_r_sq * d_cos_t2
-    return exp_neg_r_sq_cos_t2, d_exp_neg_r_sq_cos_t2
+    return exp_neg_r_sq * cos_t2, d_exp_neg_r_sq_cos_t2
 
 
 def bump_pr(x, y):

@@ -3,27 +3,21 @@
 # wrt: x, y
 # mode: reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:3917caaa720552a2
+# body-hash: sha256:17dc750ead8bd4a4
 import math
 
 
 def bump_pr(x, y):
     """Derivative of bump with respect to x, y, by reverse mode."""
     # line 7: r_sq = x * x + y * y
-    x_x = x * x
-    y_y = y * y
-    r_sq = x_x + y_y
+    r_sq = x * x + y * y
     # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
-    neg_r_sq = -r_sq
-    exp_neg_r_sq = math.exp(neg_r_sq)
-    _t1 = 2.0 * y
-    _t2 = x - _t1
-    cos_t2 = math.cos(_t2)
+    exp_neg_r_sq = math.exp(-r_sq)
+    _t2 = x - 2.0 * y
     d_t2 = -math.sin(_t2) * exp_neg_r_sq
     d_x = d_t2
     d_y = -2.0 * d_t2
-    d_neg_r_sq = exp_neg_r_sq * cos_t2
-    d_r_sq = -d_neg_r_sq
+    d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
     # line 7: r_sq = x * x + y * y
     d_y += 2.0 * y * d_r_sq
     d_x += 2.0 * x * d_r_sq

@@ -1,0 +1,145 @@
+"""What kind of value a NumPy function gives: a rule per function or family.
+
+Elementwise functions broadcast (numbers in, a number out; an array in, an array out), a
+reduction over every axis gives a number and over one axis drops it, constructors make arrays
+of the number of dimensions their shape has. A function not listed gives ``UNKNOWN``.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ad_transpile.kinds import BOOL, FLOAT, INT, UNKNOWN, Kind, array, item_of
+
+ELEMENTWISE = {f"numpy.{n}" for n in (
+    "sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp exp2 "
+    "expm1 log log1p log2 log10 sqrt cbrt square reciprocal power hypot abs absolute fabs "
+    "negative add subtract multiply divide true_divide maximum minimum fmax fmin logaddexp "
+    "sign floor ceil round rint trunc mod fmod remainder clip where heaviside sinc deg2rad "
+    "rad2deg degrees radians float64 copysign"
+).split()}
+PREDICATES = {f"numpy.{n}" for n in (
+    "isnan isinf isfinite greater less greater_equal less_equal equal not_equal logical_and "
+    "logical_or logical_not signbit").split()}
+REDUCTIONS = {f"numpy.{n}" for n in (
+    "sum mean prod max min amax amin std var nansum nanmean median average ptp "
+    "linalg.norm").split()}
+INDEX_REDUCTIONS = {"numpy.argmax", "numpy.argmin"}
+WHOLE_REDUCTIONS = {"numpy.any", "numpy.all"}
+CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
+LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
+        "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
+        "numpy.transpose", "numpy.cumsum", "numpy.cumprod", "numpy.sort", "numpy.flip",
+        "numpy.diff", "numpy.roll", "numpy.argsort", "numpy.ndarray.astype", "numpy.astype"}
+ONE_DIMENSIONAL = {"numpy.linspace", "numpy.arange", "numpy.ravel", "numpy.ndarray.flatten",
+                   "numpy.hstack", "numpy.nonzero", "numpy.diagonal", "numpy.logspace"}
+TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.vstack", "numpy.diag"}
+SIZES = {"numpy.size", "numpy.ndim"}
+
+
+def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluate) -> Kind:
+    """The kind of the NumPy call ``node`` whose positional arguments have the kinds ``args``."""
+    keywords = {k.arg: k.value for k in getattr(node, "keywords", [])}
+    if qualname in ELEMENTWISE:
+        return _broadcast(args, FLOAT)
+    if qualname in PREDICATES:
+        return _broadcast(args, BOOL)
+    if qualname in REDUCTIONS | INDEX_REDUCTIONS | WHOLE_REDUCTIONS:
+        return _reduction(qualname, node, args, keywords)
+    if qualname in CONSTRUCTORS:
+        shape = node.args[0] if node.args else keywords.get("shape")
+        return array(_length_of_shape(shape, evaluate))
+    if qualname in LIKE:
+        first = args[0] if args else UNKNOWN
+        if first.is_array:
+            return array(first.ndim)
+        return array(0) if first.is_number else array(None)
+    if qualname in ("numpy.array", "numpy.stack"):
+        return _joined(qualname, args, keywords)
+    if qualname in ONE_DIMENSIONAL:
+        return array(1)
+    if qualname in TWO_DIMENSIONAL:
+        return array(2)
+    if qualname in SIZES:
+        return INT
+    if qualname in ("numpy.dot", "numpy.matmul", "numpy.inner"):
+        return _product(args)
+    if qualname in ("numpy.reshape", "numpy.expand_dims", "numpy.squeeze", "numpy.tile",
+                    "numpy.broadcast_to", "numpy.concatenate", "numpy.tensordot",
+                    "numpy.einsum", "numpy.meshgrid"):
+        return array(None)
+    return UNKNOWN
+
+
+def _broadcast(kinds: list[Kind], number: Kind) -> Kind:
+    if kinds and all(k.is_number for k in kinds):
+        return number
+    if kinds and all(k.is_number or k.is_array for k in kinds):
+        ndims = [k.ndim for k in kinds if k.is_array]
+        return array(None if None in ndims else max(ndims))
+    return UNKNOWN  # a list argument is converted to an array of dimensions we do not track
+
+
+def _reduction(qualname: str, node: gast.expr, args: list[Kind], keywords: dict) -> Kind:
+    first = args[0] if args else UNKNOWN
+    number = INT if qualname in INDEX_REDUCTIONS else (
+        BOOL if qualname in WHOLE_REDUCTIONS else FLOAT)
+    axis = keywords.get("axis")
+    if axis is None and len(args) > 1 and qualname != "numpy.linalg.norm":
+        axis = node.args[1]
+    if _is_none(axis) and "keepdims" not in keywords and "out" not in keywords:
+        return number  # over every axis of anything array-like: one number
+    if first.is_array and first.ndim is not None and "keepdims" not in keywords \
+            and isinstance(axis, gast.Constant) and type(axis.value) is int:
+        left = first.ndim - 1
+        return number if left == 0 else array(left)
+    return array(None) if first.is_array else UNKNOWN
+
+
+def _joined(qualname: str, args: list[Kind], keywords: dict) -> Kind:
+    """``np.array(xs)`` / ``np.stack(xs)``: one more dimension than the items have."""
+    if not args or keywords.keys() - {"dtype"}:
+        return array(None)
+    first = args[0]
+    if first.is_array:
+        return array(first.ndim if qualname == "numpy.array" else None)
+    if first.is_number:
+        return array(0) if qualname == "numpy.array" else UNKNOWN
+    if first.name in ("list", "tuple"):
+        item = item_of(first)
+        if item.is_number:
+            return array(1)
+        if item.is_array and item.ndim is not None:
+            return array(item.ndim + 1)
+        if item.name in ("list", "tuple") and item_of(item).is_number:
+            return array(2)
+    return array(None)
+
+
+def _product(args: list[Kind]) -> Kind:
+    if len(args) != 2 or not all(a.is_array and a.ndim is not None for a in args):
+        return array(None) if any(a.is_array for a in args) else UNKNOWN
+    a, b = args
+    if a.ndim == b.ndim == 1:
+        return FLOAT
+    if max(a.ndim, b.ndim) > 2:  # dot and matmul stack dimensions differently
+        return array(None)
+    ndim = max(a.ndim, b.ndim, 2) - (a.ndim == 1) - (b.ndim == 1)
+    return FLOAT if ndim == 0 else array(ndim)
+
+
+def _length_of_shape(shape: gast.expr | None, evaluate) -> int | None:
+    if shape is None:
+        return None
+    if isinstance(shape, gast.Tuple):
+        return len(shape.elts)
+    kind = evaluate.kind(shape)
+    if kind.name == "int":
+        return 1
+    if kind.name == "tuple":
+        return len(kind.items)
+    return None
+
+
+def _is_none(node: gast.expr | None) -> bool:
+    return node is None or (isinstance(node, gast.Constant) and node.value is None)
