@@ -15,6 +15,7 @@ from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
 from ad_transpile.program import Program
+from ad_transpile.tuples import with_tuples_split
 from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
 
@@ -53,7 +54,7 @@ def transpile(
         raise ValueError("batched tangents are forward mode")
     program = None
     if kind == "batched_jvp" or (batched and mode == "forward" and kind in (
-            "grad", "value_and_grad") and uses_arrays(parsed.tree)):
+            "grad", "value_and_grad") and uses_arrays(with_tuples_split(parsed))):
         # a gradient of arrays in one sweep of batched tangents, where every operation has
         # a batched rule; else (a file only) each sweep seeds one number, as for scalar code
         try:

@@ -29,6 +29,7 @@ from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
 from ad_transpile.simplify import simplify
 from ad_transpile.spelling import Spelling
+from ad_transpile.tuples import split_tuples, with_tuples_split
 
 WHAT = {
     "grad": "Derivative",
@@ -85,7 +86,7 @@ class Program:
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
             wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
-            if uses_arrays(parsed.tree):  # each sweep seeds one number: refuse an array
+            if uses_arrays(with_tuples_split(parsed)):  # each sweep seeds one number: refuse an array
                 spell = self.spelling_of(parsed)
                 wrapper.body[:0] = [refuse_array(w, spell) for w in wrt]
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
@@ -120,7 +121,7 @@ class Program:
         self.sources[key] = parsed.source_hash
         registry = self.registry_of(parsed)
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
-        fn = normalize(parsed, restructure(parsed, namer), namer)
+        fn = normalize(parsed, split_tuples(parsed, restructure(parsed, namer), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)

@@ -1,0 +1,329 @@
+"""Tuples pass: a tuple variable becomes one variable per component (scalar replacement of
+aggregates), so that its derivative is one per component too and no tuple adjoint is needed::
+
+    def f(a, b):                         def f(a, b):
+        t = (a, b * 2.0)                     t_0, t_1 = a, b * 2.0
+        x, y = t                  ->         x, y = t_0, t_1
+        for v in t:                          v = t_0
+            x = x + v                        x = x + v
+        return t[-1] * x + len(t)            v = t_1
+                                             x = x + v
+                                             return t_1 * x + 2
+
+A whole tuple is rebuilt only where one is needed (``np.array(t)``, ``return t``); a loop over
+a tuple is unrolled; a user function's tuple result is unpacked where it is called.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from ad_transpile import errors
+from ad_transpile.names import Namer
+from ad_transpile.parse import ParsedFunction
+from ad_transpile.primitives import make_constant, name
+from ad_transpile.tuple_shapes import Shape, TupleShapes, constant_index
+
+REDUCED = {"builtins.sum": gast.Add, "math.fsum": gast.Add, "builtins.max": "max",
+           "builtins.min": "min"}
+HOISTING_STOPS = (gast.Lambda, gast.IfExp, gast.BoolOp, gast.ListComp, gast.GeneratorExp,
+                  gast.SetComp, gast.DictComp)
+
+
+def split_tuples(parsed: ParsedFunction, fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
+    """``fn`` with every tuple variable replaced by its components."""
+    shapes = TupleShapes(parsed, fn)
+    fn.body = _Splitter(parsed, shapes, namer).block(fn.body)
+    return fn
+
+
+def with_tuples_split(parsed: ParsedFunction) -> gast.FunctionDef:
+    """A copy of ``parsed``'s function with its tuples split, to ask what it computes
+    (indexing a tuple is no NumPy code); the function itself where splitting is refused (the
+    refusal comes later, in its turn)."""
+    taken = set(parsed.local) | set(parsed.functions) | set(parsed.imports)
+    try:
+        return split_tuples(parsed, copy.deepcopy(parsed.tree), Namer(taken))
+    except errors.TranspileError:
+        return parsed.tree
+
+
+class _Splitter:
+    def __init__(self, parsed: ParsedFunction, shapes: TupleShapes, namer: Namer) -> None:
+        self.parsed, self.shapes, self.namer = parsed, shapes, namer
+        self.components: dict[str, object] = {}  # variable -> nested tuple of component names
+        self.before: list[gast.stmt] | None = None  # where a call's tuple result is unpacked
+
+    def error(self, node, construct: str, why: str) -> errors.TranspileError:
+        return self.parsed.error(errors.Unsupported, node, construct=construct, why=why)
+
+    def names_of(self, var: str) -> object:
+        """``t`` of shape ``((None, None), None)`` -> ``(('t_0_0', 't_0_1'), 't_1')``."""
+        if var not in self.components:
+            def build(base: str, shape: Shape):
+                if shape is None:
+                    return self.namer.numbered(base)
+                return tuple(build(f"{base}_{i}", s) for i, s in enumerate(shape))
+            self.components[var] = build(var, self.shapes.of[var])
+        return self.components[var]
+
+    # statements
+
+    def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for stmt in statements:
+            self.before = out
+            out += self.statement(stmt)
+        return out
+
+    def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
+            return self.assign(stmt.targets[0], stmt.value, stmt)
+        if isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
+            return self.assign(stmt.target, stmt.value, stmt)
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) \
+                and stmt.target.id in self.shapes.of:
+            raise self.error(stmt, f"'{stmt.target.id} += ...' on a tuple",
+                             "it changes the tuple's length; build the new tuple by name")
+        if isinstance(stmt, gast.For) and self.shapes.items(stmt.iter) is not None:
+            return self.unrolled(stmt)
+        if isinstance(stmt, (gast.For, gast.If)):
+            field = "iter" if isinstance(stmt, gast.For) else "test"
+            setattr(stmt, field, self.expr(getattr(stmt, field)))
+            stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+            return [stmt]
+        if isinstance(stmt, gast.While):
+            outer, self.before = self.before, None  # the test runs again on every turn
+            stmt.test = self.expr(stmt.test)
+            self.before = outer
+            stmt.body = self.block(stmt.body)
+            return [stmt]
+        for field in ("value", "test", "msg"):
+            if getattr(stmt, field, None) is not None and isinstance(stmt, (
+                    gast.Return, gast.Expr, gast.Assert, gast.AugAssign)):
+                setattr(stmt, field, self.expr(getattr(stmt, field)))
+        return [stmt]
+
+    def assign(self, target: gast.expr, value: gast.expr, stmt: gast.stmt) -> list[gast.stmt]:
+        shape = self.shapes.shape(value)
+        if shape is None or isinstance(target, (gast.Subscript, gast.Attribute)):
+            stmt.value = self.expr(value)
+            return [stmt]
+        targets = self.flat_targets(target, shape)
+        if isinstance(value, gast.Call) and self.is_flat(shape):  # t = helper(a)
+            values: gast.expr = self.call(value)
+        else:
+            values = gast.Tuple(elts=self.flat_values(value, shape), ctx=gast.Load())
+        if not targets:
+            return []
+        unpack = gast.Tuple(elts=[name(t, store=True) for t in targets], ctx=gast.Store())
+        if len(targets) == 1 and isinstance(values, gast.Tuple):
+            unpack, values = unpack.elts[0], values.elts[0]
+        return [gast.copy_location(gast.Assign(targets=[unpack], value=values,
+                                               type_comment=None), stmt)]
+
+    def flat_targets(self, target: gast.expr, shape: Shape) -> list[str]:
+        """The component names ``target`` stores, in order, for a value of ``shape``."""
+        if isinstance(target, gast.Starred):
+            target = target.value
+        if isinstance(target, gast.Name):
+            return [target.id] if shape is None else list(_leaves(self.names_of(target.id)))
+        if isinstance(target, (gast.Tuple, gast.List)):
+            parts = self.shapes.split(target, shape)
+            return [n for t, s in zip(target.elts, parts) for n in self.flat_targets(t, s)]
+        raise self.error(target, "unpacking a tuple into this target",
+                         "unpack a tuple into plain names")
+
+    def unrolled(self, loop: gast.For) -> list[gast.stmt]:
+        """``for v in (a, b): body`` -> ``v = a; body; v = b; body``."""
+        jumps = [n for n in _outside_inner_loops(loop.body)
+                 if isinstance(n, (gast.Break, gast.Continue))]
+        if jumps:
+            raise self.error(jumps[0], "'break' or 'continue' in a loop over a tuple",
+                             "the loop is unrolled, one copy of its body per component")
+        items = self.items(loop.iter)
+        stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
+                  and isinstance(n.ctx, gast.Store)}
+        stored |= {c for v in stored if v in self.shapes.of for c in _leaves(self.names_of(v))}
+        read = {n.id for item in items for n in gast.walk(item) if isinstance(n, gast.Name)}
+        out: list[gast.stmt] = []
+        if read & stored:  # the tuple is made before the loop changes what it is made of
+            held = [self.namer.fresh(f"{loop.target.id}_{i}" if isinstance(
+                loop.target, gast.Name) else None) for i in range(len(items))]
+            out.append(gast.copy_location(gast.Assign(
+                targets=[gast.Tuple(elts=[name(h, True) for h in held], ctx=gast.Store())],
+                value=gast.Tuple(elts=items, ctx=gast.Load()), type_comment=None), loop))
+            items = [name(h) for h in held]
+        for item in items:
+            start = gast.copy_location(gast.Assign(targets=[copy.deepcopy(loop.target)],
+                                                   value=item, type_comment=None), loop)
+            self.before = out
+            out += self.statement(start)
+            for stmt in copy.deepcopy(loop.body):
+                self.before = out
+                out += self.statement(stmt)
+        return out
+
+    def items(self, iterable: gast.expr) -> list[gast.expr]:
+        qualname = getattr(iterable, "qualname", None) if isinstance(iterable, gast.Call) else None
+        if qualname == "builtins.reversed":
+            return self.items(iterable.args[0])[::-1]
+        if qualname == "builtins.enumerate":
+            return [gast.Tuple(elts=[make_constant(i), v], ctx=gast.Load())
+                    for i, v in enumerate(self.items(iterable.args[0]))]
+        if qualname == "builtins.zip":
+            return [gast.Tuple(elts=list(vs), ctx=gast.Load())
+                    for vs in zip(*[self.items(a) for a in iterable.args])]
+        return self.parts(iterable, self.shapes.shape(iterable))
+
+    # expressions
+
+    def parts(self, expr: gast.expr, shape: tuple) -> list[gast.expr]:
+        """The components of a tuple-valued ``expr``, rewritten (a nested one as a tuple)."""
+        if isinstance(expr, gast.Name):
+            return [_rebuilt(c) for c in self.names_of(expr.id)]
+        if isinstance(expr, gast.Call):
+            return [name(n) for n in self.unpacked(expr, shape)]
+        rewritten = self.expr(expr)
+        if not isinstance(rewritten, gast.Tuple):
+            raise self.error(expr, "a tuple made this way", "not supported yet")
+        return rewritten.elts
+
+    def flat_values(self, expr: gast.expr, shape: tuple) -> list[gast.expr]:
+        return [leaf for part, s in zip(self.parts(expr, shape), shape)
+                for leaf in _flattened(part, s)]
+
+    def unpacked(self, call: gast.Call, shape: tuple) -> list[str]:
+        """``pair(a)`` used as a tuple: ``pair_0, pair_1 = pair(a)`` first, its names after."""
+        if not self.is_flat(shape):
+            raise self.error(call, "a function returning nested tuples",
+                             "return a flat tuple of values")
+        if self.before is None:
+            raise self.error(call, f"a tuple returned by '{_called(call)}' here",
+                             "assign it to names first (p, q = helper(...))")
+        parts = [self.namer.numbered(f"{_called(call)}_{i}") for i in range(len(shape))]
+        unpack = gast.Tuple(elts=[name(p, True) for p in parts], ctx=gast.Store())
+        self.before.append(gast.copy_location(gast.Assign(
+            targets=[unpack], value=self.call(call), type_comment=None), call))
+        return parts
+
+    def expr(self, expr: gast.expr) -> gast.expr:
+        """``expr`` with tuple variables read by component."""
+        if isinstance(expr, HOISTING_STOPS):  # only parts of it run: call nothing before it
+            outer, self.before = self.before, None
+            result = self.fields(expr)
+            self.before = outer
+            return result
+        if isinstance(expr, gast.Subscript) and self.shapes.shape(expr.value) is not None:
+            whole = self.parts(expr.value, self.shapes.shape(expr.value))
+            if isinstance(expr.slice, gast.Slice):
+                picked = whole[self.shapes.constant_slice(expr.slice)]
+                return gast.copy_location(gast.Tuple(elts=picked, ctx=gast.Load()), expr)
+            return whole[self.shapes.position(expr, len(whole))]
+        if isinstance(expr, gast.Call):
+            qualname = getattr(expr, "qualname", None)
+            arg = expr.args[0] if len(expr.args) == 1 and not expr.keywords else None
+            inner = self.shapes.shape(arg) if arg is not None else None
+            if inner is not None and qualname == "builtins.len":
+                return gast.copy_location(make_constant(len(inner)), expr)
+            if inner is not None and qualname in REDUCED:
+                return gast.copy_location(self.reduce(expr, REDUCED[qualname], inner), expr)
+        shape = self.shapes.shape(expr)
+        if isinstance(expr, gast.Call) and shape is None:
+            return self.call(expr)
+        if shape is None or isinstance(expr, gast.Tuple):
+            return self.fields(expr)
+        return gast.copy_location(gast.Tuple(elts=self.parts(expr, shape), ctx=gast.Load()),
+                                  expr)
+
+    def reduce(self, call: gast.Call, how, shape: tuple) -> gast.expr:
+        """``sum(t)`` -> ``t_0 + t_1``, ``max(t)`` -> ``max(t_0, t_1)``."""
+        if any(s is not None for s in shape):
+            raise self.error(call, f"'{_called(call)}' of nested tuples", "not supported")
+        parts = self.parts(call.args[0], shape)
+        if not parts:
+            if how is gast.Add:
+                return make_constant(0)
+            raise self.error(call, f"'{_called(call)}' of an empty tuple", "it has no value")
+        result = parts[0]
+        for part in parts[1:]:
+            if how is gast.Add:
+                result = gast.BinOp(left=result, op=gast.Add(), right=part)
+            else:
+                result = gast.Call(func=copy.deepcopy(call.func), args=[result, part],
+                                   keywords=[])
+                result.qualname = call.qualname
+        return result
+
+    def call(self, call: gast.Call) -> gast.Call:
+        """A call with its arguments rewritten; a tuple passed to a user function is refused."""
+        call = self.fields(call)
+        qualname = getattr(call, "qualname", None)
+        call.args = [a for arg in call.args for a in (  # f(*t) -> f(t_0, t_1)
+            arg.value.elts if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Tuple)
+            else [arg])]
+        for arg in [*call.args, *[k.value for k in call.keywords]]:
+            if isinstance(arg, gast.Tuple) and _reads_values(arg) and self.shapes.user(qualname):
+                raise self.error(arg, f"a tuple passed to '{_called(call)}'",
+                                 "its components' derivatives would not reach the caller; "
+                                 "pass them as separate arguments")
+        return call
+
+    def fields(self, node: gast.AST) -> gast.AST:
+        """``node`` with each child expression rewritten."""
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.expr):
+                setattr(node, field, self.expr(value))
+            elif isinstance(value, list):
+                setattr(node, field, [self.expr(v) if isinstance(v, gast.expr) else
+                                      self.fields(v) if isinstance(v, gast.AST) else v
+                                      for v in value])
+            elif isinstance(value, gast.AST) and not isinstance(value, gast.expr_context):
+                setattr(node, field, self.fields(value))
+        if isinstance(node, gast.Tuple):  # (*t, c) -> (t_0, t_1, c)
+            elts = []
+            for e in node.elts:
+                inner = isinstance(e, gast.Starred) and isinstance(e.value, gast.Tuple)
+                elts += e.value.elts if inner else [e]
+            node.elts = elts
+        return node
+
+    @staticmethod
+    def is_flat(shape: tuple) -> bool:
+        return all(s is None for s in shape)
+
+
+def _leaves(names) -> list[str]:
+    return [names] if isinstance(names, str) else [n for c in names for n in _leaves(c)]
+
+
+def _rebuilt(names) -> gast.expr:
+    if isinstance(names, str):
+        return name(names)
+    return gast.Tuple(elts=[_rebuilt(c) for c in names], ctx=gast.Load())
+
+
+def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
+    """The leaves of a rewritten component: itself, or a nested tuple's leaves in order."""
+    if shape is None:
+        return [expr]
+    return [leaf for e, s in zip(expr.elts, shape) for leaf in _flattened(e, s)]
+
+
+def _reads_values(expr: gast.expr) -> bool:
+    return any(isinstance(n, (gast.Name, gast.Call)) for n in gast.walk(expr))
+
+
+def _called(call: gast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+
+
+def _outside_inner_loops(body: list[gast.stmt]):
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, gast.If):
+            yield from _outside_inner_loops(stmt.body)
+            yield from _outside_inner_loops(stmt.orelse)
