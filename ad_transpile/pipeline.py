@@ -15,8 +15,8 @@ from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
 from ad_transpile.program import Program
-from ad_transpile.tuples import with_tuples_split
 from ad_transpile.registry import builtin, load
+from ad_transpile.tuples import with_tuples_split
 from ad_transpile.version import __version__
 
 MODES = ("reverse", "forward")

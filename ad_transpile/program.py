@@ -86,7 +86,8 @@ class Program:
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
             wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
-            if uses_arrays(with_tuples_split(parsed)):  # each sweep seeds one number: refuse an array
+            # each sweep seeds one number: refuse an array
+            if uses_arrays(with_tuples_split(parsed)):
                 spell = self.spelling_of(parsed)
                 wrapper.body[:0] = [refuse_array(w, spell) for w in wrt]
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))

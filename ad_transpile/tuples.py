@@ -24,7 +24,7 @@ from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import make_constant, name
-from ad_transpile.tuple_shapes import Shape, TupleShapes, constant_index
+from ad_transpile.tuple_shapes import Shape, TupleShapes
 
 REDUCED = {"builtins.sum": gast.Add, "math.fsum": gast.Add, "builtins.max": "max",
            "builtins.min": "min"}
@@ -141,7 +141,8 @@ class _Splitter:
         jumps = [n for n in _outside_inner_loops(loop.body)
                  if isinstance(n, (gast.Break, gast.Continue))]
         if jumps:
-            raise self.error(jumps[0], "'break' or 'continue' in a loop over a tuple",
+            raise self.error(jumps[0], "'break', 'continue' or 'return' in a loop over a "
+                             "tuple",
                              "the loop is unrolled, one copy of its body per component")
         items = self.items(loop.iter)
         stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
@@ -211,6 +212,14 @@ class _Splitter:
 
     def expr(self, expr: gast.expr) -> gast.expr:
         """``expr`` with tuple variables read by component."""
+        if self.over_tuple(expr, filtered=True):
+            if expr.generators[0].ifs:
+                raise self.error(expr, "a filtered comprehension over a tuple",
+                                 "the tuple's loop is unrolled: write it as a loop with an 'if'")
+            if isinstance(expr, gast.ListComp):  # [v * v for v in t] -> [t_0 * t_0, ...]
+                items = self.comprehension_items(expr)
+                return self.expr(gast.copy_location(gast.List(elts=items.elts,
+                                                              ctx=gast.Load()), expr))
         if isinstance(expr, HOISTING_STOPS):  # only parts of it run: call nothing before it
             outer, self.before = self.before, None
             result = self.fields(expr)
@@ -225,6 +234,8 @@ class _Splitter:
         if isinstance(expr, gast.Call):
             qualname = getattr(expr, "qualname", None)
             arg = expr.args[0] if len(expr.args) == 1 and not expr.keywords else None
+            if qualname in REDUCED and self.over_tuple(arg):  # sum(v * v for v in t)
+                arg = expr.args[0] = self.comprehension_items(arg)
             inner = self.shapes.shape(arg) if arg is not None else None
             if inner is not None and qualname == "builtins.len":
                 return gast.copy_location(make_constant(len(inner)), expr)
@@ -237,6 +248,25 @@ class _Splitter:
             return self.fields(expr)
         return gast.copy_location(gast.Tuple(elts=self.parts(expr, shape), ctx=gast.Load()),
                                   expr)
+
+    def over_tuple(self, expr: gast.expr | None, filtered: bool = False) -> bool:
+        """``(e for v in t)``: one loop over a tuple (with no filter unless ``filtered``)."""
+        return (isinstance(expr, (gast.GeneratorExp, gast.ListComp))
+                and len(expr.generators) == 1 and (filtered or not expr.generators[0].ifs)
+                and not expr.generators[0].is_async
+                and self.shapes.items(expr.generators[0].iter) is not None)
+
+    def comprehension_items(self, comprehension: gast.GeneratorExp) -> gast.Tuple:
+        """``(v * v for v in (a, b))`` -> ``(a * a, b * b)``."""
+        loop = comprehension.generators[0]
+        elts = []
+        for item in self.items(loop.iter):
+            bound: dict[str, gast.expr] = {}
+            if not _bind_names(loop.target, item, bound):
+                raise self.error(loop.target, "this loop variable over a tuple",
+                                 "loop over plain names, or tuples of them")
+            elts.append(_Substitute(bound).visit(copy.deepcopy(comprehension.elt)))
+        return gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Load()), comprehension)
 
     def reduce(self, call: gast.Call, how, shape: tuple) -> gast.expr:
         """``sum(t)`` -> ``t_0 + t_1``, ``max(t)`` -> ``max(t_0, t_1)``."""
@@ -310,6 +340,28 @@ def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
     if shape is None:
         return [expr]
     return [leaf for e, s in zip(expr.elts, shape) for leaf in _flattened(e, s)]
+
+
+def _bind_names(target: gast.expr, item: gast.expr, bound: dict[str, gast.expr]) -> bool:
+    if isinstance(target, gast.Name):
+        bound[target.id] = item
+        return True
+    if isinstance(target, gast.Tuple) and isinstance(item, gast.Tuple) \
+            and len(target.elts) == len(item.elts):
+        return all(_bind_names(t, i, bound) for t, i in zip(target.elts, item.elts))
+    return False
+
+
+class _Substitute(gast.NodeTransformer):
+    """Read each loop variable of a comprehension as the item it stands for."""
+
+    def __init__(self, bound: dict[str, gast.expr]) -> None:
+        self.bound = bound
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.bound:
+            return copy.deepcopy(self.bound[node.id])
+        return node
 
 
 def _reads_values(expr: gast.expr) -> bool:

@@ -171,6 +171,26 @@ PATTERNS = {
                 total = total + u * v
             return total
         """,
+    "a loop over a tuple inside a loop": """
+        def f(a, b):
+            s = (a, b)
+            for i in range(3):
+                for v in s:
+                    s = (s[1], s[0] * math.sin(v) + v)
+            return s[0] + s[1]
+        """,
+    "a component updated": """
+        def f(a, b):
+            t = (a, b)
+            x = t[0]
+            x += 1.0
+            return x * t[1]
+        """,
+    "sum over a generator of a tuple": """
+        def f(a, b):
+            t = (a, b, a * b)
+            return sum(v * v for v in t) + max([v * 2.0 for v in t])
+        """,
     "len and sum": """
         def f(a, b):
             t = (a, b, a * b)
@@ -312,6 +332,18 @@ REFUSED = {
             t = tuple([a, b])
             return t[0]
         """, "tuple"),
+    "return in a loop over a tuple": ("""
+        def f(a, b):
+            for v in (a, b):
+                if v > 0.0:
+                    return v * a
+            return b
+        """, "'break', 'continue' or 'return' in a loop over a tuple"),
+    "a filtered generator over a tuple": ("""
+        def f(a, b):
+            t = (a, b)
+            return sum(v for v in t if v > 0.0)
+        """, "a filtered comprehension over a tuple"),
     "break in a loop over a tuple": ("""
         def f(a, b):
             total = 0.0
@@ -320,7 +352,7 @@ REFUSED = {
                     break
                 total = total + v
             return total
-        """, "'break' or 'continue' in a loop over a tuple"),
+        """, "'break', 'continue' or 'return' in a loop over a tuple"),
     "a tuple passed to a helper": ("""
         def f(a, b):
             return norm((a, b))
