@@ -24,6 +24,7 @@ from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.tuple_calls import split_call
 from ad_transpile.tuple_shapes import Shape, TupleShapes
 
 REDUCED = {"builtins.sum": gast.Add, "math.fsum": gast.Add, "builtins.max": "max",
@@ -288,17 +289,19 @@ class _Splitter:
         return result
 
     def call(self, call: gast.Call) -> gast.Call:
-        """A call with its arguments rewritten; a tuple passed to a user function is refused."""
+        """A call with its arguments rewritten; a user function given a tuple is called as
+        its twin that takes the components."""
         call = self.fields(call)
         qualname = getattr(call, "qualname", None)
         call.args = [a for arg in call.args for a in (  # f(*t) -> f(t_0, t_1)
             arg.value.elts if isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Tuple)
             else [arg])]
-        for arg in [*call.args, *[k.value for k in call.keywords]]:
-            if isinstance(arg, gast.Tuple) and _reads_values(arg) and self.shapes.user(qualname):
-                raise self.error(arg, f"a tuple passed to '{_called(call)}'",
-                                 "its components' derivatives would not reach the caller; "
-                                 "pass them as separate arguments")
+        passed = [a for a in [*call.args, *[k.value for k in call.keywords]]
+                  if isinstance(a, gast.Tuple) and _reads_values(a)]
+        if passed and self.shapes.user(qualname):  # step(s, dt) -> step_split(s_0, s_1, dt)
+            module, _, callee = qualname.rpartition(".")
+            return split_call(self.parsed, call, callee if module == self.parsed.module_name
+                              else None)
         return call
 
     def fields(self, node: gast.AST) -> gast.AST:

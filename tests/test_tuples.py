@@ -117,6 +117,29 @@ PATTERNS = {
             s = (x + 0.1 * v, v - 0.1 * x)
             return s
         """,
+    "state tuple passed to a helper": """
+        def f(a, b):
+            s = (a, b)
+            for i in range(3):
+                s = step(s, 0.1)
+            return s[0] * s[1]
+
+        def step(s, dt):
+            x, v = s
+            return x + dt * v, v - dt * math.sin(x)
+        """,
+    "tuple literals passed to a helper": """
+        def f(a, b):
+            return norm((a, b)) + norm((b, a * b)) * weighted(((a, 2.0), b), 0.5)
+
+        def norm(p):
+            x, y = p
+            return x * x + y * y
+
+        def weighted(pair, w):
+            (x, k), y = pair
+            return w * x * k + y * math.cos(x)
+        """,
     "helper indexed": """
         def f(a):
             return pair(a)[1] * a + pair(a * 2.0)[0]
@@ -236,17 +259,17 @@ def test_state_in_a_loop_reads_as_scalar_code():
     assert "d_s_0" in text and "d_s_1" in text, text
 
 
-def test_through_the_api(tmp_path):
-    module = imported(full(PATTERNS["state in a loop"]) + full(PATTERNS["helper kept whole"])
-                      .replace("def f(", "def g("), tmp_path, "tuple_module")
-    for mode in ("reverse", "forward"):
-        got = adt.grad(module.f, mode=mode)(0.8, 4)
-        h = 1e-6
-        expected = (module.f(0.8 + h, 4) - module.f(0.8 - h, 4)) / (2 * h)
-        assert got == pytest.approx(expected, rel=1e-6)
-        got = adt.grad(module.g, mode=mode)(0.8)
-        expected = (module.g(0.8 + h) - module.g(0.8 - h)) / (2 * h)
-        assert got == pytest.approx(expected, rel=1e-6)
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_through_the_api(tmp_path, mode):
+    sources = [full(PATTERNS[p]).replace("def f(", f"def f{i}(") for i, p in enumerate(
+        ["state in a loop", "helper kept whole", "state tuple passed to a helper"])]
+    module = imported("\n".join(sources), tmp_path, f"tuple_module_{mode}")
+    h = 1e-6
+    for f, args in ((module.f0, (0.8, 4)), (module.f1, (0.8,)), (module.f2, (0.8, -0.3))):
+        got = adt.grad(f, mode=mode)(*args)
+        rest = args[1:]
+        expected = (f(args[0] + h, *rest) - f(args[0] - h, *rest)) / (2 * h)
+        assert got == pytest.approx(expected, rel=1e-6), f.__name__
 
 
 ARRAYS = {
@@ -353,14 +376,22 @@ REFUSED = {
                 total = total + v
             return total
         """, "'break', 'continue' or 'return' in a loop over a tuple"),
-    "a tuple passed to a helper": ("""
+    "a tuple passed by keyword": ("""
         def f(a, b):
-            return norm((a, b))
+            return norm(p=(a, b))
 
         def norm(p):
             x, y = p
             return x * x + y * y
-        """, "a tuple passed to 'norm'"),
+        """, "a tuple passed to 'norm' here"),
+    "a tuple passed for a parameter with a default": ("""
+        def f(a, b):
+            return norm((a, b))
+
+        def norm(p=(1.0, 2.0)):
+            x, y = p
+            return x * x + y * y
+        """, "a parameter with a default"),
     "augmenting a tuple": ("""
         def f(a, b):
             t = (a,)
