@@ -25,6 +25,7 @@ from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import make_constant, name
 from ad_transpile.tuple_calls import split_call
+from ad_transpile.tuple_loops import Unrolling
 from ad_transpile.tuple_shapes import Shape, TupleShapes
 
 REDUCED = {"builtins.sum": gast.Add, "math.fsum": gast.Add, "builtins.max": "max",
@@ -51,7 +52,7 @@ def with_tuples_split(parsed: ParsedFunction) -> gast.FunctionDef:
         return parsed.tree
 
 
-class _Splitter:
+class _Splitter(Unrolling):
     def __init__(self, parsed: ParsedFunction, shapes: TupleShapes, namer: Namer) -> None:
         self.parsed, self.shapes, self.namer = parsed, shapes, namer
         self.components: dict[str, object] = {}  # variable -> nested tuple of component names
@@ -69,6 +70,9 @@ class _Splitter:
                 return tuple(build(f"{base}_{i}", s) for i, s in enumerate(shape))
             self.components[var] = build(var, self.shapes.of[var])
         return self.components[var]
+
+    def leaves_of(self, var: str) -> list[str]:
+        return _leaves(self.names_of(var))
 
     # statements
 
@@ -130,55 +134,12 @@ class _Splitter:
         if isinstance(target, gast.Starred):
             target = target.value
         if isinstance(target, gast.Name):
-            return [target.id] if shape is None else list(_leaves(self.names_of(target.id)))
+            return [target.id] if shape is None else self.leaves_of(target.id)
         if isinstance(target, (gast.Tuple, gast.List)):
             parts = self.shapes.split(target, shape)
             return [n for t, s in zip(target.elts, parts) for n in self.flat_targets(t, s)]
         raise self.error(target, "unpacking a tuple into this target",
                          "unpack a tuple into plain names")
-
-    def unrolled(self, loop: gast.For) -> list[gast.stmt]:
-        """``for v in (a, b): body`` -> ``v = a; body; v = b; body``."""
-        jumps = [n for n in _outside_inner_loops(loop.body)
-                 if isinstance(n, (gast.Break, gast.Continue))]
-        if jumps:
-            raise self.error(jumps[0], "'break', 'continue' or 'return' in a loop over a "
-                             "tuple",
-                             "the loop is unrolled, one copy of its body per component")
-        items = self.items(loop.iter)
-        stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
-                  and isinstance(n.ctx, gast.Store)}
-        stored |= {c for v in stored if v in self.shapes.of for c in _leaves(self.names_of(v))}
-        read = {n.id for item in items for n in gast.walk(item) if isinstance(n, gast.Name)}
-        out: list[gast.stmt] = []
-        if read & stored:  # the tuple is made before the loop changes what it is made of
-            held = [self.namer.fresh(f"{loop.target.id}_{i}" if isinstance(
-                loop.target, gast.Name) else None) for i in range(len(items))]
-            out.append(gast.copy_location(gast.Assign(
-                targets=[gast.Tuple(elts=[name(h, True) for h in held], ctx=gast.Store())],
-                value=gast.Tuple(elts=items, ctx=gast.Load()), type_comment=None), loop))
-            items = [name(h) for h in held]
-        for item in items:
-            start = gast.copy_location(gast.Assign(targets=[copy.deepcopy(loop.target)],
-                                                   value=item, type_comment=None), loop)
-            self.before = out
-            out += self.statement(start)
-            for stmt in copy.deepcopy(loop.body):
-                self.before = out
-                out += self.statement(stmt)
-        return out
-
-    def items(self, iterable: gast.expr) -> list[gast.expr]:
-        qualname = getattr(iterable, "qualname", None) if isinstance(iterable, gast.Call) else None
-        if qualname == "builtins.reversed":
-            return self.items(iterable.args[0])[::-1]
-        if qualname == "builtins.enumerate":
-            return [gast.Tuple(elts=[make_constant(i), v], ctx=gast.Load())
-                    for i, v in enumerate(self.items(iterable.args[0]))]
-        if qualname == "builtins.zip":
-            return [gast.Tuple(elts=list(vs), ctx=gast.Load())
-                    for vs in zip(*[self.items(a) for a in iterable.args])]
-        return self.parts(iterable, self.shapes.shape(iterable))
 
     # expressions
 
@@ -249,25 +210,6 @@ class _Splitter:
             return self.fields(expr)
         return gast.copy_location(gast.Tuple(elts=self.parts(expr, shape), ctx=gast.Load()),
                                   expr)
-
-    def over_tuple(self, expr: gast.expr | None, filtered: bool = False) -> bool:
-        """``(e for v in t)``: one loop over a tuple (with no filter unless ``filtered``)."""
-        return (isinstance(expr, (gast.GeneratorExp, gast.ListComp))
-                and len(expr.generators) == 1 and (filtered or not expr.generators[0].ifs)
-                and not expr.generators[0].is_async
-                and self.shapes.items(expr.generators[0].iter) is not None)
-
-    def comprehension_items(self, comprehension: gast.GeneratorExp) -> gast.Tuple:
-        """``(v * v for v in (a, b))`` -> ``(a * a, b * b)``."""
-        loop = comprehension.generators[0]
-        elts = []
-        for item in self.items(loop.iter):
-            bound: dict[str, gast.expr] = {}
-            if not _bind_names(loop.target, item, bound):
-                raise self.error(loop.target, "this loop variable over a tuple",
-                                 "loop over plain names, or tuples of them")
-            elts.append(_Substitute(bound).visit(copy.deepcopy(comprehension.elt)))
-        return gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Load()), comprehension)
 
     def reduce(self, call: gast.Call, how, shape: tuple) -> gast.expr:
         """``sum(t)`` -> ``t_0 + t_1``, ``max(t)`` -> ``max(t_0, t_1)``."""
@@ -345,28 +287,6 @@ def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
     return [leaf for e, s in zip(expr.elts, shape) for leaf in _flattened(e, s)]
 
 
-def _bind_names(target: gast.expr, item: gast.expr, bound: dict[str, gast.expr]) -> bool:
-    if isinstance(target, gast.Name):
-        bound[target.id] = item
-        return True
-    if isinstance(target, gast.Tuple) and isinstance(item, gast.Tuple) \
-            and len(target.elts) == len(item.elts):
-        return all(_bind_names(t, i, bound) for t, i in zip(target.elts, item.elts))
-    return False
-
-
-class _Substitute(gast.NodeTransformer):
-    """Read each loop variable of a comprehension as the item it stands for."""
-
-    def __init__(self, bound: dict[str, gast.expr]) -> None:
-        self.bound = bound
-
-    def visit_Name(self, node):
-        if isinstance(node.ctx, gast.Load) and node.id in self.bound:
-            return copy.deepcopy(self.bound[node.id])
-        return node
-
-
 def _reads_values(expr: gast.expr) -> bool:
     return any(isinstance(n, (gast.Name, gast.Call)) for n in gast.walk(expr))
 
@@ -374,11 +294,3 @@ def _reads_values(expr: gast.expr) -> bool:
 def _called(call: gast.Call) -> str:
     func = call.func
     return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
-
-
-def _outside_inner_loops(body: list[gast.stmt]):
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, gast.If):
-            yield from _outside_inner_loops(stmt.body)
-            yield from _outside_inner_loops(stmt.orelse)
