@@ -123,6 +123,12 @@ class TupleShapes:
             return whole[self.position(expr, len(whole))]
         if isinstance(expr, gast.Call) and getattr(expr, "qualname", None):
             return self.result(expr.qualname)
+        if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Add):  # t + (c,)
+            left, right = self.shape(expr.left), self.shape(expr.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(expr, gast.IfExp):  # (a, b) if c else (b, a)
+            body, orelse = self.shape(expr.body), self.shape(expr.orelse)
+            return body if body == orelse else None
         return None
 
     def position(self, subscript: gast.Subscript, length: int) -> int:

@@ -149,10 +149,18 @@ class _Splitter(Unrolling):
             return [_rebuilt(c) for c in self.names_of(expr.id)]
         if isinstance(expr, gast.Call):
             return [name(n) for n in self.unpacked(expr, shape)]
-        rewritten = self.expr(expr)
-        if not isinstance(rewritten, gast.Tuple):
+        if isinstance(expr, gast.BinOp):
+            return (self.parts(expr.left, self.shapes.shape(expr.left))
+                    + self.parts(expr.right, self.shapes.shape(expr.right)))
+        if isinstance(expr, gast.IfExp) and self.is_flat(shape):  # one choice per component
+            outer, self.before = self.before, None
+            test = self.expr(expr.test)
+            chosen = zip(self.parts(expr.body, shape), self.parts(expr.orelse, shape))
+            self.before = outer
+            return [gast.IfExp(test=copy.deepcopy(test), body=b, orelse=o) for b, o in chosen]
+        if not isinstance(expr, (gast.Tuple, gast.Subscript)):
             raise self.error(expr, "a tuple made this way", "not supported yet")
-        return rewritten.elts
+        return self.expr(expr).elts
 
     def flat_values(self, expr: gast.expr, shape: tuple) -> list[gast.expr]:
         return [leaf for part, s in zip(self.parts(expr, shape), shape)

@@ -59,6 +59,18 @@ PATTERNS = {
             u = (*t, a * b)
             return u[0] * u[1] * u[2]
         """,
+    "concatenated": """
+        def f(a, b):
+            t = (a, b)
+            u = t + (a * b,) + t[1:]
+            return u[0] * u[2] + u[-1] * len(u)
+        """,
+    "chosen by a condition": """
+        def f(a, b):
+            t = (a, b * 2.0) if a > b else (b, a)
+            x, y = t
+            return x * math.sin(y)
+        """,
     "copied and reassigned": """
         def f(a, b):
             t = (a, b)
@@ -298,8 +310,9 @@ def test_numpy_calls_take_tuples(pattern):
 
 
 def test_returning_a_tuple_keeps_what_returning_two_values_does():
-    """A tuple variable returned is ``return a, b``: refused for a gradient, as before, and
-    a Jacobian-vector product in forward mode."""
+    """A tuple variable returned is ``return a, b``: refused for a gradient, as before; a
+    Jacobian-vector product gives a tangent per result, a vector-Jacobian product takes a
+    cotangent per result."""
     src = full("""
         def f(a, b):
             t = (a * b, a + b)
@@ -311,9 +324,11 @@ def test_returning_a_tuple_keeps_what_returning_two_values_does():
             return a * b, a + b
         """)
     check_rejects(two, "several values")
-    jvp = derivative(src, 0, "forward", kind="jvp")
-    value, tangent = jvp(0.5, 2.0, 1.0)
-    assert value == (1.0, 2.5) and tangent == (2.0, 1.0)
+    for returned in (src, two):
+        value, tangent = derivative(returned, 0, "forward", kind="jvp")(0.5, 2.0, 1.0)
+        assert value == (1.0, 2.5) and tangent == (2.0, 1.0)
+        value, cotangent = derivative(returned, 0, "reverse", kind="vjp")(0.5, 2.0, 1.0, 3.0)
+        assert value == (1.0, 2.5) and cotangent == 2.0 + 3.0
 
 
 REFUSED = {
