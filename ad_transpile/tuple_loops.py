@@ -15,6 +15,7 @@ import copy
 import gast
 
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.tuple_shapes import constant_index, is_range_loop
 
 
 class Unrolling:
@@ -23,11 +24,7 @@ class Unrolling:
 
     def unrolled(self, loop: gast.For) -> list[gast.stmt]:
         """``for v in (a, b): body`` -> ``v = a; body; v = b; body``."""
-        jumps = [n for n in _outside_inner_loops(loop.body)
-                 if isinstance(n, (gast.Break, gast.Continue))]
-        if jumps:
-            raise self.error(jumps[0], "'break', 'continue' or 'return' in a loop over a tuple",
-                             "the loop is unrolled, one copy of its body per component")
+        _refuse_jumps(self, loop)
         items = self.items(loop.iter)
         stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
@@ -48,6 +45,35 @@ class Unrolling:
             self.before = out
             out += self.statement(start)
             for stmt in copy.deepcopy(loop.body):
+                self.before = out
+                out += self.statement(stmt)
+        return out
+
+    def indexes_tuples(self, loop: gast.For) -> bool:
+        """``for i in range(...)`` whose body indexes a tuple with ``i``."""
+        if not is_range_loop(loop):
+            return False
+        return any(isinstance(n, gast.Subscript) and self.shapes.shape(n.value) is not None
+                   and loop.target.id in {m.id for m in gast.walk(n.slice)
+                                          if isinstance(m, gast.Name)}
+                   for n in gast.walk(loop))
+
+    def unrolled_range(self, loop: gast.For) -> list[gast.stmt]:
+        """``for i in range(len(t)): body`` -> ``i = 0; body[i := 0]; i = 1; body[i := 1]``."""
+        header = self.expr(loop.iter)
+        bounds = [constant_index(a) for a in header.args]
+        if header.keywords or not bounds or None in bounds:
+            raise self.error(loop.iter, "indexing a tuple with the index of this loop",
+                             "its bounds must be numbers in the source, as in range(len(t))")
+        _refuse_jumps(self, loop)
+        out: list[gast.stmt] = []
+        for k in range(*bounds):
+            index = gast.copy_location(gast.Assign(
+                targets=[copy.deepcopy(loop.target)], value=make_constant(k),
+                type_comment=None), loop)
+            body = [index, *(_Substitute({loop.target.id: make_constant(k)}).visit(
+                copy.deepcopy(s)) for s in loop.body)]
+            for stmt in body:
                 self.before = out
                 out += self.statement(stmt)
         return out
@@ -104,6 +130,14 @@ class _Substitute(gast.NodeTransformer):
         if isinstance(node.ctx, gast.Load) and node.id in self.bound:
             return copy.deepcopy(self.bound[node.id])
         return node
+
+
+def _refuse_jumps(splitter, loop: gast.For) -> None:
+    jumps = [n for n in _outside_inner_loops(loop.body)
+             if isinstance(n, (gast.Break, gast.Continue))]
+    if jumps:
+        raise splitter.error(jumps[0], "'break', 'continue' or 'return' in a loop over a tuple",
+                             "the loop is unrolled, one copy of its body per component")
 
 
 def _outside_inner_loops(body: list[gast.stmt]):

@@ -19,14 +19,28 @@ TUPLE_ITERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
 LIBRARIES = ("builtins.", "math.", "numpy.", "operator.", "ad_transpile.", "logging.")
 
 
+FOLDED = {gast.Add: int.__add__, gast.Sub: int.__sub__, gast.Mult: int.__mul__}
+
+
 def constant_index(expr: gast.expr) -> int | None:
-    """``2`` or ``-1`` written in the source, else None."""
+    """``2``, ``-1`` or ``0 + 1`` written in the source, else None."""
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
         inner = constant_index(expr.operand)
         return None if inner is None else -inner
+    if isinstance(expr, gast.BinOp) and type(expr.op) in FOLDED:
+        left, right = constant_index(expr.left), constant_index(expr.right)
+        if left is not None and right is not None:
+            return FOLDED[type(expr.op)](left, right)
     if isinstance(expr, gast.Constant) and type(expr.value) is int:
         return expr.value
     return None
+
+
+def is_range_loop(loop: gast.AST) -> bool:
+    """``for i in range(...)``: its index may index a tuple, once the loop is unrolled."""
+    return (isinstance(loop, gast.For) and isinstance(loop.target, gast.Name)
+            and isinstance(loop.iter, gast.Call)
+            and getattr(loop.iter, "qualname", None) == "builtins.range")
 
 
 class TupleShapes:
@@ -42,6 +56,7 @@ class TupleShapes:
         self.callees: dict[str, ParsedFunction | None] = {}
         params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
         self.params = {p.id for p in params}
+        self.indices = {n.target.id for n in gast.walk(fn) if is_range_loop(n)}
         self.plain.update({p.id: p for p in params})
         changed = True
         while changed:  # shapes only grow: a name's shape may come from a later line
@@ -120,6 +135,10 @@ class TupleShapes:
                 return None
             if isinstance(expr.slice, gast.Slice):
                 return whole[self.constant_slice(expr.slice)]
+            if constant_index(expr.slice) is None and whole and {
+                    n.id for n in gast.walk(expr.slice) if isinstance(n, gast.Name)
+            } & self.indices and len(set(whole)) == 1:
+                return whole[0]  # t[i] in a loop over range(len(t)), which is unrolled
             return whole[self.position(expr, len(whole))]
         if isinstance(expr, gast.Call) and getattr(expr, "qualname", None):
             return self.result(expr.qualname)

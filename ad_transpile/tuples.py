@@ -94,6 +94,8 @@ class _Splitter(Unrolling):
                              "it changes the tuple's length; build the new tuple by name")
         if isinstance(stmt, gast.For) and self.shapes.items(stmt.iter) is not None:
             return self.unrolled(stmt)
+        if isinstance(stmt, gast.For) and self.indexes_tuples(stmt):
+            return self.unrolled_range(stmt)
         if isinstance(stmt, (gast.For, gast.If)):
             field = "iter" if isinstance(stmt, gast.For) else "test"
             setattr(stmt, field, self.expr(getattr(stmt, field)))
@@ -197,6 +199,7 @@ class _Splitter(Unrolling):
             return result
         if isinstance(expr, gast.Subscript) and self.shapes.shape(expr.value) is not None:
             whole = self.parts(expr.value, self.shapes.shape(expr.value))
+            expr.slice = self.expr(expr.slice)  # t[len(t) - 1] reads t[3 - 1]
             if isinstance(expr.slice, gast.Slice):
                 picked = whole[self.shapes.constant_slice(expr.slice)]
                 return gast.copy_location(gast.Tuple(elts=picked, ctx=gast.Load()), expr)

@@ -191,6 +191,16 @@ PATTERNS = {
                 a = a * v
             return a
         """,
+    "index a tuple with the index of a loop": """
+        def f(a, b):
+            t = (a, b, a * b)
+            total = 0.0
+            for i in range(len(t)):
+                total = total + t[i] * t[len(t) - 1 - i]
+            for i in range(1, 3):
+                total = total + t[i - 1] * math.sin(t[i])
+            return total
+        """,
     "enumerate a tuple": """
         def f(a, b):
             total = 0.0
@@ -337,6 +347,14 @@ REFUSED = {
             t = (a, b)
             return t[k]
         """, "indexing a tuple with a variable"),
+    "a loop index whose bounds are not in the source": ("""
+        def f(a, b, n):
+            t = (a, b)
+            total = 0.0
+            for i in range(n):
+                total = total + t[i]
+            return total
+        """, "its bounds must be numbers in the source"),
     "an index out of range": ("""
         def f(a, b):
             t = (a, b)
