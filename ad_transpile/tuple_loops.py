@@ -5,7 +5,9 @@
                                     v = b * 2.0
                                     total = total + v * v
 
-and ``sum(v * v for v in t)`` -> ``sum((t_0 * t_0, t_1 * t_1))``, which the pass then adds up.
+likewise ``for i in range(len(t))`` whose body reads ``t[i]`` (``i`` a constant in each
+copy), and ``sum(v * v for v in t)`` -> ``sum((t_0 * t_0, t_1 * t_1))``, which the pass then
+adds up.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class Unrolling:
             raise self.error(loop.iter, "indexing a tuple with the index of this loop",
                              "its bounds must be numbers in the source, as in range(len(t))")
         _refuse_jumps(self, loop)
+        if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+               and n.id == loop.target.id for s in loop.body for n in gast.walk(s)):
+            raise self.error(loop.target, f"assigning to the loop variable '{loop.target.id}' "
+                             "inside the loop", "use another name for the new value")
         out: list[gast.stmt] = []
         for k in range(*bounds):
             index = gast.copy_location(gast.Assign(

@@ -355,6 +355,16 @@ REFUSED = {
                 total = total + t[i]
             return total
         """, "its bounds must be numbers in the source"),
+    "the loop index reassigned in an unrolled loop": ("""
+        def f(a, b):
+            t = (a, b)
+            total = 0.0
+            for i in range(2):
+                total = total + t[i]
+                for i in range(3):
+                    total = total * 0.5
+            return total
+        """, "assigning to the loop variable 'i' inside the loop"),
     "an index out of range": ("""
         def f(a, b):
             t = (a, b)
