@@ -31,7 +31,7 @@ class Unrolling:
         stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         stored |= {c for v in stored if v in self.shapes.of
-                   for c in self.leaves_of(v)}
+                   for c in self.leaves_of(v) if isinstance(c, str)}
         read = {n.id for item in items for n in gast.walk(item) if isinstance(n, gast.Name)}
         out: list[gast.stmt] = []
         if read & stored:  # the tuple is made before the loop changes what it is made of

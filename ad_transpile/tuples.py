@@ -17,13 +17,14 @@ a tuple is unrolled; a user function's tuple result is unpacked where it is call
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
 import gast
 
 from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
-from ad_transpile.primitives import make_constant, name
+from ad_transpile.primitives import is_constant, make_constant, name
 from ad_transpile.tuple_calls import split_call
 from ad_transpile.tuple_loops import Unrolling
 from ad_transpile.tuple_shapes import Shape, TupleShapes
@@ -37,7 +38,7 @@ HOISTING_STOPS = (gast.Lambda, gast.IfExp, gast.BoolOp, gast.ListComp, gast.Gene
 def split_tuples(parsed: ParsedFunction, fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     """``fn`` with every tuple variable replaced by its components."""
     shapes = TupleShapes(parsed, fn)
-    fn.body = _Splitter(parsed, shapes, namer).block(fn.body)
+    fn.body = _Splitter(parsed, shapes, namer, _fixed_components(fn, shapes)).block(fn.body)
     return fn
 
 
@@ -53,8 +54,9 @@ def with_tuples_split(parsed: ParsedFunction) -> gast.FunctionDef:
 
 
 class _Splitter(Unrolling):
-    def __init__(self, parsed: ParsedFunction, shapes: TupleShapes, namer: Namer) -> None:
-        self.parsed, self.shapes, self.namer = parsed, shapes, namer
+    def __init__(self, parsed: ParsedFunction, shapes: TupleShapes, namer: Namer,
+                 fixed: dict[str, object]) -> None:
+        self.parsed, self.shapes, self.namer, self.fixed = parsed, shapes, namer, fixed
         self.components: dict[str, object] = {}  # variable -> nested tuple of component names
         self.before: list[gast.stmt] | None = None  # where a call's tuple result is unpacked
 
@@ -62,16 +64,20 @@ class _Splitter(Unrolling):
         return self.parsed.error(errors.Unsupported, node, construct=construct, why=why)
 
     def names_of(self, var: str) -> object:
-        """``t`` of shape ``((None, None), None)`` -> ``(('t_0_0', 't_0_1'), 't_1')``."""
+        """``t`` of shape ``((None, None), None)`` -> ``(('t_0_0', 't_0_1'), 't_1')``; a
+        component fixed for good is the value itself (``t = (a, 1.0)`` -> ``(a, 1.0)``)."""
         if var not in self.components:
-            def build(base: str, shape: Shape):
+            def build(base: str, shape: Shape, fixed):
                 if shape is None:
-                    return self.namer.numbered(base)
-                return tuple(build(f"{base}_{i}", s) for i, s in enumerate(shape))
-            self.components[var] = build(var, self.shapes.of[var])
+                    return fixed if fixed is not None else self.namer.numbered(base)
+                fixed = fixed or (None,) * len(shape)
+                return tuple(build(f"{base}_{i}", s, f)
+                             for i, (s, f) in enumerate(zip(shape, fixed)))
+            self.components[var] = build(var, self.shapes.of[var], self.fixed.get(var))
         return self.components[var]
 
-    def leaves_of(self, var: str) -> list[str]:
+    def leaves_of(self, var: str) -> list:
+        """The component variables of ``var`` (names), and its fixed values (expressions)."""
         return _leaves(self.names_of(var))
 
     # statements
@@ -123,6 +129,9 @@ class _Splitter(Unrolling):
             values: gast.expr = self.call(value)
         else:
             values = gast.Tuple(elts=self.flat_values(value, shape), ctx=gast.Load())
+        if isinstance(values, gast.Tuple):  # a fixed component is never stored
+            kept = [(t, v) for t, v in zip(targets, values.elts) if isinstance(t, str)]
+            targets, values.elts = [t for t, _ in kept], [v for _, v in kept]
         if not targets:
             return []
         unpack = gast.Tuple(elts=[name(t, store=True) for t in targets], ctx=gast.Store())
@@ -281,14 +290,46 @@ class _Splitter(Unrolling):
         return all(s is None for s in shape)
 
 
-def _leaves(names) -> list[str]:
-    return [names] if isinstance(names, str) else [n for c in names for n in _leaves(c)]
+def _fixed_components(fn: gast.FunctionDef, shapes: TupleShapes) -> dict[str, object]:
+    """Components that stay what they were made of: ``t = (a, 1.0)``, assigned once at the top
+    of the function from a parameter (or module constant) never assigned and a number, reads
+    ``a`` for ``t[0]`` and ``1.0`` for ``t[1]``, with no copy of its own."""
+    stored = Counter(n.id for n in gast.walk(fn)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+
+    def fixed(expr: gast.expr, shape: Shape):
+        if shape is not None:
+            if not isinstance(expr, gast.Tuple) or len(expr.elts) != len(shape):
+                return None
+            return tuple(fixed(e, s) for e, s in zip(expr.elts, shape))
+        if is_constant(expr):
+            return copy.deepcopy(expr)
+        if isinstance(expr, gast.Name) and not stored[expr.id] and expr.id not in shapes.of:
+            return name(expr.id)
+        return None
+
+    return {
+        stmt.targets[0].id: fixed(stmt.value, shapes.of[stmt.targets[0].id])
+        for stmt in fn.body
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id in shapes.of and stored[stmt.targets[0].id] == 1
+        and isinstance(stmt.value, gast.Tuple)
+        and not any(isinstance(e, gast.Starred) for e in gast.walk(stmt.value))
+    }
+
+
+def _leaves(names) -> list:
+    if not isinstance(names, tuple):
+        return [names]
+    return [n for c in names for n in _leaves(c)]
 
 
 def _rebuilt(names) -> gast.expr:
     if isinstance(names, str):
         return name(names)
-    return gast.Tuple(elts=[_rebuilt(c) for c in names], ctx=gast.Load())
+    if isinstance(names, tuple):
+        return gast.Tuple(elts=[_rebuilt(c) for c in names], ctx=gast.Load())
+    return copy.deepcopy(names)
 
 
 def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
