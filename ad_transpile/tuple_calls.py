@@ -55,6 +55,12 @@ def split_call(parsed: ParsedFunction, call: gast.Call, callee: str) -> gast.Cal
     return gast.copy_location(split, call)
 
 
+def called_name(call: gast.Call) -> str:
+    """How the source names the function ``call`` calls: ``pair`` for ``pair(a)``."""
+    func = call.func
+    return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+
+
 def _twin(parsed: ParsedFunction, tree: gast.FunctionDef, shapes: tuple) -> str:
     """The name of ``tree``'s twin for arguments of ``shapes``, made the first time."""
     key = (tree.name, shapes)

@@ -17,6 +17,7 @@ import copy
 import gast
 
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.tuple_calls import called_name
 from ad_transpile.tuple_shapes import constant_index, is_range_loop
 
 
@@ -114,6 +115,25 @@ class Unrolling:
                                  "loop over plain names, or tuples of them")
             elts.append(_Substitute(bound).visit(copy.deepcopy(comprehension.elt)))
         return gast.copy_location(gast.Tuple(elts=elts, ctx=gast.Load()), comprehension)
+
+    def reduce(self, call: gast.Call, how, shape: tuple) -> gast.expr:
+        """``sum(t)`` -> ``t_0 + t_1``, ``max(t)`` -> ``max(t_0, t_1)``."""
+        if any(s is not None for s in shape):
+            raise self.error(call, f"'{called_name(call)}' of nested tuples", "not supported")
+        parts = self.parts(call.args[0], shape)
+        if not parts:
+            if how is gast.Add:
+                return make_constant(0)
+            raise self.error(call, f"'{called_name(call)}' of an empty tuple", "it has no value")
+        result = parts[0]
+        for part in parts[1:]:
+            if how is gast.Add:
+                result = gast.BinOp(left=result, op=gast.Add(), right=part)
+            else:
+                result = gast.Call(func=copy.deepcopy(call.func), args=[result, part],
+                                   keywords=[])
+                result.qualname = call.qualname
+        return result
 
 
 def _bind_names(target: gast.expr, item: gast.expr, bound: dict[str, gast.expr]) -> bool:

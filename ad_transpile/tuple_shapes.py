@@ -9,10 +9,14 @@ holds a tuple in one place and another value (or another tuple length) elsewhere
 
 from __future__ import annotations
 
+import copy
+from collections import Counter
+
 import gast
 
 from ad_transpile import errors
 from ad_transpile.parse import ParsedFunction
+from ad_transpile.primitives import is_constant, name
 
 Shape = tuple | None
 TUPLE_ITERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
@@ -208,3 +212,31 @@ class TupleShapes:
                 if len(shapes) == 1:
                     self.results[qualname] = shapes.pop()
         return self.results[qualname]
+
+
+def fixed_components(fn: gast.FunctionDef, shapes: TupleShapes) -> dict[str, object]:
+    """Components that stay what they were made of: ``t = (a, 1.0)``, assigned once at the top
+    of the function from a parameter (or module constant) never assigned and a number, reads
+    ``a`` for ``t[0]`` and ``1.0`` for ``t[1]``, with no copy of its own."""
+    stored = Counter(n.id for n in gast.walk(fn)
+                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+
+    def fixed(expr: gast.expr, shape: Shape):
+        if shape is not None:
+            if not isinstance(expr, gast.Tuple) or len(expr.elts) != len(shape):
+                return None
+            return tuple(fixed(e, s) for e, s in zip(expr.elts, shape))
+        if is_constant(expr):
+            return copy.deepcopy(expr)
+        if isinstance(expr, gast.Name) and not stored[expr.id] and expr.id not in shapes.of:
+            return name(expr.id)
+        return None
+
+    return {
+        stmt.targets[0].id: fixed(stmt.value, shapes.of[stmt.targets[0].id])
+        for stmt in fn.body
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id in shapes.of and stored[stmt.targets[0].id] == 1
+        and isinstance(stmt.value, gast.Tuple)
+        and not any(isinstance(e, gast.Starred) for e in gast.walk(stmt.value))
+    }

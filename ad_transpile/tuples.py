@@ -17,17 +17,16 @@ a tuple is unrolled; a user function's tuple result is unpacked where it is call
 from __future__ import annotations
 
 import copy
-from collections import Counter
 
 import gast
 
 from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
-from ad_transpile.primitives import is_constant, make_constant, name
-from ad_transpile.tuple_calls import split_call
+from ad_transpile.primitives import make_constant, name
+from ad_transpile.tuple_calls import called_name, split_call
 from ad_transpile.tuple_loops import Unrolling
-from ad_transpile.tuple_shapes import Shape, TupleShapes
+from ad_transpile.tuple_shapes import Shape, TupleShapes, fixed_components
 
 REDUCED = {"builtins.sum": gast.Add, "math.fsum": gast.Add, "builtins.max": "max",
            "builtins.min": "min"}
@@ -38,7 +37,7 @@ HOISTING_STOPS = (gast.Lambda, gast.IfExp, gast.BoolOp, gast.ListComp, gast.Gene
 def split_tuples(parsed: ParsedFunction, fn: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     """``fn`` with every tuple variable replaced by its components."""
     shapes = TupleShapes(parsed, fn)
-    fn.body = _Splitter(parsed, shapes, namer, _fixed_components(fn, shapes)).block(fn.body)
+    fn.body = _Splitter(parsed, shapes, namer, fixed_components(fn, shapes)).block(fn.body)
     return fn
 
 
@@ -121,6 +120,11 @@ class _Splitter(Unrolling):
 
     def assign(self, target: gast.expr, value: gast.expr, stmt: gast.stmt) -> list[gast.stmt]:
         shape = self.shapes.shape(value)
+        if shape is None and isinstance(target, (gast.Tuple, gast.List)) and isinstance(
+                value, gast.Name) and value.id in self.shapes.params:
+            raise self.error(stmt, f"unpacking the argument '{value.id}'", "its length is not "
+                             "known from the source; pass its components as arguments of their "
+                             "own")
         if shape is None or isinstance(target, (gast.Subscript, gast.Attribute)):
             stmt.value = self.expr(value)
             return [stmt]
@@ -183,9 +187,9 @@ class _Splitter(Unrolling):
             raise self.error(call, "a function returning nested tuples",
                              "return a flat tuple of values")
         if self.before is None:
-            raise self.error(call, f"a tuple returned by '{_called(call)}' here",
+            raise self.error(call, f"a tuple returned by '{called_name(call)}' here",
                              "assign it to names first (p, q = helper(...))")
-        parts = [self.namer.numbered(f"{_called(call)}_{i}") for i in range(len(shape))]
+        parts = [self.namer.numbered(f"{called_name(call)}_{i}") for i in range(len(shape))]
         unpack = gast.Tuple(elts=[name(p, True) for p in parts], ctx=gast.Store())
         self.before.append(gast.copy_location(gast.Assign(
             targets=[unpack], value=self.call(call), type_comment=None), call))
@@ -231,25 +235,6 @@ class _Splitter(Unrolling):
         return gast.copy_location(gast.Tuple(elts=self.parts(expr, shape), ctx=gast.Load()),
                                   expr)
 
-    def reduce(self, call: gast.Call, how, shape: tuple) -> gast.expr:
-        """``sum(t)`` -> ``t_0 + t_1``, ``max(t)`` -> ``max(t_0, t_1)``."""
-        if any(s is not None for s in shape):
-            raise self.error(call, f"'{_called(call)}' of nested tuples", "not supported")
-        parts = self.parts(call.args[0], shape)
-        if not parts:
-            if how is gast.Add:
-                return make_constant(0)
-            raise self.error(call, f"'{_called(call)}' of an empty tuple", "it has no value")
-        result = parts[0]
-        for part in parts[1:]:
-            if how is gast.Add:
-                result = gast.BinOp(left=result, op=gast.Add(), right=part)
-            else:
-                result = gast.Call(func=copy.deepcopy(call.func), args=[result, part],
-                                   keywords=[])
-                result.qualname = call.qualname
-        return result
-
     def call(self, call: gast.Call) -> gast.Call:
         """A call with its arguments rewritten; a user function given a tuple is called as
         its twin that takes the components."""
@@ -290,34 +275,6 @@ class _Splitter(Unrolling):
         return all(s is None for s in shape)
 
 
-def _fixed_components(fn: gast.FunctionDef, shapes: TupleShapes) -> dict[str, object]:
-    """Components that stay what they were made of: ``t = (a, 1.0)``, assigned once at the top
-    of the function from a parameter (or module constant) never assigned and a number, reads
-    ``a`` for ``t[0]`` and ``1.0`` for ``t[1]``, with no copy of its own."""
-    stored = Counter(n.id for n in gast.walk(fn)
-                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
-
-    def fixed(expr: gast.expr, shape: Shape):
-        if shape is not None:
-            if not isinstance(expr, gast.Tuple) or len(expr.elts) != len(shape):
-                return None
-            return tuple(fixed(e, s) for e, s in zip(expr.elts, shape))
-        if is_constant(expr):
-            return copy.deepcopy(expr)
-        if isinstance(expr, gast.Name) and not stored[expr.id] and expr.id not in shapes.of:
-            return name(expr.id)
-        return None
-
-    return {
-        stmt.targets[0].id: fixed(stmt.value, shapes.of[stmt.targets[0].id])
-        for stmt in fn.body
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-        and stmt.targets[0].id in shapes.of and stored[stmt.targets[0].id] == 1
-        and isinstance(stmt.value, gast.Tuple)
-        and not any(isinstance(e, gast.Starred) for e in gast.walk(stmt.value))
-    }
-
-
 def _leaves(names) -> list:
     if not isinstance(names, tuple):
         return [names]
@@ -341,8 +298,3 @@ def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
 
 def _reads_values(expr: gast.expr) -> bool:
     return any(isinstance(n, (gast.Name, gast.Call)) for n in gast.walk(expr))
-
-
-def _called(call: gast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")

@@ -365,6 +365,11 @@ REFUSED = {
                     total = total * 0.5
             return total
         """, "assigning to the loop variable 'i' inside the loop"),
+    "unpacking an argument": ("""
+        def f(s, b):
+            x, v = s
+            return x * v * b
+        """, "unpacking the argument 's'"),
     "an index out of range": ("""
         def f(a, b):
             t = (a, b)
