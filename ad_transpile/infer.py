@@ -94,8 +94,10 @@ def param_kinds(parsed: ParsedFunction, given: dict[str, Kind] | None = None) ->
 def assumed_kinds(parsed: ParsedFunction) -> dict[str, Kind]:
     """The parameters' kinds the derivative of ``parsed`` is written for when no call is seen:
     annotations and ``--arg``, then the convention of scalar code (see ``infer``)."""
+    from ad_transpile.tuples import with_tuples_split  # t[0] of a tuple is no indexing
+
     kinds = param_kinds(parsed, parsed.arg_kinds)
-    return {**kinds, **_by_convention(parsed.tree, kinds)}
+    return {**kinds, **_by_convention(with_tuples_split(parsed), kinds)}
 
 
 Returns = Callable[[str, list[Kind]], Kind]  # (user function, argument kinds) -> result kind

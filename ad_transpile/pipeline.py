@@ -1,6 +1,7 @@
 """The pipeline: source function in, derivative module text out, one pass after another.
 
-    parse -> restructure -> normalize -> analyze -> forward | reverse -> simplify -> emit
+    parse -> restructure -> split tuples -> normalize -> analyze -> forward | reverse
+        -> simplify -> emit
 
 ``Program`` runs the passes for the requested function and for every user function it calls.
 """

@@ -32,6 +32,7 @@ from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
 from ad_transpile.simplify import simplify
 from ad_transpile.spelling import Spelling
+from ad_transpile.tuples import split_tuples
 
 WHAT = {
     "grad": "Derivative",
@@ -131,7 +132,7 @@ class Program:
         self.sources[key] = parsed.source_hash
         registry = self.registry_of(parsed)
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
-        fn = normalize(parsed, restructure(parsed, namer), namer)
+        fn = normalize(parsed, split_tuples(parsed, restructure(parsed, namer), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)

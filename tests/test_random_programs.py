@@ -123,7 +123,7 @@ class RandomProgram(ProgramText):
 
     def statement(self, scope: Scope, depth: int) -> None:
         self.statements += 1
-        kinds = ["assign", "update", "update", "new_variable", "inactive", "augment"]
+        kinds = ["assign", "update", "update", "new_variable", "inactive", "augment", "tuple_"]
         if scope.helpers:
             kinds += ["call", "call"]
         if self.statements >= self.limit:
@@ -191,6 +191,54 @@ class RandomProgram(ProgramText):
                 targets.append(self.rng.choice(old))
         scope.floats += [t for t in targets if t not in scope.floats]
         self.emit(depth, f"{', '.join(targets)} = {call}")
+
+    def tuple_(self, scope: Scope, depth: int) -> None:
+        """A tuple packed and unpacked (whole, starred, by index, summed), a simultaneous
+        assignment, or a state tuple threaded through a loop."""
+        roll = self.rng.random()
+        if roll < 0.3 and scope.loop_depth < self.MAX_LOOP_DEPTH:
+            return self.state_tuple(scope, depth)
+        if roll < 0.5:
+            v, w = self.two_floats(scope)
+            self.emit(depth, f"{v}, {w} = {self.expression(scope, 1)}, "
+                             f"{self.expression(scope, 1)}")
+            return None
+        t = self.fresh("t")
+        values = [self.expression(scope, 1) for _ in range(self.rng.choice([2, 3]))]
+        self.emit(depth, f"{t} = ({', '.join(values)})")
+        v, w = self.two_floats(scope)
+        i = self.rng.randrange(-len(values), len(values))
+        rest = self.fresh("r")
+        self.emit(depth, self.rng.choice([
+            f"{', '.join([v, w, *[self.fresh('v') for _ in values[2:]]])} = {t}",
+            f"{v} = {t}[{i}] * {self.bounded(scope)} + {t}[-1]",
+            f"{v} = sum({t}) / len({t})",
+            f"{v}, *{rest} = {t}\n{'    ' * (depth + 1)}{w} = {rest}[-1] - {v}",
+        ]))
+        return None
+
+    def state_tuple(self, scope: Scope, depth: int) -> None:
+        """``s = (v, w)``, updated from itself in a loop, then read back."""
+        s, index = self.fresh("s"), self.fresh("i")
+        v, w = self.two_floats(scope)
+        self.emit(depth, f"{s} = ({v}, {w})")
+        self.emit(depth, f"for {index} in range({self.rng.choice([*scope.counts, '3'])}):")
+        inner = self.inner(scope, loop=True)
+        inner.floats = [f"{s}[0]", f"{s}[1]", *scope.floats]
+        inner.indices += [index]
+        first = self.rng.choice([f"{s}[1]", f"{s}[0] * {self.bounded(inner)}",
+                                 f"math.tanh({s}[0] + {s}[1])"])
+        second = self.rng.choice([f"{s}[0]", f"{s}[1] + math.sin({s}[0])",
+                                  f"{s}[1] * {self.bounded(inner)}"])
+        self.emit(depth + 1, f"{s} = ({first}, {second})")
+        self.emit(depth, self.rng.choice([f"{v}, {w} = {s}", f"{v} = {s}[0] + {s}[-1]"]))
+
+    def two_floats(self, scope: Scope) -> tuple[str, str]:
+        """Two variables to assign, distinct where there are two."""
+        if len(scope.floats) < 2:
+            return scope.floats[0], scope.floats[0]
+        v, w = self.rng.sample(scope.floats, 2)
+        return v, w
 
     def new_variable(self, scope: Scope, depth: int) -> None:
         target = self.fresh("v")
@@ -407,19 +455,22 @@ def test_random_programs_agree_with_finite_differences(part):
 
 
 def test_generator_is_deterministic_and_uses_every_construct():
-    sources = [RandomProgram(seed).source for seed in range(100)]
-    assert sources == [RandomProgram(seed).source for seed in range(100)]
+    sources = [RandomProgram(seed).source for seed in range(200)]
+    assert sources == [RandomProgram(seed).source for seed in range(200)]
     text = "\n".join(sources)
     for construct in ("if ", "elif ", "else:", " if ", "for ", "while ", "break", "continue",
                       "return", " and ", " or ", "not ", "+= ", "-= ", "*= ", "/= ",
                       "reversed(", "range(n", "range(k", "enumerate(", "zip(", "math.exp(",
                       "math.sqrt(", "math.tanh(", "float(n)", "def h", "(a, b, k):",
-                      "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h"):
+                      "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h",
+                      "sum(t", ", *r", "[-1] - v", "[0] + s"):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
     assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \
         "no helper called with one variable twice"
     assert re.search(r"\w+, \w+ = h\d+\(", text), "no helper returning two values"
+    assert re.search(r"\n +s\d+ = \(s\d+\[", text), "no state tuple updated in a loop"
+    assert re.search(r"\n +\w+, \w+ = s\d+\n", text), "no state tuple unpacked"
     helpers = [part for src in sources for part in src.split("\ndef ")[2:]]
     assert any(part.split("\n", 2)[1].lstrip().startswith("if ") for part in helpers), \
         "no helper returning early"
