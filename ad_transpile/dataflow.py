@@ -38,9 +38,11 @@ def _single_target(stmt: gast.stmt) -> str | None:
 
 
 def _updated_in_place(stmt: gast.AST) -> str | None:
-    """``d_x[i] += v`` changes ``d_x`` without assigning it."""
+    """``d_x[i] += v`` and ``y[i] = v`` change ``d_x`` and ``y`` without assigning them."""
     if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript):
         return stmt.target.value.id
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+        return stmt.targets[0].value.id
     return None
 
 
@@ -132,7 +134,8 @@ def _all_stores(stmt: gast.stmt) -> list[str]:
     return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)] + [
         _single_target(n) or _updated_in_place(n)
-        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
+        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)
+        or (isinstance(n, gast.Assign) and _updated_in_place(n))]
 
 
 def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:

@@ -55,6 +55,7 @@ from ad_transpile.primitives import (
 )
 from ad_transpile.registry import Registry
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.writes import is_write
 
 
 def forward(
@@ -86,12 +87,14 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
+    sweep.written = {s.targets[0].value.id for s in gast.walk(fn) if is_write(s)}
     if uses_arrays(fn):
         sweep.numbers = scalars(fn)
         sweep.shapes = shapes(fn, registry, sweep.numbers)
     if batched:
         sweep.batch(fn, wrt, where)
         sweep.directions = tangents[0]
+        sweep.full |= sweep.written  # each value of theirs gets a whole tangent of its own
     zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
              if p in activity.active and p not in wrt]
     if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
@@ -169,6 +172,8 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if is_write(stmt):
+            return [stmt, *self.write_tangent(stmt)]
         if scatter_parts(stmt) is not None:
             return [stmt, *self.scatter_tangent(stmt)]
         if isinstance(stmt, gast.Expr) and is_list_call(stmt.value, "append"):
@@ -210,6 +215,10 @@ class _TangentSweep:
         if not products and target in self.scattered:  # an array added into in place
             tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
                                 keywords=[])
+        if products and target in self.written:  # an array written into: its own tangent
+            batched = [make_constant(True)] if self.batched else []
+            tangent = gast.Call(func=self.spell("ad_transpile.runtime._writable"),
+                                args=[tangent, name(target), *batched], keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
 
     def unbroadcast_tangent(self, call: gast.Call, target: str) -> gast.stmt:
@@ -300,6 +309,27 @@ class _TangentSweep:
             if isinstance(node, gast.Name) and node.id in (owner, value.id):
                 node.id = self.namer.derivative(node.id)
         return [tangent]
+
+    def write_tangent(self, stmt: gast.Assign) -> list[gast.stmt]:
+        """``y[i] = v`` writes ``d_v`` into ``d_y`` the same way (``0.0`` for a constant ``v``),
+        ``d_y`` an array of its own (see ``tangent``)."""
+        written = stmt.targets[0]
+        owner = written.value.id
+        if owner not in self.activity.active:
+            return []
+        value = stmt.value
+        if self.batched:
+            part = self.item_tangent(gast.Subscript(value=written.value, slice=written.slice,
+                                                    ctx=gast.Load()))
+            tangent = (self.batched_tangent(value) if self.activity.is_active(value)
+                       else make_constant(0.0))
+        else:
+            part = gast.Subscript(value=name(self.namer.derivative(owner)),
+                                  slice=copy.deepcopy(written.slice), ctx=gast.Load())
+            tangent = self.tangent_of(value)
+        part.ctx = gast.Store()
+        return [gast.copy_location(gast.Assign(targets=[part], value=tangent, type_comment=None),
+                                   stmt)]
 
     def saved_tangent(self, append: gast.Call) -> list[gast.stmt]:
         """``saved.append(v)`` saves ``d_v`` on ``d_saved`` alongside (forward over reverse)."""

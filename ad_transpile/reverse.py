@@ -48,7 +48,9 @@ from ad_transpile.primitives import (
     primitive,
 )
 from ad_transpile.registry import Registry
+from ad_transpile.reverse_writes import WriteAdjoints
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.writes import is_write
 
 
 def reverse(
@@ -78,6 +80,9 @@ def reverse(
     if sweep.used_stack:
         body.append(assign(sweep.stack, gast.List(elts=[], ctx=gast.Load())))
     body += primal
+    if returns_value:
+        kept, result = sweep.kept_result(result, spell)
+        body += kept
     if returns_value and isinstance(result, gast.Name) and result.id in sweep.restored:
         value = namer.fresh("value")
         body.append(assign(value, result))
@@ -105,7 +110,7 @@ def reverse(
     )
 
 
-class _AdjointSweep:
+class _AdjointSweep(WriteAdjoints):
     """Builds the instrumented primal sweep and the adjoint sweep of each block together."""
 
     calls: Calls | None = None
@@ -121,6 +126,7 @@ class _AdjointSweep:
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        self.writes = self.writes_of(fn)
         self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = scalars(fn) if self.arrays else set()
@@ -133,7 +139,9 @@ class _AdjointSweep:
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
             s.value.value.id for s in gast.walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
-            and activity.is_active(s.value.value)}
+            and activity.is_active(s.value.value)} | {  # y[i] = v: zeroes part of d_y
+            s.targets[0].value.id for s in gast.walk(fn)
+            if is_write(s) and activity.is_active(s.targets[0].value)}
         self.counters = _counters(fn)
         self.defined: dict[int, frozenset] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
@@ -142,8 +150,8 @@ class _AdjointSweep:
         at_end = self.defined[id(fn.body[-1])]  # what surely holds a value at the return
         self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop),
             # or may hold nothing at the end, where adjoints start (made in a branch)
-            t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
-            if t in self.scattered and (t not in at_end or (
+            t for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)
+            for t in assigned_names(s) if t in self.scattered and (t not in at_end or (
                 t not in self.defined.get(id(s), {t}) and self.assigned_more_than_once(t)))}
 
     def zero(self, var: str) -> gast.expr:
@@ -227,7 +235,7 @@ class _AdjointSweep:
                 }
             for field in ("body", "orelse"):
                 self._number(getattr(stmt, field, []) or [], defined)
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not is_write(stmt):
                 defined = defined | set(assigned_names(stmt))
 
     def overwritten_later(self, var: str, stmt: gast.stmt, loops: tuple) -> bool:
@@ -251,7 +259,7 @@ class _AdjointSweep:
         adjoint_parts: list[list[gast.stmt]] = []
         run: list[gast.Assign] = []
         for stmt in [*statements, None]:
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not is_write(stmt):
                 run.append(stmt)
                 continue
             if run:
@@ -318,6 +326,11 @@ class _AdjointSweep:
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
         if id(stmt) in self.shaped:  # the value this statement made, for its shape
             read.append({self.shapes.representative(t) for t in self.shaped[id(stmt)]})
+        return self.to_save(read, stmt, loops)
+
+    def to_save(self, read: list[set[str]], stmt: gast.stmt, loops: tuple) -> list[str]:
+        """Of the names an adjoint reads, those to save after ``stmt``: the ones that may be
+        overwritten before the adjoint runs (a value constant over a loop: after the loop)."""
         names: list[str] = []
         restored_by_loop = _loop_variables(loops)
         for variables in read:
@@ -524,6 +537,8 @@ class _AdjointSweep:
             return self.for_(stmt, loops)
         if isinstance(stmt, gast.While):
             return self.while_(stmt, loops)
+        if is_write(stmt):
+            return self.write(stmt, loops)
         return [stmt], []  # break: the trip count already says where the loop stopped
 
     def if_(self, stmt: gast.If, loops: tuple) -> tuple[list, list]:
