@@ -122,6 +122,7 @@ class _AdjointSweep(WriteAdjoints):
         self.used_stack = False
         self.restored: set[str] = set()
         self.lifted: dict[int, set[str]] = {}
+        self.made_whole: dict[int, set[str]] = {}  # loops before which adjoints become arrays
         self.order: dict[int, int] = {}
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
@@ -190,10 +191,7 @@ class _AdjointSweep(WriteAdjoints):
         owner = value.value.id
         d_owner = self.namer.derivative(owner)
         index = copy.deepcopy(value.slice)
-        made = []
-        if owner in self.shaped_late:  # the zeros of this iteration's u (restored: needed)
-            whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
-            made = [gast.copy_location(assign(d_owner, whole), stmt)]
+        made = self.materialize(owner, stmt)  # zeros of this iteration's u (restored: needed)
         if self.basic(index):
             target = gast.Subscript(value=name(d_owner), slice=index,
                                     ctx=gast.Store())
@@ -277,6 +275,7 @@ class _AdjointSweep(WriteAdjoints):
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
         self.mark_shaped(run)
+        self.loops = loops
         pushes: dict[int, list[str]] = {}
         for i, stmt in enumerate(run):  # an array of zeros takes the shape of the old value
             pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
@@ -592,7 +591,8 @@ class _AdjointSweep(WriteAdjoints):
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
-        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+        return primal, [*self.pop(saved), *self.materialized_before(stmt),
+                        gast.copy_location(backwards, stmt)]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
@@ -608,7 +608,8 @@ class _AdjointSweep(WriteAdjoints):
         counter = self.namer.numbered("_")  # nested counted loops need their own names
         backwards = gast.For(target=name(counter, store=True), iter=counted, body=body_adjoint,
                              orelse=[], type_comment=None)
-        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+        return primal, [*self.pop(saved), *self.materialized_before(stmt),
+                        gast.copy_location(backwards, stmt)]
 
     def saved_after(self, loop: gast.stmt, header: set[str], loops: tuple) -> list[str]:
         """Values the reversed loop needs that may be overwritten before it runs."""

@@ -5,12 +5,13 @@ part (summed back to the shape of ``v`` where it was broadcast), makes it zero (
 no share in what came after) and puts the old part back into ``y``. Every write is undone in the
 reverse order it ran, so each adjoint before it sees the values of the original run::
 
-    y[i] = v                 ->     _stack.append(y[i].copy())      # in a loop: on the stack
+    y[i] = v                 ->     _stack.append((y[i].copy(), v))     # in a loop: on the stack
                                     y[i] = v
                                     ...
+                                    y_old, v = _stack.pop()     # v for its shape
                                     d_v = d_v + _unbroadcast(d_y[i].copy(), v)
                                     d_y[i] = 0.0
-                                    y[i] = _stack.pop()
+                                    y[i] = y_old
 """
 
 from __future__ import annotations
@@ -27,43 +28,65 @@ from ad_transpile.writes import is_write
 class WriteAdjoints:
     """The part of the adjoint sweep that undoes writes (mixed into ``_AdjointSweep``)."""
 
+    loops: tuple = ()  # the loops around the statement whose adjoint is being made
+
     def write(self, stmt: gast.Assign, loops: tuple) -> tuple[list, list]:
         written = stmt.targets[0]
         owner, value = written.value.id, stmt.value
-        old = gast.Call(func=gast.Attribute(value=self.part(written, owner), attr="copy",
-                                            ctx=gast.Load()), args=[], keywords=[])
-        if loops:  # a part for every time round: on the stack
-            primal = self.push_value(old)
-            pop = gast.Attribute(value=name(self.stack), attr="pop", ctx=gast.Load())
-            restored: gast.expr = gast.Call(func=pop, args=[], keywords=[])
-        else:
-            held = self.namer.fresh(f"{owner}_old")
-            primal, restored = [assign(held, old)], name(held)
-        primal = [gast.copy_location(s, stmt) for s in primal] + [stmt]
+        self.loops = loops
+        read = [reads(written.slice) | {owner}]
+        if self.activity.is_active(value) and value.id not in self.scalars:
+            read.append({value.id})  # for its shape: a number's is known
+        saved = self.to_save(read, stmt, loops)
         adjoint = []
         if owner in self.activity.active:
             d_owner = self.namer.derivative(owner)
-            if owner in self.shaped_late:  # d_y may still be the number 0.0: an array first
-                whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
-                adjoint.append(assign(d_owner, whole))
+            adjoint += self.materialize(owner, stmt)  # d_y may still be the number 0.0
             if self.activity.is_active(value):
                 # a copy: d_y[i] may be a view, and it is made zero next
-                part = gast.Call(func=gast.Attribute(value=self.part(written, d_owner),
-                                                     attr="copy", ctx=gast.Load()),
-                                 args=[], keywords=[])
+                part = _copy(self.part(written, d_owner))
                 contribution = gast.Call(func=name("_unbroadcast"), args=[part, name(value.id)],
                                          keywords=[])
                 adjoint.append(self.accumulate(value.id, contribution, stmt))
             adjoint.append(gast.Assign(targets=[self.part(written, d_owner, store=True)],
                                        value=make_constant(0.0), type_comment=None))
+        old = self.namer.fresh(f"{owner}_old")
+        if loops:  # a part for every time round, with what the adjoint reads: on the stack
+            primal = self.push([old, *saved])
+            primal[0].value.args[0] = _with_first(primal[0].value.args[0],
+                                                  _copy(self.part(written, owner)))
+            restore = self.pop([old, *saved])
+        else:
+            primal = [assign(old, _copy(self.part(written, owner))), *self.push(saved)]
+            restore = self.pop(saved)
         adjoint.append(gast.Assign(targets=[self.part(written, owner, store=True)],
-                                   value=restored, type_comment=None))
-        read = [reads(written.slice) | {owner}]
-        if self.activity.is_active(value):
-            read.append({value.id})
-        saved = self.to_save(read, stmt, loops)
-        primal += self.push(saved)
-        return primal, [*self.pop(saved), *[gast.copy_location(s, stmt) for s in adjoint]]
+                                   value=name(old), type_comment=None))
+        primal = [gast.copy_location(s, stmt) for s in [*primal, stmt]]
+        return primal, [gast.copy_location(s, stmt) for s in [*restore, *adjoint]]
+
+    def materialize(self, owner: str, where: gast.stmt) -> list[gast.stmt]:
+        """``d_y = d_y + np.zeros_like(y)`` where ``d_y`` may still be the number ``0.0`` and
+        part of it is written: once before the outermost loop around ``where`` that does not
+        assign ``y`` (``y`` saved after it), else here."""
+        if owner not in self.shaped_late:
+            return []
+        loop = self.invariant_loop(owner, self.loops)
+        if loop is not None:
+            self.lifted.setdefault(id(loop), set()).add(owner)
+            self.made_whole.setdefault(id(loop), set()).add(owner)
+            return []
+        d_owner = self.namer.derivative(owner)
+        whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
+        return [gast.copy_location(assign(d_owner, whole), where)]
+
+    def materialized_before(self, loop: gast.stmt) -> list[gast.stmt]:
+        """The adjoints made whole before the reversed ``loop`` (see ``materialize``)."""
+        out = []
+        for owner in sorted(self.made_whole.pop(id(loop), set())):
+            d_owner = self.namer.derivative(owner)
+            whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
+            out.append(gast.copy_location(assign(d_owner, whole), loop))
+        return out
 
     @staticmethod
     def part(written: gast.Subscript, owner: str, store: bool = False) -> gast.Subscript:
@@ -91,3 +114,16 @@ class WriteAdjoints:
     @staticmethod
     def writes_of(fn: gast.FunctionDef) -> list[gast.Assign]:
         return [s for s in gast.walk(fn) if is_write(s)]
+
+
+def _copy(part: gast.expr) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=part, attr="copy", ctx=gast.Load()), args=[],
+                     keywords=[])
+
+
+def _with_first(pushed: gast.expr, value: gast.expr) -> gast.expr:
+    """The pushed name or tuple of names with ``value`` in place of the first."""
+    if isinstance(pushed, gast.Tuple):
+        pushed.elts[0] = value
+        return pushed
+    return value

@@ -42,7 +42,6 @@ def known_arrays(fn: gast.FunctionDef, parsed) -> set[str]:
     """
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     bindings = _bindings(fn, params)
-    arrays: set[str] = set()
 
     def makes_array(expr: gast.expr) -> bool:
         if isinstance(expr, gast.Name):
@@ -64,13 +63,14 @@ def known_arrays(fn: gast.FunctionDef, parsed) -> set[str]:
             return makes_array(expr.body) and makes_array(expr.orelse)
         return False
 
+    # the largest set that holds together: y = y + v keeps an array an array
+    arrays = {n for n, values in bindings.items() if values and None not in values}
     changed = True
     while changed:
         changed = False
-        for name_, values in bindings.items():
-            if name_ not in arrays and None not in values and values and all(
-                    makes_array(v) for v in values):
-                arrays.add(name_)
+        for name_ in sorted(arrays):
+            if not all(makes_array(v) for v in bindings[name_]):
+                arrays.discard(name_)
                 changed = True
     return arrays
 

@@ -123,9 +123,10 @@ def test_the_value_returned_is_the_written_array():
 
 def test_what_a_write_emits_reads_like_hand_written_code():
     text = generated(HEAT, (0, 1))
-    assert "_stack.append(u_new[i].copy())" in text
-    assert "u_new[i] = _stack.pop()" in text
+    assert "_stack.append((u_new[i].copy(), _t8))" in text  # the old part, and what d_t8 needs
+    assert "u_new[i] = u_new_old" in text
     assert "d_u_new[i] = 0.0" in text
+    assert text.count("np.zeros_like(u_new") == 1  # d_u_new made an array once, not per write
     forward = generated(HEAT, (0, 1), "forward", kind="jvp")
     assert "d_u_new[i] = d_" in forward
 
