@@ -127,7 +127,7 @@ class _AdjointSweep(WriteAdjoints):
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-        self.writes = self.writes_of(fn)
+        self.note_writes(fn)
         self.arrays = uses_arrays(fn)  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = scalars(fn) if self.arrays else set()

@@ -20,6 +20,7 @@ import copy
 
 import gast
 
+from ad_transpile.aliases import VIEW_METHODS, VIEWS
 from ad_transpile.analyze import reads
 from ad_transpile.primitives import assign, make_constant, name
 from ad_transpile.writes import is_write
@@ -50,7 +51,7 @@ class WriteAdjoints:
                 adjoint.append(self.accumulate(value.id, contribution, stmt))
             adjoint.append(gast.Assign(targets=[self.part(written, d_owner, store=True)],
                                        value=make_constant(0.0), type_comment=None))
-        old = self.namer.fresh(f"{owner}_old")
+        old = self.namer.numbered(f"{owner}_old")  # y_old, y_old_2: one per write
         if loops:  # a part for every time round, with what the adjoint reads: on the stack
             primal = self.push([old, *saved])
             primal[0].value.args[0] = _with_first(primal[0].value.args[0],
@@ -94,13 +95,12 @@ class WriteAdjoints:
         return gast.Subscript(value=name(owner), slice=copy.deepcopy(written.slice), ctx=ctx)
 
     def kept_result(self, result: gast.expr, spell) -> tuple[list, gast.expr]:
-        """A returned array written into is put back as it was by the adjoint sweep: the value
-        returned is a copy taken before."""
-        written = {s.targets[0].value.id for s in self.writes}
+        """A returned array written into (or a view of one) is put back as it was by the
+        adjoint sweep: the value returned is a copy taken before."""
         elts = result.elts if isinstance(result, gast.Tuple) else [result]
         out, kept = [], []
         for elt in elts:
-            if isinstance(elt, gast.Name) and elt.id in written:
+            if isinstance(elt, gast.Name) and elt.id in self.sharing_written:
                 value = self.namer.fresh("value")
                 out.append(assign(value, gast.Call(func=spell("numpy.copy"), args=[elt],
                                                    keywords=[])))
@@ -111,9 +111,34 @@ class WriteAdjoints:
         return out, (gast.Tuple(elts=kept, ctx=gast.Load()) if isinstance(result, gast.Tuple)
                      else kept[0])
 
-    @staticmethod
-    def writes_of(fn: gast.FunctionDef) -> list[gast.Assign]:
-        return [s for s in gast.walk(fn) if is_write(s)]
+    @property
+    def sharing_written(self) -> set[str]:
+        """The arrays written into and the names that may hold them or a view of them."""
+        sharing = {s.targets[0].value.id for s in self.writes}
+        assigns = [s for s in self.assigns if isinstance(s.targets[0], gast.Name)]
+        changed = True
+        while changed:
+            changed = False
+            for stmt in assigns:
+                target, value = stmt.targets[0].id, stmt.value
+                while isinstance(value, gast.Subscript) or (
+                        isinstance(value, gast.Attribute) and value.attr == "T"):
+                    value = value.value  # y[1:], y.T
+                if isinstance(value, gast.Call) and getattr(value, "receiver", False) \
+                        and value.func.attr in VIEW_METHODS:
+                    value = value.func.value  # x.reshape(...)
+                elif isinstance(value, gast.Call) and value.args \
+                        and getattr(value, "qualname", None) in VIEWS:
+                    value = value.args[0]  # np.reshape(x, ...), np.transpose(x)
+                if isinstance(value, gast.Name) and value.id in sharing and target not in sharing:
+                    sharing.add(target)
+                    changed = True
+        return sharing
+
+    def note_writes(self, fn: gast.FunctionDef) -> None:
+        self.writes = [s for s in gast.walk(fn) if is_write(s)]
+        self.assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
+                        and not is_write(s)]
 
 
 def _copy(part: gast.expr) -> gast.Call:

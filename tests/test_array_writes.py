@@ -169,3 +169,33 @@ def test_an_alias_no_longer_read_is_fine():
     src = ("import numpy as np\n\n\ndef f(x):\n    y = np.zeros(3)\n    z = y\n    w = np.sum(z)\n"
            "    y[0] = x[0] * w\n    z = x * 2.0\n    return np.sum(z * y)\n")
     check_array_gradient(src, (X[:3],))
+
+
+def test_a_view_of_the_written_array_is_returned_as_it_was():
+    src = ("import numpy as np\n\ndef f(x):\n    y = x * 1.0\n    y[0] = x[1] ** 2\n"
+           "    y[1] = 0.0\n    return y[:2]\n")
+    x, cotangent = np.array([0.5, 2.0, -1.0]), np.array([1.0, 1.0])
+    value, product = derivative(src, 0, "reverse", kind="vjp")(x, cotangent)
+    np.testing.assert_allclose(value, [4.0, 0.0])
+    np.testing.assert_allclose(product, [0.0, 4.0, 0.0])
+    value, gradient = derivative(src.replace("return y[:2]", "return np.sum(y[:2] ** 2)"), 0,
+                                 "reverse", kind="value_and_grad")(x)
+    assert type(value) is np.float64 and value == 16.0
+
+
+def test_a_write_has_a_second_derivative(tmp_path):
+    src = ("import numpy as np\n\n\ndef f(x):\n    y = x.copy()\n    for i in range(1, 3):\n"
+           "        y[i] = y[i - 1] * x[i] + np.sin(x[i])\n    return np.sum(y * y)\n")
+    f = imported(src, tmp_path, "second_example").f
+    x = np.array([0.3, -0.5, 0.8])
+    gradient = adt.grad(f)
+    step = 1e-6
+    expected = np.array([(gradient(x + step * e) - gradient(x - step * e)) / (2 * step)
+                         for e in np.eye(3)])
+    np.testing.assert_allclose(adt.hessian(f)(x), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_a_transposed_view_read_after_the_write_is_refused():
+    check_rejects("import numpy as np\n\ndef f(x):\n    y = np.outer(x, x)\n    z = y.T\n"
+                  "    y[0, 1] = x[0]\n    return np.sum(z * y)\n",
+                  r"example.py:6:5: writing into 'y' is not supported: 'z' may hold the same")
