@@ -22,10 +22,10 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.aliases import refuse_shared_updates
-from ad_transpile.writes import is_write, refuse_unsafe_writes
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
+from ad_transpile.writes import is_write, refuse_unsafe_writes
 
 REFUSED = {
     gast.Try: ("'try'", "exceptions cannot be differentiated"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile import errors
-from ad_transpile.aliases import _bindings, _fresh
+from ad_transpile.aliases import _fresh
 
 ARRAY_MAKERS = {"copy", "astype", "flatten", "clip", "cumsum", "dot"}  # methods: a new array
 
@@ -33,63 +33,12 @@ def is_write(stmt: gast.stmt) -> bool:
     return isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript)
 
 
-def known_arrays(fn: gast.FunctionDef, parsed) -> set[str]:
-    """Names that surely hold a NumPy array the function made: every value bound to them is a
-    NumPy call, an array method like ``.copy()``, or arithmetic on an array or with a float.
-
-    A stand-in until the value model (infer.py) gives every name its kind: a name this cannot
-    tell is not an array here, and a write into it is refused.
-    """
-    params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
-    bindings = _bindings(fn, params)
-
-    def makes_array(expr: gast.expr) -> bool:
-        if isinstance(expr, gast.Name):
-            return expr.id in arrays
-        if isinstance(expr, gast.Constant):
-            return type(expr.value) is float
-        if isinstance(expr, gast.Call):
-            qualname = getattr(expr, "qualname", None) or ""
-            if qualname.split(".")[0] == "numpy":
-                return True
-            return (not qualname and isinstance(expr.func, gast.Attribute)
-                    and expr.func.attr in ARRAY_MAKERS and parsed.qualify(expr.func.value) is None
-                    and not _list_made(expr.func.value, bindings))
-        if isinstance(expr, gast.BinOp):
-            return makes_array(expr.left) or makes_array(expr.right)
-        if isinstance(expr, gast.UnaryOp):
-            return isinstance(expr.operand, gast.Name) and makes_array(expr.operand)
-        if isinstance(expr, gast.IfExp):
-            return makes_array(expr.body) and makes_array(expr.orelse)
-        return False
-
-    # the largest set that holds together: y = y + v keeps an array an array
-    arrays = {n for n, values in bindings.items() if values and None not in values}
-    changed = True
-    while changed:
-        changed = False
-        for name_ in sorted(arrays):
-            if not all(makes_array(v) for v in bindings[name_]):
-                arrays.discard(name_)
-                changed = True
-    return arrays
-
-
-def _list_made(expr: gast.expr, bindings: dict) -> bool:
-    """``xs`` bound to a list display or ``list(...)``: ``xs.copy()`` is a list."""
-    if not isinstance(expr, gast.Name):
-        return False
-    return any(isinstance(v, (gast.List, gast.ListComp)) or getattr(v, "qualname", None) in (
-        "builtins.list", "builtins.sorted") for v in bindings.get(expr.id, []) if v is not None)
-
-
 def refuse_unsafe_writes(parsed, fn: gast.FunctionDef) -> None:
     """Refuse each write into something other than an array of the function's own, and each
     read of a name that may share the written array after the write."""
     writes = [node for node in gast.walk(fn) if is_write(node)]
     if not writes:
         return
-    arrays = known_arrays(fn, parsed)
     for write in writes:
         targets = write.targets if isinstance(write, gast.Assign) else [write.target]
         if len(targets) != 1:
@@ -100,7 +49,13 @@ def refuse_unsafe_writes(parsed, fn: gast.FunctionDef) -> None:
             raise parsed.error(errors.Unsupported, targets[0], construct="writing into this "
                                "target", why="write into a named array: y[i, j] = v")
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
-    _Sharing(parsed, arrays, params).run(fn.body)
+    _Sharing(parsed, params).run(fn.body)
+
+
+def _source(expr: gast.expr) -> str:
+    if isinstance(expr, gast.Attribute):
+        return f"{_source(expr.value)}.{expr.attr}"
+    return getattr(expr, "id", "a call")
 
 
 def _owner(write: gast.stmt) -> str:
@@ -109,10 +64,14 @@ def _owner(write: gast.stmt) -> str:
 
 
 class _Sharing:
-    """Which objects each name may hold, and which names a write has made stale."""
+    """Which objects each name may hold, and which names a write has made stale.
 
-    def __init__(self, parsed, arrays: set[str], params: list[str]) -> None:
-        self.parsed, self.arrays = parsed, arrays
+    An object is ``(place, newest)`` for an array or number made in the function, or
+    ``("argument", name)``, ``("outside", what)`` for one it was given."""
+
+    def __init__(self, parsed, params: list[str]) -> None:
+        self.parsed = parsed
+        self.arrays: set[int] = set()  # the places that make NumPy arrays
         self.holds: dict[str, frozenset] = {p: frozenset({("argument", p)}) for p in params}
         self.stale: dict[str, tuple] = {}  # name -> (write, the name that shares)
         self.exits: list[list] = []
@@ -159,14 +118,16 @@ class _Sharing:
     def loop(self, stmt) -> None:
         self.read(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
         while True:
-            entry = self.state()
+            entry, arrays = self.state(), set(self.arrays)
             self.exits.append([])
             if isinstance(stmt, gast.For):
                 self.bind(stmt.target, self.objects(stmt.iter))
             self.run(stmt.body)
+            if isinstance(stmt, gast.While):
+                self.read(stmt.test)  # tested again after each time round
             exits = self.exits.pop()
             self.join(entry, self.state(), *exits)
-            if self.state() == entry:
+            if self.state() == entry and self.arrays == arrays:
                 return
 
     def bind(self, target: gast.expr, objects: frozenset) -> None:
@@ -181,6 +142,10 @@ class _Sharing:
             return frozenset()
         if _fresh(expr, self.parsed):
             site = id(expr)
+            if self.makes_array(expr):
+                self.arrays.add(site)
+            else:  # in a loop, what it reads may hold more now
+                self.arrays.discard(site)
             for k, held in self.holds.items():  # the arrays made here before are older now
                 if (site, True) in held:
                     self.holds[k] = (held - {(site, True)}) | {(site, False)}
@@ -188,10 +153,50 @@ class _Sharing:
         if isinstance(expr, gast.Name):
             return self.holds.get(expr.id, frozenset({("outside", expr.id)}))
         found = frozenset()
+        if isinstance(expr, gast.Call):  # a user function may return what it was given
+            found = frozenset({("outside", f"{_source(expr.func)}(...)")})
+            expr = gast.Tuple(elts=[*expr.args, *(k.value for k in expr.keywords)],
+                              ctx=gast.Load())
         for child in gast.iter_child_nodes(expr):
             if isinstance(child, gast.expr):
                 found |= self.objects(child)
         return found
+
+    def array(self, name_: str) -> bool:
+        """Whether ``name_`` surely holds a NumPy array the function made."""
+        held = self.holds.get(name_, frozenset())
+        return bool(held) and all(o[0] in self.arrays for o in held)
+
+    def makes_array(self, expr: gast.expr) -> bool:
+        """Whether ``expr`` makes a NumPy array: a NumPy call, an array method like
+        ``.copy()``, or arithmetic on an array or with a float.
+
+        A stand-in until the value model (infer.py) gives every value its kind: what this
+        cannot tell is not an array here, and a write into it is refused.
+        """
+        if isinstance(expr, gast.Name):
+            return self.array(expr.id)
+        if isinstance(expr, gast.Constant):
+            return type(expr.value) is float
+        if isinstance(expr, gast.Call):
+            qualname = getattr(expr, "qualname", None) or ""
+            if qualname.split(".")[0] == "numpy":
+                return True
+            receiver = expr.func.value if isinstance(expr.func, gast.Attribute) else None
+            return (not qualname and receiver is not None and expr.func.attr in ARRAY_MAKERS
+                    and self.parsed.qualify(receiver) is None and not self.list_held(receiver))
+        if isinstance(expr, gast.BinOp):
+            return self.makes_array(expr.left) or self.makes_array(expr.right)
+        if isinstance(expr, gast.UnaryOp):
+            return isinstance(expr.operand, gast.Name) and self.array(expr.operand.id)
+        if isinstance(expr, gast.IfExp):
+            return self.makes_array(expr.body) and self.makes_array(expr.orelse)
+        return False
+
+    def list_held(self, expr: gast.expr) -> bool:
+        """``xs`` may hold something the function made that is no array (a list)."""
+        held = self.holds.get(expr.id, frozenset()) if isinstance(expr, gast.Name) else ()
+        return any(isinstance(o[0], int) and o[0] not in self.arrays for o in held)
 
     def read(self, node: gast.AST) -> None:
         for n in gast.walk(node):
@@ -211,6 +216,11 @@ class _Sharing:
         owner = _owner(stmt)
         held = self.holds.get(owner, frozenset({("outside", owner)}))
         outside = sorted(o[1] for o in held if o[0] in ("argument", "outside"))
+        if outside and outside[0].endswith("(...)"):
+            raise self.parsed.error(
+                errors.Unsupported, stmt, construct=f"writing into '{owner}'",
+                why=f"it may hold an array that {outside[0]} returns, which another name may "
+                f"hold too; copy it first ({owner} = {owner}.copy())")
         if outside:
             what = "the argument" if ("argument", outside[0]) in held else "the value"
             raise self.parsed.error(
@@ -220,7 +230,7 @@ class _Sharing:
                 f"'{owner}' may hold the array '{outside[0]}' holds, which the caller sees; "
                 f"copy it first ({owner} = {outside[0]}.copy())",
             )
-        if owner not in self.arrays:
+        if not self.array(owner):
             raise self.parsed.error(
                 errors.Unsupported, stmt, construct=f"writing into '{owner}'",
                 why="it is not known to be a NumPy array of the function's own (writes into "

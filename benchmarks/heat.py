@@ -2,9 +2,9 @@
 
     python benchmarks/heat.py [CELLS]
 
-``heat(u0, r)`` takes 500 explicit steps of the heat equation on ``CELLS`` cells (default 200), writing each new value with ``u_new[i] = ...``, and returns the sum of
-squares of the result; the gradient is with respect to ``u0`` and ``r``. It prints the best time
-per call of the primal, of hand-written gradients and of the generated ones (raw, as compiled
+``heat(u0, r)`` takes 500 explicit steps of the heat equation on ``CELLS`` cells (default 200),
+writing each new value with ``u_new[i] = ...``, and returns the sum of squares of the result;
+the gradient is with respect to ``u0`` and ``r``. It prints the best time per call of the primal, of hand-written gradients and of the generated ones (raw, as compiled
 from the generated module, and through ``adt.grad``), in reverse and forward mode, and the
 ratios generated/hand-written. The hand-written gradients are of the same loop code (reverse:
 a tape of each step's ``u``; forward: the tangents along all of ``u0`` and ``r`` carried as one
@@ -34,7 +34,7 @@ RTOL = 1e-9
 
 def heat(u0, r):
     u = u0.copy()
-    for step in range(STEPS):
+    for _ in range(STEPS):
         u_new = u.copy()
         for i in range(1, len(u) - 1):
             u_new[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1])
@@ -46,7 +46,7 @@ def reverse_by_hand(u0, r):
     """Reverse mode by hand, loop for loop: each step's ``u`` kept for the way back."""
     u = u0.copy()
     tape = []
-    for step in range(STEPS):
+    for _ in range(STEPS):
         tape.append(u)
         u_new = u.copy()
         for i in range(1, len(u) - 1):
@@ -71,7 +71,7 @@ def vectorized_by_hand(u0, r):
     """Reverse mode by hand, each step one array operation (for reference)."""
     u = u0.copy()
     tape = []
-    for step in range(STEPS):
+    for _ in range(STEPS):
         tape.append(u)
         u = u.copy()
         u[1:-1] = tape[-1][1:-1] + r * (tape[-1][:-2] - 2.0 * tape[-1][1:-1] + tape[-1][2:])
@@ -94,7 +94,7 @@ def forward_by_hand(u0, r):
     n = len(u0)
     u = u0.copy()
     d_u = np.eye(n, n + 1)
-    for step in range(STEPS):
+    for _ in range(STEPS):
         u_new = u.copy()
         d_new = d_u.copy()
         for i in range(1, n - 1):

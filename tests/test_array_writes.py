@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import ad_transpile as adt
 from conftest import (
     MODES,
     check_array_gradient,
@@ -17,6 +15,8 @@ from conftest import (
     numeric_gradient,
     primal,
 )
+
+import ad_transpile as adt
 
 RNG = np.random.default_rng(13)
 X = RNG.uniform(-1.0, 1.0, 6)
@@ -59,8 +59,8 @@ CASES = [
      "    return np.sum(y * x)", (X,)),
     ("a 2-D loop", "B = np.zeros((3, 4))\n    for i in range(3):\n        for j in range(4):\n"
      "            B[i, j] = a[i, j] * a[2 - i, 3 - j]\n    return np.sum(B * B)", (A,)),
-    ("in a while loop", "y = x.copy()\n    k = 0\n    while k < 5:\n        y[k + 1] += y[k] * 0.5\n"
-     "        k = k + 1\n    return np.sum(y ** 2)", (X,)),
+    ("in a while loop", "y = x.copy()\n    k = 0\n    while k < 5:\n"
+     "        y[k + 1] += y[k] * 0.5\n        k = k + 1\n    return np.sum(y ** 2)", (X,)),
     ("an inactive array", "y = np.ones(6)\n    y[2] = 3.0\n    z = x * y\n    y[4] = 5.0\n"
      "    return np.sum(z * y)", (X,)),
 ]
@@ -199,3 +199,23 @@ def test_a_transposed_view_read_after_the_write_is_refused():
     check_rejects("import numpy as np\n\ndef f(x):\n    y = np.outer(x, x)\n    z = y.T\n"
                   "    y[0, 1] = x[0]\n    return np.sum(z * y)\n",
                   r"example.py:6:5: writing into 'y' is not supported: 'z' may hold the same")
+
+
+@pytest.mark.parametrize("copy", ["x = x.copy()", "x = np.copy(x)", "x = x * 1.0"])
+def test_an_argument_copied_first_may_be_written_into(copy):
+    src = (f"import numpy as np\n\n\ndef f(x):\n    {copy}\n    x[0] = x[1] * x[2]\n"
+           "    return np.sum(x * x)\n")
+    check_array_gradient(src, (X[:3],))
+
+
+def test_writing_into_what_a_function_returns_is_refused():
+    check_rejects("import numpy as np\n\n\ndef f(x):\n    y = g(x)\n    y[0] = 1.0\n"
+                  "    return np.sum(y)\n\n\ndef g(x):\n    return x\n",
+                  r"example.py:6:5: writing into 'y' is not supported: it may hold an array "
+                  r"that g\(...\) returns")
+
+
+def test_a_while_test_read_after_a_write_is_refused():
+    check_rejects("import numpy as np\n\n\ndef f(x):\n    y = x.copy()\n    z = y\n"
+                  "    while z[0] < 3.0:\n        y[0] = y[0] + 1.0\n    return np.sum(y)\n",
+                  r"example.py:8:9: writing into 'y' is not supported: 'z' may hold the same")
