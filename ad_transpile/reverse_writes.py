@@ -62,6 +62,14 @@ class WriteAdjoints:
             restore = self.pop(saved)
         adjoint.append(gast.Assign(targets=[self.part(written, owner, store=True)],
                                    value=name(old), type_comment=None))
+        if not self.basic(written.slice):  # an int array may repeat an index
+            index = copy.deepcopy(written.slice)
+            if any(isinstance(n, gast.Slice) for n in gast.walk(index)):  # y[i, 1:]
+                index = gast.Subscript(value=self.spell("numpy.s_"), slice=index,
+                                       ctx=gast.Load())
+            check = gast.Call(func=name("_check_distinct"), args=[index, name(owner)],
+                              keywords=[])
+            primal.insert(0, gast.Expr(value=check))
         primal = [gast.copy_location(s, stmt) for s in [*primal, stmt]]
         return primal, [gast.copy_location(s, stmt) for s in [*restore, *adjoint]]
 

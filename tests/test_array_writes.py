@@ -61,6 +61,10 @@ CASES = [
      "            B[i, j] = a[i, j] * a[2 - i, 3 - j]\n    return np.sum(B * B)", (A,)),
     ("in a while loop", "y = x.copy()\n    k = 0\n    while k < 5:\n"
      "        y[k + 1] += y[k] * 0.5\n        k = k + 1\n    return np.sum(y ** 2)", (X,)),
+    ("a shift of itself", "y = x.copy()\n    y[1:] = y[:-1] * 0.5\n    return np.sum(y * x)",
+     (X,)),
+    ("an int array in a loop", "y = x.copy()\n    for k in range(2):\n"
+     "        y[np.array([k, 5 - k])] = y[1:3] * x[k]\n    return np.sum(y * y)", (X,)),
     ("an inactive array", "y = np.ones(6)\n    y[2] = 3.0\n    z = x * y\n    y[4] = 5.0\n"
      "    return np.sum(z * y)", (X,)),
 ]
@@ -219,3 +223,36 @@ def test_a_while_test_read_after_a_write_is_refused():
     check_rejects("import numpy as np\n\n\ndef f(x):\n    y = x.copy()\n    z = y\n"
                   "    while z[0] < 3.0:\n        y[0] = y[0] + 1.0\n    return np.sum(y)\n",
                   r"example.py:8:9: writing into 'y' is not supported: 'z' may hold the same")
+
+
+CALLED = """
+import numpy as np
+
+
+def f(x):
+    total = 0.0
+    for k in range(2):
+        total = total + np.sum(smooth(x * (k + 1.0)) ** 2)
+    return total
+
+
+def smooth(v):
+    w = v.copy()
+    for i in range(1, len(v) - 1):
+        w[i] = (v[i - 1] + v[i] + v[i + 1]) / 3.0
+    return w
+"""
+
+
+def test_a_function_that_writes_is_differentiated_where_it_is_called():
+    check_array_gradient(CALLED, (X,))
+
+
+def test_a_write_that_picks_an_element_twice_is_refused_when_it_runs():
+    src = ("import numpy as np\n\n\ndef f(x, i):\n    y = np.zeros(3)\n    y[i] = x[:2]\n"
+           "    return np.sum(y * y)\n")
+    assert "_check_distinct(i, y)" in generated(src)
+    gradient = derivative(src)
+    np.testing.assert_allclose(gradient(X[:2], np.array([2, 0])), [2 * X[0], 2 * X[1]])
+    with pytest.raises(ValueError, match="picks an element more than once"):
+        gradient(X[:2], np.array([1, -2]))
