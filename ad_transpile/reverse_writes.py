@@ -32,6 +32,7 @@ class WriteAdjoints:
     loops: tuple = ()  # the loops around the statement whose adjoint is being made
 
     def write(self, stmt: gast.Assign, loops: tuple) -> tuple[list, list]:
+        """The primal and adjoint statements of ``y[idx] = v`` (see the module docstring)."""
         written = stmt.targets[0]
         owner, value = written.value.id, stmt.value
         self.loops = loops
