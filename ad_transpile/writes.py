@@ -6,8 +6,8 @@ never while another name that may hold the same array (``z = y``, a view ``z = y
 later, since its derivative would miss the write::
 
     def f(x):                 example.py:4:5: writing into 'y' is not supported: 'z' may hold
-        y = np.zeros(3)       the same array (line 3), and it is read after the write (line 5),
-        z = y                 which its derivative would miss; copy it (z = y.copy())
+        y = np.zeros(3)       the same array, and it is read after the write (line 5), which its
+        z = y                 derivative would miss; copy it first (z = y.copy())
         y[0] = x
         return np.sum(z)
 

@@ -3,14 +3,15 @@
     python benchmarks/heat.py [CELLS]
 
 ``heat(u0, r)`` takes 500 explicit steps of the heat equation on ``CELLS`` cells (default 200),
-writing each new value with ``u_new[i] = ...``, and returns the sum of squares of the result;
-the gradient is with respect to ``u0`` and ``r``. It prints the best time per call of the primal, of hand-written gradients and of the generated ones (raw, as compiled
-from the generated module, and through ``adt.grad``), in reverse and forward mode, and the
-ratios generated/hand-written. The hand-written gradients are of the same loop code (reverse:
-a tape of each step's ``u``; forward: the tangents along all of ``u0`` and ``r`` carried as one
-matrix); a vectorized hand-written reverse gradient is shown for reference. Every gradient is
-checked against the hand-written reverse one first (relative tolerance 1e-9); one that
-disagrees or raises is reported and not timed, and the script exits non-zero.
+writing each new value with ``u_new[i] = ...``, and returns the sum of squares of the result; the
+gradient is with respect to ``u0`` and ``r``. It prints the best time per call of the primal, of
+hand-written gradients and of the generated ones (raw, as compiled from the generated module, and
+through ``adt.grad``), in reverse and forward mode, and the ratios generated/hand-written. The
+hand-written gradients are of the same loop code (reverse: a tape of each step's ``u``; forward:
+the tangents along all of ``u0`` and ``r`` carried as one matrix); a vectorized hand-written
+reverse gradient is shown for reference. Every gradient is checked against the hand-written reverse
+one first (relative tolerance 1e-9); one that disagrees or raises is reported and not timed, and
+the script exits non-zero.
 
 This is a report, not a pass/fail test; it takes a few minutes on 2 busy cores.
 """
