@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gast
 
-from ad_transpile.calls import assigned_names
 
 WRAPPERS = ("builtins.zip", "builtins.enumerate", "builtins.reversed")
 SEQUENCES = ("list", "tuple", "ndarray")
@@ -83,6 +82,4 @@ def _reads_elsewhere(body: list[gast.Assign], own: gast.Assign) -> set[str]:
 def names_outside(fn: gast.FunctionDef, loop: gast.For) -> set[str]:
     """The names read or assigned anywhere in ``fn`` but inside ``loop``."""
     inside = {id(n) for n in gast.walk(loop)}
-    return {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and id(n) not in inside} | {
-        t for s in gast.walk(fn) if isinstance(s, gast.Assign) and id(s) not in inside
-        for t in assigned_names(s)}
+    return {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and id(n) not in inside}

@@ -19,6 +19,7 @@ from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive
 from ad_transpile.registry import Registry
+from ad_transpile.writes import is_write
 
 
 @dataclass
@@ -52,7 +53,7 @@ def analyze(
     calls: Calls | None = None,
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
-    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
+    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)]
     saved = save_restore_lists(fn)
     appends = [  # saved.append(v): the list holds v (unless it only saves and restores)
         (s.value.func.value.id, reads(s.value.args[0]))
@@ -69,7 +70,9 @@ def analyze(
     flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
              for t in assigned_names(s)]
     scatters = [(owner, reads(value)) for owner, _, value in
-                filter(None, (scatter_parts(s) for s in gast.walk(fn)))]  # x[i] += v
+                filter(None, (scatter_parts(s) for s in gast.walk(fn)))]  # np.add.at
+    scatters += [(s.targets[0].value.id, reads(s.value))  # y[i] = v: y holds v
+                 for s in gast.walk(fn) if is_write(s)]
     varied = _closure(set(wrt), flows + loop_items + appends + scatters)
     useful = _closure(
         {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
@@ -112,7 +115,7 @@ def scalars(fn: gast.FunctionDef) -> set[str]:
     Reverse mode sums an adjoint back to its argument's shape only where broadcasting may have
     stretched it; an operation whose other arguments are numbers never does.
     """
-    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)]
+    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)]
     assigned = [t for s in assigns for t in assigned_names(s)]
     found: set[str] = set()
     changed = True

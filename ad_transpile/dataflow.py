@@ -39,9 +39,11 @@ def _single_target(stmt: gast.stmt) -> str | None:
 
 
 def _updated_in_place(stmt: gast.AST) -> str | None:
-    """``d_x[i] += v`` changes ``d_x`` without assigning it."""
+    """``d_x[i] += v`` and ``y[i] = v`` change ``d_x`` and ``y`` without assigning them."""
     if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript):
         return stmt.target.value.id
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+        return stmt.targets[0].value.id
     return None
 
 
@@ -360,8 +362,8 @@ def _the_use(block: list[gast.stmt], i: int, target: str) -> int | None:
         if any(target in loads(part) for part in head):
             return None if target in _all_stores(later) else j
         if target in loads(later) or (operands | {target}) & set(_all_stores(later)) \
-                or _jumps(later):
-            return None
+                or _jumps(later) or _writes_in_place(later):
+            return None  # a write into an array may change a view the value reads
     return None
 
 
@@ -372,6 +374,16 @@ def _head(stmt: gast.stmt) -> list[gast.AST]:
     if isinstance(stmt, (gast.If, gast.While)):
         return [stmt.test] if isinstance(stmt, gast.If) else []
     return [stmt]
+
+
+def _writes_in_place(stmt: gast.stmt) -> bool:
+    """``y[i] = v`` or ``y[i] += v``: a change of ``y`` that views of it see too."""
+    for node in gast.walk(stmt):
+        if isinstance(node, (gast.Assign, gast.AugAssign)) and any(
+                isinstance(t, (gast.Subscript, gast.Attribute))
+                for t in (node.targets if isinstance(node, gast.Assign) else [node.target])):
+            return True
+    return False  # v.append(e) shows as a store of v: a value reading v stays where it is
 
 
 def _jumps(stmt: gast.stmt) -> bool:

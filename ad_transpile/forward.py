@@ -53,6 +53,7 @@ from ad_transpile.primitives import (
 )
 from ad_transpile.registry import Registry
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.writes import is_write
 
 
 def forward(
@@ -84,6 +85,7 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
+    sweep.written = {s.targets[0].value.id for s in gast.walk(fn) if is_write(s)}
     arrays = activity.arrays
     if arrays:
         sweep.numbers = activity.kinds.numbers
@@ -91,6 +93,8 @@ def forward(
     if batched:
         sweep.batch(fn, wrt, where)
         sweep.directions = tangents[0]
+        sweep.full |= sweep.written  # each value of theirs gets a whole tangent of its own
+        sweep.full |= _copies_of(fn, sweep.full)
     zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
              if p in activity.active and p not in wrt]
     if seeded and arrays:  # a seed of 1.0 is the derivative for a number only
@@ -126,6 +130,15 @@ class _TangentSweep:
         self.counters = {n.target.id for n in gast.walk(fn) if isinstance(n, gast.For)
                          and isinstance(n.target, gast.Name)
                          and primitive(n.iter) == "builtins.range"}
+        steps = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)  # i - 1, i + 1
+                 and isinstance(s.targets[0], gast.Name) and s.targets[0].id in self.once
+                 and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, (gast.Add,
+                                                                                 gast.Sub))]
+        for stmt in steps:  # in order: a step of a step comes after it
+            sides = (stmt.value.left, stmt.value.right)
+            if all(getattr(a, "id", None) in self.counters or (
+                    isinstance(a, gast.Constant) and type(a.value) is int) for a in sides):
+                self.counters.add(stmt.targets[0].id)
 
     def refuse(self, node: gast.AST, what: str) -> errors.TranspileError:
         return self.where(errors.NoBatchedTangent, node, name=what)
@@ -168,6 +181,8 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if is_write(stmt):
+            return [stmt, *self.write_tangent(stmt)]
         if scatter_parts(stmt) is not None:
             return [stmt, *self.scatter_tangent(stmt)]
         if isinstance(stmt, gast.Expr) and is_list_call(stmt.value, "append"):
@@ -209,6 +224,16 @@ class _TangentSweep:
         if not products and target in self.scattered:  # an array added into in place
             tangent = gast.Call(func=self.spell("numpy.zeros_like"), args=[name(target)],
                                 keywords=[])
+        copied = stmt.value.func.value if getattr(stmt.value, "receiver", False) else None
+        if (products and target in self.written and self.batched and isinstance(copied, gast.Name)
+                and primitive(stmt.value) == "numpy.copy" and copied.id in self.full):
+            tangent = gast.Call(func=gast.Attribute(value=name(self.namer.derivative(copied.id)),
+                                                    attr="copy", ctx=gast.Load()),
+                                args=[], keywords=[])  # u_new = u.copy(): d_u_new = d_u.copy()
+        elif products and target in self.written:  # an array written into: its own tangent
+            batched = [make_constant(True)] if self.batched else []
+            tangent = gast.Call(func=self.spell("ad_transpile.runtime._writable"),
+                                args=[tangent, name(target), *batched], keywords=[])
         return [gast.copy_location(assign(self.namer.derivative(target), tangent), stmt)]
 
     def unbroadcast_tangent(self, call: gast.Call, target: str) -> gast.stmt:
@@ -300,6 +325,27 @@ class _TangentSweep:
                 node.id = self.namer.derivative(node.id)
         return [tangent]
 
+    def write_tangent(self, stmt: gast.Assign) -> list[gast.stmt]:
+        """``y[i] = v`` writes ``d_v`` into ``d_y`` the same way (``0.0`` for a constant ``v``),
+        ``d_y`` an array of its own (see ``tangent``)."""
+        written = stmt.targets[0]
+        owner = written.value.id
+        if owner not in self.activity.active:
+            return []
+        value = stmt.value
+        if self.batched:
+            part = self.item_tangent(gast.Subscript(value=written.value, slice=written.slice,
+                                                    ctx=gast.Load()))
+            tangent = (self.batched_tangent(value) if self.activity.is_active(value)
+                       else make_constant(0.0))
+        else:
+            part = gast.Subscript(value=name(self.namer.derivative(owner)),
+                                  slice=copy.deepcopy(written.slice), ctx=gast.Load())
+            tangent = self.tangent_of(value)
+        part.ctx = gast.Store()
+        return [gast.copy_location(gast.Assign(targets=[part], value=tangent, type_comment=None),
+                                   stmt)]
+
     def saved_tangent(self, append: gast.Call) -> list[gast.stmt]:
         """``saved.append(v)`` saves ``d_v`` on ``d_saved`` alongside (forward over reverse)."""
         owner = append.func.value.id
@@ -365,6 +411,33 @@ def refuse_array(param: str, spell: Callable[[str], gast.expr]) -> gast.stmt:
     error = gast.Call(func=name("ValueError"), args=[message], keywords=[])
     raised = gast.Raise(exc=error, cause=None)
     return gast.If(test=test, body=[raised], orelse=[])
+
+
+def _copies_of(fn: gast.FunctionDef, full: set[str]) -> set[str]:
+    """Names only ever assigned a copy of names in ``full`` (``u = u0.copy()``, ``u = u_new``):
+    their tangents have the whole shape too."""
+    sources: dict[str, list[str | None]] = {}
+    for stmt in gast.walk(fn):
+        for node in gast.walk(stmt.target) if isinstance(stmt, gast.For) else []:
+            if isinstance(node, gast.Name):
+                sources.setdefault(node.id, []).append(None)
+        if not (isinstance(stmt, gast.Assign) and not is_write(stmt)):
+            continue
+        value = stmt.value
+        if getattr(value, "qualname", None) == "numpy.copy":
+            value = value.func.value if getattr(value, "receiver", False) else value.args[0]
+        for target in assigned_names(stmt):
+            whole = isinstance(stmt.targets[0], gast.Name) and isinstance(value, gast.Name)
+            sources.setdefault(target, []).append(value.id if whole else None)
+    copies: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, names in sources.items():
+            if target not in copies and all(n in full | copies for n in names):
+                copies.add(target)
+                changed = True
+    return copies
 
 
 def _zero(partial: gast.expr) -> bool:

@@ -25,6 +25,7 @@ from ad_transpile.aliases import refuse_shared_updates
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
+from ad_transpile.writes import is_write, refuse_unsafe_writes
 
 REFUSED = {
     gast.Try: ("'try'", "exceptions cannot be differentiated"),
@@ -72,6 +73,7 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
                                why="a generator or coroutine has no single result to "
                                "differentiate")
     refuse_shared_updates(parsed, tree)
+    refuse_unsafe_writes(parsed, tree)
 
 
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
@@ -132,15 +134,12 @@ class _Normalizer:
             return  # a docstring
         if isinstance(stmt, gast.Pass):
             return
+        if is_write(stmt):
+            return self.write(stmt)
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
             return self.assign(stmt.targets[0], stmt.value, stmt)
         if isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             return self.assign(stmt.target, stmt.value, stmt)
-        if is_scatter(stmt):  # d_x[i] += v, as reverse mode writes it
-            target = gast.Subscript(value=self.reference(stmt.target.value),
-                                    slice=self.index(stmt.target.slice), ctx=gast.Store())
-            update = gast.AugAssign(target=target, op=gast.Add(), value=self.atom(stmt.value))
-            return self.emit(update, stmt)
         if isinstance(stmt, gast.Expr) and is_add_at(stmt.value):
             owner, index, value = stmt.value.args
             call = gast.Call(func=copy.deepcopy(stmt.value.func), keywords=[], args=[
@@ -235,16 +234,30 @@ class _Normalizer:
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
                                  value=call, type_comment=None)
             return self.emit(unpack, stmt)
-        if isinstance(target, gast.Subscript):
-            raise self.error(
-                target, "assigning into an array or list",
-                "an in-place write would lose the overwritten values; build the new array "
-                "as an expression instead (np.where, np.concatenate, a mask)",
-            )
         raise self.error(
             target, "this assignment target",
             "assign to plain names, or unpack a tuple of the same length",
         )
+
+    def write(self, stmt: gast.Assign | gast.AugAssign) -> None:
+        """``y[idx] = v`` with atoms; ``y[idx] op= v`` becomes ``t = y[idx]; t2 = t op v;
+        y[idx] = t2``, so that the plain write is the one primitive that changes an array."""
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        owner = self.reference(target.value)
+        index = self.index(target.slice)
+        if isinstance(stmt, gast.AugAssign):
+            part = gast.Subscript(value=copy.deepcopy(owner), slice=copy.deepcopy(index),
+                                  ctx=gast.Load())
+            held = self.namer.fresh(hint(part))
+            self.emit(assign(held, part), stmt)
+            value = gast.BinOp(left=name(held), op=stmt.op, right=self.atom(stmt.value))
+            updated = self.namer.fresh(hint(value))
+            self.emit(assign(updated, value), stmt)
+            value = name(updated)
+        else:
+            value = self.atom(stmt.value)
+        written = gast.Subscript(value=owner, slice=index, ctx=gast.Store())
+        self.emit(gast.Assign(targets=[written], value=value, type_comment=None), stmt)
 
     def store(self, source_name: str, value: gast.expr, where: gast.AST) -> None:
         """``source_name = value``, where ``value`` is one operation on atoms."""
@@ -613,13 +626,6 @@ def _is_report(stmt: gast.stmt) -> bool:
     )
 
 
-def is_scatter(stmt: gast.stmt) -> bool:
-    """``x[i] += v``: adds into an array in place (adjoint code does, for ``y = x[i]``)."""
-    return (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add)
-            and isinstance(stmt.target, gast.Subscript)
-            and isinstance(stmt.target.value, gast.Name))
-
-
 def is_add_at(expr: gast.expr) -> bool:
     """``np.add.at(x, i, v)``: adds into an array in place, each repeated index again."""
     return (getattr(expr, "qualname", None) == "numpy.add.at" and len(expr.args) == 3
@@ -627,9 +633,7 @@ def is_add_at(expr: gast.expr) -> bool:
 
 
 def scatter_parts(stmt: gast.stmt) -> tuple[str, gast.expr, gast.expr] | None:
-    """``(owner, index, value)`` of an in-place addition into an array, else None."""
-    if is_scatter(stmt):
-        return stmt.target.value.id, stmt.target.slice, stmt.value
+    """``(owner, index, value)`` of ``np.add.at(owner, index, value)``, else None."""
     if isinstance(stmt, gast.Expr) and is_add_at(stmt.value):
         owner, index, value = stmt.value.args
         return owner.id, index, value

@@ -47,7 +47,9 @@ from ad_transpile.primitives import (
     primitive,
 )
 from ad_transpile.registry import Registry
+from ad_transpile.reverse_writes import WriteAdjoints
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.writes import is_write
 
 
 def reverse(
@@ -77,6 +79,9 @@ def reverse(
     if sweep.used_stack:
         body.append(assign(sweep.stack, gast.List(elts=[], ctx=gast.Load())))
     body += primal
+    if returns_value:
+        kept, result = sweep.kept_result(result, spell)
+        body += kept
     if returns_value and isinstance(result, gast.Name) and result.id in sweep.restored:
         value = namer.fresh("value")
         body.append(assign(value, result))
@@ -104,7 +109,7 @@ def reverse(
     )
 
 
-class _AdjointSweep:
+class _AdjointSweep(WriteAdjoints):
     """Builds the instrumented primal sweep and the adjoint sweep of each block together."""
 
     calls: Calls | None = None
@@ -117,10 +122,12 @@ class _AdjointSweep:
         self.used_stack = False
         self.restored: set[str] = set()
         self.lifted: dict[int, set[str]] = {}
+        self.made_whole: dict[int, set[str]] = {}  # loops before which adjoints become arrays
         self.order: dict[int, int] = {}
         self.assigned_at: dict[str, list[int]] = {}
         self.assigned_in_loop: dict[int, set[str]] = {}
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        self.note_writes(fn)
         self.arrays = activity.arrays  # adjoints may need summing, and are never aliased
         self.functional = self.arrays  # accumulate d_v = d_v + c, never in place
         self.scalars = activity.kinds.numbers if self.arrays else set()
@@ -133,7 +140,9 @@ class _AdjointSweep:
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
             s.value.value.id for s in gast.walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
-            and activity.is_active(s.value.value)}
+            and activity.is_active(s.value.value)} | {  # y[i] = v: zeroes part of d_y
+            s.targets[0].value.id for s in gast.walk(fn)
+            if is_write(s) and activity.is_active(s.targets[0].value)}
         self.counters = _counters(fn)
         once = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)]
@@ -148,8 +157,8 @@ class _AdjointSweep:
         at_end = self.defined[id(fn.body[-1])]  # what surely holds a value at the return
         self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop),
             # or may hold nothing at the end, where adjoints start (made in a branch)
-            t for s in gast.walk(fn) if isinstance(s, gast.Assign) for t in assigned_names(s)
-            if t in self.scattered and (t not in at_end or (
+            t for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)
+            for t in assigned_names(s) if t in self.scattered and (t not in at_end or (
                 t not in self.defined.get(id(s), {t}) and self.assigned_more_than_once(t)))}
 
     def zero(self, var: str) -> gast.expr:
@@ -188,10 +197,7 @@ class _AdjointSweep:
         owner = value.value.id
         d_owner = self.namer.derivative(owner)
         index = copy.deepcopy(value.slice)
-        made = []
-        if owner in self.shaped_late:  # the zeros of this iteration's u (restored: needed)
-            whole = gast.BinOp(left=name(d_owner), op=gast.Add(), right=self.zeros_like(owner))
-            made = [gast.copy_location(assign(d_owner, whole), stmt)]
+        made = self.materialize(owner, stmt)  # zeros of this iteration's u (restored: needed)
         if self.basic(index):
             target = gast.Subscript(value=name(d_owner), slice=index,
                                     ctx=gast.Store())
@@ -233,7 +239,7 @@ class _AdjointSweep:
                 }
             for field in ("body", "orelse"):
                 self._number(getattr(stmt, field, []) or [], defined)
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not is_write(stmt):
                 defined = defined | set(assigned_names(stmt))
 
     def overwritten_later(self, var: str, stmt: gast.stmt, loops: tuple) -> bool:
@@ -257,7 +263,7 @@ class _AdjointSweep:
         adjoint_parts: list[list[gast.stmt]] = []
         run: list[gast.Assign] = []
         for stmt in [*statements, None]:
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and not is_write(stmt):
                 run.append(stmt)
                 continue
             if run:
@@ -275,6 +281,7 @@ class _AdjointSweep:
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
         self.mark_shaped(run)
+        self.loops = loops
         pushes: dict[int, list[str]] = {}
         for i, stmt in enumerate(run):  # an array of zeros takes the shape of the old value
             pushes[i] = [t for t in assigned_names(stmt) if t in self.scattered
@@ -331,6 +338,11 @@ class _AdjointSweep:
                     partial_terms(stmt, self.activity, self.registry, self.spell)]
         if id(stmt) in self.shaped:  # the value this statement made, for its shape
             read.append({self.shapes.representative(t) for t in self.shaped[id(stmt)]})
+        return self.to_save(read, stmt, loops)
+
+    def to_save(self, read: list[set[str]], stmt: gast.stmt, loops: tuple) -> list[str]:
+        """Of the names an adjoint reads, those to save after ``stmt``: the ones that may be
+        overwritten before the adjoint runs (a value constant over a loop: after the loop)."""
         names: list[str] = []
         restored_by_loop = _loop_variables(loops)
         for variables in read:
@@ -549,6 +561,8 @@ class _AdjointSweep:
             return self.for_(stmt, loops)
         if isinstance(stmt, gast.While):
             return self.while_(stmt, loops)
+        if is_write(stmt):
+            return self.write(stmt, loops)
         return [stmt], []  # break: the trip count already says where the loop stopped
 
     def if_(self, stmt: gast.If, loops: tuple) -> tuple[list, list]:
@@ -607,7 +621,8 @@ class _AdjointSweep:
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
-        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+        return primal, [*self.pop(saved), *self.materialized_before(stmt),
+                        gast.copy_location(backwards, stmt)]
 
     def accumulation(self, stmt: gast.For, loops: tuple) -> tuple[list, list] | None:
         """A loop of independent iterations but for sums (see ``accumulation``): the primal
@@ -645,7 +660,8 @@ class _AdjointSweep:
         counter = self.namer.numbered("_")  # nested counted loops need their own names
         backwards = gast.For(target=name(counter, store=True), iter=counted, body=body_adjoint,
                              orelse=[], type_comment=None)
-        return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
+        return primal, [*self.pop(saved), *self.materialized_before(stmt),
+                        gast.copy_location(backwards, stmt)]
 
     def saved_after(self, loop: gast.stmt, header: set[str], loops: tuple) -> list[str]:
         """Values the reversed loop needs that may be overwritten before it runs."""

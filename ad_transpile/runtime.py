@@ -277,6 +277,23 @@ def _zero_tangent(a, like=None):
     return np.zeros(np.shape(a)) if np.ndim(a) else 0.0
 
 
+def _writable(d_a, a, batched=False):
+    """A copy of the tangent ``d_a`` with the whole shape of ``a`` (and the directions, if
+    ``batched``), to write into where ``a`` is written into."""
+    shape = (*np.shape(a), *(np.shape(d_a)[-1:] if batched else ()))
+    return np.array(np.broadcast_to(d_a, shape), dtype=float)
+
+
+def _check_distinct(index, a):
+    """Refuse a write into ``a[index]`` that picks an element twice: NumPy does not say which
+    of the values written there it keeps, so the write has no derivative."""
+    picked = np.zeros(np.shape(a), dtype=int)
+    np.add.at(picked, index, 1)
+    if picked.size and picked.max() > 1:
+        raise ValueError("the index of a write into an array picks an element more than once: "
+                         "which value NumPy keeps there is not defined, nor its derivative")
+
+
 def _tangent_index(index):
     """An index of a value as an index of its batched tangent: ``...`` must not swallow the
     axis of directions (``x[..., 0]`` is ``d_x[..., 0, :]``)."""

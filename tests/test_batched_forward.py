@@ -224,13 +224,13 @@ import numpy as np
 
 def f(x):
     y = np.zeros(3)
-    y[0] += x[1] * x[2]
+    np.add.at(y, 0, x[1] * x[2])
     return np.sum(y * x)
 """
 
 
 def test_an_operation_without_a_batched_rule_takes_one_sweep_per_element(tmp_path):
-    # adding into an array in place has no batched form: the API falls back, the file refuses
+    # np.add.at has no batched form: the API falls back, the file refuses
     point = np.array([0.5, -1.0, 2.0])
     f = imported(FALLBACK, tmp_path, "batched_example").f
     assert api._batched_sweep(f, 0) is None

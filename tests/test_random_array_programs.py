@@ -6,7 +6,8 @@ checks 2000 programs instead of the default. Every program is a function
 ``f(x, A, W, s, c, B, n)`` of arrays ``x`` (3,), ``A`` (2, 3), ``W`` (3, 3), a float ``s``, data
 ``c`` (3,) and ``B`` (2, 3) that are never differentiated, and a loop count ``n``. It mixes
 ufuncs, broadcasting, reductions with and without an axis, products, indexing and slicing,
-reshapes and transposes, ``np.where``, loops carrying arrays and branches, and returns a float.
+reshapes and transposes, ``np.where``, loops carrying arrays and branches, writes into arrays
+of its own (``y[i] = ...``, ``y[1:] += ...``, masks), and returns a float.
 The gradient along one to three of ``x, A, W, s`` is taken in reverse mode, in forward mode by
 batched tangents (the generated file), in forward mode one sweep per element (the generated
 jvp) and by ``adt.grad(..., mode="forward")``. A failure prints the program, the point, both
@@ -130,8 +131,7 @@ class RandomArrayProgram(ProgramText):
             kinds += ["if_"]
             if scope.loop_depth < self.MAX_LOOP_DEPTH:
                 kinds += ["for_range", "for_range", "for_items", "while_"]
-        if self.rng.random() < 0.015:  # refused, in both modes: kept rare
-            kinds += ["set_item"] * 8
+        kinds += ["write"]
         getattr(self, self.rng.choice(kinds))(scope, depth)
 
     def new_variable(self, scope: Scope, depth: int) -> None:
@@ -198,19 +198,38 @@ class RandomArrayProgram(ProgramText):
         self.emit(depth + 1, f"{counter} += 1")
         self.block(scope.inner(loop=True), depth + 1, self.rng.randint(1, 2))
 
-    def set_item(self, scope: Scope, depth: int) -> None:
-        """``v = v + 0.0`` (a copy of its own), then ``v[0] = ...``: an item overwritten."""
-        candidates = [(v, shape) for shape in SHAPES[1:] for v in scope.names[shape]
-                      if v in scope.assignable]
-        if not candidates:
-            return self.new_variable(scope, depth)
-        v, shape = self.rng.choice(candidates)
-        index, item = self.rng.choice([("0", shape[1:]), ("-1", shape[1:]),
-                                       ("1:", (shape[0] - 1, *shape[1:]))])
-        if item not in SHAPES:
-            index, item = "0", shape[1:]
-        self.emit(depth, f"{v} = {v} + 0.0")
-        self.emit(depth, f"{v}[{index}] = {self.expression(scope, item, 1)}")
+    # index -> shape of the part it picks (one of SHAPES), for each shape written into; a mask
+    # of data picks a number of items known only when it runs: a number is written there
+    PARTS = {
+        (2,): {"0": (), "-1": (), ":": (2,), "c[:2] > 0.0": None},
+        (3,): {"0": (), "-1": (), "1:": (2,), "::2": (2,), "{i}": (), "np.array([0, 2])": (2,),
+               "c > 0.0": None},
+        (2, 3): {"1": (3,), "0, 2": (), ":, 0": (2,), "1, 1:": (2,), "-1, {i}": (),
+                 "B > 0.0": None},
+        (3, 3): {"{i}": (3,), ":, {i}": (3,), "1:": (2, 3), "c > 0.0": None},
+    }
+
+    def write(self, scope: Scope, depth: int) -> None:
+        """``y = <a copy, or zeros>``, then ``y[index] = ...`` or ``y[index] op= ...``, once or
+        twice: an array of the function's own written into, then read like any value."""
+        shape = self.rng.choice(SHAPES[1:])
+        copied = self.rng.choice(scope.names[shape]) if scope.names[shape] else None
+        y = self.fresh("y")
+        makers = [f"np.zeros({shape})"] + ([f"{copied}.copy()", f"np.copy({copied})",
+                                             f"{_grouped(copied)} * 1.0"] if copied else [])
+        self.emit(depth, f"{y} = {self.rng.choice(makers)}")
+        for _ in range(self.rng.randint(1, 2)):
+            parts = {i: p for i, p in self.PARTS[shape].items()
+                     if "{i}" not in i or scope.indices}
+            index = self.rng.choice(sorted(parts))
+            part = parts[index] if parts[index] is not None else ()
+            index = index.replace("{i}", self.rng.choice(scope.indices or ["0"]))
+            op = self.rng.choice(["=", "=", "+=", "-=", "*="])
+            smaller = self.broadcastable(part)
+            value = (self.bounded(scope, smaller) if op == "*="
+                     else self.expression(scope, smaller, 1))
+            self.emit(depth, f"{y}[{index}] {op} {value}")
+        scope.names[shape].append(y)
 
     def for_items(self, scope: Scope, depth: int) -> None:
         """``for row in B`` or ``for a in c``: items of data, never of a value in ``wrt``."""
@@ -590,7 +609,8 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "[1:]", "[:, 0]", "np.reshape(", ".reshape(", ".T", "np.transpose(",
                       "np.where(", "for i", "for r", "in B:", "in c:", "if ", "else:", "+= ",
                       "-= ", "np.tanh(W @ ", "while ", "enumerate(", "np.maximum(",
-                      "np.concatenate(", "np.stack(", "np.einsum(", "] = "):
+                      "np.concatenate(", "np.stack(", "np.einsum(", "] = ", "] += ", "] *= ",
+                      "np.zeros(", ".copy()", "> 0.0] = "):
         assert construct in text, construct
     assert {p.wrt for p in programs} >= {("x",), ("A",), ("W",), ("s",), ("x", "W")}
     rng = np.random.default_rng(0)
