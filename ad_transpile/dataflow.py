@@ -132,7 +132,17 @@ def _all_stores(stmt: gast.stmt) -> list[str]:
     return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)] + [
         _single_target(n) or _updated_in_place(n)
-        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)]
+        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)] + _changed_lists(stmt)
+
+
+def _changed_lists(stmt: gast.stmt) -> list[str]:
+    """Lists changed in place: ``v.append(e)``, ``x = v.pop()``, ``v[i] = e``."""
+    changed = [n.func.value.id for n in gast.walk(stmt) if isinstance(n, gast.Call)
+               and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
+               and n.func.attr in ("append", "pop", "insert", "extend")]
+    return changed + [t.value.id for n in gast.walk(stmt) if isinstance(n, gast.Assign)
+                      for t in n.targets if isinstance(t, gast.Subscript)
+                      and isinstance(t.value, gast.Name)]
 
 
 def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:
@@ -324,7 +334,7 @@ def _live_statement(stmt, live: set[str], loop_exit: set[str], apply: bool):
             return None, live
         return stmt, (live - {target}) | loads(stmt.value)
     if isinstance(stmt, gast.AugAssign):
-        if (target or _updated_in_place(stmt)) not in live:
+        if (target or _updated_in_place(stmt)) not in live and _pure(stmt.value):
             return None, live
         return stmt, live | loads(stmt)
     if isinstance(stmt, gast.Return):

@@ -41,6 +41,8 @@ from ad_transpile.chain import (
     structural_tangents,
     times,
 )
+from ad_transpile.list_rules import zeros_of
+from ad_transpile.list_tangents import ListTangents
 from ad_transpile.names import Namer
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.primitives import (
@@ -85,6 +87,7 @@ def forward(
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
+    sweep.lists = ListTangents(sweep, fn)
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
     if uses_arrays(fn):
         sweep.numbers = scalars(fn)
@@ -94,7 +97,8 @@ def forward(
         sweep.directions = tangents[0]
     zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
              if p in activity.active and p not in wrt]
-    if seeded and uses_arrays(fn):  # a seed of 1.0 is the derivative for a number only
+    if seeded and (uses_arrays(fn) or set(wrt) & sweep.lists.statements.names):
+        # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
@@ -153,6 +157,8 @@ class _TangentSweep:
         if self.batched:
             return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
                              args=[name(value), name(self.directions)], keywords=[])
+        if value in self.lists.statements.names:
+            return zeros_of(value)
         if self.shapes is None or value in self.numbers:
             return make_constant(0.0)
         return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
@@ -169,6 +175,8 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if self.lists.handles(stmt):
+            return [stmt, *self.lists.tangent(stmt)]
         if scatter_parts(stmt) is not None:
             return [stmt, *self.scatter_tangent(stmt)]
         if isinstance(stmt, gast.Expr) and is_list_call(stmt.value, "append"):

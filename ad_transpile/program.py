@@ -20,6 +20,7 @@ from ad_transpile import errors, runtime
 from ad_transpile.analyze import active_lists, analyze, uses_arrays
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.lists import lower_lists
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
@@ -120,7 +121,7 @@ class Program:
         self.sources[key] = parsed.source_hash
         registry = self.registry_of(parsed)
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
-        fn = normalize(parsed, restructure(parsed, namer), namer)
+        fn = normalize(parsed, lower_lists(parsed, restructure(parsed, namer), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)

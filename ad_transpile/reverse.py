@@ -37,6 +37,7 @@ from ad_transpile.chain import (
     structural_rule,
     times,
 )
+from ad_transpile.list_adjoints import ListAdjoints
 from ad_transpile.names import Namer
 from ad_transpile.primitives import (
     GETITEM,
@@ -92,7 +93,8 @@ def reverse(
         body.append(assign(namer.derivative(v), gast.BinOp(
             left=name(namer.derivative(v)), op=gast.Add(), right=sweep.zeros_like(v))))
     starting = sorted((activity.active | set(wrt)) - returned)
-    body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting]
+    body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting
+             if not sweep.lists.made_in_loop(v)]  # those start in their loop
     body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
@@ -130,10 +132,11 @@ class _AdjointSweep:
         self.spread_seeds: set[str] = set()  # ... given by the statement accumulate makes next
         self.seeds: dict[str, gast.Assign] = {}  # d_v = d_v + g, where g is all d_v has had
         self.touched: set[str] = set()  # adjoints that have received something
+        self.lists = ListAdjoints(self, fn)  # adjoint lists, by their own rules
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
             s.value.value.id for s in gast.walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
-            and activity.is_active(s.value.value)}
+            and activity.is_active(s.value.value)} - self.lists.names
         self.counters = _counters(fn)
         self.defined: dict[int, frozenset] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
@@ -151,6 +154,8 @@ class _AdjointSweep:
         scatter, with the shape ``u`` has there, where the shape may change: see ``scatter``)."""
         if var in self.scattered and var not in self.shaped_late:
             return self.zeros_like(var)
+        if self.lists.is_list(var):
+            return self.lists.zero(var)
         return make_constant(0.0)
 
     def zeros_like(self, var: str) -> gast.expr:
@@ -251,7 +256,7 @@ class _AdjointSweep:
         adjoint_parts: list[list[gast.stmt]] = []
         run: list[gast.Assign] = []
         for stmt in [*statements, None]:
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) or (stmt is not None and self.lists.handles(stmt)):
                 run.append(stmt)
                 continue
             if run:
@@ -298,10 +303,12 @@ class _AdjointSweep:
 
     def needed(self, stmt: gast.Assign, loops: tuple) -> list[str]:
         """Values the adjoint of ``stmt`` reads that may be overwritten before it runs."""
-        if not set(assigned_names(stmt)) & self.activity.active:
-            return []
         site = self.calls.site(stmt) if self.calls else None
-        if site is not None:
+        if self.lists.handles(stmt):
+            read = [self.lists.reads(stmt)]
+        elif not set(assigned_names(stmt)) & self.activity.active:
+            return []
+        elif site is not None:
             read = [reads(a) for a in site.args]
         elif is_unbroadcast(stmt.value):
             read = [reads(stmt.value.args[0])]
@@ -346,6 +353,8 @@ class _AdjointSweep:
         return outermost
 
     def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
+        if self.lists.handles(stmt):
+            return self.lists.adjoint(stmt)
         site = self.calls.site(stmt) if self.calls else None
         if site is not None:
             whole = self.shape(stmt) + [s for t in site.targets if t in self.spread
@@ -393,6 +402,8 @@ class _AdjointSweep:
         zeros = {v for v in self.scattered if v not in self.shaped_late}  # arrays from the start
         sure = zeros | self.seeded
         for stmt in reversed(run):
+            if self.lists.handles(stmt):
+                continue
             site = self.calls.site(stmt) if self.calls else None
             targets = site.targets if site is not None else [stmt.targets[0].id]
             targets = [t for t in targets if t in self.activity.active]
@@ -547,7 +558,7 @@ class _AdjointSweep:
         return primal, adjoint + [gast.copy_location(branch, stmt)]
 
     def for_(self, stmt: gast.For, loops: tuple) -> tuple[list, list]:
-        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
+        body, body_adjoint = self.lists.loop(stmt, *self.block(stmt.body, (*loops, stmt)))
         loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
                         type_comment=None)
         body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
@@ -580,7 +591,7 @@ class _AdjointSweep:
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
-        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
+        body, body_adjoint = self.lists.loop(stmt, *self.block(stmt.body, (*loops, stmt)))
         if not body_adjoint:
             loop = gast.While(test=stmt.test, body=body, orelse=[])
             return [gast.copy_location(loop, stmt)], []
