@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gast
 
+from ad_transpile import errors
 from ad_transpile.list_rules import ListStatements, added, spread, zeros_of
 from ad_transpile.primitives import assign, is_constant, make_constant, name
 
@@ -221,3 +222,36 @@ class ListAdjoints:
 def _minus_one(position: gast.expr) -> bool:
     return (isinstance(position, gast.UnaryOp) and isinstance(position.op, gast.USub)
             and isinstance(position.operand, gast.Constant) and position.operand.value == 1)
+
+
+def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
+    """What reverse mode cannot do with lists yet, refused where it stands."""
+    statements = ListStatements(fn, set(activity.saved))
+    loops = [s for s in gast.walk(fn) if isinstance(s, (gast.For, gast.While))]
+    made: dict[str, list[gast.stmt]] = {}
+    for stmt in gast.walk(fn):
+        var = statements.made(stmt)
+        if var and var in activity.active:
+            made.setdefault(var, []).append(stmt)
+        if statements.kind(stmt) == "array" and (stmt.value.keywords or
+                                                len(stmt.value.args) > 1) and \
+                stmt.targets[0].id in activity.active:
+            raise parsed.error(errors.Unsupported, stmt, construct="joining a list along "
+                               "another axis than the first in reverse mode",
+                               why="not supported yet: use forward mode")
+    for var, places in made.items():
+        inner = [loop for loop in loops if any(_within(p, loop) for p in places)]
+        if not inner:
+            continue
+        innermost = min(inner, key=lambda loop: sum(1 for _ in gast.walk(loop)))
+        used_outside = any(isinstance(n, gast.Name) and n.id == var and not _within(n, innermost)
+                           for n in gast.walk(fn))
+        if used_outside or len(places) > 1:
+            raise parsed.error(errors.Unsupported, places[-1], construct="a list made in a "
+                               f"loop and read after it, or made more than once ('{var}')",
+                               why="not supported yet in reverse mode: make it once before "
+                               "the loop, or use forward mode")
+
+
+def _within(node: gast.AST, tree: gast.AST) -> bool:
+    return any(n is node for n in gast.walk(tree))

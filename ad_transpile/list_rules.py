@@ -66,6 +66,8 @@ class ListStatements:
             return "pop"
         if isinstance(value, gast.Subscript) and getattr(value.value, "id", None) in self.names:
             return "slice" if isinstance(value.slice, gast.Slice) else "item"
+        if isinstance(value, gast.Name) and value.id in self.names:
+            return "copy"  # a list the lowering made, under its final name
         qualname = getattr(value, "qualname", None)
         if self.consumer(value):
             return "sum" if qualname in SUMS else "copy"
@@ -85,6 +87,8 @@ class ListStatements:
             return target.id
         if isinstance(value, gast.Subscript):
             return value.value.id
+        if isinstance(value, gast.Name):
+            return value.id
         if isinstance(value.func, gast.Attribute) and value.func.attr == "pop":
             return value.func.value.id
         return value.args[0].id

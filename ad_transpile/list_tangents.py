@@ -37,6 +37,8 @@ class ListTangents:
         return make_constant(0.0)
 
     def tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if self.sweep.batched:  # a sweep per input instead: items may be numbers or arrays
+            raise self.sweep.refuse(stmt, "a list")
         kind = self.statements.kind(stmt)
         owner = self.statements.owner(stmt)
         active = self.sweep.activity.active
@@ -48,8 +50,9 @@ class ListTangents:
                 return []
             items = [self.tangent_of(e) for e in stmt.value.elts]
             return [assign(d_owner.id, gast.List(elts=items, ctx=gast.Load()))]
-        if owner not in active:
-            return []
+        if owner not in active:  # a copy of a list without derivatives gets some later
+            return [assign(self.sweep.namer.derivative(target.id), zeros_of(target.id))] \
+                if made and kind in ("copy", "slice") else []
         if kind in ("append", "insert"):
             call = copy.deepcopy(stmt.value)
             call.func.value = d_owner
@@ -69,7 +72,9 @@ class ListTangents:
         if not made:
             return []
         value = copy.deepcopy(stmt.value)
-        if kind in ("item", "slice"):
+        if isinstance(value, gast.Name):  # v = ordered: the list the lowering made
+            value = d_owner
+        elif kind in ("item", "slice"):
             value.value = d_owner
         else:  # sum, copy, array: linear in the list
             value.args[0] = d_owner

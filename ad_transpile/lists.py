@@ -65,7 +65,8 @@ def list_names(fn: gast.FunctionDef, params: set[str] = frozenset()) -> set[str]
 
 def makes_list(value: gast.expr, lists: set[str]) -> bool:
     """Whether ``value`` surely makes a new list (given the variables known to hold lists)."""
-    if isinstance(value, (gast.List, gast.ListComp)):
+    if isinstance(value, (gast.List, gast.ListComp)) or (
+            isinstance(value, gast.Name) and value.id in lists):
         return True
     qualname = getattr(value, "qualname", None)
     if isinstance(value, gast.Call) and qualname in ("builtins.list", "builtins.sorted"):

@@ -20,6 +20,7 @@ from ad_transpile import errors, runtime
 from ad_transpile.analyze import active_lists, analyze, uses_arrays
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.list_adjoints import refuse_list_forms
 from ad_transpile.lists import lower_lists
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
@@ -129,6 +130,7 @@ class Program:
         activity = analyze(fn, wrt, registry, parsed, calls)
         if self.mode == "reverse":
             _refuse_reverse_over_reverse(fn, activity, parsed)
+            refuse_list_forms(fn, activity, parsed)
             _refuse_in_place_additions(fn, activity, parsed)
             _refuse_several_results(fn, kind, parsed)
         spell = self.spelling_of(parsed)
