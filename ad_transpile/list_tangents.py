@@ -28,6 +28,8 @@ class ListTangents:
 
     def tangent_of(self, value: gast.expr) -> gast.expr:
         """``d_e``; for a value without one, zeros of its kind."""
+        if isinstance(value, gast.Tuple):  # saved together, as reverse mode saves values
+            return gast.Tuple(elts=[self.tangent_of(e) for e in value.elts], ctx=gast.Load())
         if self.sweep.activity.is_active(value):
             return name(self.sweep.namer.derivative(value.id))
         if isinstance(value, gast.Name) and value.id in self.statements.names:

@@ -347,8 +347,8 @@ class _Lowering:
                 and all(isinstance(a, (gast.Name, gast.List)) for a in iterable.args) \
                 and isinstance(target, gast.Tuple) and len(target.elts) == len(iterable.args):
             sources, targets = list(iterable.args), list(target.elts)
-        if sources is None:
-            stmt.body = self.block(stmt.body)
+        if sources is None or not all(isinstance(t, gast.Name) for t in targets):
+            stmt.body = self.block(stmt.body)  # items that are tuples stay as they are
             return [stmt]
         held = [self.hoisted(s) for s in sources]
         changed = _changed_lists(stmt.body)
