@@ -200,6 +200,7 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
         owner: {n for key in keys | popped.get(owner, set()) for n in key if n}
         for owner, keys in pushed.items()
         if owner not in read_otherwise  # a list read in any other way carries its values
+        and owner in popped  # a list only appended to is the function's own, unused
         and all(any(restores(p, q) for p in keys) for q in popped.get(owner, set()))
     }
 

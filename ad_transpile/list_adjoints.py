@@ -1,9 +1,9 @@
 """Reverse mode for lists: the adjoint of each core list statement (see ``list_rules``).
 
 An adjoint list starts as zeros of its list's length where the adjoint sweep first needs it: at
-the start of the sweep for a list made outside loops (it then has its final length), and at the
-start of each reversed iteration for a list made inside a loop, from the length the primal
-sweep saved at the end of that iteration::
+the start of the sweep for a list the function makes at its top level (it then has its final
+length), and, for a list made inside a loop or a branch, at the start of the reversed block
+that makes it, from the length the primal sweep saved at the end of that block::
 
     for i in range(3):                    for i in reversed(range(3)):
         h = [a * i]               ->          d_h = [0.0] * _stack.pop()
@@ -27,28 +27,16 @@ class ListAdjoints:
         self.sweep = sweep
         self.statements = ListStatements(fn, set(sweep.activity.saved))
         self.items = (sweep.namer.fresh("p"), sweep.namer.fresh("q"))
-        self.in_loop = self._made_in_loops(fn)
+        self.in_block = self._made_in_blocks(fn)
 
     @property
     def names(self) -> set[str]:
         return self.statements.names
 
-    def _made_in_loops(self, fn: gast.FunctionDef) -> dict[int, list[str]]:
-        """For each loop, the active lists made anew in each of its iterations."""
-        found: dict[int, list[str]] = {}
-
-        def visit(statements, loop):
-            for stmt in statements:
-                made = self.statements.made(stmt)
-                if made and loop is not None and made in self.sweep.activity.active:
-                    if made not in found.setdefault(id(loop), []):
-                        found[id(loop)].append(made)
-                inner = stmt if isinstance(stmt, (gast.For, gast.While)) else loop
-                for field in ("body", "orelse"):
-                    visit(getattr(stmt, field, []) or [], inner)
-
-        visit(fn.body, None)
-        return found
+    def _made_in_blocks(self, fn: gast.FunctionDef) -> dict[int, list[str]]:
+        """For each block of a loop or a branch, the active lists it makes."""
+        return {id(block): made for block, made in made_in_blocks(fn, self.statements,
+                                                                   self.sweep.activity)}
 
     def handles(self, stmt: gast.stmt) -> bool:
         return self.statements.kind(stmt) is not None
@@ -62,15 +50,15 @@ class ListAdjoints:
     def zero(self, var: str) -> gast.expr:
         return zeros_of(var)
 
-    def made_in_loop(self, var: str) -> bool:
-        return any(var in made for made in self.in_loop.values())
+    def made_in_block(self, var: str) -> bool:
+        return any(var in made for made in self.in_block.values())
 
-    # loops
+    # blocks
 
-    def loop(self, loop: gast.stmt, body: list, body_adjoint: list) -> tuple[list, list]:
-        """The length of each list made in ``loop``'s body, saved at the end of an iteration,
-        gives the zeros its adjoint starts from in the reversed iteration."""
-        made = self.in_loop.get(id(loop), [])
+    def block(self, statements: list, body: list, body_adjoint: list) -> tuple[list, list]:
+        """The length of each list a block makes, saved at its end, gives the zeros its
+        adjoint starts from where the reversed block starts."""
+        made = self.in_block.get(id(statements), [])
         if not made:
             return body, body_adjoint
         from ad_transpile.reverse import _before_jump
@@ -227,7 +215,6 @@ def _minus_one(position: gast.expr) -> bool:
 def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
     """What reverse mode cannot do with lists yet, refused where it stands."""
     statements = ListStatements(fn, set(activity.saved))
-    loops = [s for s in gast.walk(fn) if isinstance(s, (gast.For, gast.While))]
     made: dict[str, list[gast.stmt]] = {}
     for stmt in gast.walk(fn):
         var = statements.made(stmt)
@@ -239,18 +226,44 @@ def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
             raise parsed.error(errors.Unsupported, stmt, construct="joining a list along "
                                "another axis than the first in reverse mode",
                                why="not supported yet: use forward mode")
+    blocks: dict[str, list[list]] = {}
+    for block, names in made_in_blocks(fn, statements, activity):
+        for var in names:
+            blocks.setdefault(var, []).append(block)
     for var, places in made.items():
-        inner = [loop for loop in loops if any(_within(p, loop) for p in places)]
-        if not inner:
-            continue
-        innermost = min(inner, key=lambda loop: sum(1 for _ in gast.walk(loop)))
-        used_outside = any(isinstance(n, gast.Name) and n.id == var and not _within(n, innermost)
-                           for n in gast.walk(fn))
-        if used_outside or len(places) > 1:
+        if var not in blocks and len(places) == 1:
+            continue  # made once, at the top level
+        # each block that makes it makes it once, and it is read in that block only
+        trees = [gast.Module(body=b, type_ignores=[]) for b in blocks.get(var, [])]
+        once = len(trees) == len(places) and all(
+            sum(1 for s in b if statements.made(s) == var) == 1 for b in blocks[var])
+        inside = all(any(_within(n, t) for t in trees) for n in gast.walk(fn)
+                     if isinstance(n, gast.Name) and n.id == var)
+        if not (once and inside):
             raise parsed.error(errors.Unsupported, places[-1], construct="a list made in a "
-                               f"loop and read after it, or made more than once ('{var}')",
-                               why="not supported yet in reverse mode: make it once before "
-                               "the loop, or use forward mode")
+                               f"loop or a branch and read after it, or made more than once "
+                               f"('{var}')", why="not supported yet in reverse mode: make it "
+                               "once before the loop or branch, or use forward mode")
+
+
+def made_in_blocks(fn: gast.FunctionDef, statements: ListStatements, activity):
+    """``(block, lists)``: the active lists each block inside a loop or a branch makes."""
+    found: list[tuple[list, list[str]]] = []
+
+    def visit(block, top):
+        made = []
+        for stmt in block:
+            var = statements.made(stmt)
+            if var and not top and var in activity.active and var not in made:
+                made.append(var)
+            for field in ("body", "orelse"):
+                if getattr(stmt, field, None):
+                    visit(getattr(stmt, field), False)
+        if made:
+            found.append((block, made))
+
+    visit(fn.body, True)
+    return found
 
 
 def _within(node: gast.AST, tree: gast.AST) -> bool:

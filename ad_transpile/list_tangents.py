@@ -32,11 +32,11 @@ class ListTangents:
             return gast.Tuple(elts=[self.tangent_of(e) for e in value.elts], ctx=gast.Load())
         if self.sweep.activity.is_active(value):
             return name(self.sweep.namer.derivative(value.id))
-        if isinstance(value, gast.Name) and value.id in self.statements.names:
-            return zeros_of(value.id)
-        if isinstance(value, gast.Name):
-            return self.sweep.zero(value.id)
-        return make_constant(0.0)
+        return self.zero(value.id) if isinstance(value, gast.Name) else make_constant(0.0)
+
+    def zero(self, var: str) -> gast.expr:
+        """The tangent of a value that has no derivative: zeros of its kind."""
+        return zeros_of(var) if var in self.statements.names else self.sweep.zero(var)
 
     def tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         if self.sweep.batched:  # a sweep per input instead: items may be numbers or arrays
@@ -52,9 +52,9 @@ class ListTangents:
                 return []
             items = [self.tangent_of(e) for e in stmt.value.elts]
             return [assign(d_owner.id, gast.List(elts=items, ctx=gast.Load()))]
-        if owner not in active:  # a copy of a list without derivatives gets some later
-            return [assign(self.sweep.namer.derivative(target.id), zeros_of(target.id))] \
-                if made and kind in ("copy", "slice") else []
+        if owner not in active:  # a value without derivative overwrites one that had some
+            return [assign(self.sweep.namer.derivative(target.id),
+                           self.zero(target.id))] if made else []
         if kind in ("append", "insert"):
             call = copy.deepcopy(stmt.value)
             call.func.value = d_owner

@@ -325,6 +325,8 @@ class _Normalizer:
                                    for k, v in bounds.items()})
             value = self.iterable(expr.value, assigned)
             return gast.Subscript(value=value, slice=sliced, ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):  # for c in (0.5, 1.0): written out
+            return self.argument(expr)
         return self.unchanging(self.atom(expr), assigned)
 
     def unchanging(self, atom: gast.expr, assigned: set[str]) -> gast.expr:

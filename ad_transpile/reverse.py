@@ -94,7 +94,7 @@ def reverse(
             left=name(namer.derivative(v)), op=gast.Add(), right=sweep.zeros_like(v))))
     starting = sorted((activity.active | set(wrt)) - returned)
     body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting
-             if not sweep.lists.made_in_loop(v)]  # those start in their loop
+             if not sweep.lists.made_in_block(v)]  # those start in their block
     body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
@@ -269,7 +269,8 @@ class _AdjointSweep:
             stmt_primal, stmt_adjoint = self.compound(stmt, loops)
             primal += stmt_primal
             adjoint_parts.append(stmt_adjoint)
-        return primal, [s for part in reversed(adjoint_parts) for s in part]
+        adjoint = [s for part in reversed(adjoint_parts) for s in part]
+        return self.lists.block(statements, primal, adjoint)
 
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
@@ -558,7 +559,7 @@ class _AdjointSweep:
         return primal, adjoint + [gast.copy_location(branch, stmt)]
 
     def for_(self, stmt: gast.For, loops: tuple) -> tuple[list, list]:
-        body, body_adjoint = self.lists.loop(stmt, *self.block(stmt.body, (*loops, stmt)))
+        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
         loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
                         type_comment=None)
         body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
@@ -591,7 +592,7 @@ class _AdjointSweep:
         return primal, [*self.pop(saved), gast.copy_location(backwards, stmt)]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
-        body, body_adjoint = self.lists.loop(stmt, *self.block(stmt.body, (*loops, stmt)))
+        body, body_adjoint = self.block(stmt.body, (*loops, stmt))
         if not body_adjoint:
             loop = gast.While(test=stmt.test, body=body, orelse=[])
             return [gast.copy_location(loop, stmt)], []

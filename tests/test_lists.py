@@ -179,7 +179,7 @@ REFUSED = [
     ("unsupported-method", "def f(a, b):\n    v = [a, b]\n    v.sort()\n    return v[0]\n",
      "the list method 'sort'"),
     ("made-in-loop-read-after", "def f(a):\n    for i in range(3):\n        v = [a * i]\n"
-     "    return v[0]\n", "a list made in a loop and read after it"),
+     "    return v[0]\n", "a list made in a loop or a branch and read after it"),
 ]
 
 
