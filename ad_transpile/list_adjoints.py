@@ -226,6 +226,12 @@ def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
             raise parsed.error(errors.Unsupported, stmt, construct="joining a list along "
                                "another axis than the first in reverse mode",
                                why="not supported yet: use forward mode")
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.BinOp) and any(
+                activity.is_active(v) and v.id in statements.names
+                for v in (stmt.value.left, stmt.value.right)):
+            raise parsed.error(errors.Unsupported, stmt, construct="repeating a list that "
+                               "depends on wrt (v * n) in reverse mode",
+                               why="not supported yet: build it with a loop of appends")
     blocks: dict[str, list[list]] = {}
     for block, names in made_in_blocks(fn, statements, activity):
         for var in names:

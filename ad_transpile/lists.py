@@ -77,7 +77,19 @@ def makes_list(value: gast.expr, lists: set[str]) -> bool:
         return _is_list(value.value, lists)
     if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):
         return _is_list(value.left, lists) and _is_list(value.right, lists)
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):  # [0.0] * len(v)
+        return _is_list(value.left, lists) or _is_list(value.right, lists)
     return False
+
+
+def is_index_of(call: gast.expr, lists: set[str]) -> bool:
+    """``max(range(len(v)), key=v.__getitem__)`` (as ``index_of`` writes it) of a list."""
+    if getattr(call, "index_of", None):
+        return True
+    keys = [k.value for k in getattr(call, "keywords", []) if k.arg == "key"]
+    return (getattr(call, "qualname", None) in (*EXTREMES, "builtins.sorted") and len(keys) == 1
+            and isinstance(keys[0], gast.Attribute) and keys[0].attr == "__getitem__"
+            and isinstance(keys[0].value, gast.Name) and keys[0].value.id in lists)
 
 
 def is_list_copy(value: gast.expr, lists: set[str]) -> bool:

@@ -22,7 +22,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.aliases import refuse_shared_updates
-from ad_transpile.lists import list_names, list_params
+from ad_transpile.lists import is_index_of, list_names, list_params
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
@@ -580,7 +580,7 @@ class _Normalizer:
                 expr, "calling a local value",
                 "only functions of imported modules, builtins and rules can be called",
             )
-        if getattr(expr, "index_of", None):  # max(range(len(v)), key=v.__getitem__)
+        if is_index_of(expr, self.lists):  # max(range(len(v)), key=v.__getitem__)
             call = _RenameReads(self.current).visit(copy.deepcopy(expr))
             call.no_gradient = True  # a position: no derivative flows through it
             return call

@@ -191,3 +191,18 @@ def test_refused(name, src, match):
 def test_copied_argument_may_change():
     check_gradient(M + "def f(a, xs: list):\n    xs = list(xs)\n    xs.append(a * a)\n"
                    "    return sum(xs) * a\n", (0.7, [1.0, 2.0]))
+
+
+def test_second_derivative_of_list_code(tmp_path):
+    """Forward over reverse reads the adjoint lists of the first derivative as lists too."""
+    module = imported(M + "def f(a, b):\n    h = [a * a, a * b]\n    for i in range(3):\n"
+                      "        h.append(math.sin(a * i))\n    h[0] = h[0] * b\n"
+                      "    return sum(h) * max(h)\n", tmp_path)
+    first = adt.grad(module.f)
+    expected = numeric_gradient(first, (0.7, 1.3), 0)
+    np.testing.assert_allclose(adt.hessian(module.f)(0.7, 1.3), expected, rtol=1e-5)
+
+
+def test_repeating_a_list_of_values_with_derivatives_is_refused_in_reverse_mode():
+    check_rejects(M + "def f(a):\n    v = [a] * 3\n    return sum(v)\n",
+                  "repeating a list that depends on wrt")

@@ -145,7 +145,7 @@ class RandomProgram(ProgramText):
                 kinds += ["for_", "for_", "while_"]
         kinds += ["make_list"]
         if scope.lists:
-            kinds += ["read_list", "read_list", "change_list"]
+            kinds += ["read_list", "read_list", "change_list", "change_list"]
         if scope.loop_depth:
             kinds += ["jump", "inactive"]
         if depth:
