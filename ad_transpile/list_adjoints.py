@@ -48,7 +48,7 @@ class ListAdjoints:
         return self.statements.reads(stmt)
 
     def zero(self, var: str) -> gast.expr:
-        return zeros_of(var)
+        return self.statements.zeros(var, self.items[0])
 
     def made_in_block(self, var: str) -> bool:
         return any(var in made for made in self.in_block.values())
@@ -56,29 +56,29 @@ class ListAdjoints:
     # blocks
 
     def block(self, statements: list, body: list, body_adjoint: list) -> tuple[list, list]:
-        """The length of each list a block makes, saved at its end, gives the zeros its
-        adjoint starts from where the reversed block starts."""
+        """The length of each list a block makes (a list of lists itself), saved at its end,
+        gives the zeros its adjoint starts from where the reversed block starts."""
         made = self.in_block.get(id(statements), [])
         if not made:
             return body, body_adjoint
         from ad_transpile.reverse import _before_jump
-        lengths = [gast.Call(func=name("len"), args=[name(v)], keywords=[]) for v in made]
-        value = lengths[0] if len(lengths) == 1 else gast.Tuple(elts=lengths, ctx=gast.Load())
+        nested = self.statements.nested
+        saved = [name(v) if v in nested else
+                 gast.Call(func=name("len"), args=[name(v)], keywords=[]) for v in made]
+        value = saved[0] if len(saved) == 1 else gast.Tuple(elts=saved, ctx=gast.Load())
         body = _before_jump(body, self.sweep.push_value(value))
-        starts = []
+        held = [v if v in nested else self.sweep.namer.fresh(f"len_{v.lstrip('_')}")
+                for v in made]
         pop = gast.Call(func=gast.Attribute(value=name(self.sweep.stack), attr="pop",
                                             ctx=gast.Load()), args=[], keywords=[])
-        if len(made) == 1:
-            held = [pop]
-        else:
-            counts = [self.sweep.namer.fresh(f"len_{v.lstrip('_')}") for v in made]
-            starts.append(gast.Assign(targets=[gast.Tuple(
-                elts=[name(c, store=True) for c in counts], ctx=gast.Store())], value=pop,
-                type_comment=None))
-            held = [name(c) for c in counts]
+        targets = [name(h, store=True) for h in held]
+        restore = gast.Assign(targets=[targets[0] if len(targets) == 1 else gast.Tuple(
+            elts=targets, ctx=gast.Store())], value=pop, type_comment=None)
+        starts = [restore]
         for var, length in zip(made, held):
-            zeros = gast.BinOp(left=gast.List(elts=[make_constant(0.0)], ctx=gast.Load()),
-                               op=gast.Mult(), right=length)
+            zeros = self.zero(var) if var in nested else gast.BinOp(
+                left=gast.List(elts=[make_constant(0.0)], ctx=gast.Load()), op=gast.Mult(),
+                right=name(length))
             starts.append(assign(self.sweep.namer.derivative(var), zeros))
         return body, starts + body_adjoint
 
@@ -156,9 +156,13 @@ class ListAdjoints:
         target = stmt.targets[0].id
         if target not in self.sweep.activity.active:
             return []
+        d_target = name(self.sweep.namer.derivative(target))
         at = gast.Subscript(value=d_owner, slice=stmt.value.slice, ctx=gast.Store())
-        update = gast.AugAssign(target=at, op=gast.Add(),
-                                value=name(self.sweep.namer.derivative(target)))
+        if target in self.names:  # a row of a list of lists
+            row = gast.Subscript(value=d_owner, slice=stmt.value.slice, ctx=gast.Load())
+            return [gast.Assign(targets=[at], value=added(row, d_target, self.items),
+                                type_comment=None)]
+        update = gast.AugAssign(target=at, op=gast.Add(), value=d_target)
         return [update, *self.sweep.reset([target], stmt)]
 
     def _slice(self, stmt, d_owner):
@@ -232,6 +236,7 @@ def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
             raise parsed.error(errors.Unsupported, stmt, construct="repeating a list that "
                                "depends on wrt (v * n) in reverse mode",
                                why="not supported yet: build it with a loop of appends")
+    _refuse_changes_of_held_lists(fn, statements, activity, parsed)
     blocks: dict[str, list[list]] = {}
     for block, names in made_in_blocks(fn, statements, activity):
         for var in names:
@@ -274,3 +279,43 @@ def made_in_blocks(fn: gast.FunctionDef, statements: ListStatements, activity):
 
 def _within(node: gast.AST, tree: gast.AST) -> bool:
     return any(n is node for n in gast.walk(tree))
+
+
+def _refuse_changes_of_held_lists(fn, statements: ListStatements, activity, parsed) -> None:
+    """A list put into another list (or read out of one) is shared with it: changing it later
+    changes both, which the two adjoint lists would not follow. Changing it first is fine:
+    made, changed, then put in, all in one iteration of the same loop."""
+    order: dict[int, tuple[int, int | None]] = {}  # statement -> (position, innermost loop)
+
+    def number(block, loop):
+        for stmt in block:
+            order[id(stmt)] = (len(order), loop)
+            inner = id(stmt) if isinstance(stmt, (gast.For, gast.While)) else loop
+            for field in ("body", "orelse"):
+                number(getattr(stmt, field, []) or [], inner)
+
+    number(fn.body, None)
+    stmts = [s for s in gast.walk(fn) if id(s) in order]
+    for held_at in stmts:
+        kind = statements.kind(held_at)
+        if kind in ("literal", "append", "insert", "write"):
+            held = [v.id for v in statements.values(held_at) if isinstance(v, gast.Name)]
+        elif kind == "item":
+            held = [held_at.targets[0].id]
+        else:
+            continue
+        for var in set(held) & statements.names & activity.active:
+            made = [s for s in stmts if statements.made(s) == var]
+            for change in stmts:
+                if statements.kind(change) not in ("append", "insert", "pop", "write") or \
+                        statements.owner(change) != var:
+                    continue
+                position = order[id(change)][0]
+                first = kind != "item" and all(  # made, changed, put in: in that order
+                    order[id(m)][1] == order[id(held_at)][1]
+                    and order[id(m)][0] < position < order[id(held_at)][0] for m in made)
+                if not (made and first):
+                    raise parsed.error(
+                        errors.Unsupported, change, construct="changing a list that is also "
+                        "an item of another list, in reverse mode", why="not supported yet: "
+                        "copy it first (list(...)), or use forward mode")

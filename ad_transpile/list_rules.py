@@ -23,7 +23,7 @@ import copy
 
 import gast
 
-from ad_transpile.lists import list_names
+from ad_transpile.lists import list_names, nested_lists
 from ad_transpile.primitives import make_constant, name
 
 SUMS = ("builtins.sum", "math.fsum")
@@ -38,6 +38,7 @@ class ListStatements:
         for stmt in gast.walk(fn):  # list(xs), sum(xs) of a parameter: xs is a sequence
             if isinstance(stmt, gast.Assign) and self.consumer(stmt.value):
                 self.names.add(stmt.value.args[0].id)
+        self.nested = nested_lists(fn, self.names)  # lists of lists
 
     def consumer(self, value: gast.expr) -> bool:
         return (isinstance(value, gast.Call)
@@ -95,9 +96,20 @@ class ListStatements:
 
     def made(self, stmt: gast.stmt) -> str | None:
         """The new list a statement makes: ``v = [...]``, ``v = list(w)``, ``v = w[a:b]``."""
-        if self.kind(stmt) in ("literal", "copy", "slice"):
+        kind = self.kind(stmt)
+        if kind in ("literal", "copy", "slice") or (
+                kind == "item" and stmt.targets[0].id in self.names):
             return stmt.targets[0].id
         return None
+
+    def zeros(self, var: str, row: str) -> gast.expr:
+        """``[0.0] * len(v)``; for a list of lists ``[[0.0] * len(r) for r in v]`` (``row``
+        names ``r``)."""
+        if var not in self.nested:
+            return zeros_of(var)
+        comp = gast.comprehension(target=name(row, store=True), iter=name(var), ifs=[],
+                                  is_async=0)
+        return gast.ListComp(elt=zeros_of(row), generators=[comp])
 
     def reads(self, stmt: gast.stmt) -> set[str]:
         """The variables the statement's derivative rules read: positions, not items."""

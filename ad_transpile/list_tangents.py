@@ -36,7 +36,9 @@ class ListTangents:
 
     def zero(self, var: str) -> gast.expr:
         """The tangent of a value that has no derivative: zeros of its kind."""
-        return zeros_of(var) if var in self.statements.names else self.sweep.zero(var)
+        if var in self.statements.names:
+            return self.statements.zeros(var, self.sweep.namer.fresh("r"))
+        return self.sweep.zero(var)
 
     def tangent(self, stmt: gast.stmt) -> list[gast.stmt]:
         if self.sweep.batched:  # a sweep per input instead: items may be numbers or arrays

@@ -55,12 +55,38 @@ def list_names(fn: gast.FunctionDef, params: set[str] = frozenset()) -> set[str]
     changed = True
     while changed:
         changed = False
+        nested = nested_lists(fn, found)
         for var, values in by_name.items():
             if var not in found and var not in others and all(
-                    makes_list(v, found) for v in values):
+                    makes_list(v, found) or _item_of(v, nested) for v in values):
                 found.add(var)
                 changed = True
     return found
+
+
+def nested_lists(fn: gast.FunctionDef, lists: set[str]) -> set[str]:
+    """The lists among ``lists`` whose items are lists: a literal of lists, lists appended,
+    inserted or written into it."""
+    found = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) \
+                and isinstance(node.value, gast.List) and any(
+                    _is_list(e, lists) for e in node.value.elts):
+            found.add(node.targets[0].id)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in ("append", "insert") and node.args \
+                and _is_list(node.func.value, lists) and _is_list(node.args[-1], lists):
+            found.add(node.func.value.id)
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript) \
+                and _is_list(node.targets[0].value, lists) and _is_list(node.value, lists):
+            found.add(node.targets[0].value.id)
+    return found
+
+
+def _item_of(value: gast.expr, nested: set[str]) -> bool:
+    """``m[i]`` of a list of lists."""
+    return (isinstance(value, gast.Subscript) and not isinstance(value.slice, gast.Slice)
+            and isinstance(value.value, gast.Name) and value.value.id in nested)
 
 
 def makes_list(value: gast.expr, lists: set[str]) -> bool:
@@ -406,8 +432,9 @@ class _Expressions(gast.NodeTransformer):
     def visit_ListComp(self, node):
         return name(self.lowering.hoisted(node))
 
-    def visit_GeneratorExp(self, node):
-        return node  # only where a consumer takes it (visit_Call)
+    def visit_GeneratorExp(self, node):  # its items, in a list: read once, they are the same
+        comp = gast.ListComp(elt=node.elt, generators=node.generators)
+        return name(self.lowering.hoisted(gast.copy_location(comp, node)))
 
     def visit_Call(self, node):
         low = self.lowering

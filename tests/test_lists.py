@@ -92,6 +92,13 @@ CASES = [
     ("made-in-loop", "def f(a, b):\n    s = 0.0\n    for i in range(3):\n"
      "        h = [a * i, b]\n        h.append(a * b)\n        s = s + sum(h) * h[0]\n"
      "    return s\n", (0.6, 1.7)),
+    ("rows-appended", "def f(a, b):\n    rows = []\n    for i in range(3):\n"
+     "        rows.append([a * i, b])\n    t = rows[1]\n"
+     "    return t[0] * rows[2][1] + sum(rows[0])\n", (0.6, 1.7)),
+    ("nested-item", "def f(a, b):\n    m = [[a, b], [a * b, 2.0]]\n    r = m[0]\n"
+     "    return r[1] * m[1][0] + m[0][0]\n", (0.6, 1.7)),
+    ("generator-assigned", "def f(a, b):\n    g = (x * x for x in [a, b, a * b])\n"
+     "    return sum(g)\n", (0.6, 1.7)),
     ("max-in-loop", "def f(x, cs):\n    s = 0.0\n    for k in range(3):\n"
      "        s = s + max(x * c * k for c in cs)\n    return s\n", (0.8, [0.2, -0.5, 0.9])),
 ]
@@ -178,6 +185,9 @@ REFUSED = [
      "changing the list 'v' while looping over it"),
     ("unsupported-method", "def f(a, b):\n    v = [a, b]\n    v.sort()\n    return v[0]\n",
      "the list method 'sort'"),
+    ("change-an-item-list", "def f(a):\n    m = [[a], [a]]\n    r = m[0]\n"
+     "    r.append(a)\n    return sum(r) + sum(m[0])\n",
+     "changing a list that is also an item of another list"),
     ("made-in-loop-read-after", "def f(a):\n    for i in range(3):\n        v = [a * i]\n"
      "    return v[0]\n", "a list made in a loop or a branch and read after it"),
 ]
