@@ -14,8 +14,8 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
+from ad_transpile.list_kinds import list_names, list_params
 from ad_transpile.list_rules import ListStatements
-from ad_transpile.lists import list_names, list_params
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile import errors
-from ad_transpile.list_rules import ListStatements, added, spread, zeros_of
+from ad_transpile.list_rules import ListStatements, added, spread
 from ad_transpile.primitives import assign, is_constant, make_constant, name
 
 

@@ -23,7 +23,7 @@ import copy
 
 import gast
 
-from ad_transpile.lists import list_names, nested_lists
+from ad_transpile.list_kinds import list_names, nested_lists
 from ad_transpile.primitives import make_constant, name
 
 SUMS = ("builtins.sum", "math.fsum")

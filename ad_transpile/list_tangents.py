@@ -12,7 +12,7 @@ import copy
 
 import gast
 
-from ad_transpile.list_rules import ListStatements, zeros_of
+from ad_transpile.list_rules import ListStatements
 from ad_transpile.primitives import assign, make_constant, name
 
 

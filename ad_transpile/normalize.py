@@ -22,7 +22,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.aliases import refuse_shared_updates
-from ad_transpile.lists import is_index_of, list_names, list_params
+from ad_transpile.list_kinds import is_index_of, list_names, list_params
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import ad_transpile as adt
 from conftest import (
     check_gradient,
     check_rejects,
@@ -16,6 +14,8 @@ from conftest import (
     numeric_gradient,
     primal,
 )
+
+import ad_transpile as adt
 
 M = "import math\nimport numpy as np\n\n"
 
@@ -176,6 +176,8 @@ def test_ties_give_the_first_largest_item_the_derivative():
 REFUSED = [
     ("append-to-argument", "def f(a, xs: list):\n    xs.append(a)\n    return sum(xs)\n",
      "changing the argument 'xs' in place"),
+    ("append-to-unannotated-argument", "def f(a, xs):\n    xs.append(a)\n"
+     "    return sum(xs)\n", "a call whose result is unused"),
     ("write-into-argument", "def f(a, xs: list):\n    xs[0] = a\n    return sum(xs)\n",
      "changing the argument 'xs' in place"),
     ("alias", "def f(a):\n    v = [a]\n    w = v\n    w.append(a)\n    return sum(v)\n",
@@ -198,9 +200,10 @@ def test_refused(name, src, match):
     check_rejects(M + src, match)
 
 
-def test_copied_argument_may_change():
-    check_gradient(M + "def f(a, xs: list):\n    xs = list(xs)\n    xs.append(a * a)\n"
-                   "    return sum(xs) * a\n", (0.7, [1.0, 2.0]))
+@pytest.mark.parametrize("copy", ["list(xs)", "xs[:]", "xs.copy()"])
+def test_copied_argument_may_change(copy):
+    check_gradient(M + f"def f(a, xs: list):\n    xs = {copy}\n    xs.append(a * a)\n"
+                   "    xs[0] = xs[0] * a\n    return sum(xs) * a\n", (0.7, [1.0, 2.0]))
 
 
 def test_second_derivative_of_list_code(tmp_path):
