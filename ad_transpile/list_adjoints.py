@@ -120,7 +120,25 @@ class ListAdjoints:
         return self._removed(stmt, d_owner, [])
 
     def _insert(self, stmt, d_owner):
-        return self._removed(stmt, d_owner, [stmt.value.args[0]])
+        """``v.insert(i, e)``: ``e`` landed at ``i``, or where Python put it for an ``i``
+        counted from the end or past either end."""
+        position = stmt.value.args[0]
+        if isinstance(position, gast.Constant) and position.value == 0:
+            return self._removed(stmt, d_owner, [position])
+        last = gast.BinOp(left=gast.Call(func=name("len"), args=[d_owner], keywords=[]),
+                          op=gast.Sub(), right=make_constant(1))
+        if isinstance(position, gast.Constant):  # at most at the end
+            return self._removed(stmt, d_owner, [gast.Call(
+                func=name("min"), args=[position, last], keywords=[])])
+        from_end = gast.Call(func=name("max"), args=[make_constant(0), gast.BinOp(
+            left=last, op=gast.Add(), right=position)], keywords=[])
+        if isinstance(position, gast.UnaryOp):  # a constant counted from the end
+            return self._removed(stmt, d_owner, [from_end])
+        landed = gast.IfExp(
+            test=gast.Compare(left=position, ops=[gast.GtE()], comparators=[make_constant(0)]),
+            body=gast.Call(func=name("min"), args=[position, last], keywords=[]),
+            orelse=from_end)
+        return self._removed(stmt, d_owner, [landed])
 
     def _removed(self, stmt, d_owner, args):
         """``v.append(e)`` or ``v.insert(i, e)``: the adjoint of ``e`` leaves ``d_v``."""

@@ -41,6 +41,10 @@ CASES = [
      (0.5,)),
     ("insert", "def f(a, b):\n    v = [a, b]\n    v.insert(1, a * b)\n    v.insert(0, b)\n"
      "    return v[0] * v[1] + v[2] * v[3]\n", (0.6, 1.7)),
+    ("insert-anywhere", "def f(a, b):\n    v = [a, b]\n    v.insert(-1, a * b)\n"
+     "    v.insert(10, b * b)\n    for k in range(-5, 1):\n        v.insert(k, a * k)\n"
+     "    last = v.pop(-2)\n    return sum(x * (j + 1) for j, x in enumerate(v)) * last\n",
+     (0.6, 1.7)),
     ("extend", "def f(a, b):\n    v = [a]\n    w = [b, a * b]\n    v.extend(w)\n"
      "    v.extend([b * b])\n    v.extend(x * a for x in w)\n"
      "    return sum(v) * v[1]\n", (0.6, 1.7)),
