@@ -96,10 +96,10 @@ class ListAdjoints:
 
     def inactive(self, stmt: gast.stmt, kind: str) -> list[gast.stmt]:
         """A list without derivatives: only the item read from it may need its adjoint reset."""
-        if kind in ("item", "pop", "sum", "array", "slice", "copy", "literal"):
+        if kind in ("item", "pop", "sum", "array"):
             target = stmt.targets[0].id
             return self.sweep.reset([target], stmt)
-        return []
+        return []  # a list made: its adjoint starts where its block does
 
     def accumulate(self, value: gast.expr, contribution: gast.expr, stmt) -> list[gast.stmt]:
         if not self.sweep.activity.is_active(value):

@@ -48,7 +48,7 @@ class ListStatements:
 
     def kind(self, stmt: gast.stmt) -> str | None:
         """``literal``, ``append``, ``insert``, ``pop``, ``item``, ``slice``, ``write``,
-        ``sum``, ``copy`` or ``array``; None for any other statement."""
+        ``sum``, ``copy``, ``repeat`` or ``array``; None for any other statement."""
         if isinstance(stmt, gast.Expr):
             owner = _receiver(stmt.value)
             method = stmt.value.func.attr if owner else None
@@ -62,6 +62,9 @@ class ListStatements:
             return None
         if isinstance(value, gast.List):
             return "literal" if target.id in self.names else None
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) \
+                and target.id in self.names:
+            return "repeat"  # [0.0] * n
         owner = _receiver(value)
         if owner in self.names and value.func.attr == "pop":
             return "pop"
@@ -90,6 +93,9 @@ class ListStatements:
             return value.value.id
         if isinstance(value, gast.Name):
             return value.id
+        if isinstance(value, gast.BinOp):
+            return value.left.id if getattr(value.left, "id", None) in self.names \
+                else value.right.id
         if isinstance(value.func, gast.Attribute) and value.func.attr == "pop":
             return value.func.value.id
         return value.args[0].id
@@ -97,7 +103,7 @@ class ListStatements:
     def made(self, stmt: gast.stmt) -> str | None:
         """The new list a statement makes: ``v = [...]``, ``v = list(w)``, ``v = w[a:b]``."""
         kind = self.kind(stmt)
-        if kind in ("literal", "copy", "slice") or (
+        if kind in ("literal", "copy", "slice", "repeat") or (
                 kind == "item" and stmt.targets[0].id in self.names):
             return stmt.targets[0].id
         return None

@@ -76,7 +76,10 @@ class ListTangents:
         if not made:
             return []
         value = copy.deepcopy(stmt.value)
-        if isinstance(value, gast.Name):  # v = ordered: the list the lowering made
+        if kind == "repeat":  # [c] * n: the count is a whole number, without derivative
+            side = "left" if getattr(value.left, "id", None) == owner else "right"
+            setattr(value, side, d_owner)
+        elif isinstance(value, gast.Name):  # v = ordered: the list the lowering made
             value = d_owner
         elif kind in ("item", "slice"):
             value.value = d_owner

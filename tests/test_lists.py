@@ -103,6 +103,9 @@ CASES = [
      "    return r[1] * m[1][0] + m[0][0]\n", (0.6, 1.7)),
     ("generator-assigned", "def f(a, b):\n    g = (x * x for x in [a, b, a * b])\n"
      "    return sum(g)\n", (0.6, 1.7)),
+    ("loop-over-generator", "def f(a, b):\n    s = a\n"
+     "    for v in (0.5 * k * b for k in range(3)):\n        s = s * v + a\n    return s\n",
+     (0.6, 1.7)),
     ("max-in-loop", "def f(x, cs):\n    s = 0.0\n    for k in range(3):\n"
      "        s = s + max(x * c * k for c in cs)\n    return s\n", (0.8, [0.2, -0.5, 0.9])),
 ]
