@@ -31,7 +31,7 @@ from conftest import (
     primal,
 )
 
-DEFAULT_PROGRAMS = 300
+DEFAULT_PROGRAMS = 240  # each program is longer since they build lists too
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
