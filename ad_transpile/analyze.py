@@ -15,6 +15,8 @@ import gast
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.infer import Kinds
+from ad_transpile.list_kinds import list_names, list_params
+from ad_transpile.list_rules import ListStatements
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive
@@ -60,6 +62,9 @@ def analyze(
         for s in gast.walk(fn) if isinstance(s, gast.Expr) and is_list_call(s.value, "append")
         and s.value.func.value.id not in saved
     ]
+    lists = ListStatements(fn, set(saved))
+    appends += [(lists.owner(s), {n for v in lists.values(s) for n in reads(v)})
+                for s in gast.walk(fn) if lists.kind(s) in ("insert", "write")]
     assigns = [s for s in assigns
                if not (is_list_call(s.value, "pop") and s.value.func.value.id in saved)]
     loop_items = [  # for x in xs: x holds items of xs (a range's items are counts)
@@ -95,7 +100,7 @@ def analyze(
                 errors.Unsupported, stmt, construct="unpacking the result of this call",
                 why="only your own functions may return several values",
             )
-        if set(assigned_names(stmt)) & activity.active:
+        if set(assigned_names(stmt)) & activity.active and not lists.kind(stmt):
             _check_rule(stmt.value, registry, parsed, calls, activity)
     _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed)
     return activity
@@ -152,9 +157,12 @@ def is_number(expr: gast.expr, known: set[str]) -> bool:
 
 
 def uses_arrays(fn: gast.FunctionDef) -> bool:
-    """NumPy code: a NumPy call, indexing or ``@`` (values may be arrays)."""
+    """NumPy code: a NumPy call, indexing (not of a list) or ``@`` (values may be arrays)."""
+    lists = list_names(fn, getattr(fn, "list_params", None) or list_params(fn))
     return any((getattr(n, "qualname", None) or "").startswith("numpy.")
-               or isinstance(n, (gast.Subscript, gast.MatMult)) for n in gast.walk(fn))
+               or isinstance(n, gast.MatMult) or (isinstance(n, gast.Subscript) and not (
+                   isinstance(n.value, gast.Name) and n.value.id in lists))
+               for n in gast.walk(fn))
 
 
 def is_unbroadcast(expr: gast.expr) -> bool:
@@ -169,7 +177,8 @@ def is_list_call(expr: gast.expr, method: str) -> bool:
 def active_lists(fn: gast.FunctionDef, activity: Activity) -> list[gast.stmt]:
     """The ``saved.append(v)`` statements that save values depending on ``wrt``."""
     return [s for s in gast.walk(fn) if isinstance(s, gast.Expr)
-            and is_list_call(s.value, "append") and activity.carries_list(s.value.func.value.id)]
+            and is_list_call(s.value, "append") and s.value.func.value.id in activity.saved
+            and activity.carries_list(s.value.func.value.id)]
 
 
 def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
@@ -201,6 +210,7 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
         owner: {n for key in keys | popped.get(owner, set()) for n in key if n}
         for owner, keys in pushed.items()
         if owner not in read_otherwise  # a list read in any other way carries its values
+        and owner in popped  # a list only appended to is the function's own, unused
         and all(any(restores(p, q) for p in keys) for q in popped.get(owner, set()))
     }
 

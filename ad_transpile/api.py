@@ -452,6 +452,8 @@ def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
 def _like_one(gradient: Any, argument: Any) -> Any:
     if type(gradient) is float and isinstance(argument, (int, float)):
         return gradient
+    if isinstance(argument, list) and np.shape(gradient) == (len(argument),):
+        return [float(g) for g in gradient]  # a list of numbers: its gradient is one too
     if np.shape(gradient) != np.shape(argument) and np.ndim(gradient) != 0:
         # an adjoint that was broadcast against a larger array and not summed back
         raise ValueError(

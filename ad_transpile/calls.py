@@ -35,9 +35,13 @@ class CallSite:
 
 
 def assigned_names(stmt: gast.Assign) -> list[str]:
+    """The names an assignment binds (none for ``v[i] = e``, nor for a statement that is not
+    an assignment, like ``v.append(e)``)."""
+    if not isinstance(stmt, gast.Assign):
+        return []
     target = stmt.targets[0]
     elts = target.elts if isinstance(target, gast.Tuple) else [target]
-    return [t.id for t in elts]
+    return [t.id for t in elts if isinstance(t, gast.Name)]
 
 
 class Calls:

@@ -132,17 +132,27 @@ def propagate(block: list[gast.stmt]) -> list[gast.stmt]:
 
 
 def _all_stores(stmt: gast.stmt) -> list[str]:
-    """The names a statement assigns, or changes in place (``d_x[i] += v``, ``y[i] = v``)."""
-    return [n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Store)] + [
-        _single_target(n) or _updated_in_place(n)
-        for n in gast.walk(stmt) if isinstance(n, gast.AugAssign)] + [
-        target.value.id for n in gast.walk(stmt) if isinstance(n, gast.Assign)
-        for target in n.targets if isinstance(target, gast.Subscript)
-        and isinstance(target.value, gast.Name)] + [
-        n.func.value.id for n in gast.walk(stmt) if isinstance(n, gast.Call)
-        and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
-        and n.func.attr in ("append", "pop", "extend", "insert")]
+    """Every name ``stmt`` assigns, adds into (``d_x[i] += v``) or changes as a list in place
+    (``v.append(e)``, ``x = v.pop()``, ``v[i] = e``), in one walk."""
+    found = []
+    for n in gast.walk(stmt):
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Store):
+                found.append(n.id)
+        elif isinstance(n, gast.AugAssign):
+            found.append(_single_target(n) or _updated_in_place(n))
+        elif isinstance(n, gast.Call):
+            func = n.func
+            if isinstance(func, gast.Attribute) and func.attr in LIST_CHANGES \
+                    and isinstance(func.value, gast.Name):
+                found.append(func.value.id)
+        elif isinstance(n, gast.Assign):
+            found += [t.value.id for t in n.targets if isinstance(t, gast.Subscript)
+                      and isinstance(t.value, gast.Name)]
+    return found
+
+
+LIST_CHANGES = ("append", "pop", "insert", "extend")
 
 
 def _propagate_block(block: list[gast.stmt], counts: Counter) -> None:
@@ -473,7 +483,7 @@ def _live_statement(stmt, live: set[str], loop_exit: set[str], apply: bool):
             return None, live
         return stmt, (live - {target}) | loads(stmt.value)
     if isinstance(stmt, gast.AugAssign):
-        if (target or _updated_in_place(stmt)) not in live:
+        if (target or _updated_in_place(stmt)) not in live and _pure(stmt.value):
             return None, live
         return stmt, live | loads(stmt)
     if isinstance(stmt, gast.Return):

@@ -39,6 +39,8 @@ from ad_transpile.chain import (
     structural_tangents,
     times,
 )
+from ad_transpile.list_rules import zeros_of
+from ad_transpile.list_tangents import ListTangents
 from ad_transpile.names import Namer
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.primitives import (
@@ -84,8 +86,10 @@ def forward(
     # a directional derivative is one number; a gradient asked for as a tuple is a tuple
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
+    sweep.lists = ListTangents(sweep, fn)
     sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
-    sweep.written = {s.targets[0].value.id for s in gast.walk(fn) if is_write(s)}
+    sweep.written = {s.targets[0].value.id for s in gast.walk(fn) if is_write(s)
+                     and not sweep.lists.handles(s)}  # arrays written into
     arrays = activity.arrays
     if arrays:
         sweep.numbers = activity.kinds.numbers
@@ -97,7 +101,8 @@ def forward(
         sweep.full |= _copies_of(fn, sweep.full)
     zeros = [assign(namer.derivative(p), sweep.zero(p)) for p in params
              if p in activity.active and p not in wrt]
-    if seeded and arrays:  # a seed of 1.0 is the derivative for a number only
+    if seeded and (arrays or set(wrt) & sweep.lists.statements.names):
+        # a seed of 1.0 is the derivative for a number only
         seeds = [refuse_array(w, spell) for w in wrt] + seeds
     body = (seeds if seeded else []) + zeros + sweep.block(fn.body)
     args = fn.args if seeded else positional_signature(fn, tangents)
@@ -165,6 +170,8 @@ class _TangentSweep:
         if self.batched:
             return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
                              args=[name(value), name(self.directions)], keywords=[])
+        if value in self.lists.statements.names:
+            return zeros_of(value)
         if self.shapes is None or value in self.numbers:
             return make_constant(0.0)
         return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
@@ -181,6 +188,8 @@ class _TangentSweep:
         return out
 
     def statement(self, stmt: gast.stmt) -> list[gast.stmt]:
+        if self.lists.handles(stmt):
+            return [stmt, *self.lists.tangent(stmt)]
         if is_write(stmt):
             return [stmt, *self.write_tangent(stmt)]
         if scatter_parts(stmt) is not None:

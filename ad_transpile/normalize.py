@@ -22,6 +22,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.aliases import refuse_shared_updates
+from ad_transpile.list_kinds import is_index_of, list_names, list_params
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
@@ -73,7 +74,7 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
                                why="a generator or coroutine has no single result to "
                                "differentiate")
     refuse_shared_updates(parsed, tree)
-    refuse_unsafe_writes(parsed, tree)
+    refuse_unsafe_writes(parsed, tree, list_names(tree, list_params(parsed.tree)))
 
 
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
@@ -96,6 +97,8 @@ class _Normalizer:
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and isinstance(s.value, gast.List) and not s.value.elts
         }
+        self.list_params = list_params(parsed.tree)
+        self.lists = list_names(tree, self.list_params) | self.own_lists
         self.current: dict[str, str] = {}
         self.body: list[gast.stmt] = []
 
@@ -114,10 +117,12 @@ class _Normalizer:
         args = copy.deepcopy(tree.args)
         for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             param.annotation = None
-        return gast.FunctionDef(
+        fn = gast.FunctionDef(
             name=tree.name, args=args, body=body, decorator_list=[], returns=None,
             type_comment=None, type_params=[], lineno=tree.lineno, col_offset=tree.col_offset,
         )
+        fn.list_params = self.list_params  # the annotations are gone: keep what they said
+        return fn
 
     def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
         """Normalize ``statements`` into a new list, temporaries included."""
@@ -134,7 +139,7 @@ class _Normalizer:
             return  # a docstring
         if isinstance(stmt, gast.Pass):
             return
-        if is_write(stmt):
+        if is_write(stmt) and not self.into_list(stmt):
             return self.write(stmt)
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
             return self.assign(stmt.targets[0], stmt.value, stmt)
@@ -167,8 +172,12 @@ class _Normalizer:
             return self.emit(gast.Return(value=value), stmt)
         if isinstance(stmt, gast.Assert) or _is_report(stmt) or _is_guard(stmt):
             return self.emit(_RenameReads(self.current).visit(copy.deepcopy(stmt)), stmt)
-        if self.list_method(stmt.value if isinstance(stmt, gast.Expr) else None, "append"):
+        if isinstance(stmt, gast.Expr) and any(
+                self.list_method(stmt.value, m) for m in ("append", "insert")):
             return self.emit(gast.Expr(value=self.list_call(stmt.value)), stmt)
+        if isinstance(stmt, gast.Expr) and self.list_method(stmt.value, "pop"):
+            popped = self.namer.fresh("_popped")  # v.pop() for its effect alone
+            return self.emit(assign(popped, self.list_call(stmt.value)), stmt)
         if isinstance(stmt, gast.If):
             return self.if_(stmt)
         if isinstance(stmt, gast.For):
@@ -234,10 +243,21 @@ class _Normalizer:
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
                                  value=call, type_comment=None)
             return self.emit(unpack, stmt)
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
+                and target.value.id in self.lists:  # v[i] = e into a list
+            write = gast.Subscript(value=self.reference(target.value),
+                                   slice=self.atom(target.slice), ctx=gast.Store())
+            return self.emit(gast.Assign(targets=[write], value=self.atom(value),
+                                         type_comment=None), stmt)
         raise self.error(
             target, "this assignment target",
             "assign to plain names, or unpack a tuple of the same length",
         )
+
+    def into_list(self, stmt: gast.stmt) -> bool:
+        """``v[i] = e`` into a list: the lists pass lowered it; ``assign`` keeps it as it is."""
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        return isinstance(stmt, gast.Assign) and getattr(target.value, "id", None) in self.lists
 
     def write(self, stmt: gast.Assign | gast.AugAssign) -> None:
         """``y[idx] = v`` with atoms; ``y[idx] op= v`` becomes ``t = y[idx]; t2 = t op v;
@@ -323,6 +343,8 @@ class _Normalizer:
                                    for k, v in bounds.items()})
             value = self.iterable(expr.value, assigned)
             return gast.Subscript(value=value, slice=sliced, ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):  # for c in (0.5, 1.0): written out
+            return self.argument(expr)
         return self.unchanging(self.atom(expr), assigned)
 
     def unchanging(self, atom: gast.expr, assigned: set[str]) -> gast.expr:
@@ -384,8 +406,10 @@ class _Normalizer:
         if isinstance(expr, gast.Subscript):
             value = self.atom(expr.value)
             return gast.Subscript(value=value, slice=self.index(expr.slice), ctx=gast.Load())
-        if isinstance(expr, gast.List) and not expr.elts:
-            return gast.List(elts=[], ctx=gast.Load())  # a list of saved values, as we generate
+        if isinstance(expr, gast.List):
+            if any(isinstance(e, gast.Starred) for e in expr.elts):
+                raise self.error(expr, "'*' in a list", "write the items out")
+            return gast.List(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
         if self.list_method(expr, "pop"):
             return self.list_call(expr)
         if isinstance(expr, gast.BinOp):
@@ -538,15 +562,16 @@ class _Normalizer:
         self.emit(loop, first.iter)
 
     def list_method(self, expr: gast.expr | None, method: str) -> bool:
-        """``saved.append(...)`` or ``saved.pop()`` on a list the function made itself."""
+        """``v.append(e)``, ``v.insert(i, e)``, ``v.pop()`` or ``v.pop(i)`` on a list."""
+        arities = {"append": (1,), "insert": (2,), "pop": (0, 1)}[method]
         return (
             isinstance(expr, gast.Call)
             and isinstance(expr.func, gast.Attribute)
             and expr.func.attr == method
             and isinstance(expr.func.value, gast.Name)
-            and expr.func.value.id in self.own_lists
+            and expr.func.value.id in self.lists
             and not expr.keywords
-            and len(expr.args) == (1 if method == "append" else 0)
+            and len(expr.args) in arities
         )
 
     def list_call(self, expr: gast.Call) -> gast.Call:
@@ -573,6 +598,10 @@ class _Normalizer:
                 expr, "calling a local value",
                 "only functions of imported modules, builtins and rules can be called",
             )
+        if is_index_of(expr, self.lists):  # max(range(len(v)), key=v.__getitem__)
+            call = _RenameReads(self.current).visit(copy.deepcopy(expr))
+            call.no_gradient = True  # a position: no derivative flows through it
+            return call
         if qualname == STOP_GRADIENT and len(expr.args) == 1 and not expr.keywords:
             stopped = copy.deepcopy(self.atom(expr.args[0]))
             stopped.no_gradient = True  # analyze: the value flows on, its derivative does not

@@ -23,6 +23,8 @@ from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
 from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
+from ad_transpile.list_adjoints import refuse_list_forms
+from ad_transpile.lists import lower_lists
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
@@ -132,7 +134,8 @@ class Program:
         self.sources[key] = parsed.source_hash
         registry = self.registry_of(parsed)
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
-        fn = normalize(parsed, split_tuples(parsed, restructure(parsed, namer), namer), namer)
+        fn = normalize(parsed, split_tuples(parsed, lower_lists(
+            parsed, restructure(parsed, namer), namer), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)
@@ -146,6 +149,7 @@ class Program:
             raise ScalarCode(parsed.name)
         if self.mode == "reverse":
             _refuse_reverse_over_reverse(fn, activity, parsed)
+            refuse_list_forms(fn, activity, parsed)
             _refuse_in_place_additions(fn, activity, parsed)
             _refuse_several_results(fn, kind, parsed)
         spell = self.spelling_of(parsed)

@@ -36,6 +36,7 @@ from ad_transpile.chain import (
     structural_rule,
     times,
 )
+from ad_transpile.list_adjoints import ListAdjoints
 from ad_transpile.names import Namer
 from ad_transpile.primitives import (
     GETITEM,
@@ -96,7 +97,8 @@ def reverse(
         body.append(assign(namer.derivative(v), gast.BinOp(
             left=name(namer.derivative(v)), op=gast.Add(), right=sweep.zeros_like(v))))
     starting = sorted((activity.active | set(wrt)) - returned)
-    body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting]
+    body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting
+             if not sweep.lists.made_in_block(v)]  # those start in their block
     body += adjoint
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
@@ -137,12 +139,14 @@ class _AdjointSweep(WriteAdjoints):
         self.spread_seeds: set[str] = set()  # ... given by the statement accumulate makes next
         self.seeds: dict[str, gast.Assign] = {}  # d_v = d_v + g, where g is all d_v has had
         self.touched: set[str] = set()  # adjoints that have received something
+        self.lists = ListAdjoints(self, fn)  # adjoint lists, by their own rules
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
             s.value.value.id for s in gast.walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
             and activity.is_active(s.value.value)} | {  # y[i] = v: zeroes part of d_y
             s.targets[0].value.id for s in gast.walk(fn)
             if is_write(s) and activity.is_active(s.targets[0].value)}
+        self.scattered -= self.lists.names  # a list's adjoint is a list, by its own rules
         self.counters = _counters(fn)
         once = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)]
@@ -166,6 +170,8 @@ class _AdjointSweep(WriteAdjoints):
         scatter, with the shape ``u`` has there, where the shape may change: see ``scatter``)."""
         if var in self.scattered and var not in self.shaped_late:
             return self.zeros_like(var)
+        if self.lists.is_list(var):
+            return self.lists.zero(var)
         return make_constant(0.0)
 
     def zeros_like(self, var: str) -> gast.expr:
@@ -263,7 +269,8 @@ class _AdjointSweep(WriteAdjoints):
         adjoint_parts: list[list[gast.stmt]] = []
         run: list[gast.Assign] = []
         for stmt in [*statements, None]:
-            if isinstance(stmt, gast.Assign) and not is_write(stmt):
+            if stmt is not None and (self.lists.handles(stmt) or (
+                    isinstance(stmt, gast.Assign) and not is_write(stmt))):
                 run.append(stmt)
                 continue
             if run:
@@ -276,7 +283,8 @@ class _AdjointSweep(WriteAdjoints):
             stmt_primal, stmt_adjoint = self.compound(stmt, loops)
             primal += stmt_primal
             adjoint_parts.append(stmt_adjoint)
-        return primal, [s for part in reversed(adjoint_parts) for s in part]
+        adjoint = [s for part in reversed(adjoint_parts) for s in part]
+        return self.lists.block(statements, primal, adjoint)
 
     def straight_line(self, run: list[gast.Assign], loops: tuple) -> tuple[list, list]:
         """Assignments, each needed value saved just before it is overwritten or at the end."""
@@ -318,10 +326,12 @@ class _AdjointSweep(WriteAdjoints):
 
     def needed(self, stmt: gast.Assign, loops: tuple) -> list[str]:
         """Values the adjoint of ``stmt`` reads that may be overwritten before it runs."""
-        if not set(assigned_names(stmt)) & self.activity.active:
-            return []
         site = self.calls.site(stmt) if self.calls else None
-        if site is not None:
+        if self.lists.handles(stmt):
+            read = [self.lists.reads(stmt)]
+        elif not set(assigned_names(stmt)) & self.activity.active:
+            return []
+        elif site is not None:
             read = [reads(a) for a in site.args]
         elif is_unbroadcast(stmt.value):
             read = [reads(stmt.value.args[0])]
@@ -362,13 +372,21 @@ class _AdjointSweep(WriteAdjoints):
         """``x_i = xs[i]`` reading an unchanging ``xs`` at loop counters: the adjoint sweep
         reads it again where it would pop a saved copy (the counters are restored there)."""
         stmt = self.read_once.get(var)
-        if stmt is None or not isinstance(stmt.value, gast.Subscript):
+        if stmt is None:
             return None
-        owner = stmt.value.value
-        if not isinstance(owner, gast.Name) or owner.id in self.changing:
+        value = stmt.value
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub)) \
+                and all(isinstance(o, gast.Constant) or (isinstance(o, gast.Name)
+                        and o.id in self.counters) for o in (value.left, value.right)):
+            index = value  # i - 1, i + 1 of loop counters: computed again at once
+        elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id not in self.changing:
+            index = value.slice
+        else:
             return None
-        unchanging = reads(stmt.value.slice) - _loop_variables(loops) - self.changing
-        return None if unchanging - self.params - set(self.assigned_at) else stmt
+        unchanging = reads(index) - _loop_variables(loops) - self.changing
+        changed = reads(index) & self.changing - _loop_variables(loops)
+        return None if changed or unchanging - self.params - set(self.assigned_at) else stmt
 
     def invariant_loop(self, var: str, loops: tuple) -> gast.stmt | None:
         """The outermost enclosing loop that does not assign ``var``, if the innermost does not.
@@ -383,6 +401,8 @@ class _AdjointSweep(WriteAdjoints):
         return outermost
 
     def adjoint_of(self, stmt: gast.Assign) -> list[gast.stmt]:
+        if self.lists.handles(stmt):
+            return self.lists.adjoint(stmt)
         site = self.calls.site(stmt) if self.calls else None
         if site is not None:
             whole = self.shape(stmt) + [s for t in site.targets if t in self.spread
@@ -430,6 +450,8 @@ class _AdjointSweep(WriteAdjoints):
         zeros = {v for v in self.scattered if v not in self.shaped_late}  # arrays from the start
         sure = zeros | self.seeded
         for stmt in reversed(run):
+            if self.lists.handles(stmt):
+                continue
             site = self.calls.site(stmt) if self.calls else None
             targets = site.targets if site is not None else [stmt.targets[0].id]
             targets = [t for t in targets if t in self.activity.active]

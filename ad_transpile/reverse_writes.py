@@ -40,11 +40,15 @@ class WriteAdjoints:
         if self.activity.is_active(value) and value.id not in self.scalars:
             read.append({value.id})  # for its shape: a number's is known
         saved = self.to_save(read, stmt, loops)
+        number = self.activity.kinds.of_expr(written).is_number  # y[i] of a 1-d array
         adjoint = []
         if owner in self.activity.active:
             d_owner = self.namer.derivative(owner)
             adjoint += self.materialize(owner, stmt)  # d_y may still be the number 0.0
-            if self.activity.is_active(value):
+            if self.activity.is_active(value) and number and value.id in self.scalars:
+                # one number into one element: its adjoint, no view, nothing to sum
+                adjoint.append(self.accumulate(value.id, self.part(written, d_owner), stmt))
+            elif self.activity.is_active(value):
                 # a copy: d_y[i] may be a view, and it is made zero next
                 part = _copy(self.part(written, d_owner))
                 contribution = gast.Call(func=name("_unbroadcast"), args=[part, name(value.id)],
@@ -53,13 +57,13 @@ class WriteAdjoints:
             adjoint.append(gast.Assign(targets=[self.part(written, d_owner, store=True)],
                                        value=make_constant(0.0), type_comment=None))
         old = self.namer.numbered(f"{owner}_old")  # y_old, y_old_2: one per write
+        kept = self.part(written, owner) if number else _copy(self.part(written, owner))
         if loops:  # a part for every time round, with what the adjoint reads: on the stack
             primal = self.push([old, *saved])
-            primal[0].value.args[0] = _with_first(primal[0].value.args[0],
-                                                  _copy(self.part(written, owner)))
+            primal[0].value.args[0] = _with_first(primal[0].value.args[0], kept)
             restore = self.pop([old, *saved])
         else:
-            primal = [assign(old, _copy(self.part(written, owner))), *self.push(saved)]
+            primal = [assign(old, kept), *self.push(saved)]
             restore = self.pop(saved)
         adjoint.append(gast.Assign(targets=[self.part(written, owner, store=True)],
                                    value=name(old), type_comment=None))

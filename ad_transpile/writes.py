@@ -33,9 +33,10 @@ def is_write(stmt: gast.stmt) -> bool:
     return isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript)
 
 
-def refuse_unsafe_writes(parsed, fn: gast.FunctionDef) -> None:
+def refuse_unsafe_writes(parsed, fn: gast.FunctionDef, lists: set[str] = frozenset()) -> None:
     """Refuse each write into something other than an array of the function's own, and each
-    read of a name that may share the written array after the write."""
+    read of a name that may share the written array after the write. Writes into ``lists``
+    (the lists pass's own names) are the lists pass's to check."""
     writes = [node for node in gast.walk(fn) if is_write(node)]
     if not writes:
         return
@@ -49,7 +50,9 @@ def refuse_unsafe_writes(parsed, fn: gast.FunctionDef) -> None:
             raise parsed.error(errors.Unsupported, targets[0], construct="writing into this "
                                "target", why="write into a named array: y[i, j] = v")
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
-    _Sharing(parsed, params).run(fn.body)
+    sharing = _Sharing(parsed, params)
+    sharing.lists = set(lists)
+    sharing.run(fn.body)
 
 
 def _source(expr: gast.expr) -> str:
@@ -209,8 +212,13 @@ class _Sharing:
                     f"({n.id} = {owner}.copy())",
                 )
 
+    lists: set[str] = set()
+
     def write(self, stmt: gast.stmt) -> None:
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        if getattr(target.value, "id", None) in self.lists:  # a list's item: lists.py's
+            self.read(stmt.value)
+            return
         self.read(stmt.value)
         self.read(target)
         owner = _owner(stmt)

@@ -152,7 +152,7 @@ REFUSED = [
     ("an alias read in the next iteration", "y = x.copy()\n    z = y\n    for i in range(3):\n"
      "        s = z[i]\n        y[i] = s * 2.0\n    return np.sum(y)",
      r"example.py:9:9: writing into 'y' is not supported: 'z' may hold the same array"),
-    ("into something not known to be an array", "y = [0.0, 0.0]\n    y[0] = x[0]\n"
+    ("into something not known to be an array", "y = {}\n    y[0] = x[0]\n"
      "    return y[0]", r"example.py:6:5: writing into 'y' is not supported: it is not known to "
      r"be a NumPy array"),
     ("into a nested target", "y = np.zeros((2, 2))\n    y[0][1] = x[0]\n    return np.sum(y)",

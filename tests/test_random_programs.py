@@ -31,7 +31,7 @@ from conftest import (
     primal,
 )
 
-DEFAULT_PROGRAMS = 300
+DEFAULT_PROGRAMS = 240  # each program is longer since they build lists too
 PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
@@ -50,6 +50,17 @@ class Scope:
     loop_depth: int = 0
     helpers: list[tuple[str, int]] = field(default_factory=list)
     counts: list[str] = field(default_factory=lambda: ["n"])  # whole numbers that carry no wrt
+    lists: list[ListVariable] = field(default_factory=list)  # lists of floats it may read
+
+
+@dataclass
+class ListVariable:
+    """A list of floats, its length, and the depth of the block that made it (only that
+    block changes its length, so that every block knows how long it is)."""
+
+    name: str
+    length: int
+    depth: int
 
 
 class RandomProgram(ProgramText):
@@ -132,6 +143,9 @@ class RandomProgram(ProgramText):
             kinds += ["if_", "if_", "if_expression"]
             if scope.loop_depth < self.MAX_LOOP_DEPTH:
                 kinds += ["for_", "for_", "while_"]
+        kinds += ["make_list"]
+        if scope.lists:
+            kinds += ["read_list", "read_list", "change_list", "change_list"]
         if scope.loop_depth:
             kinds += ["jump", "inactive"]
         if depth:
@@ -308,6 +322,78 @@ class RandomProgram(ProgramText):
         self.emit(depth + 1, f"{counter} += 1")  # first, so that no 'continue' skips it
         self.block(self.inner(scope, loop=True), depth + 1, self.rng.randint(1, 3))
 
+    # lists
+
+    def make_list(self, scope: Scope, depth: int) -> None:
+        """A list of floats: a literal, appends in a loop, or a comprehension (filtered on
+        constants), perhaps over another list."""
+        target = self.fresh("L")
+        roll = self.rng.random()
+        if roll < 0.35:
+            length = self.rng.randint(1, 3)
+            items = [self.expression(scope, 1) for _ in range(length)]
+            self.emit(depth, f"{target} = [{', '.join(items)}]")
+        elif roll < 0.65:
+            length = self.rng.randint(1, 3)
+            index = self.fresh("i")
+            self.emit(depth, f"{target} = []")
+            self.emit(depth, f"for {index} in range({length}):")
+            inner = self.inner(scope, loop=True)
+            inner.indices.append(index)
+            self.emit(depth + 1, f"{target}.append({self.expression(inner, 1)})")
+        elif roll < 0.85 or not scope.lists:
+            c = self.fresh("c")
+            inner = self.inner(scope)
+            inner.floats.append(c)
+            length = 2
+            self.emit(depth, f"{target} = [{self.expression(inner, 1)} * {c} for {c} in "
+                      "(0.5, 1.0, 1.5) if " + f"{c} > 0.7]")
+        else:
+            source = self.rng.choice(scope.lists)
+            item = self.fresh("z")
+            inner = self.inner(scope)
+            inner.floats.append(item)
+            length = source.length
+            self.emit(depth, f"{target} = [{item} * {self.bounded(inner)} for {item} in "
+                      f"{source.name}]")
+        scope.lists.append(ListVariable(target, length, depth))
+        if self.rng.random() < 0.7:
+            self.read_list(scope, depth)
+
+    def read_list(self, scope: Scope, depth: int) -> None:
+        """A float from a list: its sum, mean, largest or smallest item, an item, or a loop
+        over its items."""
+        lst = self.rng.choice(scope.lists)
+        k = self.rng.randint(-lst.length, lst.length - 1)
+        value = self.rng.choice([f"sum({lst.name})", f"sum({lst.name}) / len({lst.name})",
+                                 f"max({lst.name})", f"min({lst.name})", f"{lst.name}[{k}]",
+                                 f"{lst.name}[{k}] * {self.bounded(scope)}"])
+        if self.rng.random() < 0.25:
+            item, target = self.fresh("z"), self.rng.choice(scope.floats)
+            self.emit(depth, f"for {item} in {lst.name}:")
+            inner = self.inner(scope, loop=True)
+            inner.floats.append(item)
+            self.emit(depth + 1, f"{target} = {target} * 0.5 + {item} * "
+                      f"{self.bounded(inner)}")
+            return
+        target = self.fresh("v") if self.rng.random() < 0.4 else self.rng.choice(scope.floats)
+        self.emit(depth, f"{target} = {value}")
+        scope.floats += [target] if target not in scope.floats else []
+
+    def change_list(self, scope: Scope, depth: int) -> None:
+        """An item written, added to, appended, or popped (by the block that made the list)."""
+        lst = self.rng.choice(scope.lists)
+        k = self.rng.randint(-lst.length, lst.length - 1)
+        forms = [f"{lst.name}[{k}] = {self.expression(scope, 1)}",
+                 f"{lst.name}[{k}] += {self.bounded(scope)}"]
+        if lst.depth == depth:
+            forms.append(f"{lst.name}.append({self.expression(scope, 1)})")
+            if lst.length > 1:
+                forms.append(f"{self.rng.choice(scope.floats)} = {lst.name}.pop()")
+        line = self.rng.choice(forms)
+        lst.length += line.startswith(f"{lst.name}.append") - (".pop()" in line)
+        self.emit(depth, line)
+
     def jump(self, scope: Scope, depth: int) -> None:
         self.emit(depth, f"if {self.condition(scope)}:")
         self.emit(depth + 1, self.rng.choice(["break", "continue"]))
@@ -319,7 +405,7 @@ class RandomProgram(ProgramText):
     def inner(self, scope: Scope, loop: bool = False) -> Scope:
         """A nested block's scope: it sees the outer names; names it creates stay inside it."""
         return Scope(list(scope.floats), list(scope.indices), scope.loop_depth + loop,
-                     scope.helpers, scope.counts)
+                     scope.helpers, scope.counts, list(scope.lists))
 
     # expressions
 
@@ -455,15 +541,17 @@ def test_random_programs_agree_with_finite_differences(part):
 
 
 def test_generator_is_deterministic_and_uses_every_construct():
-    sources = [RandomProgram(seed).source for seed in range(200)]
-    assert sources == [RandomProgram(seed).source for seed in range(200)]
+    sources = [RandomProgram(seed).source for seed in range(400)]
+    assert sources == [RandomProgram(seed).source for seed in range(400)]
     text = "\n".join(sources)
     for construct in ("if ", "elif ", "else:", " if ", "for ", "while ", "break", "continue",
                       "return", " and ", " or ", "not ", "+= ", "-= ", "*= ", "/= ",
                       "reversed(", "range(n", "range(k", "enumerate(", "zip(", "math.exp(",
                       "math.sqrt(", "math.tanh(", "float(n)", "def h", "(a, b, k):",
                       "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h",
-                      "sum(t", ", *r", "[-1] - v", "[0] + s"):
+                      "sum(t", ", *r", "[-1] - v", "[0] + s",
+                      " = [", ".append(", ".pop()", "] += ", "sum(L", "max(L", "min(L",
+                      "len(L", " for c", " in L"):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
     assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \
