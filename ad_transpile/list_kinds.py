@@ -115,9 +115,10 @@ def is_listlike(expr: gast.expr, lists: set[str]) -> bool:
         expr, (gast.List, gast.ListComp))
 
 
-def list_params(tree: gast.FunctionDef) -> set[str]:
-    """Parameters annotated ``list`` or ``list[...]`` (``List[...]`` too)."""
-    found = set()
+def list_params(tree: gast.FunctionDef, kinds: dict | None = None) -> set[str]:
+    """Parameters annotated ``list`` or ``list[...]`` (``List[...]`` too), or whose kind
+    (``--arg``, or a call's argument in the API: ``parsed.arg_kinds``) is a list."""
+    found = {p for p, kind in (kinds or {}).items() if kind.name == "list"}
     for param in [*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs]:
         note = param.annotation
         if isinstance(note, gast.Subscript):

@@ -55,7 +55,7 @@ class _Lowering:
                              for n in gast.walk(c.target)}
         self.assigned = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, gast.Store) and id(n) not in in_comprehensions}
-        self.lists = list_names(fn, list_params(parsed.tree))
+        self.lists = list_names(fn, list_params(parsed.tree, parsed.arg_kinds))
         self.indices: set[str] = set()  # permutations: lists of positions, not of values
         self.before: list[gast.stmt] = []
 

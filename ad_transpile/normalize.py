@@ -74,7 +74,7 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
                                why="a generator or coroutine has no single result to "
                                "differentiate")
     refuse_shared_updates(parsed, tree)
-    refuse_unsafe_writes(parsed, tree, list_names(tree, list_params(parsed.tree)))
+    refuse_unsafe_writes(parsed, tree, list_names(tree, list_params(parsed.tree, parsed.arg_kinds)))
 
 
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
@@ -97,7 +97,7 @@ class _Normalizer:
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and isinstance(s.value, gast.List) and not s.value.elts
         }
-        self.list_params = list_params(parsed.tree)
+        self.list_params = list_params(parsed.tree, parsed.arg_kinds)
         self.lists = list_names(tree, self.list_params) | self.own_lists
         self.current: dict[str, str] = {}
         self.body: list[gast.stmt] = []

@@ -270,3 +270,14 @@ def test_keywords_and_defaults_reach_the_specialized_derivative(tmp_path):
     assert math.isclose(gradient(0.4), 2.0 * math.cos(0.8))
     assert math.isclose(gradient(0.4, scale=3.0), 3.0 * math.cos(1.2))
     assert math.isclose(gradient(x=0.4, scale=1.0), math.cos(0.4))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_list_known_from_the_call_is_a_list_of_values_with_derivatives(mode, tmp_path):
+    f = imported("def f(xs):\n    total = 0.0\n    for i in range(len(xs)):\n"
+                 "        total = total + xs[i] * xs[i] * i\n    return total\n",
+                 tmp_path, f"kinds_list_{mode}").f
+    xs = [0.3, -1.2, 2.0]
+    got = adt.grad(f, mode=mode)(xs)
+    assert isinstance(got, list) and all(type(g) is float for g in got)
+    np.testing.assert_allclose(got, [2.0 * x * i for i, x in enumerate(xs)], rtol=1e-12)
