@@ -145,7 +145,8 @@ def _guarded(f: Callable, wrt: WrtSpec, mode: str, kind: str, other: Callable) -
     if not kinds or not all(kinds[n].is_number for n in names) \
             or not all(k.name in GUARD_TYPES for k in kinds.values()):
         return None
-    text, entry = _transpiled(f, wrt, mode, kind)
+    # the kinds the guard checks are known on entry: the derivative is made for them
+    text, entry = _transpiled(f, wrt, mode, kind, tuple(kinds.items()))
     if isinstance(wrt, tuple) and not _returns_tuples(text, entry, len(wrt)):
         return None
     live, names = _live_globals(f, text)
@@ -461,6 +462,10 @@ def _like_one(gradient: Any, argument: Any) -> Any:
             f"{np.shape(argument)}: broadcasting in reverse mode is not supported yet"
         )
     if isinstance(argument, np.ndarray):
+        if type(gradient) is np.ndarray and gradient.shape == argument.shape \
+                and gradient.dtype == float and gradient.flags.owndata \
+                and gradient is not argument:  # made by the derivative: no copy to make
+            return gradient
         return np.broadcast_to(np.asarray(gradient, dtype=float), argument.shape).copy()
     if isinstance(argument, (int, float)) and np.ndim(gradient) == 0:
         return float(gradient)

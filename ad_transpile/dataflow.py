@@ -103,6 +103,34 @@ def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
     return zero
 
 
+ZEROS = ("zeros", "zeros_like")
+
+
+def write_into_zeros(block: list[gast.stmt]) -> list[gast.stmt]:
+    """``d = np.zeros_like(x); d[1:] += e`` -> ``d[1:] = e``: the first addition into an array
+    of zeros, before anything else reads or changes it, is a write (one pass less over it)."""
+    zeros: set[str] = set()
+    for i, stmt in enumerate(block):
+        target = _single_target(stmt)
+        if isinstance(stmt, gast.Assign) and target is not None:
+            zeros -= {target} | loads(stmt.value)
+            value = stmt.value
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                    and value.func.attr in ZEROS and target not in loads(value):
+                zeros.add(target)
+            continue
+        owner = _updated_in_place(stmt)
+        if owner in zeros and isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) \
+                and not loads(stmt.target.slice) & zeros and owner not in loads(stmt.value):
+            write = gast.Subscript(value=name(owner), slice=stmt.target.slice, ctx=gast.Store())
+            block[i] = gast.copy_location(
+                gast.Assign(targets=[write], value=stmt.value, type_comment=None), stmt)
+            zeros.discard(owner)
+            continue
+        zeros -= loads(stmt) | stores(stmt) | set(_all_stores(stmt))
+    return block
+
+
 def _adds_to(value: gast.expr, target: str) -> bool:
     """``target + e`` or ``target - e``: how array code accumulates an adjoint."""
     return (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub))

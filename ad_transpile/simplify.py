@@ -41,6 +41,7 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
         for stmt in fn.body:
             _Fold(in_place).visit(stmt)
         fn.body = dataflow.assign_known_zeros(fn.body)
+        fn.body = dataflow.write_into_zeros(fn.body)
         fn.body = dataflow.propagate(fn.body)
         fn.body = dataflow.fold_signs(fn.body, _absorbed_sign)
         fn.body = dataflow.share_common(fn.body)

@@ -100,3 +100,23 @@ def test_each_value_of_a_name_assigned_twice_is_inlined_into_its_own_use():
             return x
     """)) == ["for i in range(n):", "x = x * xs[i]", "for i in range(n):", "x = x + xs[i]",
               "return x"]
+
+
+def test_the_first_addition_into_an_array_of_zeros_is_a_write():
+    assert body(simplified("""
+        def f(x, e, g):
+            d = np.zeros_like(x)
+            d[1:] += e
+            d[:-1] += g
+            return d
+    """)) == ["d = np.zeros_like(x)", "d[1:] = e", "d[:-1] += g", "return d"]
+
+
+def test_an_addition_into_zeros_read_before_stays_an_addition():
+    assert body(simplified("""
+        def f(x, e):
+            d = np.zeros_like(x)
+            s = np.sum(d)
+            d[1:] += e * s
+            return d
+    """))[2] == "d[1:] += e * s"

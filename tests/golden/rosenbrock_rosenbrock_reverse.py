@@ -3,7 +3,7 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:cc6a63d621b3f3f2
+# body-hash: sha256:131efa79b79dca22
 import numpy as np
 
 
@@ -19,7 +19,7 @@ def rosenbrock_pr(x):
     d_t2 = 200.0 * (tail - head ** 2)
     d_head = d_head - 2.0 * head * d_t2
     # line 17: tail = x[1:]
-    d_x[1:] += d_t2
+    d_x[1:] = d_t2
     # line 16: head = x[:-1]
     d_x[:-1] += d_head
     return d_x
