@@ -135,8 +135,9 @@ def structural_adjoints(
             terms += [(e.id, rule.template("adjoints", i, _given(args, rule), {
                 **values, "item": _position(path)}, spell))
                 for path, e in _leaves(arg, rule.nests(i)) if activity.is_active(e)]
-        elif activity.is_active(arg):
-            terms.append((arg.id, rule.template("adjoints", i, _given(args, rule), values,
+        elif activity.is_active(arg):  # a whole array to join: its piece is all of it
+            whole = {**values, "item": gast.Constant(value=Ellipsis, kind=None)}
+            terms.append((arg.id, rule.template("adjoints", i, _given(args, rule), whole,
                                                 spell)))
     return terms
 

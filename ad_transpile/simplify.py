@@ -108,6 +108,14 @@ class _Fold(gast.NodeTransformer):
                 return make_constant(folded)
         return _identity(node, left, right, op) or node
 
+    def visit_Subscript(self, node):
+        """``e[...]`` reads all of ``e`` (a rule's piece of a whole array): ``e``."""
+        self.generic_visit(node)
+        if isinstance(node.ctx, gast.Load) and isinstance(node.slice, gast.Constant) \
+                and node.slice.value is Ellipsis:
+            return node.value
+        return node
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         operand = node.operand

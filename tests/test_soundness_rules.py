@@ -275,3 +275,11 @@ def test_a_transpose_with_axes_counted_from_the_end_matches_finite_differences()
 
 def test_einsum_of_three_operands_is_refused():
     check_rejects(numpy_source("np.sum(np.einsum('ij,jk,kl->il', a, b, b))"), "numpy.einsum")
+
+
+# found while merging the array writes: np.array of an array's name crashed in reverse mode
+# (its adjoint named a position in a literal list that is not there)
+@pytest.mark.parametrize("x", [np.array([0.3, -0.7, 1.1]), np.array([[0.3, -0.7], [1.1, 0.2]])])
+def test_np_array_of_an_array_name_passes_the_whole_adjoint_back(x):
+    src = "import numpy as np\n\ndef f(x):\n    y = np.array(x)\n    return np.sum(y * y * x)\n"
+    check_array_gradient(src, (x,))
