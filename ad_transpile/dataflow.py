@@ -382,25 +382,33 @@ def _inlinable(block: list[gast.stmt], found: dict, limit: int) -> None:
     for stmt in block:
         for field in _bodies(stmt):
             _inlinable(getattr(stmt, field), found, limit)
+    facts: list = [None] * len(block)  # each statement's reads and writes, found once
     for i, stmt in enumerate(block):
         target = _single_target(stmt)
         if isinstance(stmt, gast.Assign) and target is not None and _movable(stmt.value):
-            j = _the_use(block, i, target)
+            j = _the_use(block, i, target, facts)
             if j is not None and _inline_into(block[j], target, stmt.value, limit, apply=False):
                 found.setdefault(target, []).append((block, stmt, block[j]))
 
 
-def _the_use(block: list[gast.stmt], i: int, target: str) -> int | None:
+def _facts(stmt: gast.stmt) -> tuple[set[str], set[str], set[str], bool]:
+    """What the head of ``stmt`` reads, what all of it reads, what it stores, and whether it
+    jumps or writes into an array (past which no value moves)."""
+    head = set().union(*(loads(part) for part in _head(stmt)))
+    return head, loads(stmt), set(_all_stores(stmt)), _jumps(stmt) or _writes_in_place(stmt)
+
+
+def _the_use(block: list[gast.stmt], i: int, target: str, facts: list) -> int | None:
     """The later statement of ``block`` that reads ``target`` outside any loop body, if the
     operands of ``block[i]`` keep their values until then."""
-    operands = loads(block[i].value)
+    operands = loads(block[i].value) | {target}
     for j in range(i + 1, len(block)):
-        later = block[j]
-        head = _head(later)
-        if any(target in loads(part) for part in head):
-            return None if target in _all_stores(later) else j
-        if target in loads(later) or (operands | {target}) & set(_all_stores(later)) \
-                or _jumps(later) or _writes_in_place(later):
+        if facts[j] is None:
+            facts[j] = _facts(block[j])
+        head, read, stored, barrier = facts[j]
+        if target in head:
+            return None if target in stored else j
+        if target in read or operands & stored or barrier:
             return None  # a write into an array may change a view the value reads
     return None
 

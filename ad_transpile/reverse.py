@@ -17,6 +17,7 @@ as a loop: ``for x in reversed(xs)``.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Callable
 
 import gast
@@ -150,8 +151,8 @@ class _AdjointSweep(WriteAdjoints):
         self.counters = _counters(fn)
         once = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)]
-        self.changing = {n for s in gast.walk(fn) for n in _stores(s)}  # assigned or mutated
-        counts = {t: sum(t in _stores(s) for s in gast.walk(fn)) for t in self.changing}
+        counts = Counter(n for s in gast.walk(fn) for n in _stores(s))
+        self.changing = set(counts)  # assigned or mutated
         self.read_once = {s.targets[0].id: s for s in once if counts[s.targets[0].id] == 1
                           and s.targets[0].id not in self.params}
         self.defined: dict[int, frozenset] = {}

@@ -1,0 +1,80 @@
+"""Time the transpiler itself: straight-line functions of growing size and loop nests of growing
+depth, in both modes, with the exponent of the fitted power law.
+
+    python benchmarks/transpile.py [--quick]
+
+Each function is generated (a chain of scalar statements, each reading the two before it, so that
+nothing is dead code), transpiled once to warm up, then timed as the best of 3 transpiles. The
+exponent is the slope of log(time) against log(statements) from the smallest to the largest size.
+This is a report, not a pass/fail test. ``--quick`` stops at 400 statements and depth 4.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from ad_transpile.parse import function_in_text
+from ad_transpile.pipeline import transpile
+
+MODES = ("reverse", "forward")
+OPERATIONS = ("math.sin({a}) * {b}", "{a} * {b} + 0.5", "math.exp(-{a} * {a}) + {b}",
+              "{a} / (1.0 + {b} * {b})")
+
+
+def straight_line(n: int) -> str:
+    """``n`` statements, each combining the two values before it."""
+    lines = ["import math", "", "def f(x, y):", "    v0 = x", "    v1 = y"]
+    for k in range(2, n + 2):
+        expr = OPERATIONS[k % len(OPERATIONS)].format(a=f"v{k - 1}", b=f"v{k - 2}")
+        lines.append(f"    v{k} = {expr}")
+    lines.append(f"    return v{n + 1}")
+    return "\n".join(lines) + "\n"
+
+
+def nest(depth: int) -> str:
+    """``depth`` nested counted loops around a small body that updates a carried value."""
+    lines = ["import math", "", "def f(x, n):", "    s = x"]
+    indent = "    "
+    for d in range(depth):
+        lines.append(f"{indent}for i{d} in range(n):")
+        indent += "    "
+    lines.append(f"{indent}s = math.sin(s) * x + 0.1")
+    lines.append("    return s")
+    return "\n".join(lines) + "\n"
+
+
+def seconds(src: str, mode: str) -> float:
+    parsed = function_in_text(src, "bench.py", "f")
+    transpile(parsed, 0, mode)
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        transpile(function_in_text(src, "bench.py", "f"), 0, mode)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    sizes = (100, 200, 400) if quick else (100, 200, 400, 800)
+    depths = range(1, 5 if quick else 7)
+    print(f"{'statements':>10} " + " ".join(f"{m + ' s':>12}" for m in MODES))
+    times = {m: [] for m in MODES}
+    for n in sizes:
+        row = [seconds(straight_line(n), m) for m in MODES]
+        for m, t in zip(MODES, row):
+            times[m].append(t)
+        print(f"{n:>10} " + " ".join(f"{t:12.3f}" for t in row), flush=True)
+    for m in MODES:
+        slope = math.log(times[m][-1] / times[m][0]) / math.log(sizes[-1] / sizes[0])
+        print(f"exponent {m}: {slope:.2f} ({sizes[0]} to {sizes[-1]} statements)")
+    print(f"\n{'depth':>10} " + " ".join(f"{m + ' s':>12}" for m in MODES))
+    for depth in depths:
+        print(f"{depth:>10} " + " ".join(f"{seconds(nest(depth), m):12.3f}" for m in MODES),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
