@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gast
 
-
 WRAPPERS = ("builtins.zip", "builtins.enumerate", "builtins.reversed")
 SEQUENCES = ("list", "tuple", "ndarray")
 

@@ -29,7 +29,8 @@ class Activity:
     varied: set[str]
     useful: set[str]
     saved: dict[str, set[str]] = field(default_factory=dict)  # save/restore list -> its names
-    kinds: Kinds = field(default_factory=lambda: Kinds({}, complete=False))  # the value model's answer
+    # the value model's answer (infer.py); until it is given, nothing is known
+    kinds: Kinds = field(default_factory=lambda: Kinds({}, complete=False))
 
     def carries_list(self, owner: str) -> bool:
         """Whether a list holds values with derivatives (and so needs a tangent list)."""

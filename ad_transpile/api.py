@@ -11,10 +11,10 @@ import gast
 import numpy as np
 
 from ad_transpile import errors, runtime
-from ad_transpile.load import LIVE, LIVE_NAMES, load
-from ad_transpile.parse import collect_constants, collect_imports, function_from_object, parse_text
 from ad_transpile.infer import assumed_kinds
 from ad_transpile.kinds import UNKNOWN, Kind
+from ad_transpile.load import LIVE, LIVE_NAMES, load
+from ad_transpile.parse import collect_constants, collect_imports, function_from_object, parse_text
 from ad_transpile.pipeline import WrtSpec, transpile
 from ad_transpile.specialize import Specializations
 

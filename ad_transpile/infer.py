@@ -314,7 +314,8 @@ class _Evaluate:
         owner = self.kind(node.value)
         index = node.slice
         if owner.name == "tuple" and isinstance(index, gast.Constant) \
-                and type(index.value) is int and -len(owner.items) <= index.value < len(owner.items):
+                and type(index.value) is int \
+                and -len(owner.items) <= index.value < len(owner.items):
             return owner.items[index.value]
         if isinstance(index, gast.Slice):
             return owner if owner.name in ("list", "ndarray") else UNKNOWN

@@ -23,7 +23,8 @@ def load(text: str, name: str, label: str, live: dict | None = None,
 
     A ``guard`` ``(types, other)`` makes the function check that its arguments have exactly
     ``types`` (those it was made for), and hand any other call to ``other``; its results
-    (each item of a tuple it returns) are floats. The check is the whole cost of the API's wrapper on the hot path.
+    (each item of a tuple it returns) are floats. The check is the whole cost of the API's
+    wrapper on the hot path.
     """
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     filename = f"<ad-transpile {label} {digest}>"  # unique per text: linecache keys must not clash

@@ -735,7 +735,7 @@ def _stores(stmt: gast.AST) -> set[str]:
 
 
 MUTATORS = {"append", "pop", "extend", "insert", "remove", "sort", "reverse", "clear",
-            "fill", "put", "resize", "itemset", "setfield", "sort"}
+            "fill", "put", "resize", "itemset", "setfield"}
 
 
 def _counters(fn: gast.FunctionDef) -> set[str]:

@@ -345,7 +345,8 @@ def test_a_loop_of_sums_over_lists_is_differentiated_in_one_pass_with_nothing_sa
 
 
 def test_a_loop_whose_iterations_depend_on_each_other_still_saves_them():
-    src = M + "def f(x: float, cs: list[float]):\n  s = x\n  for c in cs:\n    s = math.sin(s) * c\n"
+    src = (M + "def f(x: float, cs: list[float]):\n  s = x\n  for c in cs:\n"
+           "    s = math.sin(s) * c\n")
     src += "  return s\n"
     text = generated(src)
     assert "_stack" in text and "reversed" in text, text

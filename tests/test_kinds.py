@@ -172,7 +172,8 @@ def test_a_kind_that_names_none_is_an_error(text):
 
 @pytest.mark.parametrize("value, kind", [
     (1.5, FLOAT), (3, INT), (np.float64(2.0), FLOAT), (np.ones((2, 3)), array(2)),
-    ([1.0, 2], list_of(FLOAT)), ([1, 2], list_of(INT)), ((1.0, np.ones(2)), tuple_of(FLOAT, array(1))),
+    ([1.0, 2], list_of(FLOAT)), ([1, 2], list_of(INT)),
+    ((1.0, np.ones(2)), tuple_of(FLOAT, array(1))),
     ([np.ones(2), np.ones(2)], list_of(array(1))), ([1.0, np.ones(2)], list_of(UNKNOWN)),
     ("text", UNKNOWN), (np.array(["a"]), UNKNOWN),
 ])
