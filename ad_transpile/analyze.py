@@ -15,7 +15,6 @@ import gast
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.infer import Kinds
-from ad_transpile.list_kinds import list_names, list_params
 from ad_transpile.list_rules import ListStatements
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
@@ -111,59 +110,11 @@ STRUCTURAL = ("builtins.list", "builtins.zip", "builtins.enumerate", "builtins.r
               "builtins.tuple")
 
 
-REDUCTIONS = ("numpy.sum", "numpy.mean", "numpy.prod", "numpy.max", "numpy.min", "numpy.std",
-              "numpy.var", "numpy.linalg.norm")
-
-
-def scalars(fn: gast.FunctionDef) -> set[str]:
-    """Variables that surely hold one number: ``np.sum(x)``, ``len(xs)``, ``2.0 * s``.
-
-    Reverse mode sums an adjoint back to its argument's shape only where broadcasting may have
-    stretched it; an operation whose other arguments are numbers never does.
-    """
-    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)]
-    assigned = [t for s in assigns for t in assigned_names(s)]
-    found: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for stmt in assigns:
-            target = stmt.targets[0]
-            if not isinstance(target, gast.Name) or target.id in found:
-                continue
-            same = [s for s in assigns if assigned_names(s) == [target.id]]
-            if len(same) == assigned.count(target.id) and all(
-                    _is_scalar(s.value, found) for s in same):
-                found.add(target.id)
-                changed = True
-    return found
-
-
-def _is_scalar(value: gast.expr, known: set[str]) -> bool:
-    name = primitive(value)
-    if name in REDUCTIONS:
-        return len(operands(value)) == 1 and not getattr(value, "keywords", [])
-    if name in ("builtins.len", "builtins.float") or (name or "").startswith("math."):
-        return True
-    if isinstance(value, gast.Name) or name in (None, GETITEM) or name.startswith("numpy."):
-        return is_number(value, known) if isinstance(value, gast.Name) else False
-    return all(is_number(a, known) for a in operands(value))  # arithmetic on numbers
-
-
 def is_number(expr: gast.expr, known: set[str]) -> bool:
     """A literal number or a variable known to hold one."""
     return (isinstance(expr, gast.Constant) and isinstance(expr.value, (int, float))) or (
         isinstance(expr, gast.UnaryOp) and is_number(expr.operand, known)) or (
         isinstance(expr, gast.Name) and expr.id in known)
-
-
-def uses_arrays(fn: gast.FunctionDef) -> bool:
-    """NumPy code: a NumPy call, indexing (not of a list) or ``@`` (values may be arrays)."""
-    lists = list_names(fn, getattr(fn, "list_params", None) or list_params(fn))
-    return any((getattr(n, "qualname", None) or "").startswith("numpy.")
-               or isinstance(n, gast.MatMult) or (isinstance(n, gast.Subscript) and not (
-                   isinstance(n.value, gast.Name) and n.value.id in lists))
-               for n in gast.walk(fn))
 
 
 def is_unbroadcast(expr: gast.expr) -> bool:

@@ -310,10 +310,6 @@ def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
     return result if result.shape else float(result)
 
 
-def _has_array(arguments: list[Any]) -> bool:
-    return any(np.ndim(a) for a in arguments)
-
-
 def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
                        kinds: tuple = ()) -> Any:
     """``(value, gradient)`` by forward mode for array arguments: one sweep of batched tangents

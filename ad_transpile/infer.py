@@ -13,6 +13,7 @@ treats as "may be an array", as it did before there was a model.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Callable
 
@@ -85,8 +86,7 @@ def param_kinds(parsed: ParsedFunction, given: dict[str, Kind] | None = None) ->
     for param in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         kind = given.get(param.id)
         if kind in (None, UNKNOWN) and param.annotation is not None:
-            kind = kind_of_annotation(gast.unparse(param.annotation)
-                                      if hasattr(gast, "unparse") else _annotation(param))
+            kind = kind_of_annotation(_annotation(param))
         kinds[param.id] = kind or UNKNOWN
     return kinds
 
@@ -416,8 +416,6 @@ def _matmul(a: Kind, b: Kind) -> Kind:
 
 
 def _annotation(param: gast.Name) -> str:
-    import ast
-
     return ast.unparse(gast.gast_to_ast(param.annotation))
 
 

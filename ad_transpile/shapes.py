@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import gast
 
-from ad_transpile.analyze import REDUCTIONS
 from ad_transpile.calls import assigned_names
 from ad_transpile.chain import arguments
 from ad_transpile.primitives import GETITEM, constant_value, is_constant, operands, primitive
@@ -31,6 +30,8 @@ from ad_transpile.registry import Registry
 
 Shape = frozenset  # of atoms: names, or (name, n) for a name's shape less n items on axis 0
 
+REDUCTIONS = ("numpy.sum", "numpy.mean", "numpy.prod", "numpy.max", "numpy.min", "numpy.std",
+              "numpy.var", "numpy.linalg.norm")  # over every axis: a number
 ELEMENTWISE_NAMESPACES = ("numpy.", "operator.", "math.", "builtins.")
 ELEMENTWISE_WITHOUT_RULE = {  # elementwise functions that carry no derivative, seen in partials
     "numpy.sign", "numpy.floor", "numpy.ceil", "numpy.trunc", "numpy.rint", "numpy.round",
@@ -77,7 +78,7 @@ class Shapes:
 
 def shapes(fn: gast.FunctionDef, registry: Registry, numbers: set[str]) -> Shapes:
     """The shapes of the values of ``fn``'s top-level straight-line statements; ``numbers``
-    are the names known to hold one number (``analyze.scalars``)."""
+    are the names known to hold one number (the value model's numbers, ``infer.Kinds.numbers``)."""
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     stores = Counter(n.id for n in gast.walk(fn)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import check_array_gradient, generated
 
-from ad_transpile.analyze import scalars
+from ad_transpile.infer import infer, param_kinds
 from ad_transpile.names import Namer
 from ad_transpile.normalize import normalize
 from ad_transpile.parse import function_in_text
@@ -24,7 +24,7 @@ def shapes_of(src: str):
     parsed = function_in_text(textwrap.dedent(src), "example.py", "f")
     namer = Namer(parsed.local)
     fn = normalize(parsed, restructure(parsed, namer), namer)
-    return shapes(fn, builtin(), scalars(fn))
+    return shapes(fn, builtin(), infer(fn, param_kinds(parsed), parsed.constants).numbers)
 
 
 def test_elementwise_results_have_the_broadcast_shape_of_their_operands():
