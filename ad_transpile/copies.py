@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 
 import gast
 
-from ad_transpile.dataflow import all_stores, bodies, loads, shareable, single_target
+from ad_transpile.dataflow import all_stores, bodies, children, loads, shareable, single_target
 from ad_transpile.primitives import copy_tree, is_constant, name
 
 
@@ -114,4 +114,4 @@ def _share_block(block: list[gast.stmt], counts: Counter) -> None:
 
 
 def _names(expr: gast.expr) -> set[str]:
-    return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
+    return {n.id for n in children(expr) if isinstance(n, gast.Name)}

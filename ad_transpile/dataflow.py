@@ -23,16 +23,31 @@ LIST_CHANGES = ("append", "pop", "insert", "extend")
 NEVER = math.inf
 
 
+def children(node: gast.AST) -> Iterator[gast.AST]:
+    """Every node below ``node``, in no set order: ``gast.walk`` without its queue of
+    generators, for the walks made over every statement in every round of simplify."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field_ in node._fields:
+            value = getattr(node, field_, None)
+            if isinstance(value, gast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, gast.AST))
+
+
 def stores(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Store)}
+    return {n.id for n in children(node) if type(n) is gast.Name
+            and type(n.ctx) is gast.Store}
 
 
 def loads(node: gast.AST | None) -> set[str]:
     if node is None:
         return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load)}
+    return {n.id for n in children(node) if type(n) is gast.Name
+            and type(n.ctx) is gast.Load}
 
 
 def single_target(stmt: gast.stmt) -> str | None:
@@ -56,7 +71,7 @@ def all_stores(stmt: gast.stmt) -> list[str]:
     """Every name ``stmt`` assigns, adds into (``d_x[i] += v``) or changes as a list in place
     (``v.append(e)``, ``x = v.pop()``, ``v[i] = e``), in one walk."""
     found = []
-    for n in gast.walk(stmt):
+    for n in children(stmt):
         if isinstance(n, gast.Name):
             if isinstance(n.ctx, gast.Store):
                 found.append(n.id)
@@ -87,7 +102,7 @@ def pure(expr: gast.expr) -> bool:
     return not any(
         isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
         and n.func.attr in ("pop", "append")
-        for n in gast.walk(expr)
+        for n in children(expr)
     )
 
 
@@ -98,7 +113,7 @@ def shareable(expr: gast.expr) -> bool:
             isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
             and n.func.id in ("list", "zip", "enumerate", "reversed", "iter", "map")
         )
-        for n in gast.walk(expr)
+        for n in children(expr)
     )
 
 
@@ -128,7 +143,7 @@ class Facts:
         reads: set[str] = set()
         stored: list[str] = []
         barrier = False
-        for n in gast.walk(stmt):
+        for n in children(stmt):
             if isinstance(n, gast.Name):
                 (reads.add(n.id) if isinstance(n.ctx, gast.Load) else stored.append(n.id))
             elif isinstance(n, (gast.Return, gast.Break, gast.Continue)):

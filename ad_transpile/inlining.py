@@ -22,6 +22,7 @@ from ad_transpile.dataflow import (
     Facts,
     ahead,
     bodies,
+    children,
     loads,
     pure,
     shareable,
@@ -38,7 +39,7 @@ def fold_signs(block: list[gast.stmt], absorb: Callable,
     block, is folded into that use where ``absorb`` finds that this costs no operation, so that
     ``d = -g; s = s + a * d`` becomes ``s = s - a * g``: one pass over an array fewer."""
     counts = store_counts(block) if counts is None else counts
-    uses = Counter(n.id for s in block for n in gast.walk(s)
+    uses = Counter(n.id for s in block for n in children(s)
                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
     _fold_signs_block(block, counts, uses, absorb)
     return block
@@ -94,7 +95,7 @@ def inline_into_return(block: list[gast.stmt]) -> list[gast.stmt]:
         and single_target(before) == last.value.id
         and pure(before.value)
     ):
-        uses = sum(1 for s in block for n in gast.walk(s)
+        uses = sum(1 for s in block for n in children(s)
                    if isinstance(n, gast.Name) and n.id == last.value.id)
         if uses == 2:
             return [*block[:-2], gast.copy_location(gast.Return(value=before.value), last)]
@@ -113,7 +114,7 @@ def inline_single_uses(block: list[gast.stmt], named: frozenset[str] = frozenset
     operations). A name assigned in several places is inlined only if every one of its
     values is, each into its own use."""
     stored = store_counts(block) if counts is None else counts
-    used = Counter(n.id for stmt in block for n in gast.walk(stmt) if isinstance(n, gast.Name)
+    used = Counter(n.id for stmt in block for n in children(stmt) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Load))
     found: dict[str, list[_Inline]] = {}
     _inlinable(block, found, limit)
@@ -191,22 +192,30 @@ def _inlined(stmt: gast.stmt, target: str, value: gast.expr,
         return None
     whole = copy.copy(stmt)
     setattr(whole, part, after)
-    if not isinstance(stmt, (gast.For, gast.If, gast.While)) and len(_text(whole)) > SHORT:
+    whole.lineno = 0  # ast.unparse looks up type comments by line
+    if not isinstance(stmt, (gast.For, gast.If, gast.While)) and _length(whole) > SHORT:
         return None
     return part, after
 
 
 def _operations(expr: gast.AST) -> int:
     return sum(isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript))
-               for n in gast.walk(expr))
+               for n in children(expr))
 
 
 SHORT = 60  # characters of a statement that reads at a glance, and fits a line when indented
 
 
-def _text(node: gast.AST) -> str:
-    tree = gast.gast_to_ast(node)  # a new tree: ``node`` is left as it is
-    return ast.unparse(ast.fix_missing_locations(tree))
+def _length(node: gast.AST) -> int:
+    """The length of ``node`` as source. ``ast.unparse`` reads gast's expression nodes as they
+    are (they have the names and fields of ``ast``'s), which saves converting the tree for
+    each candidate; it only writes a tuple index with parentheses, two characters more."""
+    odd = 0
+    for n in children(node):
+        if isinstance(n, (gast.JoinedStr, gast.Lambda)):
+            return len(ast.unparse(gast.gast_to_ast(node)))
+        odd += isinstance(n, gast.Subscript) and isinstance(n.slice, gast.Tuple)
+    return len(ast.unparse(node)) - 2 * odd
 
 
 MOVABLE_CALLS = ("math.", "numpy.", "builtins.abs", "builtins.float", "builtins.len",
@@ -218,7 +227,7 @@ def _movable(value: gast.expr) -> bool:
     than an operation on operations."""
     if not shareable(value) or isinstance(value, (gast.Name, gast.Constant)):
         return False
-    for node in gast.walk(value):
+    for node in children(value):
         if isinstance(node, gast.Call):
             qualname = getattr(node, "qualname", None) or getattr(node.func, "spelled", "")
             if not qualname.startswith(MOVABLE_CALLS) or qualname.startswith("numpy.random"):
