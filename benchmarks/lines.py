@@ -13,7 +13,8 @@ reverse mode, at most 2 in forward mode, and no copied helper (``def _...``) whe
 Kinds of the arguments are given as the API gives them (``kind_of_argument`` of the example
 arguments, the kinds ``--arg`` gives on the command line) where an example argument is an array,
 or a list along ``wrt`` (the file path differentiates through a list only with its kind known);
-``--kinds all``: also where any argument is a list; ``none``: never. The table says where.
+``--kinds all``: also where any argument is a list; ``always``: everywhere, as the API does;
+``none``: never, as the golden files. The table says where.
 
 ``code_lines`` itself is independent of ad-transpile: a reviewer's count of a Python file.
 """
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENCODING, tokenize.ENDMARKER}
 FORWARD_KINDS = ("jvp", "grad")
-KIND_CHOICES = ("arrays", "all", "none")
+KIND_CHOICES = ("arrays", "all", "always", "none")
 
 
 def code_lines(text: str, source: str | None = None) -> int:
@@ -106,8 +107,8 @@ def _shape(function: ast.FunctionDef) -> str:
 def kinds_given(case, args: tuple, policy: str = "arrays") -> bool:
     """Whether the derivative is specialized to the example arguments' kinds (see the module
     docstring): the API always does; the golden files never do."""
-    if policy == "none":
-        return False
+    if policy in ("none", "always"):
+        return policy == "always"
     if policy == "all":
         return any(isinstance(a, (np.ndarray, list)) for a in args)
     return any(isinstance(a, np.ndarray) for a in args) \
@@ -131,21 +132,27 @@ def transpiled(case, mode: str, kind: str, args: tuple | None = None) -> tuple[s
 
 @dataclasses.dataclass
 class Row:
+    """A function's counts; a generated count is None where the transpiler refuses it."""
+
     label: str
     kinds: bool
     hand_reverse: int
-    generated_reverse: int
+    generated_reverse: int | None
     hand_forward: int
-    generated_forward: int
+    generated_forward: int | None
     helpers: list[str]
 
     @property
-    def reverse_ratio(self) -> float:
-        return self.generated_reverse / self.hand_reverse
+    def reverse_ratio(self) -> float | None:
+        return _ratio(self.generated_reverse, self.hand_reverse)
 
     @property
-    def forward_ratio(self) -> float:
-        return self.generated_forward / self.hand_forward
+    def forward_ratio(self) -> float | None:
+        return _ratio(self.generated_forward, self.hand_forward)
+
+
+def _ratio(generated: int | None, hand: int) -> float | None:
+    return None if generated is None else generated / hand
 
 
 def measure(case, policy: str = "arrays", forward_kind: str = "jvp") -> Row:
@@ -153,16 +160,27 @@ def measure(case, policy: str = "arrays", forward_kind: str = "jvp") -> Row:
     args = case.example(np.random.default_rng(0))
     given = kinds_given(case, args, policy)
     source = (ROOT / case.path).read_text(encoding="utf-8")
-    reverse, _ = transpiled(case, "reverse", "grad", args if given else None)
-    forward, _ = transpiled(case, "forward", forward_kind, args if given else None)
-    helpers = sorted(set(copied_helpers(reverse)) | set(copied_helpers(forward)))
-    return Row(case.label, given, function_lines(case.grad), code_lines(reverse, source),
-               function_lines(case.jvp), code_lines(forward, source), helpers)
+    texts = [_refused_or(transpiled, case, mode, kind, args if given else None)
+             for mode, kind in (("reverse", "grad"), ("forward", forward_kind))]
+    helpers = sorted({h for text in texts if text is not None for h in copied_helpers(text)})
+    reverse, forward = (None if t is None else code_lines(t, source) for t in texts)
+    return Row(case.label, given, function_lines(case.grad), reverse,
+               function_lines(case.jvp), forward, helpers)
+
+
+def _refused_or(transpiled, *args) -> str | None:
+    from ad_transpile import TranspileError
+
+    try:
+        return transpiled(*args)[0]
+    except TranspileError:
+        return None
 
 
 def medians(rows: list[Row]) -> tuple[float, float]:
-    return (statistics.median(r.reverse_ratio for r in rows),
-            statistics.median(r.forward_ratio for r in rows))
+    """The median ratios over the functions the transpiler differentiates."""
+    return (statistics.median(r.reverse_ratio for r in rows if r.reverse_ratio is not None),
+            statistics.median(r.forward_ratio for r in rows if r.forward_ratio is not None))
 
 
 HEADINGS = ("function", "kinds", "hand rev", "gen rev", "ratio", "hand fwd", "gen fwd", "ratio",
@@ -170,9 +188,10 @@ HEADINGS = ("function", "kinds", "hand rev", "gen rev", "ratio", "hand fwd", "ge
 
 
 def table(rows: list[Row], markdown: bool = False) -> str:
-    cells = [(r.label, "given" if r.kinds else "-", str(r.hand_reverse), str(r.generated_reverse),
-              f"{r.reverse_ratio:.2f}", str(r.hand_forward), str(r.generated_forward),
-              f"{r.forward_ratio:.2f}", ", ".join(r.helpers) or "-") for r in rows]
+    cells = [(r.label, "given" if r.kinds else "-",
+              str(r.hand_reverse), _count(r.generated_reverse), _format(r.reverse_ratio),
+              str(r.hand_forward), _count(r.generated_forward), _format(r.forward_ratio),
+              ", ".join(r.helpers) or "-") for r in rows]
     reverse, forward = medians(rows)
     cells.append(("median", "", "", "", f"{reverse:.2f}", "", "", f"{forward:.2f}",
                   f"{sum(bool(r.helpers) for r in rows)} files"))
@@ -188,6 +207,14 @@ def table(rows: list[Row], markdown: bool = False) -> str:
         lines.append("  ".join(v.ljust(w) if i in (0, 1, 8) else v.rjust(w)
                                for i, (v, w) in enumerate(zip(c, widths))).rstrip())
     return "\n".join(lines)
+
+
+def _count(count: int | None) -> str:
+    return "refused" if count is None else str(count)
+
+
+def _format(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}"
 
 
 def main(argv: list[str] | None = None) -> None:
