@@ -94,6 +94,9 @@ def _share_block(block: list[gast.stmt], counts: Counter) -> None:
         for part in bodies(stmt):
             _share_block(getattr(stmt, part), counts)
         target = single_target(stmt)
+        if seen and isinstance(stmt, (gast.Assign, gast.AugAssign, gast.Return)) \
+                and stmt.value is not None:
+            stmt.value = _Shared(seen).visit(stmt.value)
         if isinstance(stmt, gast.Assign) and target and counts[target] == 1:
             value = stmt.value
             if not (isinstance(value, gast.Name) or is_constant(value)) and shareable(value):
@@ -111,6 +114,21 @@ def _share_block(block: list[gast.stmt], counts: Counter) -> None:
             if w != target:
                 for k in holders.pop(w, ()):
                     seen.pop(k, None)
+
+
+class _Shared(gast.NodeTransformer):
+    """A part of an expression that a name already holds becomes that name:
+    ``math.cos(angle)`` after ``cos_angle = math.cos(angle)``."""
+
+    def __init__(self, seen: dict[str, str]) -> None:
+        self.seen = seen
+
+    def visit(self, node):
+        if isinstance(node, (gast.Call, gast.BinOp, gast.UnaryOp, gast.Subscript)):
+            holder = self.seen.get(gast.dump(node))
+            if holder is not None:
+                return name(holder)
+        return super().visit(node)
 
 
 def _names(expr: gast.expr) -> set[str]:

@@ -192,7 +192,6 @@ def _inlined(stmt: gast.stmt, target: str, value: gast.expr,
         return None
     whole = copy.copy(stmt)
     setattr(whole, part, after)
-    whole.lineno = 0  # ast.unparse looks up type comments by line
     if not isinstance(stmt, (gast.For, gast.If, gast.While)) and _length(whole) > SHORT:
         return None
     return part, after
@@ -203,7 +202,7 @@ def _operations(expr: gast.AST) -> int:
                for n in children(expr))
 
 
-SHORT = 60  # characters of a statement that reads at a glance, and fits a line when indented
+SHORT = 72  # characters of a statement that reads at a glance, and fits a line when indented
 
 
 def _length(node: gast.AST) -> int:
@@ -215,6 +214,9 @@ def _length(node: gast.AST) -> int:
         if isinstance(n, (gast.JoinedStr, gast.Lambda)):
             return len(ast.unparse(gast.gast_to_ast(node)))
         odd += isinstance(n, gast.Subscript) and isinstance(n.slice, gast.Tuple)
+    if isinstance(node, gast.stmt) and not hasattr(node, "lineno"):
+        node = copy.copy(node)
+        node.lineno = 0  # ast.unparse looks a statement's type comment up by its line
     return len(ast.unparse(node)) - 2 * odd
 
 

@@ -20,7 +20,7 @@ from ad_transpile.dataflow import (
     stores,
     updated_in_place,
 )
-from ad_transpile.primitives import name
+from ad_transpile.primitives import name, negative
 
 
 def assign_known_zeros(block: list[gast.stmt]) -> list[gast.stmt]:
@@ -38,7 +38,7 @@ def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
             if target in zero and isinstance(stmt.op, (gast.Add, gast.Sub)) and apply:
                 value = stmt.value
                 if isinstance(stmt.op, gast.Sub):
-                    value = gast.UnaryOp(op=gast.USub(), operand=value)
+                    value = negative(value)
                 block[i] = gast.copy_location(
                     gast.Assign(targets=[name(target, True)], value=value, type_comment=None),
                     stmt,
@@ -47,7 +47,7 @@ def _zeros(block: list[gast.stmt], zero: set[str], apply: bool) -> set[str]:
         elif target in zero and apply and _adds_to(stmt.value, target):
             value = stmt.value.right  # d = d + e on a known zero: d = e
             if isinstance(stmt.value.op, gast.Sub):
-                value = gast.UnaryOp(op=gast.USub(), operand=value)
+                value = negative(value)
             stmt.value = value
             zero.discard(target)
         elif target is not None:

@@ -412,6 +412,10 @@ class _Normalizer:
             return gast.List(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
         if self.list_method(expr, "pop"):
             return self.list_call(expr)
+        if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)) \
+                and _negation(expr.left):  # -a * b -> -(a * b): the same number, one sign
+            inner = gast.BinOp(left=expr.left.operand, op=expr.op, right=expr.right)
+            return gast.UnaryOp(op=gast.USub(), operand=self.atom(gast.copy_location(inner, expr)))
         if isinstance(expr, gast.BinOp):
             left = self.atom(expr.left)
             return gast.BinOp(left=left, op=expr.op, right=self.atom(expr.right))
@@ -762,3 +766,9 @@ def describe(expr: gast.expr) -> str:
         gast.DictComp: "a dict comprehension", gast.Set: "a set",
     }
     return names.get(type(expr), f"'{type(expr).__name__}'")
+
+
+def _negation(expr: gast.expr) -> bool:
+    """``-a`` of a value (not of a constant, which is a number as written)."""
+    return (isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub)
+            and not is_constant(expr))

@@ -90,6 +90,18 @@ def make_constant(value: float | int) -> gast.expr:
     return gast.Constant(value=value, kind=None)
 
 
+def negative(expr: gast.expr) -> gast.expr:
+    """``-expr`` as a person writes it: a negative constant, no sign twice, and on a product or
+    quotient the sign on its first factor (``-a * b`` is the same number as ``-(a * b)``)."""
+    if is_constant(expr):
+        return make_constant(-constant_value(expr))
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return expr.operand
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+        return gast.BinOp(left=negative(expr.left), op=expr.op, right=expr.right)
+    return gast.UnaryOp(op=gast.USub(), operand=expr)
+
+
 def copy_tree(node):
     """A deep copy of a tree (or a list of them), the attributes passes put on nodes included:
     ``copy.deepcopy`` without its memo, which a tree that shares no node does not need, and

@@ -22,7 +22,14 @@ from ad_transpile.dataflow import children
 from ad_transpile.inlining import fold_signs, inline_into_return, inline_single_uses
 from ad_transpile.known_zeros import assign_known_zeros, write_into_zeros
 from ad_transpile.liveness import remove_dead
-from ad_transpile.primitives import constant_value, copy_tree, is_constant, make_constant
+from ad_transpile.primitives import (
+    constant_value,
+    copy_tree,
+    is_constant,
+    make_constant,
+    negative,
+)
+from ad_transpile.sums import merge_sums
 
 FOLDABLE = {
     gast.Add: lambda a, b: a + b,
@@ -52,6 +59,7 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
         fn.body = share_common(fn.body, counts)
         fn.body = inline_into_return(fn.body)
         fn.body = inline_single_uses(fn.body, named, counts=counts)
+        fn.body = merge_sums(fn.body)
         fn.body = remove_dead(fn.body)
         after = gast.dump(fn)
     return fn
@@ -139,10 +147,9 @@ class _Fold(gast.NodeTransformer):
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)
-        if isinstance(node.op, gast.Add) and _is_neg(node.value):
-            node.op, node.value = gast.Sub(), node.value.operand
-        elif isinstance(node.op, gast.Add) and is_constant(node.value) and _value(node.value) < 0:
-            node.op, node.value = gast.Sub(), make_constant(-_value(node.value))
+        if isinstance(node.op, (gast.Add, gast.Sub)) and _negated(node.value) is not None:
+            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+            node.value = _negated(node.value)
         return node
 
 
@@ -170,8 +177,10 @@ def _identity(node, left, right, op):
             return left
         if lv == 0:
             return right
-        if _is_neg(right):
-            return gast.BinOp(left=left, op=gast.Sub(), right=right.operand)
+        if _negated(right) is not None:  # a + -b -> a - b
+            return gast.BinOp(left=left, op=gast.Sub(), right=_negated(right))
+        if _negated(left) is not None and not is_constant(right):  # -a + b -> b - a
+            return gast.BinOp(left=right, op=gast.Sub(), right=_negated(left))
         if gast.dump(left) == gast.dump(right):
             return gast.BinOp(left=make_constant(2.0), op=gast.Mult(), right=left)
     if op is gast.Sub:
@@ -179,8 +188,12 @@ def _identity(node, left, right, op):
             return left
         if lv == 0:
             return _neg(right)
-        if _is_neg(right):
-            return gast.BinOp(left=left, op=gast.Add(), right=right.operand)
+        if _negated(right) is not None:
+            return gast.BinOp(left=left, op=gast.Add(), right=_negated(right))
+    if op is gast.Mult and _reciprocal(left) is not None:  # 1.0 / a * b -> b / a
+        return gast.BinOp(left=right, op=gast.Div(), right=_reciprocal(left))
+    if op is gast.Mult and _reciprocal(right) is not None:
+        return gast.BinOp(left=left, op=gast.Div(), right=_reciprocal(right))
     if op is gast.Div and rv == 1:
         return left
     if op is gast.Pow and rv == 1:
@@ -202,6 +215,29 @@ def _fold_factors(left, right):
     return gast.BinOp(left=make_constant(factor), op=gast.Mult(), right=inner.right)
 
 
+def _negated(expr):
+    """``e`` for an expression that reads as ``-e``: ``-e`` itself, or a product or quotient
+    whose first factor is negated (``-a * b``, ``-2.0 * b``); the same number, exactly."""
+    if _is_neg(expr) and not is_constant(expr):
+        return expr.operand
+    if is_constant(expr):
+        return make_constant(-constant_value(expr)) if constant_value(expr) < 0 else None
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+        first = _negated(expr.left)
+        if first is not None:
+            if _value(first) == 1 and isinstance(expr.op, gast.Mult):
+                return expr.right
+            return gast.BinOp(left=first, op=expr.op, right=expr.right)
+    return None
+
+
+def _reciprocal(expr):
+    """``a`` for ``1.0 / a``."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Div) and _value(expr.left) == 1:
+        return expr.right
+    return None
+
+
 def _value(expr):
     return constant_value(expr) if is_constant(expr) else None
 
@@ -211,11 +247,7 @@ def _is_neg(expr) -> bool:
 
 
 def _neg(expr):
-    if is_constant(expr):
-        return make_constant(-constant_value(expr))
-    if _is_neg(expr):
-        return expr.operand
-    return gast.UnaryOp(op=gast.USub(), operand=expr)
+    return negative(expr)
 
 
 def _evaluate(fold, a, b):

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:13554218207cd561
+# body-hash: sha256:571038eeec4190e3
 import numpy as np
 
 
@@ -41,8 +41,5 @@ def loss_pr(w, X, y):
     # line 16: residual = X @ w - y
     _t1 = X @ w
     residual = _t1 - y
-    # line 17: return np.mean(residual ** 2)
-    d_residual = 2.0 * residual * (1.0 / np.size(residual))
-    # line 16: residual = X @ w - y
-    d_t1 = _unbroadcast(d_residual, _t1)
+    d_t1 = _unbroadcast(2.0 * residual / np.size(residual), _t1)
     return _matmul_adjoint_b(d_t1, X, w)

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:38174d621617ad7c
+# body-hash: sha256:54dc4c59489b2c12
 import numpy as np
 
 
@@ -53,6 +53,6 @@ def loss_pr(w, X, y):
     y_z = y * z
     d_t2 = _unreduce(1.0 / np.size(y_z), y_z)
     d_t1 = _unbroadcast(d_t2, z)
-    d_z = _unbroadcast(-(y * d_t2), z)
-    d_z = d_z + 1.0 / (1.0 + np.exp(-z)) * d_t1
+    d_z = _unbroadcast(-y * d_t2, z)
+    d_z = d_z + d_t1 / (1.0 + np.exp(-z))
     return _matmul_adjoint_b(d_z, X, w)

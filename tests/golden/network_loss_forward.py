@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: forward
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:5015b48b9d1c0142
+# body-hash: sha256:09f27d08035f464f
 import math
 
 
@@ -17,8 +17,7 @@ def neuron_pr(x, w, b, d_w, d_b):
     _t1 = w * x + b
     d_t1 = x * d_w + d_b
     softplus_t1 = softplus(_t1)
-    d_softplus_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
-    return softplus_t1, d_softplus_t1
+    return softplus_t1, 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
 
 
 def neuron_pr_2(x, w, b, d_x, d_w, d_b):
@@ -27,8 +26,7 @@ def neuron_pr_2(x, w, b, d_x, d_w, d_b):
     _t1 = w * x + b
     d_t1 = x * d_w + w * d_x + d_b
     softplus_t1 = softplus(_t1)
-    d_softplus_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
-    return softplus_t1, d_softplus_t1
+    return softplus_t1, 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
 
 
 def network_pr(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2):

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:ef2c578b7a4810f7
+# body-hash: sha256:7eb55898f3670792
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -23,14 +23,12 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
     d_y = 0.0
     # line 26: vx = speed * math.cos(angle)
     cos_angle = math.cos(angle)
-    d_cos_angle = -math.sin(angle) * d_angle
     vx = speed * cos_angle
-    d_vx = cos_angle * d_speed + speed * d_cos_angle
+    d_vx = cos_angle * d_speed + speed * (-math.sin(angle) * d_angle)
     # line 27: vy = speed * math.sin(angle)
     sin_angle = math.sin(angle)
-    d_sin_angle = math.cos(angle) * d_angle
     vy = speed * sin_angle
-    d_vy = sin_angle * d_speed + speed * d_sin_angle
+    d_vy = sin_angle * d_speed + speed * (cos_angle * d_angle)
     # line 28: x_before = x
     x_before = x
     d_x_before = d_x
@@ -49,14 +47,10 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         d_relative = 0.5 / relative * d_t1
         DT_DRAG = DT * DRAG
         DT_DRAG_relative = DT_DRAG * relative
-        d_DT_DRAG_relative = DT_DRAG * d_relative
-        d_DT_DRAG_relative_air = (air * d_DT_DRAG_relative + 
-            DT_DRAG_relative * d_vx)
         vx = vx - DT_DRAG_relative * air
-        d_vx = d_vx - d_DT_DRAG_relative_air
+        d_vx = d_vx - (air * (DT_DRAG * d_relative) + DT_DRAG_relative * d_vx)
         DRAG_relative = DRAG * relative
-        d_DRAG_relative = DRAG * d_relative
-        d_DRAG_relative_vy = vy * d_DRAG_relative + DRAG_relative * d_vy
+        d_DRAG_relative_vy = vy * (DRAG * d_relative) + DRAG_relative * d_vy
         vy = vy - DT * (GRAVITY + DRAG_relative * vy)
         d_vy = d_vy - DT * d_DRAG_relative_vy
         x = x + DT * vx
@@ -65,12 +59,10 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         d_y = d_y + DT * d_vy
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
-    d_t3 = d_x - d_x_before
-    d_t3_y_before = y_before * d_t3 + _t3 * d_y_before
+    d_t3_y_before = y_before * (d_x - d_x_before) + _t3 * d_y_before
     _t4 = y_before - y
-    d_t4 = d_y_before - d_y
     _t5 = _t3 * y_before / _t4
-    d_t5 = 1.0 / _t4 * d_t3_y_before + -_t5 / _t4 * d_t4
+    d_t5 = d_t3_y_before / _t4 - _t5 / _t4 * (d_y_before - d_y)
     return x_before + _t5, d_x_before + d_t5
 
 

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:859b16b717170055
+# body-hash: sha256:347353dc016fbfe7
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -51,39 +51,31 @@ def landing_pr(wind, angle, speed):
     d_vx = 0.0
     d_vy = 0.0
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
-    d_x_before = 1.0
     d_t3_y_before = 1.0 / _t4
     d_t4 = -(_t3 * y_before / _t4) / _t4
-    d_y_before = d_t4
     d_y = -d_t4
     d_t3 = y_before * d_t3_y_before
-    d_y_before += _t3 * d_t3_y_before
+    d_y_before = d_t4 + _t3 * d_t3_y_before
     d_x = d_t3
-    d_x_before -= d_t3
+    d_x_before = 1.0 - d_t3
     # line 30: while y >= 0.0:
     for _ in range(_trips):
         air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative = _stack.pop()
         d_vy += DT * d_y
         d_vx += DT * d_x
         vy = _stack.pop()
-        d_t2 = -(DT * d_vy)
+        d_t2 = -DT * d_vy
         d_vy += DRAG_relative * d_t2
         d_relative = DRAG * (vy * d_t2)
         d_DT_DRAG_relative_air = -d_vx
-        d_air = DT_DRAG_relative * d_DT_DRAG_relative_air
         d_relative += DT_DRAG * (air * d_DT_DRAG_relative_air)
         d_t1 = 0.5 / relative * d_relative
         d_vy += 2.0 * vy * d_t1
-        d_air += 2.0 * air * d_t1
-        d_vx += d_air
+        d_vx += DT_DRAG_relative * d_DT_DRAG_relative_air + 2.0 * air * d_t1
         d_y += d_y_before
         d_y_before = 0.0
         d_x += d_x_before
         d_x_before = 0.0
-    # line 27: vy = speed * math.sin(angle)
-    d_speed = sin_angle * d_vy
-    d_angle = math.cos(angle) * (speed * d_vy)
     # line 26: vx = speed * math.cos(angle)
-    d_speed += cos_angle * d_vx
-    d_angle += -math.sin(angle) * (speed * d_vx)
-    return d_angle, d_speed
+    d_angle = cos_angle * (speed * d_vy) - sin_angle * (speed * d_vx)
+    return d_angle, sin_angle * d_vy + cos_angle * d_vx

@@ -3,12 +3,12 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:6056fbb9fe116bb2
+# body-hash: sha256:5b746aeb72bc5d66
 import math
 
 
 def hpr(x):
     """Derivative of h with respect to x, by forward mode."""
-    neg_x = -x
-    d_exp_neg_x_x = math.exp(neg_x * x) * (-x + neg_x)
-    return 2.0 * math.sin(x) * math.cos(x) + d_exp_neg_x_x
+    d_t1 = 2.0 * math.sin(x) * math.cos(x)
+    exp_neg_x_x = math.exp(-(x * x))
+    return d_t1 + exp_neg_x_x * (-2.0 * x)

@@ -3,22 +3,19 @@
 # wrt: x
 # mode: forward over reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:83b90ddc5b2210e2
+# body-hash: sha256:171669767f5a939d
 import math
 
 
 def hprpr(x):
     """Derivative of hpr with respect to x, by forward mode."""
-    # hpr line 13: neg_x = -x
-    neg_x = -x
-    # hpr line 14: d_neg_x_x = math.exp(neg_x * x)
-    d_neg_x_x_2 = -x + neg_x
-    d_neg_x_x = math.exp(neg_x * x)
-    d_d_neg_x_x = d_neg_x_x * d_neg_x_x_2
-    # hpr line 15: d_x = neg_x * d_neg_x_x
-    d_d_x = -d_neg_x_x + neg_x * d_d_neg_x_x
-    # hpr line 17: d_x += math.cos(x) * (2.0 * math.sin(x))
-    _t1 = 2.0 * math.sin(x)
-    d_t1 = 2.0 * math.cos(x)
-    d_cos_x_t1 = -(_t1 * math.sin(x)) + math.cos(x) * d_t1
-    return d_d_x - (d_neg_x_x + x * d_d_neg_x_x) + d_cos_x_t1
+    # hpr line 12: exp_neg_x_x = math.exp(-(x * x))
+    exp_neg_x_x = math.exp(-(x * x))
+    # hpr line 13: d_sin_x = 2.0 * math.sin(x)
+    sin_x = math.sin(x)
+    d_sin_x_2 = math.cos(x)
+    d_sin_x = 2.0 * sin_x
+    # hpr line 14: return math.cos(x) * d_sin_x - 2.0 * x * exp_neg_x_x
+    _t1 = 2.0 * x
+    d_t1_exp_neg_x_x = exp_neg_x_x * 2.0 + _t1 * (exp_neg_x_x * (-2.0 * x))
+    return d_sin_x_2 * (2.0 * d_sin_x_2) - d_sin_x * sin_x - d_t1_exp_neg_x_x

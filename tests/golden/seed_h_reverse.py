@@ -3,16 +3,12 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:df947706b7fb2157
+# body-hash: sha256:0ee58baf59394c3a
 import math
 
 
 def hpr(x):
     """Derivative of h with respect to x, by reverse mode."""
-    # line 15: return math.sin(x) ** 2 + math.exp(-x * x)
-    neg_x = -x
-    d_neg_x_x = math.exp(neg_x * x)
-    d_x = neg_x * d_neg_x_x
-    d_x -= x * d_neg_x_x
-    d_x += math.cos(x) * (2.0 * math.sin(x))
-    return d_x
+    exp_neg_x_x = math.exp(-(x * x))
+    d_sin_x = 2.0 * math.sin(x)
+    return math.cos(x) * d_sin_x - 2.0 * x * exp_neg_x_x

@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:20ce86f92458cecb
+# body-hash: sha256:007332a66f96f7fc
 import numpy as np
 
 
@@ -82,7 +82,7 @@ def loss_pr(W1, W2, X, Y):
     d_shifted = _unbroadcast(d_t4, shifted)
     d_log_norm = _unbroadcast(-d_t4, _t3)
     # line 21: log_norm = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    d_t3 = 1.0 / _t3 * d_log_norm
+    d_t3 = d_log_norm / _t3
     d_exp_shifted = _unreduce(d_t3, shifted, axis=1, keepdims=True)
     d_shifted = d_shifted + exp_shifted * d_exp_shifted
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
@@ -94,6 +94,5 @@ def loss_pr(W1, W2, X, Y):
     d_hidden = _matmul_adjoint_a(d_logits, hidden, W2)
     d_W2 = _matmul_adjoint_b(d_logits, hidden, W2)
     # line 18: hidden = np.tanh(X @ W1)
-    d_t1 = (1.0 - hidden * hidden) * d_hidden
-    d_W1 = _matmul_adjoint_b(d_t1, X, W1)
+    d_W1 = _matmul_adjoint_b((1.0 - hidden * hidden) * d_hidden, X, W1)
     return d_W1, d_W2

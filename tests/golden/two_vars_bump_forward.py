@@ -3,7 +3,7 @@
 # wrt: x, y
 # mode: forward
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:3a7027f31741db6e
+# body-hash: sha256:08cc1900516eb543
 import math
 
 
@@ -14,7 +14,7 @@ def bump_jvp(x, y, d_x, d_y):
     d_r_sq = 2.0 * x * d_x + 2.0 * y * d_y
     # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
     exp_neg_r_sq = math.exp(-r_sq)
-    d_exp_neg_r_sq = -(exp_neg_r_sq * d_r_sq)
+    d_exp_neg_r_sq = -exp_neg_r_sq * d_r_sq
     _t2 = x - 2.0 * y
     cos_t2 = math.cos(_t2)
     d_cos_t2 = -math.sin(_t2) * (d_x - 2.0 * d_y)
