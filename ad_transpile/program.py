@@ -21,6 +21,7 @@ from ad_transpile import errors, runtime
 from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.hoist import hoist_invariants
 from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.list_adjoints import refuse_list_forms
@@ -119,7 +120,10 @@ class Program:
                 errors.Unsupported, where, construct=f"the recursive call to '{callee.name}'",
                 why="recursion cannot be differentiated: write it as a loop",
             )
-        name_ = self.names.numbered(derivative_name(callee.name))
+        if self.mode == "forward":  # value and tangent: a Jacobian-vector product
+            name_ = self.names.numbered(f"{callee.name}_jvp")
+        else:
+            name_ = self.names.numbered(derivative_name(callee.name))
         kind = "jvp" if self.mode == "forward" else "callee_vjp"
         self.generate(callee, list(wrt), kind, name_, several=len(wrt) > 1)
         self.generated[key] = name_
@@ -142,6 +146,7 @@ class Program:
         _keep_calls_that_report(fn, calls)
         kinds = infer(fn, param_kinds(parsed, parsed.arg_kinds), parsed.constants,
                       self.returns(calls))
+        fn = hoist_invariants(fn, kinds, parsed.constants)
         activity = analyze(fn, wrt, registry, parsed, calls)
         activity.kinds = kinds
         self.kinds_of[parsed.name] = activity
