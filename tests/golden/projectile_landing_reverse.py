@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:859b16b717170055
+# body-hash: sha256:ff82dc11e190acdc
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -27,6 +27,8 @@ def landing_pr(wind, angle, speed):
     x_before = x
     # line 29: y_before = y
     y_before = y
+    # line 35: vx = vx - DT * DRAG * relative * air
+    DT_DRAG = DT * DRAG
     _trips = 0
     # line 30: while y >= 0.0:
     while y >= 0.0:
@@ -35,16 +37,11 @@ def landing_pr(wind, angle, speed):
         y_before = y
         air = vx - wind
         relative = math.sqrt(air * air + vy * vy)
-        DT_DRAG = DT * DRAG
-        DT_DRAG_relative = DT_DRAG * relative
-        vx = vx - DT_DRAG_relative * air
-        DRAG_relative = DRAG * relative
-        _stack.append(vy)
-        vy = vy - DT * (GRAVITY + DRAG_relative * vy)
+        vx = vx - DT_DRAG * relative * air
+        _stack.append((vy, air, relative))
+        vy = vy - DT * (GRAVITY + DRAG * relative * vy)
         x = x + DT * vx
         y = y + DT * vy
-        _stack.append((air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative)
-            )
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
     _t4 = y_before - y
@@ -62,19 +59,18 @@ def landing_pr(wind, angle, speed):
     d_x_before -= d_t3
     # line 30: while y >= 0.0:
     for _ in range(_trips):
-        air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative = _stack.pop()
+        vy, air, relative = _stack.pop()
         d_vy += DT * d_y
         d_vx += DT * d_x
-        vy = _stack.pop()
-        d_t2 = -(DT * d_vy)
-        d_vy += DRAG_relative * d_t2
-        d_relative = DRAG * (vy * d_t2)
+        _t7 = -(DT * d_vy)
+        d_vy += DRAG * relative * _t7
+        d_relative = DRAG * (vy * _t7)
         d_DT_DRAG_relative_air = -d_vx
-        d_air = DT_DRAG_relative * d_DT_DRAG_relative_air
+        d_air = DT_DRAG * relative * d_DT_DRAG_relative_air
         d_relative += DT_DRAG * (air * d_DT_DRAG_relative_air)
-        d_t1 = 0.5 / relative * d_relative
-        d_vy += 2.0 * vy * d_t1
-        d_air += 2.0 * air * d_t1
+        _t8 = 0.5 / relative * d_relative
+        d_vy += 2.0 * vy * _t8
+        d_air += 2.0 * air * _t8
         d_vx += d_air
         d_y += d_y_before
         d_y_before = 0.0

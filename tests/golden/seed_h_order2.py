@@ -3,7 +3,7 @@
 # wrt: x
 # mode: forward over reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:83b90ddc5b2210e2
+# body-hash: sha256:64d255a1a2ba0291
 import math
 
 
@@ -12,13 +12,12 @@ def hprpr(x):
     # hpr line 13: neg_x = -x
     neg_x = -x
     # hpr line 14: d_neg_x_x = math.exp(neg_x * x)
-    d_neg_x_x_2 = -x + neg_x
     d_neg_x_x = math.exp(neg_x * x)
-    d_d_neg_x_x = d_neg_x_x * d_neg_x_x_2
+    t_d_neg_x_x = d_neg_x_x * (-x + neg_x)
     # hpr line 15: d_x = neg_x * d_neg_x_x
-    d_d_x = -d_neg_x_x + neg_x * d_d_neg_x_x
+    t_d_x = -d_neg_x_x + neg_x * t_d_neg_x_x
     # hpr line 17: d_x += math.cos(x) * (2.0 * math.sin(x))
     _t1 = 2.0 * math.sin(x)
-    d_t1 = 2.0 * math.cos(x)
-    d_cos_x_t1 = -(_t1 * math.sin(x)) + math.cos(x) * d_t1
-    return d_d_x - (d_neg_x_x + x * d_d_neg_x_x) + d_cos_x_t1
+    t_t1 = 2.0 * math.cos(x)
+    t_cos_x_t1 = -(_t1 * math.sin(x)) + math.cos(x) * t_t1
+    return t_d_x - (d_neg_x_x + x * t_d_neg_x_x) + t_cos_x_t1

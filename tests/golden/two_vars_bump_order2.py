@@ -3,44 +3,44 @@
 # wrt: x, y
 # mode: forward over reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:29d372ae53e3e28c
+# body-hash: sha256:48295953f21252a8
 import math
 
 
-def bump_pr_jvp(x, y, d_x_2, d_y_2):
+def bump_pr_jvp(x, y, t_x, t_y):
     """Value and Jacobian-vector product of bump_pr with respect to x, y, by forward mode."""
     # bump_pr line 13: r_sq = x * x + y * y
     r_sq = x * x + y * y
-    d_r_sq_2 = 2.0 * x * d_x_2 + 2.0 * y * d_y_2
+    t_r_sq = 2.0 * x * t_x + 2.0 * y * t_y
     # bump_pr line 15: exp_neg_r_sq = math.exp(-r_sq)
     exp_neg_r_sq = math.exp(-r_sq)
-    d_exp_neg_r_sq = -(exp_neg_r_sq * d_r_sq_2)
+    t_exp_neg_r_sq = -(exp_neg_r_sq * t_r_sq)
     # bump_pr line 16: _t2 = x - 2.0 * y
     _t1 = 2.0 * y
-    d_t1 = 2.0 * d_y_2
+    t_t1 = 2.0 * t_y
     _t2 = x - _t1
-    d_t2_2 = d_x_2 - d_t1
+    t_t2 = t_x - t_t1
     # bump_pr line 17: d_t2 = -math.sin(_t2) * exp_neg_r_sq
     neg_sin_t2 = -math.sin(_t2)
-    d_neg_sin_t2 = -(math.cos(_t2) * d_t2_2)
+    t_neg_sin_t2 = -(math.cos(_t2) * t_t2)
     d_t2 = neg_sin_t2 * exp_neg_r_sq
-    d_d_t2 = exp_neg_r_sq * d_neg_sin_t2 + neg_sin_t2 * d_exp_neg_r_sq
+    t_d_t2 = exp_neg_r_sq * t_neg_sin_t2 + neg_sin_t2 * t_exp_neg_r_sq
     # bump_pr line 19: d_y = -2.0 * d_t2
     d_y = -2.0 * d_t2
     # bump_pr line 20: d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
     cos_t2 = math.cos(_t2)
-    d_cos_t2 = -math.sin(_t2) * d_t2_2
-    d_exp_neg_r_sq_cos_t2 = cos_t2 * d_exp_neg_r_sq + exp_neg_r_sq * d_cos_t2
+    t_cos_t2 = -math.sin(_t2) * t_t2
+    t_exp_neg_r_sq_cos_t2 = cos_t2 * t_exp_neg_r_sq + exp_neg_r_sq * t_cos_t2
     d_r_sq = -(exp_neg_r_sq * cos_t2)
-    d_d_r_sq = -d_exp_neg_r_sq_cos_t2
+    t_d_r_sq = -t_exp_neg_r_sq_cos_t2
     # bump_pr line 22: d_y += 2.0 * y * d_r_sq
     d_y_1 = d_y + _t1 * d_r_sq
-    d_d_y_1 = -2.0 * d_d_t2 + (d_r_sq * d_t1 + _t1 * d_d_r_sq)
+    t_d_y_1 = -2.0 * t_d_t2 + (d_r_sq * t_t1 + _t1 * t_d_r_sq)
     # bump_pr line 23: d_x += 2.0 * x * d_r_sq
     _t4 = 2.0 * x
-    d_t4_d_r_sq = d_r_sq * (2.0 * d_x_2) + _t4 * d_d_r_sq
+    t_t4_d_r_sq = d_r_sq * (2.0 * t_x) + _t4 * t_d_r_sq
     d_x_1 = d_t2 + _t4 * d_r_sq
-    return (d_x_1, d_y_1), (d_d_t2 + d_t4_d_r_sq, d_d_y_1)
+    return (d_x_1, d_y_1), (t_d_t2 + t_t4_d_r_sq, t_d_y_1)
 
 
 def bump_prpr(x, y):
