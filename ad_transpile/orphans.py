@@ -14,6 +14,7 @@ parameters.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import gast
@@ -30,12 +31,12 @@ def rename_orphans(fn: gast.FunctionDef, namer: Namer, source_names: frozenset[s
                if derivative in present and derivative not in params
                and var not in present and var not in source_names
                and re.fullmatch(r"_t\d+", var)}
-    namer.taken |= present  # whatever simplification named too
     renames: dict[str, str] = {}
-    for node in _in_order(fn.body):  # numbered as a reader meets them
-        if node.id in orphans:
+    numbers = (f"_t{k}" for k in itertools.count(1))
+    for node in _in_order(fn.body):  # numbered as a reader meets them, from _t1 on: the
+        if node.id in orphans:  # numbers of temporaries folded away are free again
             if node.id not in renames:
-                renames[node.id] = namer.fresh()
+                renames[node.id] = next(n for n in numbers if n not in present)
             node.id = renames[node.id]
     return fn
 

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:ee7653020de3401f
+# body-hash: sha256:ecca4247eb6cc641
 import numpy as np
 
 
@@ -51,8 +51,8 @@ def loss_pr(w, X, y):
     z = X @ w
     # line 20: return np.mean(np.logaddexp(0.0, z) - y * z)
     y_z = y * z
-    _t3 = _unreduce(1.0 / np.size(y_z), y_z)
-    _t4 = _unbroadcast(_t3, z)
-    d_z = _unbroadcast(-(y * _t3), z)
-    d_z = d_z + 1.0 / (1.0 + np.exp(-z)) * _t4
+    _t1 = _unreduce(1.0 / np.size(y_z), y_z)
+    _t2 = _unbroadcast(_t1, z)
+    d_z = _unbroadcast(-(y * _t1), z)
+    d_z = d_z + 1.0 / (1.0 + np.exp(-z)) * _t2
     return _matmul_adjoint_b(d_z, X, w)

@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:8d590d5079582da4
+# body-hash: sha256:1d5c9348d2078760
 import math
 
 
@@ -55,9 +55,9 @@ def loss_pr(w1, b1, w2, b2, xs, ys):
     # line 29: for x, y in zip(xs, ys):
     for x, y in zip(xs, ys):
         _t1 = network(x, w1, b1, w2, b2)
-        _t4 = 2.0 * (_t1 - y)
+        _t2 = 2.0 * (_t1 - y)
         d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(x,
-            w1, b1, w2, b2, _t4)
+            w1, b1, w2, b2, _t2)
         d_w1 += d_w1_network
         d_b1 += d_b1_network
         d_w2 += d_w2_network

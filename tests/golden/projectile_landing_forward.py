@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:d077065d4bf1438e
+# body-hash: sha256:774acc6331be8b95
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -46,9 +46,9 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         y_before = y
         d_y_before = d_y
         air = vx - wind
-        _t7 = 2.0 * air * d_vx + 2.0 * vy * d_vy
+        _t1 = 2.0 * air * d_vx + 2.0 * vy * d_vy
         relative = math.sqrt(air * air + vy * vy)
-        d_relative = 0.5 / relative * _t7
+        d_relative = 0.5 / relative * _t1
         DT_DRAG_relative = DT_DRAG * relative
         d_DT_DRAG_relative = DT_DRAG * d_relative
         d_DT_DRAG_relative_air = (air * d_DT_DRAG_relative + 

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:ff82dc11e190acdc
+# body-hash: sha256:d21ddd2768c6b494
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -62,15 +62,15 @@ def landing_pr(wind, angle, speed):
         vy, air, relative = _stack.pop()
         d_vy += DT * d_y
         d_vx += DT * d_x
-        _t7 = -(DT * d_vy)
-        d_vy += DRAG * relative * _t7
-        d_relative = DRAG * (vy * _t7)
+        _t1 = -(DT * d_vy)
+        d_vy += DRAG * relative * _t1
+        d_relative = DRAG * (vy * _t1)
         d_DT_DRAG_relative_air = -d_vx
         d_air = DT_DRAG * relative * d_DT_DRAG_relative_air
         d_relative += DT_DRAG * (air * d_DT_DRAG_relative_air)
-        _t8 = 0.5 / relative * d_relative
-        d_vy += 2.0 * vy * _t8
-        d_air += 2.0 * air * _t8
+        _t2 = 0.5 / relative * d_relative
+        d_vy += 2.0 * vy * _t2
+        d_air += 2.0 * air * _t2
         d_vx += d_air
         d_y += d_y_before
         d_y_before = 0.0

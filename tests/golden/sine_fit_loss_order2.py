@@ -3,7 +3,7 @@
 # wrt: omega
 # mode: forward over reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:f3c2b820857164b1
+# body-hash: sha256:2448f1619e43c4f7
 import math
 
 
@@ -12,10 +12,10 @@ def loss_prpr(omega, xs, ys):
     t_d_omega = 0.0
     for x, y in zip(xs, ys):
         omega_x = omega * x
-        _t3 = 2.0 * (math.sin(omega_x) - y)
-        t_t3 = 2.0 * (math.cos(omega_x) * x)
+        _t1 = 2.0 * (math.sin(omega_x) - y)
+        t_t1 = 2.0 * (math.cos(omega_x) * x)
         cos_omega_x = math.cos(omega_x)
         t_cos_omega_x = -math.sin(omega_x) * x
-        t_cos_omega_x_t3 = _t3 * t_cos_omega_x + cos_omega_x * t_t3
-        t_d_omega = t_d_omega + x * t_cos_omega_x_t3
+        t_cos_omega_x_t1 = _t1 * t_cos_omega_x + cos_omega_x * t_t1
+        t_d_omega = t_d_omega + x * t_cos_omega_x_t1
     return t_d_omega

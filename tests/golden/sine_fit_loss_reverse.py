@@ -3,7 +3,7 @@
 # wrt: omega
 # mode: reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:929c3fb797fed734
+# body-hash: sha256:6aae0ebf7ad8a074
 import math
 
 
@@ -12,6 +12,6 @@ def loss_pr(omega, xs, ys):
     d_omega = 0.0
     for x, y in zip(xs, ys):
         omega_x = omega * x
-        _t3 = 2.0 * (math.sin(omega_x) - y)
-        d_omega += x * (math.cos(omega_x) * _t3)
+        _t1 = 2.0 * (math.sin(omega_x) - y)
+        d_omega += x * (math.cos(omega_x) * _t1)
     return d_omega

@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:487e4da72a827c92
+# body-hash: sha256:b7cb5d8433036d21
 import numpy as np
 
 
@@ -94,6 +94,6 @@ def loss_pr(W1, W2, X, Y):
     d_hidden = _matmul_adjoint_a(d_logits, hidden, W2)
     d_W2 = _matmul_adjoint_b(d_logits, hidden, W2)
     # line 18: hidden = np.tanh(X @ W1)
-    _t6 = (1.0 - hidden * hidden) * d_hidden
-    d_W1 = _matmul_adjoint_b(_t6, X, W1)
+    _t1 = (1.0 - hidden * hidden) * d_hidden
+    d_W1 = _matmul_adjoint_b(_t1, X, W1)
     return d_W1, d_W2
