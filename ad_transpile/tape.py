@@ -53,7 +53,7 @@ def recompute_cheap(sweep, run: list[gast.Assign], pushes: dict[int, list[str]],
                 del restored_at[var]
                 if stmt not in again.setdefault(point, []):
                     again[point].append(stmt)
-    for point, statements in again.items():  # in the primal's order: each reads the ones
+    for statements in again.values():  # in the primal's order: each reads the ones
         statements.sort(key=lambda s: index.get(id(s), -1))  # before it
 
 
