@@ -16,19 +16,15 @@ WRAPPERS = ("builtins.zip", "builtins.enumerate", "builtins.reversed")
 SEQUENCES = ("list", "tuple", "ndarray")
 
 
-def accumulates_only(loop: gast.For, outside: set[str], kinds, calls=None) -> bool:
-    """Whether ``loop`` qualifies: a header that can be walked again (a ``range``, or lists and
-    arrays, zipped or not), a straight-line body of assignments, every value it carries an
-    accumulation ``s = s + e`` read nowhere else in the body, and every other value it assigns
-    unread ``outside`` the loop."""
-    if not _again(loop.iter, kinds):
-        return False
+def accumulates_only(loop: gast.For, outside: set[str], calls=None) -> bool:
+    """Whether ``loop`` qualifies: a straight-line body of assignments, every value it carries
+    an accumulation ``s = s + e`` read nowhere else in the body, and every other value it
+    assigns unread ``outside`` the loop. (Where the header cannot be walked again, see
+    ``walks_again``, its items are kept in a list, or the adjoint joins the one pass.)"""
     body = loop.body
     if not body or not all(isinstance(s, gast.Assign) and len(s.targets) == 1
                            and isinstance(s.targets[0], gast.Name) for s in body):
         return False
-    if calls is not None and any(calls.site(s) is not None for s in body):
-        return False  # a call's adjoint may reset values: keep to the general sweep
     targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
     assigned = [s.targets[0].id for s in body]
     sums = {t for t, s in zip(assigned, body) if _accumulates(s.value, t)}
@@ -47,14 +43,15 @@ def accumulates_only(loop: gast.For, outside: set[str], kinds, calls=None) -> bo
     return not (targets & outside)
 
 
-def _again(iterable: gast.expr, kinds) -> bool:
-    """Whether a second ``for`` over ``iterable`` gives the same items: not so for an iterator."""
+def walks_again(iterable: gast.expr, kinds) -> bool:
+    """Whether a second ``for`` over ``iterable`` gives the same items: not so for an iterator
+    (a ``range``, lists, tuples and arrays, zipped or not, do)."""
     qualname = getattr(iterable, "qualname", None)
     if qualname == "builtins.range":
         return True
     if qualname in WRAPPERS:
         return bool(iterable.args) and not iterable.keywords and all(
-            _again(a, kinds) for a in iterable.args)
+            walks_again(a, kinds) for a in iterable.args)
     return isinstance(iterable, gast.Name) and kinds.proven(iterable.id).name in SEQUENCES
 
 

@@ -18,8 +18,9 @@ def derivative_name(name: str) -> str:
 class Namer:
     """Hands out names no other name in the module uses, from hints or a counter."""
 
-    def __init__(self, taken: set[str]) -> None:
+    def __init__(self, taken: set[str], prefix: str = "d_") -> None:
         self.taken = set(taken)
+        self.prefix = prefix  # of derivatives: ``t_`` for tangents where ``d_`` are adjoints
         self.counter = 0
         self.adjoints: dict[str, str] = {}
 
@@ -54,9 +55,10 @@ class Namer:
         return f"{name}_{k}"
 
     def derivative(self, var: str) -> str:
-        """The name of the tangent or adjoint of ``var``: ``d_x``, and ``d_t1`` for ``_t1``."""
+        """The name of the tangent or adjoint of ``var``: ``d_x``, and ``d_t1`` for ``_t1``
+        (``t_d_x`` for the tangent of the adjoint ``d_x``, at order 2)."""
         if var not in self.adjoints:
-            base = f"d_{var.lstrip('_')}"
+            base = f"{self.prefix}{var.lstrip('_')}"
             name, k = base, 1
             while not self.claim(name):
                 k += 1

@@ -91,6 +91,7 @@ def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
     generated.arg_kinds = parsed.arg_kinds
     wrt_names = resolve_wrt(parsed, wrt)
     program = Program("forward", load(rules) if rules else builtin())
+    program.tangent_prefix = "t_"  # the first derivative's d_ names are its adjoints
     entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names),
                     f"forward over {mode}", Header.read(first).source_hash,

@@ -21,12 +21,14 @@ from ad_transpile import errors, runtime
 from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.hoist import hoist_invariants
 from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.list_adjoints import refuse_list_forms
 from ad_transpile.lists import lower_lists
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
+from ad_transpile.orphans import rename_orphans
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry
@@ -67,6 +69,7 @@ class Program:
         self.kinds_of: dict[str, Activity] = {}  # function name -> its activity and kinds
         self.return_kinds: dict[tuple, Kind] = {}
         self.scalar_fallback = False  # batched: raise ScalarCode for a function of numbers
+        self.tangent_prefix = "d_"  # ``t_`` at order 2, where the ``d_`` names are adjoints
 
     def source_hash(self) -> str:
         """One hash over the source of every function the module was generated from, and the
@@ -119,7 +122,10 @@ class Program:
                 errors.Unsupported, where, construct=f"the recursive call to '{callee.name}'",
                 why="recursion cannot be differentiated: write it as a loop",
             )
-        name_ = self.names.numbered(derivative_name(callee.name))
+        if self.mode == "forward":  # value and tangent: a Jacobian-vector product
+            name_ = self.names.numbered(f"{callee.name}_jvp")
+        else:
+            name_ = self.names.numbered(derivative_name(callee.name))
         kind = "jvp" if self.mode == "forward" else "callee_vjp"
         self.generate(callee, list(wrt), kind, name_, several=len(wrt) > 1)
         self.generated[key] = name_
@@ -133,7 +139,8 @@ class Program:
         self.in_progress.add(key)
         self.sources[key] = parsed.source_hash
         registry = self.registry_of(parsed)
-        namer = Namer(_module_names(parsed) | parsed.local | self.names.taken)
+        namer = Namer(_module_names(parsed) | parsed.local | self.names.taken,
+                      self.tangent_prefix)
         fn = normalize(parsed, split_tuples(parsed, lower_lists(
             parsed, restructure(parsed, namer), namer), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
@@ -142,6 +149,7 @@ class Program:
         _keep_calls_that_report(fn, calls)
         kinds = infer(fn, param_kinds(parsed, parsed.arg_kinds), parsed.constants,
                       self.returns(calls))
+        fn = hoist_invariants(fn, kinds, parsed.constants)
         activity = analyze(fn, wrt, registry, parsed, calls)
         activity.kinds = kinds
         self.kinds_of[parsed.name] = activity
@@ -159,10 +167,12 @@ class Program:
             seeded=kind in ("grad", "value_and_grad"),
             returns_value=kind in ("value_and_grad", "jvp", "vjp"),
             several=several, calls=calls,
+            **({"source_names": frozenset(parsed.local)} if self.mode == "reverse" else {}),
             **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
         core.name = entry
         core = simplify(core, frozenset(parsed.local))
+        core = rename_orphans(core, namer, frozenset(parsed.local))
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))

@@ -23,7 +23,7 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.accumulation import accumulates_only, names_outside
+from ad_transpile.accumulation import accumulates_only, names_outside, walks_again
 from ad_transpile.analyze import (
     Activity,
     is_number,
@@ -38,6 +38,7 @@ from ad_transpile.chain import (
     structural_rule,
     times,
 )
+from ad_transpile.fusion import Accumulation, fuse
 from ad_transpile.list_adjoints import ListAdjoints
 from ad_transpile.names import Namer
 from ad_transpile.primitives import (
@@ -52,6 +53,7 @@ from ad_transpile.primitives import (
 from ad_transpile.registry import Registry
 from ad_transpile.reverse_writes import WriteAdjoints
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.tape import one_push, recompute_cheap
 from ad_transpile.writes import is_write
 
 
@@ -67,9 +69,20 @@ def reverse(
     returns_value: bool,
     several: bool = False,
     calls: Calls | None = None,
+    source_names: frozenset[str] = frozenset(),
 ) -> gast.FunctionDef:
-    """The adjoint function of ``fn``: returns the adjoints of ``wrt`` (and the result)."""
+    """The adjoint function of ``fn``: returns the adjoints of ``wrt`` (and the result).
+
+    Given a cotangent (a callee's vector-Jacobian product), it is named for what it is the
+    adjoint of: ``d_energy`` for ``return energy``, ``d_neuron`` for ``neuron``'s result
+    where that is a temporary (``source_names``: the names the user wrote)."""
     *statements, ret = fn.body
+    d_result = None  # the cotangent of a result that is no name the user wrote
+    if not seeded and not isinstance(ret.value, gast.Tuple):
+        if not isinstance(ret.value, gast.Name):
+            d_result = namer.numbered(f"d_{fn.name}")
+        elif ret.value.id not in source_names and ret.value.id not in namer.adjoints:
+            namer.adjoints[ret.value.id] = namer.numbered(f"d_{fn.name}")
     sweep = _AdjointSweep(fn, activity, registry, spell, namer)
     sweep.calls = calls
     sweep.functional = sweep.arrays or not seeded  # a cotangent passed in may be an array
@@ -90,8 +103,8 @@ def reverse(
         body.append(assign(value, result))
         result = name(value)
     outputs = ret.value.elts if isinstance(ret.value, gast.Tuple) else [ret.value]
-    seeds = [namer.derivative(v.id) if isinstance(v, gast.Name) else namer.fresh("d_result")
-             for v in outputs]
+    seeds = [namer.derivative(v.id) if isinstance(v, gast.Name)
+             else d_result or namer.fresh("d_result") for v in outputs]
     if seeded and activity.is_active(ret.value):
         body.append(gast.copy_location(assign(seeds[0], make_constant(1.0)), ret))
     returned = {v.id for v in outputs if isinstance(v, gast.Name)}
@@ -102,6 +115,7 @@ def reverse(
     body += [assign(namer.derivative(v), sweep.zero(v)) for v in starting
              if not sweep.lists.made_in_block(v)]  # those start in their block
     body += adjoint
+    body = fuse(body, sweep.accumulations)
     adjoints = [name(namer.derivative(w)) for w in wrt]
     grads = gast.Tuple(elts=adjoints, ctx=gast.Load()) if several else adjoints[0]
     value_grads = gast.Tuple(elts=[result, grads], ctx=gast.Load())
@@ -122,6 +136,8 @@ class _AdjointSweep(WriteAdjoints):
     def __init__(self, fn, activity, registry, spell, namer) -> None:
         self.activity, self.registry, self.spell, self.namer = activity, registry, spell, namer
         self.fn = fn
+        self.accumulations: list[Accumulation] = []  # loops the adjoint may join (fusion)
+        self.break_flags: dict[int, list[str]] = {}  # loop -> flags of its breaking branches
         self.stack = namer.fresh("_stack")
         self.used_stack = False
         self.restored: set[str] = set()
@@ -310,6 +326,19 @@ class _AdjointSweep(WriteAdjoints):
                         reads_again[point].append(again)
                 elif var not in pushes.setdefault(point, []):
                     pushes[point].append(var)
+        recompute_cheap(self, run, pushes, reads_again, loops)
+        pieces: dict[int, list[gast.stmt]] = {}
+        resets: dict[int, list[gast.stmt]] = {}
+        for i in reversed(range(len(run))):
+            pieces[i] = self.adjoint_of(run[i])
+            resets[i] = self.reset_arrays.pop(id(run[i]), [])
+        pops = pushes
+        merged = one_push(self, run, pushes, reads_again, pieces)
+        if merged is not None:  # one append, popped where the run's adjoint starts
+            (first, saved), = merged.items()
+            pops = {len(run): saved}  # all at hand at once: more may be computed again
+            recompute_cheap(self, run, pops, reads_again, loops, dict.fromkeys(saved, first))
+            pushes = {first: pops[len(run)]}
         primal: list[gast.stmt] = []
         adjoint: list[gast.stmt] = []
         for i, stmt in enumerate(run):
@@ -318,11 +347,11 @@ class _AdjointSweep(WriteAdjoints):
         primal += self.push(pushes.get(len(run), []))
         later: list[gast.stmt] = []
         for i in reversed(range(len(run))):
-            adjoint += self.pop(pushes.get(i + 1, [])) + later
+            adjoint += self.pop(pops.get(i + 1, [])) + later
             adjoint += [copy.deepcopy(s) for s in reads_again.get(i + 1, [])]
-            adjoint += self.adjoint_of(run[i])
-            later = self.reset_arrays.pop(id(run[i]), [])
-        adjoint += self.pop(pushes.get(0, [])) + later
+            adjoint += pieces[i]
+            later = resets[i]
+        adjoint += self.pop(pops.get(0, [])) + later
         adjoint += [copy.deepcopy(s) for s in reads_again.get(0, [])]
         if run:
             adjoint += self.unspread_all(run)
@@ -600,6 +629,9 @@ class _AdjointSweep(WriteAdjoints):
             and isinstance(test, gast.Name)
             and self.overwritten_later(test.id, stmt, loops)
         )
+        breaks = [bool(b) and isinstance(b[-1], gast.Break) for b in (body, orelse)]
+        if record and len(loops) == 1 and breaks[0] != breaks[1]:
+            return self.if_breaks(stmt, body, orelse, body_adjoint, orelse_adjoint, loops)
         if record:  # which branch ran, saved at the end of each path through it
             body = _before_jump(body, self.push_value(gast.Constant(value=True, kind=None)))
             orelse = _before_jump(orelse, self.push_value(gast.Constant(value=False, kind=None)))
@@ -611,9 +643,32 @@ class _AdjointSweep(WriteAdjoints):
         branch = gast.If(test=test, body=body_adjoint or [gast.Pass()], orelse=orelse_adjoint)
         return primal, adjoint + [gast.copy_location(branch, stmt)]
 
+    def if_breaks(self, stmt: gast.If, body: list, orelse: list, body_adjoint: list,
+                  orelse_adjoint: list, loops: tuple) -> tuple[list, list]:
+        """``if c: ...; break``: the breaking branch runs on the last trip only, so a flag
+        set there (``_broke``), not a value saved on every trip, tells which branch ran; the
+        reversed loop reads it on its first trip and clears it."""
+        flag = self.namer.fresh("_broke")
+        self.break_flags.setdefault(id(loops[-1]), []).append(flag)
+        raised = assign(flag, gast.Constant(value=True, kind=None))
+        cleared = assign(flag, gast.Constant(value=False, kind=None))
+        if isinstance(body[-1] if body else None, gast.Break):
+            body = [*body[:-1], raised, body[-1]]
+            taken, other = body_adjoint, orelse_adjoint
+        else:
+            orelse = [*orelse[:-1], raised, orelse[-1]]
+            taken, other = orelse_adjoint, body_adjoint
+        primal = gast.copy_location(gast.If(test=stmt.test, body=body, orelse=orelse), stmt)
+        branch = gast.If(test=name(flag), body=[cleared, *taken], orelse=other)
+        return [primal], [gast.copy_location(branch, stmt)]
+
+    def flags(self, loop: gast.stmt) -> list[gast.stmt]:
+        """``_broke = False`` before a loop for each breaking branch in it (see ``if_breaks``)."""
+        return [assign(f, gast.Constant(value=False, kind=None))
+                for f in self.break_flags.pop(id(loop), [])]
+
     def for_(self, stmt: gast.For, loops: tuple) -> tuple[list, list]:
-        if not loops and accumulates_only(stmt, names_outside(self.fn, stmt),
-                                          self.activity.kinds, self.calls):
+        if not loops and accumulates_only(stmt, names_outside(self.fn, stmt), self.calls):
             found = self.accumulation(stmt, loops)
             if found is not None:
                 return found
@@ -644,7 +699,7 @@ class _AdjointSweep(WriteAdjoints):
             loop.body = [_increment(trips), *body]
             if loops:
                 saved.append(trips)
-        primal += [gast.copy_location(loop, stmt), *self.push(saved)]
+        primal += [*self.flags(stmt), gast.copy_location(loop, stmt), *self.push(saved)]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), *self.materialized_before(stmt),
@@ -665,12 +720,22 @@ class _AdjointSweep(WriteAdjoints):
         header = (reads(stmt.iter) | {n for s in recomputed for n in reads(s.value)}) - assigned
         header -= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         saved = self.saved_after(stmt, header, loops)
-        again = gast.For(target=copy.deepcopy(stmt.target), iter=copy.deepcopy(stmt.iter),
+        primal: list[gast.stmt] = []
+        iterable, items = stmt.iter, None
+        if not walks_again(stmt.iter, self.activity.kinds):  # an iterator gives one pass
+            items = assign(self.namer.fresh("_items"),
+                           gast.Call(func=name("list"), args=[stmt.iter], keywords=[]))
+            primal.append(items)
+            iterable = name(items.targets[0].id)
+        again = gast.For(target=copy.deepcopy(stmt.target), iter=copy.deepcopy(iterable),
                          body=recomputed + run_adjoint, orelse=[], type_comment=None)
-        loop = gast.For(target=stmt.target, iter=stmt.iter, body=stmt.body, orelse=[],
+        loop = gast.For(target=stmt.target, iter=iterable, body=stmt.body, orelse=[],
                         type_comment=None)
-        primal = [gast.copy_location(loop, stmt), *self.push(saved)]
-        return primal, [*self.pop(saved), gast.copy_location(again, stmt)]
+        primal += [gast.copy_location(loop, stmt), *self.push(saved)]
+        again = gast.copy_location(again, stmt)
+        self.accumulations.append(Accumulation(loop, again, len(recomputed), stmt.iter,
+                                               sums, items))
+        return primal, [*self.pop(saved), again]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
@@ -680,7 +745,7 @@ class _AdjointSweep(WriteAdjoints):
         trips = self.namer.fresh("_trips")
         loop = gast.While(test=stmt.test, body=[_increment(trips), *body], orelse=[])
         saved = self.saved_after(stmt, set(), loops) + ([trips] if loops else [])
-        primal = [assign(trips, gast.Constant(value=0, kind=None)),
+        primal = [assign(trips, gast.Constant(value=0, kind=None)), *self.flags(stmt),
                   gast.copy_location(loop, stmt), *self.push(saved)]
         counted = gast.Call(func=name("range"), args=[name(trips)], keywords=[])
         counter = self.namer.numbered("_")  # nested counted loops need their own names

@@ -81,6 +81,44 @@ def loss_by_hand(omega, xs, ys):
     return gradient
 
 
+def landing_by_hand(wind, angle, speed):
+    """The projectile's landing distance by angle and speed, reverse mode by hand: the tape
+    keeps the velocities at the start of each step (air and relative are computed again)."""
+    gravity, drag, dt = 9.81, 0.02, 0.01
+    x = y = 0.0
+    vx, vy = speed * math.cos(angle), speed * math.sin(angle)
+    x_before, y_before = x, y
+    tape = []
+    while y >= 0.0:
+        tape.append((vx, vy))
+        x_before, y_before = x, y
+        air = vx - wind
+        relative = math.sqrt(air * air + vy * vy)
+        vx = vx - dt * drag * relative * air
+        vy = vy - dt * (gravity + drag * relative * vy)
+        x = x + dt * vx
+        y = y + dt * vy
+    q = y_before - y
+    run = x - x_before
+    d_x, d_y = y_before / q, run * y_before / (q * q)
+    d_x_before, d_y_before = 1.0 - y_before / q, -run * y / (q * q)
+    d_vx = d_vy = 0.0
+    last = True
+    for vx0, vy0 in reversed(tape):
+        d_vx += dt * d_x
+        d_vy += dt * d_y
+        air = vx0 - wind
+        relative = math.sqrt(air * air + vy0 * vy0)
+        d_relative = -dt * drag * (vy0 * d_vy + air * d_vx)
+        d_air = -dt * drag * relative * d_vx + air / relative * d_relative
+        d_vy = d_vy * (1.0 - dt * drag * relative) + vy0 / relative * d_relative
+        d_vx += d_air
+        if last:  # x_before and y_before are the last step's start
+            d_x, d_y, last = d_x + d_x_before, d_y + d_y_before, False
+    d_angle = speed * (math.cos(angle) * d_vy - math.sin(angle) * d_vx)
+    return d_angle, math.cos(angle) * d_vx + math.sin(angle) * d_vy
+
+
 def soft_tests(n: int = 200) -> tuple[list[float], list[float]]:
     """``n`` noisy samples of sin(1.5 x), as the seed's soft unit tests."""
     rng = random.Random(0)
@@ -100,6 +138,10 @@ CASES = [
     ("wave (18 ops)", wave, ("x", "y"), wave_by_hand, (0.6, 1.2)),
     ("sine-fit loop", sample("samples/sine_loop.py", "loss"), "omega", loss_by_hand,
      (1.3, *soft_tests())),
+    ("sine fit (zip)", sample("samples/sine_fit.py", "loss"), "omega", loss_by_hand,
+     (1.3, *soft_tests())),
+    ("projectile", sample("samples/projectile.py", "landing"), ("angle", "speed"),
+     landing_by_hand, (2.0, 0.7, 25.0)),
 ]
 
 

@@ -459,6 +459,110 @@ class RandomProgram(ProgramText):
                                 f"{a} * {b} > {self.constant()}"])
 
 
+class LoopShape(RandomProgram):
+    """Loop shapes the general generator seldom makes, for the reverse sweep's small tapes:
+    a ``break`` from a loop carrying a value, invariants (module constants, parameters) in a
+    loop's products, and sums over the items of ``zip`` (called with iterators too)."""
+
+    SHAPES = ("break", "invariant", "sum")
+
+    def build(self) -> str:
+        self.lines, self.statements, self.limit, self.width = [], 0, 4, 1
+        self.shape = self.SHAPES[self.rng.randrange(len(self.SHAPES))]
+        return getattr(self, f"{self.shape}_loop")()
+
+    def header(self, scope: Scope) -> None:
+        index = self.fresh("i")
+        if self.rng.random() < 0.5:
+            self.emit(0, f"for {index} in range(n):")
+        else:
+            self.emit(0, f"{index} = 0")
+            self.emit(0, f"while {index} < n:")
+            self.emit(1, f"{index} += 1")
+        scope.indices.append(index)
+
+    def break_loop(self) -> str:
+        scope = Scope(floats=["x", "y", "v"], loop_depth=1)
+        self.emit(0, f"v = {self.expression(Scope(floats=['x', 'y']), 1)}")
+        self.header(scope)
+        self.emit(1, f"v = {self.expression(scope, 2)}")
+        self.emit(1, f"if {self.condition(scope)}:")
+        self.emit(2, f"v = {self.expression(scope, 1)}")
+        self.emit(2, "break")
+        if self.rng.random() < 0.5:
+            self.emit(1, "else:")
+            self.emit(2, f"v = {self.expression(scope, 1)}")
+        if self.rng.random() < 0.5:
+            self.emit(1, f"v = {self.expression(scope, 1)}")
+        self.emit(0, f"return v * {_parenthesized(self.expression(scope, 1))} + x * y")
+        return "import math\n\n\ndef f(x, y, n):\n" + "\n".join(self.lines) + "\n"
+
+    def invariant_loop(self) -> str:
+        scope = Scope(floats=["x", "y", "v", "w"], loop_depth=1)
+        self.emit(0, f"v = {self.expression(Scope(floats=['x', 'y']), 1)}")
+        self.emit(0, "w = y")
+        self.header(scope)
+        for target in self.rng.sample(["v", "w"], self.rng.randint(1, 2)):
+            fixed = " * ".join(self.rng.sample(["SCALE", "OFFSET", "x", "y", "0.5"], 3))
+            self.emit(1, f"{target} = {target} - {fixed} * {_parenthesized(self.bounded(scope))}")
+        self.emit(0, f"return v * w + {self.expression(scope, 1)} + x * y")
+        return ("import math\n\nSCALE = 0.3\nOFFSET = 1.5\n\n\ndef f(x, y, n):\n"
+                + "\n".join(self.lines) + "\n")
+
+    def sum_loop(self) -> str:
+        scope = Scope(floats=["x", "y", "c", "d"])
+        self.emit(0, "total = 0.0")
+        self.emit(0, "for c, d in zip(cs, ds):")
+        self.emit(1, f"r = {self.expression(scope, 2)}")
+        scope.floats.append("r")
+        self.emit(1, f"total += {self.expression(scope, 1)}")
+        result = self.rng.choice(["total", "0.5 * total - x", "math.tanh(total)",
+                                  "total * total + y"])
+        self.emit(0, f"return {result} + x * y")
+        return "import math\n\n\ndef f(x, y, cs, ds):\n" + "\n".join(self.lines) + "\n"
+
+
+def check_loop_shape(seed: int) -> int:
+    """Both modes' derivatives of loop shape ``seed`` at two points; sums get iterators too."""
+    program = LoopShape(seed)
+    rng = random.Random(-seed - 1)
+    wrt = rng.choice([(0,), (1,), (0, 1)])
+    spec = tuple(NAMES[i] for i in wrt) if len(wrt) > 1 else NAMES[wrt[0]]
+    f = primal(program.source)
+    checked = 0
+    for _ in range(POINTS_PER_PROGRAM):
+        x, y, n = random_point(rng)
+        items = [rng.uniform(-1.5, 1.5) for _ in range(3)], [rng.uniform(-1.5, 1.5)
+                                                             for _ in range(3)]
+        args = (x, y, *items) if program.shape == "sum" else (x, y, n + 2)
+        expected = reliable_differences(f, args, wrt)
+        if expected is None:
+            continue
+        checked += 1
+        for mode in MODES:
+            fpr = derivative(program.source, spec, mode)
+            once = program.shape == "sum" and (mode == "reverse" or len(wrt) == 1)
+            calls = [args] + ([(x, y, iter(items[0]), iter(items[1]))] if once else [])
+            # (forward mode sweeps once per argument: an iterator serves one sweep only)
+            for call in calls:
+                got = fpr(*call)
+                got = list(got) if len(wrt) > 1 else [got]
+                if any(abs(g - e) > RTOL * max(1.0, abs(e)) for g, e in zip(got, expected)):
+                    pytest.fail(f"loop shape {seed}, {mode} mode, wrt {spec}, at {call}:\n"
+                                f"finite differences: {expected}\n{mode} mode: {got}\n\n"
+                                f"{program.source}\n{generated(program.source, spec, mode)}",
+                                pytrace=False)
+    return checked
+
+
+LOOP_SHAPES = 45
+
+
+def test_random_loop_shapes_agree_with_finite_differences():
+    points = [check_loop_shape(seed) for seed in range(LOOP_SHAPES)]
+    assert sum(1 for n in points if n) >= MIN_CHECKED * LOOP_SHAPES, points
+
+
 def _parenthesized(expression: str) -> str:
     """``expression`` ready to be an operand of ``*``, ``/``, ``**`` or unary ``-``."""
     simple = expression.replace("_", "").replace(".", "").isalnum()

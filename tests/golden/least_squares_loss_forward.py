@@ -3,7 +3,7 @@
 # wrt: w
 # mode: forward
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:0b230c70291d8d89
+# body-hash: sha256:987472d9e911149f
 import numpy as np
 
 
@@ -67,11 +67,11 @@ def _shifted_axis(axis):
 def loss_jvp(w, X, y, d_w):
     """Value and Jacobian-vector product of loss with respect to w, by forward mode."""
     # line 16: residual = X @ w - y
-    d_t1 = _matmul_tangent_b(X, d_w)
+    _t1 = _matmul_tangent_b(X, d_w)
     residual = X @ w - y
     # line 17: return np.mean(residual ** 2)
     _t2 = residual ** 2
-    d_t2 = np.expand_dims(2.0 * residual, -1) * d_t1
+    d_t2 = np.expand_dims(2.0 * residual, -1) * _t1
     d_mean_t2 = np.mean(_full_tangent(d_t2, _t2), axis=_reduced_axes(_t2))
     return np.mean(_t2), d_mean_t2
 

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: forward
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:d981899bb2b4c272
+# body-hash: sha256:9caf9db940cd7120
 import numpy as np
 
 
@@ -64,9 +64,9 @@ def loss_jvp(w, X, y, d_w):
     z = X @ w
     d_z = _matmul_tangent_b(X, d_w)
     # line 20: return np.mean(np.logaddexp(0.0, z) - y * z)
-    d_t1 = np.expand_dims(1.0 / (1.0 + np.exp(-z)), -1) * d_z
+    _t1 = np.expand_dims(1.0 / (1.0 + np.exp(-z)), -1) * d_z
     _t2 = np.logaddexp(0.0, z) - y * z
-    d_t2 = d_t1 - np.expand_dims(y, -1) * d_z
+    d_t2 = _t1 - np.expand_dims(y, -1) * d_z
     d_mean_t2 = np.mean(d_t2, axis=_reduced_axes(_t2))
     return np.mean(_t2), d_mean_t2
 

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:54dc4c59489b2c12
+# body-hash: sha256:6f30a044414136af
 import numpy as np
 
 
@@ -51,8 +51,8 @@ def loss_pr(w, X, y):
     z = X @ w
     # line 20: return np.mean(np.logaddexp(0.0, z) - y * z)
     y_z = y * z
-    d_t2 = _unreduce(1.0 / np.size(y_z), y_z)
-    d_t1 = _unbroadcast(d_t2, z)
-    d_z = _unbroadcast(-y * d_t2, z)
-    d_z = d_z + d_t1 / (1.0 + np.exp(-z))
+    _t1 = _unreduce(1.0 / np.size(y_z), y_z)
+    _t2 = _unbroadcast(_t1, z)
+    d_z = _unbroadcast(-y * _t1, z)
+    d_z = d_z + _t2 / (1.0 + np.exp(-z))
     return _matmul_adjoint_b(d_z, X, w)

@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: forward
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:09f27d08035f464f
+# body-hash: sha256:773746a233d822f5
 import math
 
 
@@ -11,7 +11,7 @@ def softplus(x):
     return math.log1p(math.exp(x))
 
 
-def neuron_pr(x, w, b, d_w, d_b):
+def neuron_jvp(x, w, b, d_w, d_b):
     """Value and Jacobian-vector product of neuron with respect to w, b, by forward mode."""
     # line 19: return softplus(w * x + b)
     _t1 = w * x + b
@@ -20,7 +20,7 @@ def neuron_pr(x, w, b, d_w, d_b):
     return softplus_t1, 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
 
 
-def neuron_pr_2(x, w, b, d_x, d_w, d_b):
+def neuron_jvp_2(x, w, b, d_x, d_w, d_b):
     """Value and Jacobian-vector product of neuron with respect to x, w, b, by forward mode."""
     # line 19: return softplus(w * x + b)
     _t1 = w * x + b
@@ -29,13 +29,13 @@ def neuron_pr_2(x, w, b, d_x, d_w, d_b):
     return softplus_t1, 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_t1
 
 
-def network_pr(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2):
+def network_jvp(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2):
     """Value and Jacobian-vector product of network, by forward mode.
 
     With respect to w1, b1, w2, b2.
     """
-    hidden, d_hidden = neuron_pr(x, w1, b1, d_w1, d_b1)
-    _t1, d_t1 = neuron_pr_2(hidden, w2, b2, d_hidden, d_w2, d_b2)
+    hidden, d_hidden = neuron_jvp(x, w1, b1, d_w1, d_b1)
+    _t1, d_t1 = neuron_jvp_2(hidden, w2, b2, d_hidden, d_w2, d_b2)
     return _t1, d_t1
 
 
@@ -49,7 +49,7 @@ def loss_jvp(w1, b1, w2, b2, xs, ys, d_w1, d_b1, d_w2, d_b2):
     d_total = 0.0
     # line 29: for x, y in zip(xs, ys):
     for x, y in zip(xs, ys):
-        _t1, d_t1 = network_pr(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2)
+        _t1, d_t1 = network_jvp(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2)
         _t2 = _t1 - y
         total = total + _t2 ** 2
         d_total = d_total + 2.0 * _t2 * d_t1

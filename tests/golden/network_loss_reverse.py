@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:12fff565652a8676
+# body-hash: sha256:1d5c9348d2078760
 import math
 
 
@@ -20,26 +20,27 @@ def network(x, w1, b1, w2, b2):
     return neuron(hidden, w2, b2)
 
 
-def neuron_pr(x, w, b, d_softplus_t1):
+def neuron_pr(x, w, b, d_neuron):
     """Vector-Jacobian product of neuron with respect to x, w, b, by reverse mode."""
     _t1 = w * x + b
-    d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_softplus_t1
+    d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_neuron
     return w * d_t1, x * d_t1, d_t1
 
 
-def neuron_pr_2(x, w, b, d_softplus_t1):
+def neuron_pr_2(x, w, b, d_neuron):
     """Vector-Jacobian product of neuron with respect to w, b, by reverse mode."""
     _t1 = w * x + b
-    d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_softplus_t1
+    d_t1 = 0.5 * (1.0 + math.tanh(0.5 * _t1)) * d_neuron
     return x * d_t1, d_t1
 
 
-def network_pr(x, w1, b1, w2, b2, d_t1):
+def network_pr(x, w1, b1, w2, b2, d_network):
     """Vector-Jacobian product of network with respect to w1, b1, w2, b2, by reverse mode."""
     # line 23: hidden = neuron(x, w1, b1)
     hidden = neuron(x, w1, b1)
     # line 24: return neuron(hidden, w2, b2)
-    d_hidden_neuron, d_w2_neuron, d_b2_neuron = neuron_pr(hidden, w2, b2, d_t1)
+    d_hidden_neuron, d_w2_neuron, d_b2_neuron = neuron_pr(hidden, w2, b2,
+        d_network)
     # line 23: hidden = neuron(x, w1, b1)
     d_w1_neuron, d_b1_neuron = neuron_pr_2(x, w1, b1, d_hidden_neuron)
     return d_w1_neuron, d_b1_neuron, d_w2_neuron, d_b2_neuron
@@ -47,23 +48,16 @@ def network_pr(x, w1, b1, w2, b2, d_t1):
 
 def loss_pr(w1, b1, w2, b2, xs, ys):
     """Derivative of loss with respect to w1, b1, w2, b2, by reverse mode."""
-    _stack = []
-    _items = list(zip(xs, ys))
-    # line 29: for x, y in zip(xs, ys):
-    for x, y in _items:
-        _t1 = network(x, w1, b1, w2, b2)
-        _t2 = _t1 - y
-        _stack.append(_t2)
     d_b1 = 0.0
     d_b2 = 0.0
     d_w1 = 0.0
     d_w2 = 0.0
     # line 29: for x, y in zip(xs, ys):
-    for x, y in reversed(_items):
-        _t2 = _stack.pop()
-        d_t2 = 2.0 * _t2
+    for x, y in zip(xs, ys):
+        _t1 = network(x, w1, b1, w2, b2)
+        _t2 = 2.0 * (_t1 - y)
         d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(x,
-            w1, b1, w2, b2, d_t2)
+            w1, b1, w2, b2, _t2)
         d_w1 += d_w1_network
         d_b1 += d_b1_network
         d_w2 += d_w2_network

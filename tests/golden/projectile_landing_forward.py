@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:7eb55898f3670792
+# body-hash: sha256:b204474a9bd122c7
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -35,6 +35,8 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
     # line 29: y_before = y
     y_before = y
     d_y_before = d_y
+    # line 35: vx = vx - DT * DRAG * relative * air
+    DT_DRAG = DT * DRAG
     # line 30: while y >= 0.0:
     while y >= 0.0:
         x_before = x
@@ -42,10 +44,9 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         y_before = y
         d_y_before = d_y
         air = vx - wind
-        d_t1 = 2.0 * air * d_vx + 2.0 * vy * d_vy
+        _t1 = 2.0 * air * d_vx + 2.0 * vy * d_vy
         relative = math.sqrt(air * air + vy * vy)
-        d_relative = 0.5 / relative * d_t1
-        DT_DRAG = DT * DRAG
+        d_relative = 0.5 / relative * _t1
         DT_DRAG_relative = DT_DRAG * relative
         vx = vx - DT_DRAG_relative * air
         d_vx = d_vx - (air * (DT_DRAG * d_relative) + DT_DRAG_relative * d_vx)

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:347353dc016fbfe7
+# body-hash: sha256:a87ce0897a2152b3
 import math
 GRAVITY = 9.81
 DRAG = 0.02
@@ -27,6 +27,8 @@ def landing_pr(wind, angle, speed):
     x_before = x
     # line 29: y_before = y
     y_before = y
+    # line 35: vx = vx - DT * DRAG * relative * air
+    DT_DRAG = DT * DRAG
     _trips = 0
     # line 30: while y >= 0.0:
     while y >= 0.0:
@@ -35,16 +37,11 @@ def landing_pr(wind, angle, speed):
         y_before = y
         air = vx - wind
         relative = math.sqrt(air * air + vy * vy)
-        DT_DRAG = DT * DRAG
-        DT_DRAG_relative = DT_DRAG * relative
-        vx = vx - DT_DRAG_relative * air
-        DRAG_relative = DRAG * relative
-        _stack.append(vy)
-        vy = vy - DT * (GRAVITY + DRAG_relative * vy)
+        vx = vx - DT_DRAG * relative * air
+        _stack.append((vy, air, relative))
+        vy = vy - DT * (GRAVITY + DRAG * relative * vy)
         x = x + DT * vx
         y = y + DT * vy
-        _stack.append((air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative)
-            )
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
     _t4 = y_before - y
@@ -60,18 +57,17 @@ def landing_pr(wind, angle, speed):
     d_x_before = 1.0 - d_t3
     # line 30: while y >= 0.0:
     for _ in range(_trips):
-        air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative = _stack.pop()
+        vy, air, relative = _stack.pop()
         d_vy += DT * d_y
         d_vx += DT * d_x
-        vy = _stack.pop()
-        d_t2 = -DT * d_vy
-        d_vy += DRAG_relative * d_t2
-        d_relative = DRAG * (vy * d_t2)
+        _t1 = -DT * d_vy
+        d_vy += DRAG * relative * _t1
+        d_relative = DRAG * (vy * _t1)
         d_DT_DRAG_relative_air = -d_vx
         d_relative += DT_DRAG * (air * d_DT_DRAG_relative_air)
-        d_t1 = 0.5 / relative * d_relative
-        d_vy += 2.0 * vy * d_t1
-        d_vx += DT_DRAG_relative * d_DT_DRAG_relative_air + 2.0 * air * d_t1
+        _t2 = 0.5 / relative * d_relative
+        d_vy += 2.0 * vy * _t2
+        d_vx += DT_DRAG * relative * d_DT_DRAG_relative_air + 2.0 * air * _t2
         d_y += d_y_before
         d_y_before = 0.0
         d_x += d_x_before

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:ebbc4d0bccb8cab4
+# body-hash: sha256:5a4e3e88dd209af0
 import numpy as np
 
 
@@ -58,11 +58,11 @@ def rosenbrock_jvp(x, d_x):
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
     _t2 = tail - head ** 2
     d_t2 = d_x[1:] - np.expand_dims(2.0 * head, -1) * d_head
-    d_t4 = 100.0 * (np.expand_dims(2.0 * _t2, -1) * d_t2)
+    _t1 = 100.0 * (np.expand_dims(2.0 * _t2, -1) * d_t2)
     _t5 = 1.0 - head
-    d_t6 = -np.expand_dims(2.0 * _t5, -1) * d_head
+    _t3 = -np.expand_dims(2.0 * _t5, -1) * d_head
     _t7 = 100.0 * _t2 ** 2 + _t5 ** 2
-    d_sum_t7 = np.sum(d_t4 + d_t6, axis=_reduced_axes(_t7))
+    d_sum_t7 = np.sum(_t1 + _t3, axis=_reduced_axes(_t7))
     return np.sum(_t7), d_sum_t7
 
 

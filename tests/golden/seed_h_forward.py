@@ -3,12 +3,12 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:5b746aeb72bc5d66
+# body-hash: sha256:8dab4b54435e93e2
 import math
 
 
 def hpr(x):
     """Derivative of h with respect to x, by forward mode."""
-    d_t1 = 2.0 * math.sin(x) * math.cos(x)
+    _t1 = 2.0 * math.sin(x) * math.cos(x)
     exp_neg_x_x = math.exp(-(x * x))
-    return d_t1 + exp_neg_x_x * (-2.0 * x)
+    return _t1 + exp_neg_x_x * (-2.0 * x)

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: forward over reverse
 # source-hash: sha256:b7237298efe849e8
-# body-hash: sha256:171669767f5a939d
+# body-hash: sha256:39081d520b8b015f
 import math
 
 
@@ -13,9 +13,9 @@ def hprpr(x):
     exp_neg_x_x = math.exp(-(x * x))
     # hpr line 13: d_sin_x = 2.0 * math.sin(x)
     sin_x = math.sin(x)
-    d_sin_x_2 = math.cos(x)
     d_sin_x = 2.0 * sin_x
     # hpr line 14: return math.cos(x) * d_sin_x - 2.0 * x * exp_neg_x_x
+    cos_x = math.cos(x)
     _t1 = 2.0 * x
-    d_t1_exp_neg_x_x = exp_neg_x_x * 2.0 + _t1 * (exp_neg_x_x * (-2.0 * x))
-    return d_sin_x_2 * (2.0 * d_sin_x_2) - d_sin_x * sin_x - d_t1_exp_neg_x_x
+    t_t1_exp_neg_x_x = exp_neg_x_x * 2.0 + _t1 * (exp_neg_x_x * (-2.0 * x))
+    return cos_x * (2.0 * cos_x) - d_sin_x * sin_x - t_t1_exp_neg_x_x

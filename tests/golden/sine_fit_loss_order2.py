@@ -3,63 +3,18 @@
 # wrt: omega
 # mode: forward over reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:d86fd37fdb760668
+# body-hash: sha256:a84ae193d7db178c
 import math
-import numpy as np
-
-
-def _broadcast_like(value, like):
-    """``value`` stretched to the shape of ``like``: the tangent of a number that NumPy
-    broadcast against an array (``x + z`` for a number ``x``) before a sum or a product uses it."""
-    shape = np.shape(like)
-    if np.shape(value) == shape:
-        return value
-    return np.broadcast_to(value, shape).copy()
-
-
-def _zero_tangent(a, like=None):
-    """The tangent of a constant ``a``: zeros of its shape (0.0 for a number), with as many
-    directions as the batched tangent ``like`` if one is given."""
-    if like is not None:
-        return np.zeros((*np.shape(a), np.shape(like)[-1]))
-    return np.zeros(np.shape(a)) if np.ndim(a) else 0.0
 
 
 def loss_prpr(omega, xs, ys):
     """Derivative of loss_pr with respect to omega, by forward mode."""
-    if np.ndim(omega) != 0:
-        raise ValueError('omega is an array: use reverse mode or jvp')
-    # loss_pr line 12: _stack = []
-    _stack = []
-    d_stack = []
-    # loss_pr line 13: _items = list(zip(xs, ys))
-    _t2 = zip(xs, ys)
-    _items = list(_t2)
-    # loss_pr line 15: for x, y in _items:
-    for x, y in _items:
+    t_d_omega = 0.0
+    for x, y in zip(xs, ys):
         omega_x = omega * x
-        d_omega_x = _broadcast_like(x, omega_x)
-        _t1 = math.sin(omega_x) - y
-        d_t1 = _broadcast_like(math.cos(omega_x) * d_omega_x, _t1)
-        _stack.append((omega_x, _t1))
-        d_stack.append((d_omega_x, d_t1))
-    # loss_pr line 19: d_omega = 0.0
-    d_omega = 0.0
-    d_d_omega = _zero_tangent(d_omega)
-    # loss_pr line 21: for x, y in reversed(_items):
-    for x, y in reversed(_items):
-        omega_x, _t1 = _stack.pop()
-        d_omega_x, d_t1 = d_stack.pop()
         cos_omega_x = math.cos(omega_x)
-        d_cos_omega_x = -math.sin(omega_x) * d_omega_x
-        _t3 = 2.0 * _t1
-        d_t3 = _broadcast_like(2.0 * d_t1, _t3)
-        cos_omega_x_t3 = cos_omega_x * _t3
-        d_cos_omega_x_t3 = _broadcast_like(_t3 * d_cos_omega_x + 
-            cos_omega_x * d_t3, cos_omega_x_t3)
-        x_cos_omega_x_t3 = x * cos_omega_x_t3
-        d_x_cos_omega_x_t3 = _broadcast_like(x * d_cos_omega_x_t3,
-            x_cos_omega_x_t3)
-        d_omega = d_omega + x_cos_omega_x_t3
-        d_d_omega = _broadcast_like(d_d_omega + d_x_cos_omega_x_t3, d_omega)
-    return d_d_omega
+        t_cos_omega_x = -math.sin(omega_x) * x
+        _t2 = 2.0 * (math.sin(omega_x) - y)
+        t_t2 = 2.0 * (cos_omega_x * x)
+        t_d_omega = t_d_omega + x * (_t2 * t_cos_omega_x + cos_omega_x * t_t2)
+    return t_d_omega

@@ -3,22 +3,14 @@
 # wrt: omega
 # mode: reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:cea93d33d530ab56
+# body-hash: sha256:c87486663915aa2e
 import math
 
 
 def loss_pr(omega, xs, ys):
     """Derivative of loss with respect to omega, by reverse mode."""
-    _stack = []
-    _items = list(zip(xs, ys))
-    # line 8: for x, y in zip(xs, ys):
-    for x, y in _items:
-        omega_x = omega * x
-        _t1 = math.sin(omega_x) - y
-        _stack.append((omega_x, _t1))
     d_omega = 0.0
-    # line 8: for x, y in zip(xs, ys):
-    for x, y in reversed(_items):
-        omega_x, _t1 = _stack.pop()
-        d_omega += x * (math.cos(omega_x) * (2.0 * _t1))
+    for x, y in zip(xs, ys):
+        omega_x = omega * x
+        d_omega += x * (math.cos(omega_x) * (2.0 * (math.sin(omega_x) - y)))
     return d_omega

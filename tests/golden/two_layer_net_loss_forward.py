@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: forward
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:71a49cc6d81000ba
+# body-hash: sha256:d7995b38d9cb65e1
 import numpy as np
 
 
@@ -81,9 +81,9 @@ def _shifted_axis(axis):
 def loss_jvp(W1, W2, X, Y, d_W1, d_W2):
     """Value and Jacobian-vector product of loss with respect to W1, W2, by forward mode."""
     # line 18: hidden = np.tanh(X @ W1)
-    d_t1 = _matmul_tangent_b(X, d_W1)
+    _t1 = _matmul_tangent_b(X, d_W1)
     hidden = np.tanh(X @ W1)
-    d_hidden = np.expand_dims(1.0 - hidden * hidden, -1) * d_t1
+    d_hidden = np.expand_dims(1.0 - hidden * hidden, -1) * _t1
     # line 19: logits = hidden @ W2
     logits = hidden @ W2
     d_logits = _matmul_tangent_a(d_hidden, W2) + _matmul_tangent_b(hidden, d_W2
@@ -103,9 +103,9 @@ def loss_jvp(W1, W2, X, Y, d_W1, d_W2):
         keepdims=True)
     log_norm = np.log(_t3)
     # line 22: return -np.mean(np.sum(Y * (shifted - log_norm), axis=1))
-    d_t4 = d_shifted - np.expand_dims(1.0 / _t3, -1) * d_t3
+    _t4 = d_shifted - np.expand_dims(1.0 / _t3, -1) * d_t3
     Y_t4 = Y * (shifted - log_norm)
-    d_Y_t4 = np.expand_dims(Y, -1) * d_t4
+    d_Y_t4 = np.expand_dims(Y, -1) * _t4
     _t5 = np.sum(Y_t4, axis=1)
     d_t5 = np.sum(d_Y_t4, axis=_reduced_axes(Y_t4, axis=1))
     d_mean_t5 = np.mean(d_t5, axis=_reduced_axes(_t5))

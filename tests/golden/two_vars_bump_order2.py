@@ -3,40 +3,39 @@
 # wrt: x, y
 # mode: forward over reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:c71a6d8c7aec7f10
+# body-hash: sha256:a6d5cf276feb1a25
 import math
 
 
-def bump_pr_jvp(x, y, d_x, d_y):
+def bump_pr_jvp(x, y, t_x, t_y):
     """Value and Jacobian-vector product of bump_pr with respect to x, y, by forward mode."""
     # bump_pr line 13: r_sq = x * x + y * y
     r_sq = x * x + y * y
-    d_r_sq_2 = 2.0 * x * d_x + 2.0 * y * d_y
+    t_r_sq = 2.0 * x * t_x + 2.0 * y * t_y
     # bump_pr line 15: exp_neg_r_sq = math.exp(-r_sq)
     exp_neg_r_sq = math.exp(-r_sq)
-    d_exp_neg_r_sq = -exp_neg_r_sq * d_r_sq_2
+    t_exp_neg_r_sq = -exp_neg_r_sq * t_r_sq
     # bump_pr line 16: _t1 = 2.0 * y
     _t1 = 2.0 * y
-    d_t1 = 2.0 * d_y
+    t_t1 = 2.0 * t_y
     # bump_pr line 17: _t2 = x - _t1
     _t2 = x - _t1
-    d_t2_2 = d_x - d_t1
+    t_t2 = t_x - t_t1
     # bump_pr line 18: d_t2 = -math.sin(_t2) * exp_neg_r_sq
     sin_t2 = math.sin(_t2)
-    d_sin_t2 = math.cos(_t2) * d_t2_2
+    t_sin_t2 = math.cos(_t2) * t_t2
     d_t2 = -(sin_t2 * exp_neg_r_sq)
-    d_d_t2 = -(exp_neg_r_sq * d_sin_t2 + sin_t2 * d_exp_neg_r_sq)
+    t_d_t2 = -(exp_neg_r_sq * t_sin_t2 + sin_t2 * t_exp_neg_r_sq)
     # bump_pr line 19: d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
     cos_t2 = math.cos(_t2)
-    d_cos_t2 = -sin_t2 * d_t2_2
     d_r_sq = -(exp_neg_r_sq * cos_t2)
-    d_d_r_sq = -(cos_t2 * d_exp_neg_r_sq + exp_neg_r_sq * d_cos_t2)
+    t_d_r_sq = -(cos_t2 * t_exp_neg_r_sq + exp_neg_r_sq * (-sin_t2 * t_t2))
     # bump_pr line 20: return d_t2 + 2.0 * x * d_r_sq, _t1 * d_r_sq - 2.0 * d_t2
     _t3 = 2.0 * x
-    d_t3_d_r_sq = d_r_sq * (2.0 * d_x) + _t3 * d_d_r_sq
+    t_t3_d_r_sq = d_r_sq * (2.0 * t_x) + _t3 * t_d_r_sq
     _t6 = _t1 * d_r_sq - 2.0 * d_t2
-    d_t6 = d_r_sq * d_t1 + _t1 * d_d_r_sq - 2.0 * d_d_t2
-    return (d_t2 + _t3 * d_r_sq, _t6), (d_d_t2 + d_t3_d_r_sq, d_t6)
+    t_t6 = d_r_sq * t_t1 + _t1 * t_d_r_sq - 2.0 * t_d_t2
+    return (d_t2 + _t3 * d_r_sq, _t6), (t_d_t2 + t_t3_d_r_sq, t_t6)
 
 
 def bump_prpr(x, y):
