@@ -73,7 +73,8 @@ def batched_tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[
     return partials(primitive)
 
 
-def plain(helper: Callable[..., Any], **ndims: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def plain(helper: Callable[..., Any],
+          **ndims: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function whose return value is ``helper``'s result written in plain NumPy, for
     arguments of the numbers of dimensions ``ndims`` (and an adjoint of the result's shape)."""
     return partials(helper)

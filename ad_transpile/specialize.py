@@ -2,8 +2,8 @@
 
 The API's wrappers ask ``Specializations`` for the derivative fitting a call's arguments. The
 signature of a call is cheap to take: the type of a number or an object, the item types of a
-list, the number of dimensions of an array and which of its axes have length 1; only a signature never seen before is turned into
-kinds and a derivative made for them.
+list, which axes of an array have length 1 (so also its number of dimensions); only a signature
+never seen before is turned into kinds and a derivative made for them.
 """
 
 from __future__ import annotations
