@@ -18,6 +18,7 @@ import gast
 
 from ad_transpile.kinds import UNNAMED, Kind
 from ad_transpile.numpy_kinds import ELEMENTWISE, PREDICATES
+from ad_transpile.primitives import operands
 
 Dim = int | str | None
 Shape = tuple[Dim, ...] | None  # None: not known at all
@@ -163,7 +164,7 @@ class Evaluate:
     def call(self, node: gast.Call) -> Shape:
         qualname = qualname_of(node) or ""
         keywords = {k.arg: k.value for k in node.keywords}
-        args = node.args
+        args = operands(node)  # x.sum(0): x, then 0
         if qualname in HELPER_SHAPES and len(args) > HELPER_SHAPES[qualname]:
             return self(args[HELPER_SHAPES[qualname]])
         if qualname == "_unbroadcast" and len(args) == 2:

@@ -28,6 +28,10 @@ from ad_transpile.primitives import make_constant, name
 from ad_transpile.registry import _Substitute, builtin_rule_files
 
 Small = tuple  # (origin, full shape): a value that stands for an array of the full shape
+MUTATORS = {"fill", "sort", "put", "resize", "itemset", "setfield", "partition"}
+VIEWS = {"numpy.reshape", "numpy.transpose", "numpy.ravel", "numpy.squeeze", "numpy.asarray",
+         "numpy.expand_dims", "numpy.broadcast_to", "numpy.ndarray.reshape", "numpy.swapaxes",
+         "numpy.moveaxis", "numpy.atleast_1d", "numpy.atleast_2d", "numpy.diagonal"}
 
 
 def plain_numpy(fn: gast.FunctionDef, params: dict[str, Shape],
@@ -39,8 +43,9 @@ def plain_numpy(fn: gast.FunctionDef, params: dict[str, Shape],
     lengths = Lengths()
     # an array written into in place may be an adjoint's too once a spread of 1.0 is folded
     # away (x * 1.0 is x): there, every adjoint is made an array of its own, as before
-    writes = any(isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
-                 for n in gast.walk(fn))
+    writes = any((isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)) or (
+        isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+        and n.func.attr in MUTATORS) for n in gast.walk(fn))
     _Rewrite(params, lengths, spell, set(), writes).body(copy.deepcopy(fn.body))  # lengths
     refused: set = set()
     for _ in range(len(fn.body) + 2):  # each round refuses one more small value, or ends
@@ -171,8 +176,8 @@ class _Rewrite:
                 return node, a_shape, None
             g_shape = expanded(g_shape, make_constant(axis))
             spread = _with_axis(g, axis % len(a_shape))
-        if self.lengths.same(g_shape, a_shape):
-            return spread, a_shape, None
+        if self.lengths.same(g_shape, a_shape) and not (self.writes and spread is g):
+            return spread, a_shape, None  # (an array written into may be g itself)
         if tolerant and self.fits(g_shape, a_shape) and not self.writes:
             return spread, g_shape, (origin, a_shape)
         like = self.like(a_shape)
@@ -314,19 +319,38 @@ def _with_axis(value: gast.expr, axis: int) -> gast.expr:
 
 
 def fresh_results(fn: gast.FunctionDef, params: dict[str, Shape]) -> gast.FunctionDef:
-    """A gradient that is an argument itself (``d_w = x`` for ``np.sum(w * x)``) returned as a
-    copy: the caller may change the gradient in place, and must not change its argument so."""
-    arrays = {p for p, s in params.items() if s}
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Return) and node.value is not None:
-            parts = node.value.elts if isinstance(node.value, gast.Tuple) else [node.value]
-            copies = [_copied(p) if isinstance(p, gast.Name) and p.id in arrays else p
-                      for p in parts]
-            if isinstance(node.value, gast.Tuple):
-                node.value.elts = copies
-            else:
-                node.value = copies[0]
+    """A gradient that may be an argument or a view of one (``d_w = x`` for ``np.sum(w * x)``
+    once ``x * 1.0`` is folded) returned as a copy: the caller may change the gradient in
+    place, and must not change its argument so. Only arrays are copied, never numbers."""
+    known: dict[str, Shape] = dict(params)
+    evaluate = Evaluate(Lengths(), known)
+    made: dict[str, gast.expr] = {}
+    for stmt in fn.body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name):
+            known[stmt.targets[0].id] = evaluate(stmt.value)
+            made[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, gast.Return) and stmt.value is not None:
+            stmt.value = _fresh(stmt.value, known, made, set(params))
+        else:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    known[node.id] = None
+                    made.pop(node.id, None)
     return fn
+
+
+def _fresh(value: gast.expr, known, made, params) -> gast.expr:
+    if isinstance(value, gast.Tuple):
+        value.elts = [_fresh(e, known, made, params) for e in value.elts]
+        return value
+    if not isinstance(value, gast.Name) or not known.get(value.id):
+        return value
+    source = made.get(value.id)
+    view = value.id in params or isinstance(source, (gast.Name, gast.Subscript, gast.Attribute)
+                                            ) or (isinstance(source, gast.Call)
+                                                  and qualname_of(source) in VIEWS)
+    return _copied(value) if view else value
 
 
 def _copied(value: gast.Name) -> gast.expr:

@@ -147,6 +147,18 @@ BROADCASTING = textwrap.dedent("""\
 
     def softmax_row_max(M):
         return np.sum(np.max(M, axis=1, keepdims=True) * M)
+
+
+    def product(w, x):
+        return np.sum(w * x)
+
+
+    def against_a_view(w, X):
+        return np.sum(w * X.T)
+
+
+    def summed(w, x):
+        return np.sum(w + x)
 """)
 
 CASES = [  # function, wrt, argument shapes
@@ -220,6 +232,22 @@ def test_a_length_one_axis_gets_its_own_derivative(broadcasting):
         args = point(shapes)
         for got, i in zip(gradient(*args), (0, 1)):
             np.testing.assert_allclose(got, numeric_gradient(f, args, i), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("product", [(3,), (3,)]), ("against_a_view", [(3, 2), (2, 3)]), ("summed", [(3,), (3,)]),
+])
+def test_a_gradient_is_never_the_callers_array(broadcasting, name, shapes):
+    """``d_w = x`` once ``x * 1.0`` is folded: the gradient is a copy, which the caller may
+    change in place without changing ``x``."""
+    f = getattr(broadcasting, name)
+    args = point(shapes)
+    before = [np.copy(a) for a in args]
+    gradient = adt.grad(f)(*args)
+    gradient[...] = 7.0
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)
+    assert "def _" not in source_for_call(f, 0, *args)
 
 
 # through the file: the kinds given on the command line
