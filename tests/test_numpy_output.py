@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import runpy
 import sys
 import textwrap
 
 import numpy as np
 import pytest
 from conftest import ROOT, numeric_gradient, run
+from golden_cases import SHAPED_SAMPLES, generate_shaped, shaped_path
 
 import ad_transpile as adt
 from ad_transpile import api
@@ -289,3 +291,37 @@ def test_unknown_shapes_keep_the_generic_helpers():
     parsed = function_in_text(BROADCASTING, "broadcasting_cases.py", "against_a_column")
     text, _ = transpile(parsed, (0, 1), "reverse")
     assert "_unbroadcast" in text
+
+
+# the golden files made with the axes given: reviewable, current, right, and helper-free
+
+SHAPED = [pytest.param(*case, id=f"{case[0]}::{case[1]}") for case in SHAPED_SAMPLES]
+
+
+@pytest.mark.parametrize("path, name, wrt, kinds", SHAPED)
+def test_a_shaped_golden_file_is_what_the_tool_writes(path, name, wrt, kinds, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = shaped_path(path, name).read_text(encoding="utf-8")
+    assert text == generate_shaped(path, name, wrt, kinds), "python tests/golden_cases.py"
+    assert "def _" not in text and "import ad_transpile" not in text
+    assert "from ad_transpile" not in text
+    assert run("check", shaped_path(path, name)).exit_code == 0
+
+
+@pytest.mark.parametrize("path, name, wrt, kinds", SHAPED)
+def test_a_shaped_golden_file_matches_finite_differences(path, name, wrt, kinds):
+    module = {"samples/least_squares.py": least_squares,
+              "samples/logistic_regression.py": logistic_regression,
+              "samples/two_layer_net.py": two_layer_net}[path]
+    f = getattr(module, name)
+    entry = runpy.run_path(str(shaped_path(path, name)))[f"{name}_pr"]
+    point = next(p for g, _, p in SAMPLES if g is f)
+    params = list(inspect.signature(f).parameters)
+    names = wrt if isinstance(wrt, tuple) else (wrt,)
+    for sizes in SIZES:
+        args = point(*sizes)
+        got = entry(*args)
+        got = got if isinstance(wrt, tuple) else (got,)
+        for g, n in zip(got, names):
+            np.testing.assert_allclose(g, numeric_gradient(f, args, params.index(n)),
+                                       rtol=1e-5, atol=1e-6)
