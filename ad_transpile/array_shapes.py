@@ -24,11 +24,13 @@ Dim = int | str | None
 Shape = tuple[Dim, ...] | None  # None: not known at all
 
 REDUCING = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod", "numpy.amax",
-            "numpy.amin"}
+            "numpy.amin", "numpy.std", "numpy.var"}
 SAME_SHAPE = {"numpy.zeros_like", "numpy.ones_like", "numpy.copy", "numpy.asarray",
               "numpy.full_like", "numpy.empty_like"}
 HELPER_SHAPES = {"_unreduce": 1, "_extreme_mask": 0, "_matmul_adjoint_a": 1,
-                 "_matmul_adjoint_b": 2}  # the argument whose shape the result has
+                 "_matmul_adjoint_b": 2, "_contraction_adjoint_a": 1, "_contraction_adjoint_b": 2,
+                 "_centered": 0, "_nonzero": 0, "_prod_others": 0,
+                 "_power_log": 0}  # the argument whose shape the result has
 
 
 class Lengths:
@@ -170,6 +172,8 @@ class Evaluate:
         if qualname == "_unbroadcast" and len(args) == 2:
             value = self(args[0])
             return value if value in ((), None) else self(args[1])
+        if qualname in ("numpy.dot", "numpy.matmul") and len(args) == 2 and not keywords:
+            return self.matmul(self(args[0]), self(args[1]))
         if qualname in ELEMENTWISE | PREDICATES and not keywords:
             return self.broadcast_all(args)
         if qualname in SAME_SHAPE and args:
@@ -191,7 +195,7 @@ class Evaluate:
         return None
 
     def reduced(self, shape: Shape, keywords: dict[str, gast.expr]) -> Shape:
-        if shape is None or keywords.keys() - {"axis", "keepdims"}:
+        if shape is None or keywords.keys() - {"axis", "keepdims", "ddof"}:
             return None
         keepdims = keywords.get("keepdims")
         keep = isinstance(keepdims, gast.Constant) and keepdims.value is True

@@ -27,6 +27,8 @@ from ad_transpile.parse import collect_imports, parse_text
 from ad_transpile.primitives import make_constant, name
 from ad_transpile.registry import _Substitute, builtin_rule_files
 
+CONTRACTIONS = {"_contraction_adjoint_a": "_matmul_adjoint_a",
+                "_contraction_adjoint_b": "_matmul_adjoint_b"}
 Small = tuple  # (origin, full shape): a value that stands for an array of the full shape
 MUTATORS = {"fill", "sort", "put", "resize", "itemset", "setfield", "partition"}
 VIEWS = {"numpy.reshape", "numpy.transpose", "numpy.ravel", "numpy.squeeze", "numpy.asarray",
@@ -149,6 +151,14 @@ class _Rewrite:
         shape = self.evaluate(node)
         if helper in PLAIN and len(node.args) == 3:
             return self.plain(node, helper), shape, None
+        if helper in CONTRACTIONS and len(node.args) == 4 and self.like_matmul(node):
+            matmul = gast.Call(func=node.func, args=node.args[:3], keywords=[])
+            written = self.plain(matmul, CONTRACTIONS[helper])
+            return (node if written is matmul else written), shape, None
+        if helper == "_centered" and len(node.args) == 1 and shape is not None:
+            return self.centered(node), shape, None
+        if helper == "_nonzero" and len(node.args) == 1 and shape is not None:
+            return self.nonzero(node.args[0], shape), shape, None
         if helper == "numpy.size" and len(node.args) == 1 and not node.keywords:
             return self.size(node), shape, None
         if helper == "_extreme_mask" and len(node.args) == 2:
@@ -256,6 +266,37 @@ class _Rewrite:
             if form.ndims == ndims:
                 return form.written(dict(zip(form.params, node.args)), self.spell)
         return node
+
+    def like_matmul(self, node: gast.Call) -> bool:
+        """``_contraction_adjoint_a(g, a, b, _dot_axes(a, b))``: ``np.dot`` of vectors and
+        matrices is ``a @ b`` (``np.inner`` of vectors too)."""
+        axes = node.args[3]
+        if not isinstance(axes, gast.Call) or qualname_of(axes) not in ("_dot_axes",
+                                                                        "_inner_axes"):
+            return False
+        ndims = [len(s) if s is not None else None for s in map(self.evaluate, node.args[1:3])]
+        return ndims[0] in (1, 2) and ndims[1] in (1, 2) and (
+            qualname_of(axes) == "_dot_axes" or ndims == [1, 1])
+
+    def centered(self, node: gast.Call) -> gast.expr:
+        """``_centered(a, axis=k)``: ``a - np.mean(a, axis=k, keepdims=True)``."""
+        (a,) = node.args
+        keywords = [k for k in node.keywords if k.arg == "axis"]
+        if len(keywords) != len(node.keywords):
+            return node
+        mean = gast.Call(func=self.spell("numpy.mean"), args=[copy.deepcopy(a)], keywords=[
+            *keywords, gast.keyword(arg="keepdims", value=make_constant(True))] if keywords
+            else [])
+        return gast.BinOp(left=a, op=gast.Sub(), right=mean)
+
+    def nonzero(self, value: gast.expr, shape: Shape) -> gast.expr:
+        """``_nonzero(v)``: 1.0 where ``v`` is 0, so that dividing by it gives 0, not 0 / 0."""
+        zero = gast.Compare(left=copy.deepcopy(value), ops=[gast.Eq()],
+                            comparators=[make_constant(0.0)])
+        if shape == ():
+            return gast.IfExp(test=zero, body=make_constant(1.0), orelse=value)
+        return gast.Call(func=self.spell("numpy.where"), keywords=[],
+                         args=[zero, make_constant(1.0), value])
 
     def extremes(self, node: gast.Call) -> gast.expr:
         """``_extreme_mask(a, m, axis=k, keepdims=True)``: where ``a`` reaches ``m``, each tie

@@ -161,6 +161,18 @@ BROADCASTING = textwrap.dedent("""\
 
     def summed(w, x):
         return np.sum(w + x)
+
+
+    def dot_and_variance(u, v):
+        return np.dot(u, v) + np.var(u)
+
+
+    def spreads(M):
+        return np.sum(np.mean(M, axis=0) ** 2) + np.sum(M * np.std(M, axis=1, keepdims=True))
+
+
+    def dot_of_matrices(A, B):
+        return np.sum(np.tanh(np.dot(A, B)))
 """)
 
 CASES = [  # function, wrt, argument shapes
@@ -184,6 +196,11 @@ CASES = [  # function, wrt, argument shapes
     ("keepdims", 0, [(4, 1)]),
     ("column_of_a_vector", (0, 1), [(4,), (3,)]),
     ("softmax_row_max", 0, [(4, 3)]),
+    ("dot_and_variance", (0, 1), [(4,), (4,)]),
+    ("spreads", 0, [(4, 3)]),
+    ("spreads", 0, [(1, 3)]),
+    ("dot_of_matrices", (0, 1), [(4, 3), (3, 2)]),
+    ("dot_of_matrices", (0, 1), [(4, 3), (3,)]),
 ]
 
 
