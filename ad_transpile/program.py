@@ -22,6 +22,7 @@ from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.fresh_results import fresh_results
 from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.list_adjoints import refuse_list_forms
@@ -29,7 +30,7 @@ from ad_transpile.lists import lower_lists
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
-from ad_transpile.plain_numpy import fresh_results, plain_numpy
+from ad_transpile.plain_numpy import plain_numpy
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry
 from ad_transpile.restructure import restructure
