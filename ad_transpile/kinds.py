@@ -155,7 +155,7 @@ def parse_kind(text: str) -> Kind:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         tree = None
-    kind = _kind_of_annotation(tree) if tree is not None else None
+    kind = _kind_of_annotation(tree, lengths=True) if tree is not None else None
     if kind is None:
         raise ValueError(
             f"{text!r} is not a kind: write float, int, bool, list[KIND], tuple[KIND, ...], "
@@ -163,8 +163,10 @@ def parse_kind(text: str) -> Kind:
     return kind
 
 
-def _kind_of_annotation(node: ast.AST) -> Kind | None:
-    """The kind an annotation (a standard ``ast`` tree) names, or None if it names no kind."""
+def _kind_of_annotation(node: ast.AST, lengths: bool = False) -> Kind | None:
+    """The kind an annotation (a standard ``ast`` tree) names, or None if it names no kind.
+    Lengths of axes (``ndarray[n, 1]``) are read only where the command line gives them
+    (``lengths``): in the source, ``np.ndarray[Any, dtype]`` is a type, not a shape."""
     spelled = _dotted(node)
     if spelled is not None:
         last = spelled.rpartition(".")[2]
@@ -177,15 +179,15 @@ def _kind_of_annotation(node: ast.AST) -> Kind | None:
         outer = (_dotted(node.value) or "").rpartition(".")[2]
         inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if outer in ("list", "List", "Sequence") and len(inner) == 1:
-            item = _kind_of_annotation(inner[0])
+            item = _kind_of_annotation(inner[0], lengths)
             return list_of(item) if item is not None else None
         if outer in ("tuple", "Tuple"):
-            items = [_kind_of_annotation(i) for i in inner]
+            items = [_kind_of_annotation(i, lengths) for i in inner]
             return tuple_of(*items) if None not in items and items else None
         if outer == "ndarray" and len(inner) == 1 and isinstance(inner[0], ast.Constant) \
                 and type(inner[0].value) is int:
             return array(inner[0].value)
-        if outer == "ndarray" and inner and all(_is_length(i) for i in inner):
+        if lengths and outer == "ndarray" and inner and all(_is_length(i) for i in inner):
             dims = tuple(i.id if isinstance(i, ast.Name) else 1 for i in inner)
             return Kind("ndarray", ndim=len(dims), dims=dims)
         if outer in ("ndarray", "NDArray"):

@@ -342,3 +342,11 @@ def test_a_shaped_golden_file_matches_finite_differences(path, name, wrt, kinds)
         for g, n in zip(got, names):
             np.testing.assert_allclose(g, numeric_gradient(f, args, params.index(n)),
                                        rtol=1e-5, atol=1e-6)
+
+
+def test_an_annotation_names_a_type_not_the_lengths_of_axes():
+    """``np.ndarray[Any, Any]`` in the source is a type: only the command line spells lengths."""
+    from ad_transpile.kinds import array, kind_of_annotation
+
+    assert kind_of_annotation("np.ndarray[Any, Any]") == array(None)
+    assert parse_kind("ndarray[n, 1]").dims == ("n", 1)
