@@ -26,7 +26,9 @@ class WrittenOut:
     come from the pass (``plain_numpy._Rewrite``)."""
 
     def like(self, shape: Shape) -> gast.expr | None:
-        """An argument of ``shape``, to read the shape from."""
+        """An array argument of ``shape``, to read the shape from."""
+        if not shape:
+            return None
         for param in sorted(self.params):
             if self.lengths.same(self.known.get(param), shape):
                 return name(param)

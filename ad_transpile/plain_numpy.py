@@ -178,6 +178,8 @@ class _Rewrite(WrittenOut):
                 return node, a_shape, None
             g_shape = expanded(g_shape, make_constant(axis))
             spread = with_axis(g, axis % len(a_shape))
+        if g_shape == a_shape == ():
+            return g, (), None  # a number spread over a number
         if self.lengths.same(g_shape, a_shape) and not (self.writes and spread is g):
             return spread, a_shape, None  # (an array written into may be g itself)
         if tolerant and self.fits(g_shape, a_shape) and not self.writes:

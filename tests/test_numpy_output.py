@@ -173,6 +173,13 @@ BROADCASTING = textwrap.dedent("""\
 
     def dot_of_matrices(A, B):
         return np.sum(np.tanh(np.dot(A, B)))
+
+
+    def variance_and_a_write(x, A, n):
+        v = np.var(A) / 2.0
+        y = x * 1.0
+        y[0] += v
+        return v + A[1, -1] + np.sum(y) * n
 """)
 
 CASES = [  # function, wrt, argument shapes
@@ -201,6 +208,7 @@ CASES = [  # function, wrt, argument shapes
     ("spreads", 0, [(1, 3)]),
     ("dot_of_matrices", (0, 1), [(4, 3), (3, 2)]),
     ("dot_of_matrices", (0, 1), [(4, 3), (3,)]),
+    ("variance_and_a_write", 1, [(3,), (2, 3), ()]),
 ]
 
 
