@@ -60,7 +60,9 @@ def main() -> None:
                    "(repeatable).")
 @click.option("--arg", "args", multiple=True, metavar="NAME=KIND",
               help="The kind of a parameter without an annotation: float, int, bool, "
-                   "list[KIND], tuple[KIND, ...], ndarray or ndarray[NDIM] (repeatable), "
+                   "list[KIND], tuple[KIND, ...], ndarray, ndarray[NDIM] or ndarray[n, 1, ...] "
+                   "(each axis's length: 1, or a name for a length other than 1; one name, "
+                   "one length), repeatable, "
                    "e.g. --arg xs=list[float]. With kinds known, code of numbers is written "
                    "as scalar code.")
 def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, force: bool,

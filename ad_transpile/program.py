@@ -19,8 +19,10 @@ import gast
 
 from ad_transpile import errors, runtime
 from ad_transpile.analyze import Activity, active_lists, analyze
+from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.calls import Calls
 from ad_transpile.forward import forward, refuse_array
+from ad_transpile.fresh_results import fresh_results
 from ad_transpile.hoist import hoist_invariants
 from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
@@ -30,6 +32,7 @@ from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.orphans import rename_orphans
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
+from ad_transpile.plain_numpy import plain_numpy
 from ad_transpile.primitives import name, positional_signature
 from ad_transpile.registry import Registry
 from ad_transpile.restructure import restructure
@@ -171,8 +174,13 @@ class Program:
             **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
         core.name = entry
+        plain = self.mode == "reverse" and activity.arrays
+        if plain:
+            core = plain_numpy(core, _param_shapes(core, parsed), spell)
         core = simplify(core, frozenset(parsed.local))
         core = rename_orphans(core, namer, frozenset(parsed.local))
+        if plain:
+            core = fresh_results(core, _param_shapes(core, parsed))
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
@@ -301,6 +309,13 @@ def _bind_once(bound: dict, name_: str, meaning: str, parsed: ParsedFunction, wh
             why="they mean different things and the derivative is one module: rename one",
         )
     bound.setdefault(name_, (meaning, parsed.module_name))
+
+
+def _param_shapes(core: gast.FunctionDef, parsed: ParsedFunction) -> dict:
+    """The shapes of the derivative's parameters that the kinds given for them tell."""
+    kinds = param_kinds(parsed, parsed.arg_kinds)
+    params = [a.id for a in [*core.args.posonlyargs, *core.args.args, *core.args.kwonlyargs]]
+    return {p: shape_of_kind(p, kinds[p]) for p in params if p in kinds}
 
 
 def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:

@@ -29,6 +29,13 @@ gradient; an operation without one is differentiated one direction at a time.
 A parameter with a default is an option that carries no derivative; a keyword the call leaves out
 is left out of the derivative too. ``None`` in place of a template means no derivative along that
 argument.
+
+Where the arguments' shapes are known, a helper a template calls may have a plain form, a
+second template under a condition on the numbers of dimensions of its arguments::
+
+    @plain(_matmul_adjoint_b, a=2, b=2)
+    def matmul_b_of_matrices(g, a, b):
+        return a.T @ g
 """
 
 from __future__ import annotations
@@ -64,3 +71,10 @@ def batched_tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[
     """Mark a function returning the tangents of ``primitive`` for batched tangents ``d_a``
     (shape ``(*a.shape, k)``, one tangent direction per index of the last axis)."""
     return partials(primitive)
+
+
+def plain(helper: Callable[..., Any],
+          **ndims: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function whose return value is ``helper``'s result written in plain NumPy, for
+    arguments of the numbers of dimensions ``ndims`` (and an adjoint of the result's shape)."""
+    return partials(helper)

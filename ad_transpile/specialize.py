@@ -2,8 +2,8 @@
 
 The API's wrappers ask ``Specializations`` for the derivative fitting a call's arguments. The
 signature of a call is cheap to take: the type of a number or an object, the item types of a
-list, the number of dimensions of an array; only a signature never seen before is turned into
-kinds and a derivative made for them.
+list, which axes of an array have length 1 (so also its number of dimensions); only a signature
+never seen before is turned into kinds and a derivative made for them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ad_transpile.kinds import FLOAT, INT, Kind, array, kind_of_value, list_of
+from ad_transpile.kinds import FLOAT, INT, Kind, kind_of_value, list_of, shaped_array
 
 LIST_OF_FLOATS, LIST_OF_INTS = list_of(FLOAT), list_of(INT)
 NUMBER_TYPES = frozenset({float, np.float64, int})
@@ -45,7 +45,8 @@ class Specializations:
 
 def signature_of(value: Any) -> Any:
     """What tells the kind of ``value``, quick to take and to hash: its type, but for a list
-    (its items' types), an array (its dimensions and dtype) and a tuple (its items' kinds)."""
+    (its items' types), an array (which of its axes have length 1, and its dtype) and a tuple
+    (its items' kinds)."""
     kind = type(value)
     if kind is list:
         types = set(map(type, value))
@@ -53,7 +54,7 @@ def signature_of(value: Any) -> Any:
             return "list[float]" if types - {int} else "list[int]"
         return kind_of_value(value)
     if kind is np.ndarray:
-        return "ndarray", value.ndim, value.dtype.kind
+        return "ndarray", tuple(n == 1 for n in value.shape), value.dtype.kind
     if issubclass(kind, LOOKED_INTO):
         return kind_of_value(value)
     return kind
@@ -67,5 +68,5 @@ def kind_of_argument(value: Any) -> Kind:
     if signature == "list[int]":
         return LIST_OF_INTS
     if type(value) is np.ndarray and value.dtype.kind in "biuf":
-        return array(value.ndim)
+        return shaped_array(value.shape)
     return kind_of_value(value)

@@ -23,6 +23,7 @@ from ad_transpile.rulebook import (
     batched_tangents,
     nondifferentiable,
     partials,
+    plain,
     tangents,
 )
 from ad_transpile.runtime import (
@@ -460,6 +461,49 @@ def matmul_operator_batched(a, b, *, d_a, d_b):
 @adjoints(operator.matmul)
 def matmul_operator_adjoint(a, b, *, d_result):
     return _matmul_adjoint_a(d_result, a, b), _matmul_adjoint_b(d_result, a, b)
+
+
+# the adjoints of a @ b where the numbers of dimensions are known: g is the adjoint of a @ b
+
+
+@plain(_matmul_adjoint_a, a=2, b=2)
+def matmul_a_of_matrices(g, a, b):
+    return g @ b.T
+
+
+@plain(_matmul_adjoint_b, a=2, b=2)
+def matmul_b_of_matrices(g, a, b):
+    return a.T @ g
+
+
+@plain(_matmul_adjoint_a, a=2, b=1)
+def matmul_a_of_matrix_vector(g, a, b):
+    return np.outer(g, b)
+
+
+@plain(_matmul_adjoint_b, a=2, b=1)
+def matmul_b_of_matrix_vector(g, a, b):
+    return a.T @ g
+
+
+@plain(_matmul_adjoint_a, a=1, b=2)
+def matmul_a_of_vector_matrix(g, a, b):
+    return b @ g
+
+
+@plain(_matmul_adjoint_b, a=1, b=2)
+def matmul_b_of_vector_matrix(g, a, b):
+    return np.outer(a, g)
+
+
+@plain(_matmul_adjoint_a, a=1, b=1)
+def matmul_a_of_vectors(g, a, b):
+    return g * b
+
+
+@plain(_matmul_adjoint_b, a=1, b=1)
+def matmul_b_of_vectors(g, a, b):
+    return g * a
 
 
 @tangents(np.matmul)

@@ -35,6 +35,15 @@ ARRAY_SAMPLES = [
     ("samples/two_layer_net.py", "loss", ("W1", "W2")),
     ("samples/rosenbrock.py", "rosenbrock", "x"),
 ]
+# the same with the arrays' axes given (``--arg X=ndarray[n, d]``): reverse mode in plain NumPy
+SHAPED_SAMPLES = [
+    ("samples/least_squares.py", "loss", "w",
+     {"w": "ndarray[d]", "X": "ndarray[n, d]", "y": "ndarray[n]"}),
+    ("samples/logistic_regression.py", "loss", "w",
+     {"w": "ndarray[d]", "X": "ndarray[n, d]", "y": "ndarray[n]"}),
+    ("samples/two_layer_net.py", "loss", ("W1", "W2"),
+     {"W1": "ndarray[d, h]", "W2": "ndarray[h, c]", "X": "ndarray[n, d]", "Y": "ndarray[n, c]"}),
+]
 SCALAR_CASES = [(path, name, wrt, mode) for path, name, wrt in SAMPLES for mode in MODES]
 ARRAY_CASES = [(path, name, wrt, mode) for path, name, wrt in ARRAY_SAMPLES for mode in MODES]
 CASES = SCALAR_CASES + ARRAY_CASES
@@ -50,6 +59,23 @@ SECOND_ORDER = [
 
 def golden_path(path: str, name: str, mode: str) -> Path:
     return GOLDEN / f"{Path(path).stem}_{name}_{mode}.py"
+
+
+def shaped_path(path: str, name: str) -> Path:
+    return GOLDEN / f"{Path(path).stem}_{name}_reverse_shaped.py"
+
+
+def generate_shaped(path: str, name: str, wrt, kinds: dict[str, str]) -> str:
+    """What ``ad-transpile grad PATH::NAME --wrt ... --arg NAME=KIND ...`` writes."""
+    import dataclasses
+
+    from ad_transpile.kinds import parse_kind
+    from ad_transpile.parse import read_function
+    from ad_transpile.pipeline import transpile
+
+    parsed = read_function(path, name)
+    parsed = dataclasses.replace(parsed, arg_kinds={k: parse_kind(v) for k, v in kinds.items()})
+    return transpile(parsed, wrt, "reverse")[0]
 
 
 def second_order_path(path: str, name: str) -> Path:
@@ -71,6 +97,10 @@ def main() -> None:
         path, name, _, mode = case
         target = golden_path(path, name, mode)
         target.write_text(generate(*case), encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
+    for path, name, wrt, kinds in SHAPED_SAMPLES:
+        target = shaped_path(path, name)
+        target.write_text(generate_shaped(path, name, wrt, kinds), encoding="utf-8")
         print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
     for path, name, wrt in SECOND_ORDER:
         target = second_order_path(path, name)

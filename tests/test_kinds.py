@@ -19,10 +19,12 @@ from ad_transpile.kinds import (
     FLOAT,
     INT,
     UNKNOWN,
+    Kind,
     array,
     kind_of_value,
     list_of,
     parse_kind,
+    shaped_array,
     tuple_of,
 )
 from ad_transpile.names import Namer
@@ -158,6 +160,7 @@ def test_code_of_numbers_only_takes_its_arguments_for_numbers():
     ("float", FLOAT), ("int", INT), ("list[float]", list_of(FLOAT)),
     ("tuple[float, int]", tuple_of(FLOAT, INT)), ("ndarray", array(None)),
     ("ndarray[2]", array(2)), ("np.ndarray", array(None)),
+    ("ndarray[n, 1]", Kind("ndarray", ndim=2, dims=("n", 1))),
     ("list[ndarray[1]]", list_of(array(1))),
 ])
 def test_a_kind_is_written_as_an_annotation_is(text, kind):
@@ -171,10 +174,12 @@ def test_a_kind_that_names_none_is_an_error(text):
 
 
 @pytest.mark.parametrize("value, kind", [
-    (1.5, FLOAT), (3, INT), (np.float64(2.0), FLOAT), (np.ones((2, 3)), array(2)),
+    (1.5, FLOAT), (3, INT), (np.float64(2.0), FLOAT),
+    (np.ones((2, 3)), parse_kind("ndarray[_, _]")),
+    (np.ones((4, 1)), parse_kind("ndarray[_, 1]")),
     ([1.0, 2], list_of(FLOAT)), ([1, 2], list_of(INT)),
-    ((1.0, np.ones(2)), tuple_of(FLOAT, array(1))),
-    ([np.ones(2), np.ones(2)], list_of(array(1))), ([1.0, np.ones(2)], list_of(UNKNOWN)),
+    ((1.0, np.ones(2)), tuple_of(FLOAT, shaped_array((2,)))),
+    ([np.ones(2), np.ones(2)], list_of(shaped_array((2,)))), ([1.0, np.ones(2)], list_of(UNKNOWN)),
     ("text", UNKNOWN), (np.array(["a"]), UNKNOWN),
 ])
 def test_the_kind_of_a_call_argument(value, kind):

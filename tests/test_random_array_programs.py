@@ -5,12 +5,14 @@
 checks 2000 programs instead of the default. Every program is a function
 ``f(x, A, W, s, c, B, n)`` of arrays ``x`` (3,), ``A`` (2, 3), ``W`` (3, 3), a float ``s``, data
 ``c`` (3,) and ``B`` (2, 3) that are never differentiated, and a loop count ``n``. It mixes
-ufuncs, broadcasting, reductions with and without an axis, products, indexing and slicing,
+ufuncs, broadcasting (against numbers, last axes, and axes of length 1: keepdims, ``[:, None]``),
+reductions with and without an axis, products, indexing and slicing,
 reshapes and transposes, ``np.where``, loops carrying arrays and branches, writes into arrays
 of its own (``y[i] = ...``, ``y[1:] += ...``, masks), and returns a float.
-The gradient along one to three of ``x, A, W, s`` is taken in reverse mode, in forward mode by
-batched tangents (the generated file), in forward mode one sweep per element (the generated
-jvp) and by ``adt.grad(..., mode="forward")``. A failure prints the program, the point, both
+The gradient along one to three of ``x, A, W, s`` is taken in reverse mode (the generated file,
+and ``adt.grad``, whose derivative knows the arrays' shapes), in forward mode by batched
+tangents (the generated file), in forward mode one sweep per element (the generated jvp) and by
+``adt.grad(..., mode="forward")``. A failure prints the program, the point, both
 derivatives and the generated code; a construct the transpiler refuses with a located
 ``TranspileError`` counts as refused, and the summary names the reasons.
 """
@@ -30,7 +32,8 @@ import numpy as np
 from conftest import ProgramText, closes_at_end, numeric_gradient
 
 import ad_transpile as adt
-from ad_transpile import TranspileError
+from ad_transpile import TranspileError, api
+from ad_transpile.kinds import kind_of_value
 from ad_transpile.load import load
 from ad_transpile.parse import function_in_text
 from ad_transpile.pipeline import transpile
@@ -48,7 +51,7 @@ PARAMS: dict[str, Shape] = {"x": (3,), "A": (2, 3), "W": (3, 3), "s": (), "c": (
                             "B": (2, 3)}
 DIFFERENTIABLE = ("x", "A", "W", "s")
 DATA = ("c", "B")  # never in wrt: loops run over them and conditions read them
-MODES = ("reverse", "forward batched", "forward per element", "forward api")
+MODES = ("reverse", "reverse api", "forward batched", "forward per element", "forward api")
 
 
 @dataclass
@@ -291,6 +294,11 @@ class RandomArrayProgram(ProgramText):
                 f"-{_grouped(a)}", f"{_grouped(a)} / (1.0 + {_grouped(a)} ** 2)",
                 f"np.abs({a})", f"np.square(np.tanh({a}))", f"np.clip({a}, -1.0, 1.0)",
             ])
+        if len(shape) == 2 and self.rng.random() < 0.25:  # against an axis of length 1
+            b = self.length_one(scope, shape, depth - 1)
+            return self.rng.choice([
+                f"{a} + {b}", f"{b} - {_grouped(a)}", f"{_grouped(a)} * np.tanh({b})",
+                f"{_grouped(a)} / (1.0 + {b} * {b})", f"np.maximum({a}, {b})"])
         other = self.broadcastable(shape)
         b = self.expression(scope, other, depth - 1)
         operands = [a, _grouped(b)] if self.rng.random() < 0.7 else [_grouped(b), _grouped(a)]
@@ -301,6 +309,18 @@ class RandomArrayProgram(ProgramText):
             f"{_grouped(a)} / (1.0 + {_grouped(b)} * {_grouped(b)})",
             f"np.maximum({a}, {b})", f"np.minimum({b}, {a})",
         ])
+
+    def length_one(self, scope: Scope, shape: Shape, depth: int) -> str:
+        """An operand that broadcasts to the matrix ``shape`` along an axis of length 1: a
+        column ``(2, 1)`` or a row ``(1, 3)`` (keepdims, ``[:, None]``, ``[None]``)."""
+        rows, columns = {2: (2,), 3: (3,)}[shape[0]], {3: (3,)}[shape[1]]
+        full = _grouped(self.expression(scope, shape, depth))
+        column = _grouped(self.expression(scope, rows, depth))
+        row = _grouped(self.expression(scope, columns, depth))
+        return self.rng.choice([
+            f"np.sum({full}, axis=1, keepdims=True)", f"np.mean({full}, axis=0, keepdims=True)",
+            f"np.max({full}, axis=1, keepdims=True)", f"{column}[:, None]", f"{row}[None]",
+            f"{row}[None, :]"])
 
     def where(self, scope: Scope, shape: Shape, depth: int) -> str:
         a, b = (self.expression(scope, shape, depth - 1) for _ in range(2))
@@ -468,6 +488,10 @@ class Derivatives:
         if mode not in self.built:
             self.built[mode] = self.build(mode)
         got = _on_copies(self.built[mode])(*args)
+        if mode == "reverse api":  # made for the kinds of args: which axes have length 1
+            given = tuple(zip(ARGUMENTS, map(kind_of_value, args)))
+            self.texts[mode] = api._transpiled(self.module.f, api._hashable(self.spec),
+                                               "reverse", "grad", given)[0]
         return got if len(self.wrt) > 1 else (got,)
 
     def build(self, mode: str) -> Callable:
@@ -476,6 +500,9 @@ class Derivatives:
             module = _imported(self.src, self.folder, f"random_array_{self.seed}")
             self.texts[mode] = adt.source(module.f, self.spec, mode="forward")
             return adt.grad(module.f, self.spec, mode="forward")
+        if mode == "reverse api":
+            self.module = _imported(self.src, self.folder, f"random_array_rev_{self.seed}")
+            return adt.grad(self.module.f, self.spec)
         if mode == "forward per element":
             text, entry = transpile(parsed, self.spec, "forward", "jvp")
             self.texts[mode] = text
@@ -610,7 +637,8 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "np.where(", "for i", "for r", "in B:", "in c:", "if ", "else:", "+= ",
                       "-= ", "np.tanh(W @ ", "while ", "enumerate(", "np.maximum(",
                       "np.concatenate(", "np.stack(", "np.einsum(", "] = ", "] += ", "] *= ",
-                      "np.zeros(", ".copy()", "> 0.0] = "):
+                      "np.zeros(", ".copy()", "> 0.0] = ", "keepdims=True)", "[:, None]",
+                      "[None]"):
         assert construct in text, construct
     assert {p.wrt for p in programs} >= {("x",), ("A",), ("W",), ("s",), ("x", "W")}
     rng = np.random.default_rng(0)
