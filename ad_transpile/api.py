@@ -75,7 +75,7 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
     """The wrapper of :func:`grad` and :func:`value_and_grad`: a lookup of the arguments'
     kinds, then the derivative made for them."""
     wrt = _hashable(wrt)
-    general = _compile(f, wrt, mode, kind)  # what cannot be differentiated fails here, now
+    general, _ = _differentiable(f, wrt, mode, kind)  # what nothing makes work fails here, now
     signature = inspect.signature(f)
     names = _wrt_names(f, wrt)
     params = list(signature.parameters)
@@ -83,7 +83,7 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
     several = isinstance(wrt, tuple)
 
     def make(kinds: tuple[Kind, ...]) -> Callable:
-        given = tuple(zip(params, kinds)) if any(k != UNKNOWN for k in kinds) else ()
+        given = _given(params, kinds)
         if mode == "forward" and any(k.name in ("ndarray", "list", "tuple")
                                      for n, k in given if n in names):
             def on_arrays(values: tuple, args: tuple, kwargs: dict) -> Any:
@@ -165,17 +165,43 @@ def _returns_tuples(text: str, entry: str, count: int) -> bool:
                                  for r in returns)
 
 
+def _differentiable(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> tuple[Callable, bool]:
+    """The derivative made without seeing a call, and True; or, where only the kinds of a
+    call's arguments make ``f`` differentiable (a loop over a list along ``wrt`` needs to know
+    it is a list), the one made for the kinds assumed without a call, and False: each call
+    then needs its own. Where neither can be made, the refusal is raised, now: the one made
+    knowing the lists, which names what stands in the way once they are known."""
+    try:
+        return _compile(f, wrt, mode, kind), True
+    except errors.TranspileError:
+        kinds = tuple(assumed_kinds(function_from_object(f)).items())
+        if not any(k.name == "list" for _, k in kinds):
+            raise
+    return _compile(f, wrt, mode, kind, kinds), False
+
+
+def _given(params: list[str], kinds: tuple[Kind, ...]) -> tuple[tuple[str, Kind], ...]:
+    """The kinds of a call's arguments, as ``_compile`` takes them (none if none is known)."""
+    return tuple(zip(params, kinds)) if any(k != UNKNOWN for k in kinds) else ()
+
+
 @_unbinding
 def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, tangent) -> (value, directional derivative)``, by forward mode."""
-    compiled = _compile(f, _hashable(wrt), "forward", "jvp")
+    wrt = _hashable(wrt)
+    compiled, general = _differentiable(f, wrt, "forward", "jvp")
     signature = inspect.signature(f)
     several = isinstance(wrt, (tuple, list))
+    params = list(signature.parameters)
+    specializations = Specializations(
+        lambda kinds: _compile(f, wrt, "forward", "jvp", _given(params, kinds)))
 
     def jacobian_vector_product(*args: Any) -> Any:
         *args, tangent = args
         tangents = tuple(tangent) if several else (tangent,)
-        return compiled(*_all_arguments(signature, args), *tangents)
+        values = _all_arguments(signature, args)
+        product = compiled if general else specializations(tuple(values))
+        return product(*values, *tangents)
 
     return jacobian_vector_product
 
@@ -183,15 +209,21 @@ def jvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
 @_unbinding
 def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
     """``h(*args, cotangent) -> (value, vector-Jacobian product)``, by reverse mode."""
-    compiled = _compile(f, _hashable(wrt), "reverse", "vjp")
+    wrt = _hashable(wrt)
+    compiled, general = _differentiable(f, wrt, "reverse", "vjp")
     signature = inspect.signature(f)
     names = _wrt_names(f, wrt)
+    params = list(signature.parameters)
+    specializations = Specializations(
+        lambda kinds: _compile(f, wrt, "reverse", "vjp", _given(params, kinds)))
 
     def vector_jacobian_product(*args: Any) -> Any:
         *args, cotangent = args
         bound = signature.bind(*args)
         bound.apply_defaults()
-        value, product = compiled(*bound.arguments.values(), cotangent)
+        values = tuple(bound.arguments.values())
+        product_of = compiled if general else specializations(values)
+        value, product = product_of(*values, cotangent)
         return value, _like(product, [bound.arguments[n] for n in names], wrt)
 
     return vector_jacobian_product

@@ -360,6 +360,8 @@ class _Evaluate:
         if qualname in ("builtins.bool", "builtins.isinstance"):
             return BOOL
         if qualname in NUMBER_BUILTINS:
+            if qualname == "builtins.abs" and len(args) == 1:  # the size of a number: one
+                return args[0] if args[0].is_number else _broadcast(args, FLOAT)
             if len(args) == 1 and not _keywords(node):  # max(values)
                 return item_of(args[0]) if args[0].name in ("list", "tuple") else UNKNOWN
             return _numbers(args)

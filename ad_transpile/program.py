@@ -21,6 +21,7 @@ from ad_transpile import errors, runtime
 from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.calls import Calls
+from ad_transpile.element_sweeps import element_sweeps, lists_along
 from ad_transpile.forward import forward, refuse_array
 from ad_transpile.fresh_results import fresh_results
 from ad_transpile.hoist import hoist_invariants
@@ -101,13 +102,17 @@ class Program:
             wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
             self.functions.append((wrapper, parsed))
-        elif self.mode == "forward" and kind in ("grad", "value_and_grad") and several:
+        elif self.mode == "forward" and kind in ("grad", "value_and_grad") and (
+                several or lists_along(parsed, wrt)):
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
-            wrapper = _sweep_per_argument(parsed.tree, core, wrt, kind, entry)
+            lists = lists_along(parsed, wrt)
+            params = [p.id for p in positional_signature(parsed.tree, []).args]
+            wrapper = _wrapper(parsed.tree, entry,
+                               element_sweeps(params, wrt, lists, core, kind, several))
             if self.kinds_of[parsed.name].arrays:  # each sweep seeds one number
                 spell = self.spelling_of(parsed)
-                wrapper.body[:0] = [refuse_array(w, spell) for w in wrt]
+                wrapper.body[:0] = [refuse_array(w, spell) for w in wrt if w not in lists]
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
             self.functions.append((wrapper, parsed))
         else:
@@ -421,26 +426,6 @@ def _primal_copy(function: gast.FunctionDef) -> gast.FunctionDef:
     copied = copy.deepcopy(function)
     copied.decorator_list = []
     return copied
-
-
-def _sweep_per_argument(
-    fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, entry: str
-) -> gast.FunctionDef:
-    """``fpr`` for forward mode with several ``wrt``: one tangent sweep per argument."""
-    params = [p.id for p in positional_signature(fn, []).args]
-    body: list[gast.stmt] = []
-    derivatives = []
-    for i, w in enumerate(wrt):
-        seeds = [gast.Constant(value=1.0 if j == i else 0.0, kind=None) for j in range(len(wrt))]
-        call = gast.Call(func=name(core), args=[name(p) for p in params] + seeds, keywords=[])
-        value = "value" if i == 0 and kind == "value_and_grad" else "_"
-        derivatives.append(f"d_{w}")
-        targets = gast.Tuple(elts=[name(value, True), name(f"d_{w}", True)], ctx=gast.Store())
-        body.append(gast.Assign(targets=[targets], value=call, type_comment=None))
-    grads = gast.Tuple(elts=[name(d) for d in derivatives], ctx=gast.Load())
-    result = grads if kind == "grad" else gast.Tuple(elts=[name("value"), grads], ctx=gast.Load())
-    body.append(gast.Return(value=result))
-    return _wrapper(fn, entry, body)
 
 
 def _batched_sweep(fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, entry: str,

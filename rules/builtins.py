@@ -20,12 +20,12 @@ def pow_(base, exp, *, result):
 
 @partials(min)
 def min_(a, b):
-    return 1.0 if a < b else 0.5 if a == b else 0.0, 1.0 if b < a else 0.5 if a == b else 0.0
+    return 1.0 if a < b else 0.5 if a == b else 0.0, 1.0 if b < a else 0.5 if b == a else 0.0
 
 
 @partials(max)
 def max_(a, b):
-    return 1.0 if a > b else 0.5 if a == b else 0.0, 1.0 if b > a else 0.5 if a == b else 0.0
+    return 1.0 if a > b else 0.5 if a == b else 0.0, 1.0 if b > a else 0.5 if b == a else 0.0
 
 
 @partials(float)

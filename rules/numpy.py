@@ -237,13 +237,13 @@ def divide(a, b, *, result):
 @partials(np.maximum)
 def maximum(a, b):
     return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
-        a < b, 1.0, np.where(a == b, 0.5, 0.0))
+        b > a, 1.0, np.where(b == a, 0.5, 0.0))
 
 
 @partials(np.minimum)
 def minimum(a, b):
     return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
-        a > b, 1.0, np.where(a == b, 0.5, 0.0))
+        b < a, 1.0, np.where(b == a, 0.5, 0.0))
 
 
 @partials(np.logaddexp)

@@ -23,17 +23,7 @@ SEEDS = (0, 1, 2)
 IDS = [case.label for case in CASES]
 # What main does not do yet, by (test, case label, mode): each a refusal or a crash, never a
 # wrong number; the lead removes an entry when it is fixed (strict=False: the test then passes)
-KNOWN = {
-    ("file", "horner.horner", "forward"): pytest.mark.xfail(
-        raises=TypeError, strict=False,
-        reason="the forward-mode gradient of a list along wrt seeds the tangent 1.0, a float, "
-               "and the JVP indexes it (d_coeffs[_i])"),
-    **{("api", "horner.horner", mode): pytest.mark.xfail(
-        raises=adt.TranspileError, strict=False,
-        reason="the API transpiles without kinds first, and refuses a loop over a list along "
-               "wrt, which the derivative specialized to list[float] differentiates")
-       for mode in ("reverse", "forward", "jvp")},
-}
+KNOWN: dict = {}
 
 
 def cases(test: str, modes: tuple[str, ...] = ("",)) -> list:
@@ -213,7 +203,7 @@ def test_generated_forward_code_is_at_most_twice_the_hand_written(rows):
 
 HELPERS = ("on main, helpers are copied into every NumPy file with known kinds (least_squares, "
            "logistic_regression, two_layer_net, softmax_cross_entropy, huber, mlp, gaussian, "
-           "diagonal_gaussian) and into the hinge's scalar code (_unbroadcast for max) (issue #14)")
+           "diagonal_gaussian) (issue #14)")
 
 
 @pytest.mark.xfail(strict=False, reason=HELPERS)
