@@ -31,6 +31,7 @@ from ad_transpile.analyze import (
     is_number,
     is_unbroadcast,
 )
+from ad_transpile.batched_forms import specialized, with_directions
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
     arguments,
@@ -158,9 +159,7 @@ class _TangentSweep:
 
     def batched_times(self, partial: gast.expr, derivative: str) -> gast.expr:
         """``partial * d_y``, an array partial given the axis of directions."""
-        if not is_number(partial, self.numbers):
-            partial = gast.Call(func=self.spell("numpy.expand_dims"),
-                                args=[partial, make_constant(-1)], keywords=[])
+        partial = with_directions(partial, self.activity.kinds, self.spell, self.numbers)
         return times(partial, derivative)
 
     def zero(self, value: str) -> gast.expr:
@@ -271,8 +270,9 @@ class _TangentSweep:
             if not rule.batched:
                 raise self.refuse(stmt.value, rule.primitive)
             self.mark_full(target, True)
-            return structural_tangents(stmt, rule, self.activity, self.spell,
-                                       self.namer.derivative, batched=self.batched_tangent)
+            return [specialized(t, self.activity.kinds) for t in structural_tangents(
+                stmt, rule, self.activity, self.spell, self.namer.derivative,
+                batched=self.batched_tangent)]
         # a partial that is zero whatever the values (W - W) would leave 0.0 * d_W, which the
         # simplifier makes 0.0, a number: the tangent is then the zero of the value's shape
         terms = [(arg, p) for arg, p in partial_terms(stmt, self.activity, self.registry,

@@ -142,8 +142,12 @@ def _reads(node: gast.AST) -> set[str]:
 
 def return_kind(fn: gast.FunctionDef, params: dict[str, Kind],
                 constants: dict[str, gast.stmt], returns: Returns | None = None) -> Kind:
-    """The kind of what ``fn`` returns (its source need not be normalized)."""
+    """The kind of what ``fn`` returns (its source need not be normalized); ``UNKNOWN`` where
+    it rests on a parameter taken for a number by convention only (the caller may pass an
+    array: ``twice(x)`` of an array ``x`` is an array)."""
     kinds = infer(fn, params, constants, returns)
+    if kinds.assumed:
+        return UNKNOWN
     evaluate = _Evaluate(kinds.of_var, _constant_kinds(constants), returns)
     joined = None
     for node in gast.walk(fn):

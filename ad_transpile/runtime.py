@@ -521,3 +521,8 @@ HELPERS = {
     if name.startswith("_") and not name.startswith("__") and callable(helper)
     and getattr(helper, "__module__", None) == __name__
 }
+
+# The helpers whose value depends on nothing but their arguments' numbers of dimensions and their
+# options: where those are known, the transpiler writes the value in place of the call.
+SHAPE_ONLY = {helper.__name__: helper for helper in (
+    _reduced_axes, _shifted_axis, _transposed_axes, _dot_axes, _inner_axes, _tensordot_axes)}
