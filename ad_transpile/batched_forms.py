@@ -134,3 +134,41 @@ def _last_axis(expr: gast.expr) -> gast.expr:
     index = gast.Tuple(elts=[gast.Constant(value=Ellipsis, kind=None),
                              gast.Constant(value=None, kind=None)], ctx=gast.Load())
     return gast.Subscript(value=copy.deepcopy(expr), slice=index, ctx=gast.Load())
+
+
+def full_tangent(tangent: gast.expr, value: gast.Name, kinds: Kinds,
+                 spell: Callable[[str], gast.expr]) -> gast.expr:
+    """``tangent`` stretched to the shape of its ``value`` and the directions: for an array,
+    ``np.broadcast_to(d_v, (*v.shape, d_v.shape[-1]))``; else the runtime helper."""
+    if not proven_kind(value, kinds).is_array:
+        return gast.Call(func=spell("ad_transpile.runtime._full_tangent"),
+                         args=[tangent, value], keywords=[])
+    shape = gast.Tuple(elts=[gast.Starred(value=_attribute(value, "shape"), ctx=gast.Load()),
+                             _directions_of(tangent)], ctx=gast.Load())
+    return gast.Call(func=spell("numpy.broadcast_to"), args=[tangent, shape], keywords=[])
+
+
+def zero_tangent(value: gast.Name, like: gast.Name, kinds: Kinds,
+                 spell: Callable[[str], gast.expr]) -> gast.expr:
+    """Zeros of the shape of ``value`` and as many directions as ``like`` has."""
+    kind = proven_kind(value, kinds)
+    if kind.is_number:
+        shape: gast.expr = _directions_of(like)
+    elif kind.is_array:
+        shape = gast.Tuple(elts=[gast.Starred(value=_attribute(value, "shape"),
+                                              ctx=gast.Load()), _directions_of(like)],
+                           ctx=gast.Load())
+    else:
+        return gast.Call(func=spell("ad_transpile.runtime._zero_tangent"), args=[value, like],
+                         keywords=[])
+    return gast.Call(func=spell("numpy.zeros"), args=[shape], keywords=[])
+
+
+def _attribute(value: gast.expr, attr: str) -> gast.expr:
+    return gast.Attribute(value=copy.deepcopy(value), attr=attr, ctx=gast.Load())
+
+
+def _directions_of(tangent: gast.expr) -> gast.expr:
+    """``d_x.shape[-1]``: the number of directions a batched tangent carries."""
+    return gast.Subscript(value=_attribute(tangent, "shape"), slice=make_constant(-1),
+                          ctx=gast.Load())

@@ -31,7 +31,7 @@ from ad_transpile.analyze import (
     is_number,
     is_unbroadcast,
 )
-from ad_transpile.batched_forms import specialized, with_directions
+from ad_transpile.batched_forms import full_tangent, specialized, with_directions, zero_tangent
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
     arguments,
@@ -154,8 +154,7 @@ class _TangentSweep:
         tangent = name(self.namer.derivative(value.id))
         if value.id in self.full:
             return tangent
-        return gast.Call(func=self.spell("ad_transpile.runtime._full_tangent"),
-                         args=[tangent, name(value.id)], keywords=[])
+        return full_tangent(tangent, name(value.id), self.activity.kinds, self.spell)
 
     def batched_times(self, partial: gast.expr, derivative: str) -> gast.expr:
         """``partial * d_y``, an array partial given the axis of directions."""
@@ -167,8 +166,8 @@ class _TangentSweep:
         number, else zeros of its shape (and the directions), as an operation other than
         broadcasting (``W @ d_h``, ``d_h[0]``, ``np.sum(d_h, axis=0)``) needs them."""
         if self.batched:
-            return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
-                             args=[name(value), name(self.directions)], keywords=[])
+            return zero_tangent(name(value), name(self.directions), self.activity.kinds,
+                                self.spell)
         if value in self.lists.statements.names:
             return zeros_of(value)
         if self.shapes is None or value in self.numbers:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.kinds import BOOL, FLOAT, INT, UNKNOWN, Kind, array, item_of
+from ad_transpile.numpy_dims import dims_of_call
 
 ELEMENTWISE = {f"numpy.{n}" for n in (
     "sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp exp2 "
@@ -42,6 +43,9 @@ SIZES = {"numpy.size", "numpy.ndim"}
 def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluate) -> Kind:
     """The kind of the NumPy call ``node`` whose positional arguments have the kinds ``args``."""
     keywords = {k.arg: k.value for k in getattr(node, "keywords", [])}
+    shown = dims_of_call(qualname, node, args, keywords)
+    if shown is not None:
+        return shown
     if qualname in ELEMENTWISE:
         return _broadcast(args, FLOAT)
     if qualname in PREDICATES:

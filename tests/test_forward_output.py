@@ -160,14 +160,14 @@ def test_the_numpy_samples_with_known_kinds_match_finite_differences(path, name,
                                    err_msg=text)
 
 
-@pytest.mark.parametrize(("path", "name", "wrt", "kinds", "args"), SAMPLES[:3],
-                         ids=SAMPLE_IDS[:3])
+@pytest.mark.parametrize(("path", "name", "wrt", "kinds", "args"), SAMPLES,
+                         ids=SAMPLE_IDS)
 def test_the_numpy_samples_with_known_kinds_copy_no_helper(path, name, wrt, kinds, args):
     assert "def _" not in sample_text(path, name, wrt, kinds)
 
 
-@pytest.mark.parametrize(("path", "name", "wrt", "kinds", "args"), SAMPLES[:3],
-                         ids=SAMPLE_IDS[:3])
+@pytest.mark.parametrize(("path", "name", "wrt", "kinds", "args"), SAMPLES,
+                         ids=SAMPLE_IDS)
 def test_the_api_specializes_the_samples_to_code_without_helpers(path, name, wrt, kinds, args):
     namespace = __import__("runpy").run_path(str(ROOT / path))
     f = namespace[name]
@@ -218,3 +218,27 @@ def test_a_number_among_the_arguments_is_one_direction():
             assert type(g) is type(args[i]), text
             np.testing.assert_allclose(g, numeric_gradient(f, args, i), rtol=1e-5, atol=1e-6)
         assert "def _" not in text, text
+
+
+def _table():
+    from test_numpy_rules import TABLE, arguments, differentiable
+    from test_numpy_rules import source as rule_source
+
+    return [(rule_source(c), arguments(c), differentiable(c)) for c in TABLE], [
+        f"{c.expr} {c.shapes}" for c in TABLE]
+
+
+RULES, RULE_IDS = _table()
+
+
+@pytest.mark.parametrize(("src", "args", "wrt"), RULES, ids=RULE_IDS)
+def test_every_rule_with_known_kinds_matches_finite_differences(src, args, wrt):
+    """The table of tests/test_numpy_rules.py, the file made for the kinds of its arguments."""
+    f = primal(src)
+    spec = wrt if len(wrt) > 1 else wrt[0]
+    got, text = file_gradient(src, args, spec)
+    got = got if len(wrt) > 1 else (got,)
+    for i, g in zip(wrt, got):
+        assert np.shape(g) == np.shape(args[i]), text
+        np.testing.assert_allclose(g, numeric_gradient(f, args, i), rtol=1e-5, atol=1e-6,
+                                   err_msg=text)
