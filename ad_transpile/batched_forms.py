@@ -42,16 +42,17 @@ def with_directions(partial: gast.expr, kinds: Kinds, spell: Callable[[str], gas
                      keywords=[])
 
 
-def specialized(expr: gast.expr, kinds: Kinds) -> gast.expr:
+def specialized(expr: gast.expr, kinds: Kinds, spell: Callable[[str], gast.expr]) -> gast.expr:
     """``expr`` (a batched template written for a call) with every shape-only helper whose
-    arguments' kinds are known replaced by its value, and ``np.expand_dims(e, -1)`` of an
-    array ``e`` written ``e[..., None]``."""
-    return _Specialize(kinds).visit(expr)
+    arguments' kinds are known replaced by its value, ``np.expand_dims(e, -1)`` of an array
+    ``e`` written ``e[..., None]``, and the stretched tangent or the zeros of an array in
+    plain NumPy (see ``full_tangent``, ``zero_tangent``)."""
+    return _Specialize(kinds, spell).visit(expr)
 
 
 class _Specialize(gast.NodeTransformer):
-    def __init__(self, kinds: Kinds) -> None:
-        self.kinds = kinds
+    def __init__(self, kinds: Kinds, spell: Callable[[str], gast.expr]) -> None:
+        self.kinds, self.spell = kinds, spell
 
     def visit_Call(self, node: gast.Call) -> gast.expr:
         self.generic_visit(node)
@@ -60,6 +61,11 @@ class _Specialize(gast.NodeTransformer):
         if spelled.startswith(RUNTIME) and helper in runtime.SHAPE_ONLY:
             value = self.evaluate(helper, node)
             return node if value is _UNKNOWN else _literal(value)
+        if helper in ("_full_tangent", "_zero_tangent") and spelled.startswith(RUNTIME) \
+                and len(node.args) == 2 and not node.keywords:
+            if helper == "_full_tangent":
+                return full_tangent(*node.args, self.kinds, self.spell)
+            return zero_tangent(*node.args, self.kinds, self.spell)
         if spelled == "numpy.expand_dims" and len(node.args) == 2 and not node.keywords \
                 and _constant(node.args[1]) == -1 \
                 and proven_kind(node.args[0], self.kinds).is_array:
@@ -102,9 +108,9 @@ _UNKNOWN = object()
 
 
 def _constant(expr: gast.expr) -> Any:
-    """The value of a literal number, None, or tuple of them; ``_UNKNOWN`` for anything else."""
+    """The value of a literal number, string, None, or tuple of them; else ``_UNKNOWN``."""
     if isinstance(expr, gast.Constant) and (expr.value is None or type(expr.value) in (
-            int, float, bool)):
+            int, float, bool, str)):
         return expr.value
     if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
         value = _constant(expr.operand)
@@ -118,14 +124,14 @@ def _constant(expr: gast.expr) -> Any:
 def _is_literal(value: Any) -> bool:
     if isinstance(value, tuple):
         return all(map(_is_literal, value))
-    return value is None or type(value) is int or isinstance(value, np.integer)
+    return value is None or type(value) in (int, str) or isinstance(value, np.integer)
 
 
 def _literal(value: Any) -> gast.expr:
     if isinstance(value, tuple):
         return gast.Tuple(elts=[_literal(v) for v in value], ctx=gast.Load())
-    if value is None:
-        return gast.Constant(value=None, kind=None)
+    if value is None or isinstance(value, str):
+        return gast.Constant(value=value, kind=None)
     return make_constant(int(value))
 
 
@@ -136,7 +142,7 @@ def _last_axis(expr: gast.expr) -> gast.expr:
     return gast.Subscript(value=copy.deepcopy(expr), slice=index, ctx=gast.Load())
 
 
-def full_tangent(tangent: gast.expr, value: gast.Name, kinds: Kinds,
+def full_tangent(tangent: gast.expr, value: gast.expr, kinds: Kinds,
                  spell: Callable[[str], gast.expr]) -> gast.expr:
     """``tangent`` stretched to the shape of its ``value`` and the directions: for an array,
     ``np.broadcast_to(d_v, (*v.shape, d_v.shape[-1]))``; else the runtime helper."""
@@ -148,7 +154,7 @@ def full_tangent(tangent: gast.expr, value: gast.Name, kinds: Kinds,
     return gast.Call(func=spell("numpy.broadcast_to"), args=[tangent, shape], keywords=[])
 
 
-def zero_tangent(value: gast.Name, like: gast.Name, kinds: Kinds,
+def zero_tangent(value: gast.expr, like: gast.expr, kinds: Kinds,
                  spell: Callable[[str], gast.expr]) -> gast.expr:
     """Zeros of the shape of ``value`` and as many directions as ``like`` has."""
     kind = proven_kind(value, kinds)

@@ -269,9 +269,9 @@ class _TangentSweep:
             if not rule.batched:
                 raise self.refuse(stmt.value, rule.primitive)
             self.mark_full(target, True)
-            return [specialized(t, self.activity.kinds) for t in structural_tangents(
-                stmt, rule, self.activity, self.spell, self.namer.derivative,
-                batched=self.batched_tangent)]
+            terms = structural_tangents(stmt, rule, self.activity, self.spell,
+                                        self.namer.derivative, batched=self.batched_tangent)
+            return [specialized(t, self.activity.kinds, self.spell) for t in terms]
         # a partial that is zero whatever the values (W - W) would leave 0.0 * d_W, which the
         # simplifier makes 0.0, a number: the tangent is then the zero of the value's shape
         terms = [(arg, p) for arg, p in partial_terms(stmt, self.activity, self.registry,

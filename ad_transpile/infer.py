@@ -333,6 +333,7 @@ class _Evaluate:
             if all(isinstance(p, gast.Slice) or self.kind(p).name == "int" for p in parts):
                 left = owner.ndim - sum(not isinstance(p, gast.Slice) for p in parts)
                 return FLOAT if left == 0 else array(left)
+            return _new_axes(owner.ndim, parts, self)
         if owner.name == "ndarray" and self.kind(index).is_array:  # a mask or int array
             return array(None)
         return UNKNOWN
@@ -378,6 +379,22 @@ class _Evaluate:
                 and not node.keywords and not qualname.startswith(("builtins.", "operator.")):
             return self.returns(qualname, args)  # a user function's result, from its source
         return UNKNOWN
+
+
+def _new_axes(ndim: int, parts: list[gast.expr], evaluate: _Evaluate) -> Kind:
+    """``x[:, None]``, ``x[..., 0]``: each ``None`` adds an axis, each int removes one, ``...``
+    stands for the axes no other part names (the result is an array, 0-d at least)."""
+    constants = [p.value if isinstance(p, gast.Constant) else 0 for p in parts]
+    ints = sum(not isinstance(p, gast.Slice) and c is not None and c is not Ellipsis
+               for p, c in zip(parts, constants))
+    if constants.count(Ellipsis) > 1 or not all(
+            isinstance(p, gast.Slice) or c is None or c is Ellipsis
+            or evaluate.kind(p).name == "int" for p, c in zip(parts, constants)):
+        return UNKNOWN
+    named = sum(isinstance(p, gast.Slice) for p in parts) + ints
+    if named > ndim:
+        return UNKNOWN
+    return array(ndim - ints + constants.count(None))
 
 
 def _arguments(node: gast.expr) -> list[gast.expr]:

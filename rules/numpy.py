@@ -35,7 +35,7 @@ from ad_transpile.runtime import (
     _cumsum_tangent,
     _dot_axes,
     _einsum_adjoint,
-    _einsum_tangent,
+    _einsum_batched,
     _extreme_mask,
     _full_tangent,
     _hstack_tangent,
@@ -606,7 +606,7 @@ def einsum_tangent(subscripts, a, *, d_a):
 
 @batched_tangents(np.einsum)
 def einsum_batched(subscripts, a, *, d_a):
-    return None, _einsum_tangent(subscripts, 0, d_a)
+    return None, np.einsum(_einsum_batched(subscripts, 0, a), d_a)
 
 
 @adjoints(np.einsum)
@@ -621,7 +621,8 @@ def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
 
 @batched_tangents(np.einsum)
 def einsum_two_batched(subscripts, a, b, *, d_a, d_b):
-    return None, _einsum_tangent(subscripts, 0, d_a, b), _einsum_tangent(subscripts, 1, a, d_b)
+    return (None, np.einsum(_einsum_batched(subscripts, 0, a, b), d_a, b),
+            np.einsum(_einsum_batched(subscripts, 1, a, b), a, d_b))
 
 
 @adjoints(np.einsum)
