@@ -145,12 +145,12 @@ def _last_axis(expr: gast.expr) -> gast.expr:
 def full_tangent(tangent: gast.expr, value: gast.expr, kinds: Kinds,
                  spell: Callable[[str], gast.expr]) -> gast.expr:
     """``tangent`` stretched to the shape of its ``value`` and the directions: for an array,
-    ``np.broadcast_to(d_v, (*v.shape, d_v.shape[-1]))``; else the runtime helper."""
+    ``np.broadcast_to(d_v, v.shape + d_v.shape[-1:])``; else the runtime helper."""
     if not proven_kind(value, kinds).is_array:
         return gast.Call(func=spell("ad_transpile.runtime._full_tangent"),
                          args=[tangent, value], keywords=[])
-    shape = gast.Tuple(elts=[gast.Starred(value=_attribute(value, "shape"), ctx=gast.Load()),
-                             _directions_of(tangent)], ctx=gast.Load())
+    shape = gast.BinOp(left=_attribute(value, "shape"), op=gast.Add(),
+                       right=_directions_of(tangent))
     return gast.Call(func=spell("numpy.broadcast_to"), args=[tangent, shape], keywords=[])
 
 
@@ -161,9 +161,8 @@ def zero_tangent(value: gast.expr, like: gast.expr, kinds: Kinds,
     if kind.is_number:
         shape: gast.expr = _directions_of(like)
     elif kind.is_array:
-        shape = gast.Tuple(elts=[gast.Starred(value=_attribute(value, "shape"),
-                                              ctx=gast.Load()), _directions_of(like)],
-                           ctx=gast.Load())
+        shape = gast.BinOp(left=_attribute(value, "shape"), op=gast.Add(),
+                           right=_directions_of(like))
     else:
         return gast.Call(func=spell("ad_transpile.runtime._zero_tangent"), args=[value, like],
                          keywords=[])
@@ -175,6 +174,6 @@ def _attribute(value: gast.expr, attr: str) -> gast.expr:
 
 
 def _directions_of(tangent: gast.expr) -> gast.expr:
-    """``d_x.shape[-1]``: the number of directions a batched tangent carries."""
-    return gast.Subscript(value=_attribute(tangent, "shape"), slice=make_constant(-1),
-                          ctx=gast.Load())
+    """``d_x.shape[-1:]``: the shape of the axis of directions a batched tangent carries."""
+    last = gast.Slice(lower=make_constant(-1), upper=None, step=None)
+    return gast.Subscript(value=_attribute(tangent, "shape"), slice=last, ctx=gast.Load())

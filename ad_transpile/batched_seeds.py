@@ -5,8 +5,8 @@ result (a number) are known, the seed and the reading are a few plain lines::
 
     def loss_pr(W1, W2, X, Y):
         basis = np.eye(W1.size + W2.size)
-        d_W1 = basis[:W1.size].reshape(*W1.shape, -1)
-        d_W2 = basis[W1.size:].reshape(*W2.shape, -1)
+        d_W1 = basis[:W1.size].reshape(W1.shape[0], W1.shape[1], -1)
+        d_W2 = basis[W1.size:].reshape(W2.shape[0], W2.shape[1], -1)
         _, d_value = loss_jvp(W1, W2, X, Y, d_W1, d_W2)
         return d_value[:W1.size].reshape(W1.shape), d_value[W1.size:].reshape(W2.shape)
 
@@ -86,7 +86,10 @@ def _sum(sizes: list[str]) -> str:
 
 def _as_tangent(point: str, kind: Kind) -> str:
     """Rows of the basis as the batched tangent of ``point``: its shape, then the directions."""
-    return "" if kind.is_number or kind.ndim == 1 else f".reshape(*{point}.shape, -1)"
+    if kind.is_number or kind.ndim == 1:
+        return ""
+    axes = ", ".join(f"{point}.shape[{n}]" for n in range(kind.ndim))
+    return f".reshape({axes}, -1)"  # no (*shape, -1): a tuple the normalizer cannot read
 
 
 def _as_gradient(piece: str, point: str, kind: Kind) -> str:

@@ -186,8 +186,8 @@ def test_the_two_layer_net_reads_as_written_by_hand():
         "d_hidden = (1.0 - hidden * hidden)[..., None] * d_t1",
         "d_t3 = np.sum(d_exp_shifted, axis=1, keepdims=True)",
         "basis = np.eye(W1.size + W2.size)",
-        "d_W1 = basis[:W1.size].reshape(*W1.shape, -1)",
-        "d_W2 = basis[W1.size:].reshape(*W2.shape, -1)",
+        "d_W1 = basis[:W1.size].reshape(W1.shape[0], W1.shape[1], -1)",
+        "d_W2 = basis[W1.size:].reshape(W2.shape[0], W2.shape[1], -1)",
     ):
         assert line in text, text
     assert "np.einsum('ijl,jk->ikl', d_hidden, W2)" in text, text
@@ -242,3 +242,29 @@ def test_every_rule_with_known_kinds_matches_finite_differences(src, args, wrt):
         assert np.shape(g) == np.shape(args[i]), text
         np.testing.assert_allclose(g, numeric_gradient(f, args, i), rtol=1e-5, atol=1e-6,
                                    err_msg=text)
+
+
+def _again():
+    from test_batched_forward import AGAIN
+
+    return [(src, args) for src, args in AGAIN if all(isinstance(a, (float, np.ndarray))
+                                                     for a in args)]
+
+
+@pytest.mark.parametrize(("src", "args"), _again())
+def test_a_file_of_known_kinds_differentiates_again(src, args):
+    """The plain NumPy of known kinds (e[..., None], np.einsum, the seeds) differentiated again
+    in both modes, against central differences of the first derivative."""
+    kinds = kinds_of(args)
+    first_text = text_with_kinds(src, kinds, 0)
+    gradient = load(first_text, "fpr", "first")
+    direction = np.random.default_rng(3).normal(size=np.shape(args[0]))
+    direction = direction if np.ndim(direction) else float(direction)
+    up, down = list(args), list(args)
+    up[0], down[0] = args[0] + 1e-6 * direction, args[0] - 1e-6 * direction
+    expected = (np.asarray(gradient(*up)) - gradient(*down)) / 2e-6
+    again = function_in_text(first_text, "first.py", "fpr")
+    for mode, kind in (("forward", "jvp"), ("reverse", "vjp")):
+        text, entry = transpile(with_kinds(again, kinds), 0, mode, kind)
+        got = load(text, entry, "again")(*args, direction)[1]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=text)
