@@ -9,6 +9,7 @@ if any of its assignments is: safe for branches and loops alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import gast
 
@@ -37,8 +38,9 @@ class Activity:
             return bool(self.saved[owner] & self.active)
         return owner in self.active
 
-    @property
+    @cached_property
     def active(self) -> set[str]:
+        """Once: the passes ask for every statement (``varied`` and ``useful`` are final)."""
         return self.varied & self.useful
 
     @property
@@ -177,14 +179,17 @@ def _counts(iterable: gast.expr) -> bool:
 
 def _closure(start: set[str], edges: list[tuple[str, set[str]]]) -> set[str]:
     """Every name reached from ``start``: ``(target, sources)`` adds target once a source is in."""
+    targets: dict[str, list[str]] = {}  # a source -> the targets it reaches
+    for target, sources in edges:
+        for source in sources:
+            targets.setdefault(source, []).append(target)
     found = set(start)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges:
-            if target not in found and sources & found:
+    work = list(found)
+    while work:
+        for target in targets.get(work.pop(), ()):
+            if target not in found:
                 found.add(target)
-                changed = True
+                work.append(target)
     return found
 
 

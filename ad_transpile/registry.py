@@ -6,7 +6,6 @@ arguments in their place and spells every module reference as the target module 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import hashlib
@@ -18,6 +17,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.parse import collect_imports, parse_text, qualify
+from ad_transpile.primitives import copy_tree
 
 RULE_MARKS = ("ad_transpile.rulebook.partials", "ad_transpile.partials")
 TANGENT_MARKS = ("ad_transpile.rulebook.tangents", "ad_transpile.tangents")
@@ -380,7 +380,7 @@ def _is_docstring(node: gast.stmt) -> bool:
 
 
 def _copy(node: gast.AST) -> gast.AST:
-    return copy.deepcopy(node)
+    return copy_tree(node)
 
 
 def builtin_rule_files() -> list[Path]:

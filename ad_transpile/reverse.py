@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable
 
 import gast
@@ -155,7 +156,7 @@ class _AdjointSweep(WriteAdjoints):
         self.changing = set(counts)  # assigned or mutated
         self.read_once = {s.targets[0].id: s for s in once if counts[s.targets[0].id] == 1
                           and s.targets[0].id not in self.params}
-        self.defined: dict[int, frozenset] = {}
+        self.defined: dict[int, _Defined] = {}
         self.reset_arrays: dict[int, list[gast.stmt]] = {}  # array adjoints made zero again
         self.shaped: dict[int, list[str]] = {}  # statements whose results' adjoints need shape
         self._number(fn.body)
@@ -228,13 +229,14 @@ class _AdjointSweep(WriteAdjoints):
             return True
         return isinstance(index, gast.Name) and index.id in self.counters
 
-    def _number(self, statements: list[gast.stmt], defined: frozenset = frozenset()) -> None:
+    def _number(self, statements: list[gast.stmt], before: _Defined | None = None) -> None:
         """Number statements in source order; note where each name is assigned, and which
         names surely hold a value before each statement (``defined``, growing down a block)."""
-        defined = defined or frozenset(self.params)
-        for stmt in statements:
+        before = frozenset(self.params) if before is None else before
+        first: dict[str, int] = {}  # where in this block each name is first assigned
+        for position, stmt in enumerate(statements):
             self.order[id(stmt)] = index = len(self.order)
-            self.defined[id(stmt)] = defined
+            self.defined[id(stmt)] = here = _Defined(before, first, position)
             for node in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     if isinstance(stmt, gast.Assign) or isinstance(stmt, gast.For):
@@ -245,9 +247,10 @@ class _AdjointSweep(WriteAdjoints):
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                 }
             for field in ("body", "orelse"):
-                self._number(getattr(stmt, field, []) or [], defined)
+                self._number(getattr(stmt, field, []) or [], here)
             if isinstance(stmt, gast.Assign) and not is_write(stmt):
-                defined = defined | set(assigned_names(stmt))
+                for assigned in assigned_names(stmt):
+                    first.setdefault(assigned, position)
 
     def overwritten_later(self, var: str, stmt: gast.stmt, loops: tuple) -> bool:
         """Whether ``var`` may be assigned again before the adjoint sweep returns to ``stmt``."""
@@ -734,6 +737,20 @@ def _stores(stmt: gast.AST) -> set[str]:
     return set()
 
 
+@dataclass
+class _Defined:
+    """The names surely holding a value before a statement: those before its block, and those
+    its block assigned above it (one table per block, not a set per statement, which would
+    cost the square of a long block's length)."""
+
+    before: frozenset | _Defined
+    first: dict[str, int]
+    position: int
+
+    def __contains__(self, name_: str) -> bool:
+        return self.first.get(name_, self.position) < self.position or name_ in self.before
+
+
 MUTATORS = {"append", "pop", "extend", "insert", "remove", "sort", "reverse", "clear",
             "fill", "put", "resize", "itemset", "setfield"}
 
@@ -743,9 +760,10 @@ def _counters(fn: gast.FunctionDef) -> set[str]:
     found = {n.id for loop in gast.walk(fn) if isinstance(loop, gast.For)
              and "builtins.range" in [getattr(c, "qualname", None) for c in gast.walk(loop.iter)]
              for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
-    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
-               and isinstance(s.targets[0], gast.Name)]
-    targets = [s.targets[0].id for s in assigns]
+    values: dict[str, list[gast.expr]] = {}  # each name's assigned values
+    for s in gast.walk(fn):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            values.setdefault(s.targets[0].id, []).append(s.value)
 
     def whole(expr: gast.expr) -> bool:
         if isinstance(expr, gast.Constant):
@@ -762,9 +780,8 @@ def _counters(fn: gast.FunctionDef) -> set[str]:
     changed = True
     while changed:
         changed = False
-        for name_ in set(targets) - found:
-            values = [s.value for s in assigns if s.targets[0].id == name_]
-            if len(values) == targets.count(name_) and all(whole(v) for v in values):
+        for name_ in values.keys() - found:
+            if all(whole(v) for v in values[name_]):
                 found.add(name_)
                 changed = True
     return found

@@ -13,13 +13,16 @@ Everything but folding follows the branches and loops (see ``dataflow``)::
 
 from __future__ import annotations
 
-import copy
 import math
 
 import gast
 
-from ad_transpile import dataflow
-from ad_transpile.primitives import constant_value, is_constant, make_constant
+from ad_transpile.copies import propagate, share_common, store_counts
+from ad_transpile.dataflow import children
+from ad_transpile.inlining import fold_signs, inline_into_return, inline_single_uses
+from ad_transpile.known_zeros import assign_known_zeros, write_into_zeros
+from ad_transpile.liveness import remove_dead
+from ad_transpile.primitives import constant_value, copy_tree, is_constant, make_constant
 
 FOLDABLE = {
     gast.Add: lambda a, b: a + b,
@@ -33,21 +36,24 @@ FOLDABLE = {
 def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.FunctionDef:
     """A simpler function computing the same values; the values the source ``named`` keep
     their names (they are what a reader looks for), temporaries used once are inlined."""
-    fn = copy.deepcopy(fn)
+    fn = copy_tree(fn)
+    after = gast.dump(fn)
     before = None
-    while before != gast.dump(fn):
-        before = gast.dump(fn)
+    while before != after:
+        before = after
         in_place = _written_in_place(fn)
         for stmt in fn.body:
             _Fold(in_place).visit(stmt)
-        fn.body = dataflow.assign_known_zeros(fn.body)
-        fn.body = dataflow.write_into_zeros(fn.body)
-        fn.body = dataflow.propagate(fn.body)
-        fn.body = dataflow.fold_signs(fn.body, _absorbed_sign)
-        fn.body = dataflow.share_common(fn.body)
-        fn.body = dataflow.inline_into_return(fn.body)
-        fn.body = dataflow.inline_single_uses(fn.body, named)
-        fn.body = dataflow.remove_dead(fn.body)
+        fn.body = assign_known_zeros(fn.body)
+        fn.body = write_into_zeros(fn.body)
+        counts = store_counts(fn.body)  # the next four rewrite values, never stores
+        fn.body = propagate(fn.body, counts)
+        fn.body = fold_signs(fn.body, _absorbed_sign, counts)
+        fn.body = share_common(fn.body, counts)
+        fn.body = inline_into_return(fn.body)
+        fn.body = inline_single_uses(fn.body, named, counts=counts)
+        fn.body = remove_dead(fn.body)
+        after = gast.dump(fn)
     return fn
 
 
@@ -62,14 +68,14 @@ def _absorbed_sign(use: gast.expr, folded: gast.expr) -> gast.expr | None:
 
 
 def _operations(expr: gast.expr) -> int:
-    return sum(1 for n in gast.walk(expr) if isinstance(n, (gast.BinOp, gast.Call, gast.Compare))
+    return sum(1 for n in children(expr) if isinstance(n, (gast.BinOp, gast.Call, gast.Compare))
                or (_is_neg(n) and not isinstance(n.operand, gast.Constant)))
 
 
 def _written_in_place(fn: gast.FunctionDef) -> set[str]:
     """Names whose array is written into (``y[i] += v``, ``np.add.at(y, i, v)``)."""
     written = set()
-    for node in gast.walk(fn):
+    for node in children(fn):
         if isinstance(node, (gast.AugAssign, gast.Assign)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             written |= {t.value.id for t in targets if isinstance(t, gast.Subscript)
