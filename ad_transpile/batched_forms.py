@@ -61,10 +61,11 @@ class _Specialize(gast.NodeTransformer):
         if spelled.startswith(RUNTIME) and helper in runtime.SHAPE_ONLY:
             value = self.evaluate(helper, node)
             return node if value is _UNKNOWN else _literal(value)
-        if helper in ("_full_tangent", "_zero_tangent") and spelled.startswith(RUNTIME) \
+        if helper == "_full_tangent" and spelled.startswith(RUNTIME) \
                 and len(node.args) == 2 and not node.keywords:
-            if helper == "_full_tangent":
-                return full_tangent(*node.args, self.kinds, self.spell)
+            return full_tangent(*node.args, self.kinds, self.spell)
+        if helper == "_zero_tangent" and spelled.startswith(RUNTIME) \
+                and len(node.args) == 2 and not node.keywords:
             return zero_tangent(*node.args, self.kinds, self.spell)
         if spelled == "numpy.expand_dims" and len(node.args) == 2 and not node.keywords \
                 and _constant(node.args[1]) == -1 \
@@ -154,17 +155,36 @@ def full_tangent(tangent: gast.expr, value: gast.expr, kinds: Kinds,
     return gast.Call(func=spell("numpy.broadcast_to"), args=[tangent, shape], keywords=[])
 
 
-def zero_tangent(value: gast.expr, like: gast.expr, kinds: Kinds,
-                 spell: Callable[[str], gast.expr]) -> gast.expr:
-    """Zeros of the shape of ``value`` and as many directions as ``like`` has."""
+def broadcast_like(tangent: gast.expr, value: gast.expr, kinds: Kinds,
+                   spell: Callable[[str], gast.expr]) -> gast.expr:
+    """A tangent (one direction) that broadcasting may have left smaller than its ``value``,
+    stretched to it: ``np.broadcast_to(d_v, v.shape)`` for an array, else the runtime helper
+    (which finds whether it must when it runs)."""
     kind = proven_kind(value, kinds)
-    if kind.is_number:
-        shape: gast.expr = _directions_of(like)
-    elif kind.is_array:
+    if kind.is_number:  # a number made of numbers: so is its tangent
+        return tangent
+    if not kind.is_array:
+        return gast.Call(func=spell("ad_transpile.runtime._broadcast_like"),
+                         args=[tangent, value], keywords=[])
+    return gast.Call(func=spell("numpy.broadcast_to"),
+                     args=[tangent, _attribute(value, "shape")], keywords=[])
+
+
+def zero_tangent(value: gast.expr, like: gast.expr | None, kinds: Kinds,
+                 spell: Callable[[str], gast.expr]) -> gast.expr:
+    """Zeros of the shape of ``value`` and as many directions as the batched tangent ``like``
+    has (none without it: ``np.zeros(v.shape)``)."""
+    kind = proven_kind(value, kinds)
+    if like is None and kind.is_array:
+        shape: gast.expr = _attribute(value, "shape")
+    elif like is not None and kind.is_number:
+        shape = _directions_of(like)
+    elif like is not None and kind.is_array:
         shape = gast.BinOp(left=_attribute(value, "shape"), op=gast.Add(),
                            right=_directions_of(like))
     else:
-        return gast.Call(func=spell("ad_transpile.runtime._zero_tangent"), args=[value, like],
+        args = [value] if like is None else [value, like]
+        return gast.Call(func=spell("ad_transpile.runtime._zero_tangent"), args=args,
                          keywords=[])
     return gast.Call(func=spell("numpy.zeros"), args=[shape], keywords=[])
 

@@ -31,7 +31,13 @@ from ad_transpile.analyze import (
     is_number,
     is_unbroadcast,
 )
-from ad_transpile.batched_forms import full_tangent, specialized, with_directions, zero_tangent
+from ad_transpile.batched_forms import (
+    broadcast_like,
+    full_tangent,
+    specialized,
+    with_directions,
+    zero_tangent,
+)
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
     arguments,
@@ -172,8 +178,7 @@ class _TangentSweep:
             return zeros_of(value)
         if self.shapes is None or value in self.numbers:
             return make_constant(0.0)
-        return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
-                         args=[name(value)], keywords=[])
+        return zero_tangent(name(value), None, self.activity.kinds, self.spell)
 
     def mark_full(self, target: str, full: bool) -> None:
         if self.batched and full and target in self.once:
@@ -279,8 +284,8 @@ class _TangentSweep:
         if not self.batched:
             products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
             if products and not self.whole(target, terms):
-                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
-                                      args=[_sum(products), name(target)])]
+                products = [broadcast_like(_sum(products), name(target), self.activity.kinds,
+                                           self.spell)]
             return products
         # the tangent has the value's shape if every array operand's tangent has, or if one
         # term has it: a whole tangent times a partial, together of the value's shape

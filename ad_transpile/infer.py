@@ -258,7 +258,8 @@ class _Evaluate:
         if node.id in self.known:
             return self.known[node.id] or UNKNOWN
         qualname = getattr(node, "qualname", None)
-        if qualname in ("math.pi", "math.e", "math.tau", "math.inf", "math.nan"):
+        if qualname in ("math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi",
+                        "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"):
             return FLOAT
         return self.constants.get(node.id, UNKNOWN)
 

@@ -344,6 +344,15 @@ def max_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
 
 # With keepdims=True the result lines up with ``a``: the elements that reach it are one
 # comparison, each tie taking its share
+@tangents(np.max, keepdims=True)
+@tangents(np.amax, keepdims=True)
+@tangents(np.min, keepdims=True)
+@tangents(np.amin, keepdims=True)
+def extreme_kept_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    hit = a == result
+    return np.sum(hit / np.sum(hit, axis=axis, keepdims=True) * d_a, axis=axis, keepdims=True)
+
+
 @batched_tangents(np.max, keepdims=True)
 @batched_tangents(np.amax, keepdims=True)
 @batched_tangents(np.min, keepdims=True)
