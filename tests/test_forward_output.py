@@ -268,3 +268,26 @@ def test_a_file_of_known_kinds_differentiates_again(src, args):
         text, entry = transpile(with_kinds(again, kinds), 0, mode, kind)
         got = load(text, entry, "again")(*args, direction)[1]
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=text)
+
+
+@pytest.mark.parametrize(("expr", "args"), CASES, ids=IDS)
+def test_one_tangent_of_known_kinds_is_the_directional_derivative(expr, args):
+    """The JVP file (one tangent, no axis of directions) made for the arguments' kinds."""
+    src = source(expr, "a, b")
+    f = primal(src)
+    text, entry = transpile(with_kinds(function_in_text(src, "example.py", "f"),
+                                       kinds_of(args)), (0, 1), "forward", "jvp")
+    tangents = drawn(*(np.shape(a) for a in args))
+    value, got = load(text, entry, "jvp")(*args, *tangents)
+    expected = sum(np.sum(numeric_gradient(f, args, i) * t) for i, t in enumerate(tangents))
+    assert value == pytest.approx(f(*args))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=text)
+    assert "_broadcast_like" not in text, text
+    assert "keepdims=True" not in expr or "_extreme_mask" not in text, text
+
+
+def test_the_least_squares_tangent_is_stretched_in_plain_numpy():
+    text = transpile(with_kinds(read_function(str(ROOT / "samples/least_squares.py"), "loss"),
+                                SAMPLES[3][3]), "w", "forward", "jvp")[0]
+    assert "d_residual = np.broadcast_to(X @ d_w, residual.shape)" in text, text
+    assert "def _" not in text
