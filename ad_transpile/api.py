@@ -86,10 +86,7 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
         given = _given(params, kinds)
         if mode == "forward" and any(k.name in ("ndarray", "list", "tuple")
                                      for n, k in given if n in names):
-            def on_arrays(values: tuple, args: tuple, kwargs: dict) -> Any:
-                value, gradient = _forward_on_arrays(f, wrt, args, kwargs, given)
-                return gradient if kind == "grad" else (value, gradient)
-            return on_arrays
+            return _forward_on_arrays(f, wrt, kind, given, positions)
         compiled = _compile(f, wrt, mode, kind, given)
         if kind == "grad" and not several:
             first = positions[0]
@@ -342,21 +339,25 @@ def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
     return result if result.shape else float(result)
 
 
-def _forward_on_arrays(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
-                       kinds: tuple = ()) -> Any:
-    """``(value, gradient)`` by forward mode for array arguments: one sweep of batched tangents
-    (a direction per element), or one sweep per element where an operation has no batched rule.
-    """
+def _forward_on_arrays(f: Callable, wrt: WrtSpec, kind: str, kinds: tuple,
+                       positions: list[int]) -> Callable:
+    """The forward-mode gradient for array arguments of ``kinds``: one sweep of the batched
+    jvp made for them (a direction per element), or one sweep per element where an operation
+    has no batched rule. Made once per kinds, so that a call only seeds, sweeps and reads."""
     sweep = _batched_sweep(f, _hashable(wrt), kinds)
-    if sweep is None:
-        return _forward_by_elements(f, wrt, args, kwargs, kinds)
-    bound = inspect.signature(f).bind(*args, **kwargs)
-    bound.apply_defaults()
-    points = [bound.arguments[n] for n in _wrt_names(f, wrt)]
-    value, tangent = sweep(*bound.arguments.values(), *runtime._directions(*points))
-    gradients = runtime._gradients(tangent, *points)
-    return value, _like(gradients if isinstance(wrt, (tuple, list)) else gradients[0],
-                        points, wrt)
+    several = isinstance(wrt, (tuple, list))
+
+    def on_arrays(values: tuple, args: tuple, kwargs: dict) -> Any:
+        if sweep is None:
+            value, gradient = _forward_by_elements(f, wrt, args, kwargs, kinds)
+        else:
+            points = [values[p] for p in positions]
+            value, tangent = sweep(*values, *runtime._directions(*points))
+            gradients = runtime._gradients(tangent, *points)
+            gradient = _like(gradients if several else gradients[0], points, wrt)
+        return gradient if kind == "grad" else (value, gradient)
+
+    return on_arrays
 
 
 @functools.cache

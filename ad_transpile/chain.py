@@ -10,6 +10,7 @@ import gast
 from ad_transpile.analyze import Activity
 from ad_transpile.primitives import make_constant, name, operands, primitive
 from ad_transpile.registry import Registry, Rule
+from ad_transpile.rule_forms import form_for
 
 
 def partial_terms(
@@ -86,6 +87,7 @@ def structural_tangents(
     """
     args = _by_parameter(stmt.value, rule)
     which = "tangents" if batched is None else "batched"
+    rule = form_for(rule, which, args, activity.kinds)
     write = batched or (lambda arg: name(tangent(arg.id)))
     terms = []
     for i, arg in enumerate(args):
@@ -126,6 +128,7 @@ def structural_adjoints(
 ) -> list[tuple[str, gast.expr]]:
     """What the adjoint of ``target = op(...)`` adds to each active argument's adjoint."""
     args = _by_parameter(stmt.value, rule)
+    rule = form_for(rule, "adjoints", args, activity.kinds)
     values = {"result": name(stmt.targets[0].id), "d_result": name(d_target)}
     terms = []
     for i, arg in enumerate(args):

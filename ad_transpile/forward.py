@@ -31,6 +31,13 @@ from ad_transpile.analyze import (
     is_number,
     is_unbroadcast,
 )
+from ad_transpile.batched_forms import (
+    broadcast_like,
+    full_tangent,
+    specialized,
+    with_directions,
+    zero_tangent,
+)
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.chain import (
     arguments,
@@ -153,14 +160,11 @@ class _TangentSweep:
         tangent = name(self.namer.derivative(value.id))
         if value.id in self.full:
             return tangent
-        return gast.Call(func=self.spell("ad_transpile.runtime._full_tangent"),
-                         args=[tangent, name(value.id)], keywords=[])
+        return full_tangent(tangent, name(value.id), self.activity.kinds, self.spell)
 
     def batched_times(self, partial: gast.expr, derivative: str) -> gast.expr:
         """``partial * d_y``, an array partial given the axis of directions."""
-        if not is_number(partial, self.numbers):
-            partial = gast.Call(func=self.spell("numpy.expand_dims"),
-                                args=[partial, make_constant(-1)], keywords=[])
+        partial = with_directions(partial, self.activity.kinds, self.spell, self.numbers)
         return times(partial, derivative)
 
     def zero(self, value: str) -> gast.expr:
@@ -168,14 +172,13 @@ class _TangentSweep:
         number, else zeros of its shape (and the directions), as an operation other than
         broadcasting (``W @ d_h``, ``d_h[0]``, ``np.sum(d_h, axis=0)``) needs them."""
         if self.batched:
-            return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
-                             args=[name(value), name(self.directions)], keywords=[])
+            return zero_tangent(name(value), name(self.directions), self.activity.kinds,
+                                self.spell)
         if value in self.lists.statements.names:
             return zeros_of(value)
         if self.shapes is None or value in self.numbers:
             return make_constant(0.0)
-        return gast.Call(func=self.spell("ad_transpile.runtime._zero_tangent"),
-                         args=[name(value)], keywords=[])
+        return zero_tangent(name(value), None, self.activity.kinds, self.spell)
 
     def mark_full(self, target: str, full: bool) -> None:
         if self.batched and full and target in self.once:
@@ -271,8 +274,9 @@ class _TangentSweep:
             if not rule.batched:
                 raise self.refuse(stmt.value, rule.primitive)
             self.mark_full(target, True)
-            return structural_tangents(stmt, rule, self.activity, self.spell,
-                                       self.namer.derivative, batched=self.batched_tangent)
+            terms = structural_tangents(stmt, rule, self.activity, self.spell,
+                                        self.namer.derivative, batched=self.batched_tangent)
+            return [specialized(t, self.activity.kinds, self.spell) for t in terms]
         # a partial that is zero whatever the values (W - W) would leave 0.0 * d_W, which the
         # simplifier makes 0.0, a number: the tangent is then the zero of the value's shape
         terms = [(arg, p) for arg, p in partial_terms(stmt, self.activity, self.registry,
@@ -280,8 +284,8 @@ class _TangentSweep:
         if not self.batched:
             products = [times(p, self.namer.derivative(arg)) for arg, p in terms]
             if products and not self.whole(target, terms):
-                products = [gast.Call(func=name("_broadcast_like"), keywords=[],
-                                      args=[_sum(products), name(target)])]
+                products = [broadcast_like(_sum(products), name(target), self.activity.kinds,
+                                           self.spell)]
             return products
         # the tangent has the value's shape if every array operand's tangent has, or if one
         # term has it: a whole tangent times a partial, together of the value's shape

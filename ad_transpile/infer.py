@@ -142,8 +142,12 @@ def _reads(node: gast.AST) -> set[str]:
 
 def return_kind(fn: gast.FunctionDef, params: dict[str, Kind],
                 constants: dict[str, gast.stmt], returns: Returns | None = None) -> Kind:
-    """The kind of what ``fn`` returns (its source need not be normalized)."""
+    """The kind of what ``fn`` returns (its source need not be normalized); ``UNKNOWN`` where
+    it rests on a parameter taken for a number by convention only (the caller may pass an
+    array: ``twice(x)`` of an array ``x`` is an array)."""
     kinds = infer(fn, params, constants, returns)
+    if kinds.assumed:
+        return UNKNOWN
     evaluate = _Evaluate(kinds.of_var, _constant_kinds(constants), returns)
     joined = None
     for node in gast.walk(fn):
@@ -254,7 +258,8 @@ class _Evaluate:
         if node.id in self.known:
             return self.known[node.id] or UNKNOWN
         qualname = getattr(node, "qualname", None)
-        if qualname in ("math.pi", "math.e", "math.tau", "math.inf", "math.nan"):
+        if qualname in ("math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi",
+                        "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"):
             return FLOAT
         return self.constants.get(node.id, UNKNOWN)
 
@@ -329,6 +334,7 @@ class _Evaluate:
             if all(isinstance(p, gast.Slice) or self.kind(p).name == "int" for p in parts):
                 left = owner.ndim - sum(not isinstance(p, gast.Slice) for p in parts)
                 return FLOAT if left == 0 else array(left)
+            return _new_axes(owner.ndim, parts, self)
         if owner.name == "ndarray" and self.kind(index).is_array:  # a mask or int array
             return array(None)
         return UNKNOWN
@@ -376,6 +382,22 @@ class _Evaluate:
                 and not node.keywords and not qualname.startswith(("builtins.", "operator.")):
             return self.returns(qualname, args)  # a user function's result, from its source
         return UNKNOWN
+
+
+def _new_axes(ndim: int, parts: list[gast.expr], evaluate: _Evaluate) -> Kind:
+    """``x[:, None]``, ``x[..., 0]``: each ``None`` adds an axis, each int removes one, ``...``
+    stands for the axes no other part names (the result is an array, 0-d at least)."""
+    constants = [p.value if isinstance(p, gast.Constant) else 0 for p in parts]
+    ints = sum(not isinstance(p, gast.Slice) and c is not None and c is not Ellipsis
+               for p, c in zip(parts, constants))
+    if constants.count(Ellipsis) > 1 or not all(
+            isinstance(p, gast.Slice) or c is None or c is Ellipsis
+            or evaluate.kind(p).name == "int" for p, c in zip(parts, constants)):
+        return UNKNOWN
+    named = sum(isinstance(p, gast.Slice) for p in parts) + ints
+    if named > ndim:
+        return UNKNOWN
+    return array(ndim - ints + constants.count(None))
 
 
 def _arguments(node: gast.expr) -> list[gast.expr]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.kinds import BOOL, FLOAT, INT, UNKNOWN, Kind, array, item_of
+from ad_transpile.numpy_dims import dims_of_call
 
 ELEMENTWISE = {f"numpy.{n}" for n in (
     "sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh exp exp2 "
@@ -29,17 +30,22 @@ WHOLE_REDUCTIONS = {"numpy.any", "numpy.all"}
 CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
-        "numpy.transpose", "numpy.cumsum", "numpy.cumprod", "numpy.sort", "numpy.flip",
-        "numpy.diff", "numpy.roll", "numpy.argsort", "numpy.ndarray.astype", "numpy.astype"}
-ONE_DIMENSIONAL = {"numpy.linspace", "numpy.arange", "numpy.ravel", "numpy.ndarray.flatten",
-                   "numpy.hstack", "numpy.nonzero", "numpy.diagonal", "numpy.logspace"}
-TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.vstack", "numpy.diag"}
+        "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
+        "numpy.astype"}
+# along one axis, or over the array flattened where the axis is None (the default of cumsum)
+FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
+                          "numpy.argsort": False}
+ONE_DIMENSIONAL = {"numpy.arange", "numpy.ravel", "numpy.ndarray.flatten"}
+TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer"}
 SIZES = {"numpy.size", "numpy.ndim"}
 
 
 def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluate) -> Kind:
     """The kind of the NumPy call ``node`` whose positional arguments have the kinds ``args``."""
     keywords = {k.arg: k.value for k in getattr(node, "keywords", [])}
+    shown = dims_of_call(qualname, node, args, keywords)
+    if shown is not None:
+        return shown
     if qualname in ELEMENTWISE:
         return _broadcast(args, FLOAT)
     if qualname in PREDICATES:
@@ -56,6 +62,10 @@ def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluat
         return array(0) if first.is_number else array(None)
     if qualname in ("numpy.array", "numpy.stack"):
         return _joined(qualname, args, keywords)
+    if qualname in FLATTENED_WITHOUT_AXIS:
+        return _along_axis(qualname, node, args, keywords)
+    if qualname in ("numpy.linspace", "numpy.logspace"):  # ends that are arrays add axes
+        return array(1) if args[:2] and all(a.is_number for a in args[:2]) else array(None)
     if qualname in ONE_DIMENSIONAL:
         return array(1)
     if qualname in TWO_DIMENSIONAL:
@@ -64,11 +74,35 @@ def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluat
         return INT
     if qualname in ("numpy.dot", "numpy.matmul", "numpy.inner"):
         return _product(args)
+    if qualname == "numpy.concatenate" and args and args[0].name in ("list", "tuple") \
+            and not (_positional(node)[1:] or keywords.keys() - {"axis"}):
+        item = item_of(args[0])  # arrays joined along an axis they have: as many axes
+        if _is_none(keywords.get("axis", gast.Constant(value=0, kind=None))):
+            return array(1)
+        return item if item.is_array and item.ndim else array(None)
     if qualname in ("numpy.reshape", "numpy.expand_dims", "numpy.squeeze", "numpy.tile",
                     "numpy.broadcast_to", "numpy.concatenate", "numpy.tensordot",
                     "numpy.einsum", "numpy.meshgrid"):
         return array(None)
     return UNKNOWN
+
+
+def _along_axis(qualname: str, node: gast.expr, args: list[Kind], keywords: dict) -> Kind:
+    """``np.cumsum(a, axis)``: ``a``'s dimensions along an axis, one over ``a`` flattened."""
+    first = args[0] if args else UNKNOWN
+    if not first.is_array:
+        return array(1) if first.is_number else array(None)
+    positional = _positional(node)
+    axis = keywords.get("axis", positional[1] if len(positional) > 1 else None)
+    flattened = _is_none(axis) if "axis" in keywords or len(positional) > 1 else \
+        FLATTENED_WITHOUT_AXIS[qualname]
+    return array(1) if flattened or first.ndim == 1 else array(first.ndim)
+
+
+def _positional(node: gast.expr) -> list[gast.expr]:
+    """The positional arguments, a method's receiver first (``a.cumsum(1)``: ``a``, ``1``)."""
+    receiver = [node.func.value] if getattr(node, "receiver", False) else []
+    return receiver + list(getattr(node, "args", []))
 
 
 def _broadcast(kinds: list[Kind], number: Kind) -> Kind:
@@ -86,9 +120,13 @@ def _reduction(qualname: str, node: gast.expr, args: list[Kind], keywords: dict)
         BOOL if qualname in WHOLE_REDUCTIONS else FLOAT)
     axis = keywords.get("axis")
     if axis is None and len(args) > 1 and qualname != "numpy.linalg.norm":
-        axis = node.args[1]
+        axis = _positional(node)[1]
     if _is_none(axis) and "keepdims" not in keywords and "out" not in keywords:
         return number  # over every axis of anything array-like: one number
+    kept = keywords.get("keepdims")
+    if first.is_array and isinstance(kept, gast.Constant) and kept.value is True \
+            and "out" not in keywords:
+        return first  # keepdims=True: as many dimensions as ``a``
     if first.is_array and first.ndim is not None and "keepdims" not in keywords \
             and isinstance(axis, gast.Constant) and type(axis.value) is int:
         left = first.ndim - 1

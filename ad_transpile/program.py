@@ -20,6 +20,7 @@ import gast
 from ad_transpile import errors, runtime
 from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.array_shapes import shape_of_kind
+from ad_transpile.batched_seeds import known_points, seeded_sweep
 from ad_transpile.calls import Calls
 from ad_transpile.element_sweeps import element_sweeps, lists_along
 from ad_transpile.forward import forward, refuse_array
@@ -71,6 +72,7 @@ class Program:
         self.sources: dict[tuple[str, str], str] = {}  # (module, function) -> source hash
         self.definitions = ""  # the module-level imports and constants the module binds
         self.kinds_of: dict[str, Activity] = {}  # function name -> its activity and kinds
+        self.number_results: dict[str, bool] = {}  # whether it returns a number with a tangent
         self.return_kinds: dict[tuple, Kind] = {}
         self.scalar_fallback = False  # batched: raise ScalarCode for a function of numbers
         self.tangent_prefix = "d_"  # ``t_`` at order 2, where the ``d_`` names are adjoints
@@ -99,7 +101,13 @@ class Program:
         if self.batched and kind in ("grad", "value_and_grad"):
             core = self.names.numbered(f"{parsed.name}_jvp")
             self.generate(parsed, wrt, "jvp", core, several=False)
-            wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
+            points = [self.kinds_of[parsed.name].kinds.proven(w) for w in wrt]
+            if self.number_results[parsed.name] and known_points(points):
+                params = [p.id for p in positional_signature(parsed.tree, []).args]
+                wrapper = _wrapper(parsed.tree, entry, seeded_sweep(
+                    params, wrt, points, core, kind, several, self.spelling_of(parsed)))
+            else:
+                wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
             wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
             self.functions.append((wrapper, parsed))
         elif self.mode == "forward" and kind in ("grad", "value_and_grad") and (
@@ -161,6 +169,7 @@ class Program:
         activity = analyze(fn, wrt, registry, parsed, calls)
         activity.kinds = kinds
         self.kinds_of[parsed.name] = activity
+        self.number_results[parsed.name] = _returns_active_number(fn, activity)
         if self.scalar_fallback and not activity.arrays and self.in_progress == {key}:
             raise ScalarCode(parsed.name)
         if self.mode == "reverse":
@@ -321,6 +330,14 @@ def _param_shapes(core: gast.FunctionDef, parsed: ParsedFunction) -> dict:
     kinds = param_kinds(parsed, parsed.arg_kinds)
     params = [a.id for a in [*core.args.posonlyargs, *core.args.args, *core.args.kwonlyargs]]
     return {p: shape_of_kind(p, kinds[p]) for p in params if p in kinds}
+
+
+def _returns_active_number(fn: gast.FunctionDef, activity: Activity) -> bool:
+    """Whether every ``return`` gives a value that depends on ``wrt`` and is surely a number:
+    its batched tangent is then a vector of one entry per direction."""
+    returned = [n.value for n in gast.walk(fn) if isinstance(n, gast.Return)]
+    return bool(returned) and all(activity.is_active(v) and activity.kinds.proven(v.id).is_number
+                                  for v in returned)
 
 
 def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:

@@ -6,6 +6,7 @@ arguments in their place and spells every module reference as the target module 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ ADJOINT_MARKS = ("ad_transpile.rulebook.adjoints", "ad_transpile.adjoints")
 BATCHED_MARKS = ("ad_transpile.rulebook.batched_tangents", "ad_transpile.batched_tangents")
 _MARK = {"tangents": "tangents", "adjoints": "adjoints", "batched": "batched_tangents"}
 NONDIFF_MARKS = ("ad_transpile.rulebook.nondifferentiable", "ad_transpile.nondifferentiable")
+NDIM_MARKS = ("ad_transpile.rulebook.ndim",)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a rule's form asks of an argument: an array of ``ndim`` dimensions (``ndim(2)``
+    in a rule file), or an option given as the literal ``value`` (``keepdims=True``)."""
+
+    ndim: int | None = None
+    value: object = None
 
 
 @dataclass(frozen=True)
@@ -42,10 +53,20 @@ class Rule:
     tangents: tuple[gast.expr | None, ...] = ()  # a structural rule's templates, per argument
     adjoints: tuple[gast.expr | None, ...] = ()
     batched: tuple[gast.expr | None, ...] = ()  # tangents with a last axis of directions
+    # forms for calls whose arguments are known: (which templates, conditions, templates)
+    forms: tuple[tuple[str, dict[str, Condition], tuple[gast.expr | None, ...]], ...] = ()
 
     @property
     def structural(self) -> bool:
         return bool(self.tangents)
+
+    def form(self, which: str, holds: Callable[[str, Condition], bool]) -> Rule:
+        """The rule with its first form of ``which`` templates whose conditions all hold for
+        the call (``holds(parameter, condition)``), or as it is if none does."""
+        for kind, conditions, templates in self.forms:
+            if kind == which and all(holds(p, c) for p, c in conditions.items()):
+                return dataclasses.replace(self, **{which: templates})
+        return self
 
     def ignored_options(self, given: list[str]) -> list[str]:
         """The options among ``given`` that no template reads, so it could not honour them."""
@@ -268,12 +289,39 @@ class Registry:
             raise _bad(where, ret, f"rule '{node.name}' has {len(required)} argument(s) "
                        f"without a default but returns {len(templates)} template(s)")
         halves = self.halves.setdefault((primitive, len(params)), {})
+        if mark.keywords:  # a form for calls that meet its conditions
+            conditions = self._conditions(mark, params, where)
+            halves.setdefault("forms", []).append((which, conditions, templates, node, params))
+            return
         if which in halves:
             raise _bad(where, node, f"a second @{_MARK[which]} rule for {primitive}")
         halves[which] = (node, params, defaults, templates)
 
+    def _conditions(self, mark: gast.Call, params: tuple[str, ...],
+                    where: str) -> dict[str, Condition]:
+        """``@batched_tangents(np.matmul, a=ndim(2), b=ndim(1))``: what a form asks of the call."""
+        conditions = {}
+        for keyword in mark.keywords:
+            value = keyword.value
+            if keyword.arg not in params:
+                raise _bad(where, mark, f"a form's condition names '{keyword.arg}', which is "
+                           "not a parameter of the rule")
+            if isinstance(value, gast.Call) and self._qualify(value.func) in NDIM_MARKS \
+                    and len(value.args) == 1 and isinstance(value.args[0], gast.Constant) \
+                    and type(value.args[0].value) is int:
+                conditions[keyword.arg] = Condition(ndim=value.args[0].value)
+            elif isinstance(value, gast.Constant):
+                conditions[keyword.arg] = Condition(value=value.value)
+            else:
+                raise _bad(where, mark, "a form's condition is ndim(N) or a literal option")
+        return conditions
+
     def _add_structural(self, primitive: str, halves: dict[str, tuple], where: str) -> None:
         batched = halves.pop("batched", None)
+        forms = halves.pop("forms", [])
+        if not halves and forms:
+            raise _bad(where, forms[0][3], f"a form of the rule for {primitive} comes "
+                       "without the rule itself")
         if len(halves) != 2:
             node = next(iter(halves.values()))[0] if halves else batched[0]
             lacking = "adjoints" if "tangents" in halves else "tangents"
@@ -281,17 +329,21 @@ class Registry:
         tangent_node, params, defaults, tangents = halves["tangents"]
         adjoint_node, adjoint_params, _, adjoints = halves["adjoints"]
         for other, other_params in ((adjoint_node, adjoint_params),
-                                    *([batched[:2]] if batched else [])):
+                                    *([batched[:2]] if batched else []),
+                                    *[(f[3], f[4]) for f in forms]):
             if other_params != params:
                 raise _bad(where, other, "@tangents, @adjoints and @batched_tangents must "
                            "take the same parameters")
-        text = gast.dump(tangent_node) + gast.dump(adjoint_node)
+        text = gast.dump(tangent_node) + gast.dump(adjoint_node) + "".join(
+            gast.dump(f[3]) for f in forms)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         for arity in range(len(params) - len(defaults), len(params) + 1):
             self.rules[(primitive, arity)] = Rule(
                 primitive, params, (), "result", self.scope[0],
                 f"{where}:{tangent_node.lineno}", digest, user=self.user, defaults=defaults,
                 tangents=tangents, adjoints=adjoints, batched=batched[3] if batched else (),
+                forms=tuple((which, conditions, templates)
+                            for which, conditions, templates, _, _ in forms),
             )
 
 

@@ -57,19 +57,26 @@ def nondifferentiable(*primitives: Any) -> None:
     """Mark functions whose derivative is zero wherever it exists (floor, round, comparisons)."""
 
 
-def tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def tangents(primitive: Any, **when: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function returning, per argument, the tangent of ``primitive`` along it."""
     return partials(primitive)
 
 
-def adjoints(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def adjoints(primitive: Any, **when: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function returning, per argument, what the result's adjoint adds to its adjoint."""
     return partials(primitive)
 
 
-def batched_tangents(primitive: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def batched_tangents(primitive: Any, **when: Any) -> Callable[[Callable[..., Any]],
+                                                               Callable[..., Any]]:
     """Mark a function returning the tangents of ``primitive`` for batched tangents ``d_a``
-    (shape ``(*a.shape, k)``, one tangent direction per index of the last axis)."""
+    (shape ``(*a.shape, k)``, one tangent direction per index of the last axis).
+
+    With conditions (``a=ndim(2)``, ``keepdims=True``) it is a form of the rule for the calls
+    whose arguments are known to meet them, written as a person writes it for those: the
+    first form that fits is used, the rule without conditions otherwise. ``@tangents`` and
+    ``@adjoints`` take conditions the same way.
+    """
     return partials(primitive)
 
 
@@ -78,3 +85,8 @@ def plain(helper: Callable[..., Any],
     """Mark a function whose return value is ``helper``'s result written in plain NumPy, for
     arguments of the numbers of dimensions ``ndims`` (and an adjoint of the result's shape)."""
     return partials(helper)
+
+
+def ndim(count: int) -> Any:
+    """A form's condition: the argument is an array of ``count`` dimensions."""
+    return count

@@ -363,15 +363,15 @@ def _outer_tangent_b(a, d_b):
     return np.einsum("i,jk->ijk", np.ravel(a), np.reshape(d_b, (-1, np.shape(d_b)[-1])))
 
 
-def _einsum_tangent(subscripts, k, *operands):
-    """``np.einsum(subscripts, *operands)`` where operand ``k`` is a batched tangent: its axis
-    of directions gets a letter of its own, kept last in the output."""
-    ndims = [np.ndim(x) - (i == k) for i, x in enumerate(operands)]
-    inputs, output = _einsum_parts(subscripts, ndims)
+def _einsum_batched(subscripts, k, *operands):
+    """The subscripts of ``np.einsum(subscripts, *operands)`` with operand ``k`` replaced by
+    its batched tangent: the axis of directions gets a letter of its own, kept last in the
+    output (``'ij,jk->ik'`` along ``b``: ``'ij,jkz->ikz'``)."""
+    inputs, output = _einsum_parts(subscripts, [np.ndim(x) for x in operands])
     free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
                 if c not in "".join(inputs))
     inputs[k] += free
-    return np.einsum(",".join(inputs) + "->" + output + free, *operands)
+    return ",".join(inputs) + "->" + output + free
 
 
 def _hstack_tangent(d_arrays, arrays):
@@ -521,3 +521,9 @@ HELPERS = {
     if name.startswith("_") and not name.startswith("__") and callable(helper)
     and getattr(helper, "__module__", None) == __name__
 }
+
+# The helpers whose value depends on nothing but their arguments' numbers of dimensions and their
+# options: where those are known, the transpiler writes the value in place of the call.
+SHAPE_ONLY = {helper.__name__: helper for helper in (
+    _reduced_axes, _shifted_axis, _transposed_axes, _dot_axes, _inner_axes, _tensordot_axes,
+    _einsum_batched)}

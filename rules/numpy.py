@@ -21,6 +21,7 @@ import numpy as np
 from ad_transpile.rulebook import (
     adjoints,
     batched_tangents,
+    ndim,
     nondifferentiable,
     partials,
     plain,
@@ -35,7 +36,7 @@ from ad_transpile.runtime import (
     _cumsum_tangent,
     _dot_axes,
     _einsum_adjoint,
-    _einsum_tangent,
+    _einsum_batched,
     _extreme_mask,
     _full_tangent,
     _hstack_tangent,
@@ -342,6 +343,27 @@ def max_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
                   keepdims=keepdims)
 
 
+# With keepdims=True the result lines up with ``a``: the elements that reach it are one
+# comparison, each tie taking its share
+@tangents(np.max, keepdims=True)
+@tangents(np.amax, keepdims=True)
+@tangents(np.min, keepdims=True)
+@tangents(np.amin, keepdims=True)
+def extreme_kept_tangent(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    hit = a == result
+    return np.sum(hit / np.sum(hit, axis=axis, keepdims=True) * d_a, axis=axis, keepdims=True)
+
+
+@batched_tangents(np.max, keepdims=True)
+@batched_tangents(np.amax, keepdims=True)
+@batched_tangents(np.min, keepdims=True)
+@batched_tangents(np.amin, keepdims=True)
+def extreme_kept_batched(a, axis=None, out=None, keepdims=False, *, result, d_a):
+    hit = a == result
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return np.sum(share[..., None] * d_a, axis=_reduced_axes(a, axis=axis), keepdims=True)
+
+
 @adjoints(np.max)
 @adjoints(np.amax)
 def max_adjoint(a, axis=None, out=None, keepdims=False, *, result, d_result):
@@ -526,6 +548,38 @@ def dot_tangent(a, b, *, d_a, d_b):
     return np.dot(d_a, b), np.dot(a, d_b)
 
 
+# Products of matrices and vectors of known dimensions (np.dot is np.matmul for those): each
+# batched tangent is one contraction, the directions on the last axis (l below).
+
+
+@batched_tangents(operator.matmul, a=ndim(2), b=ndim(2))
+@batched_tangents(np.matmul, a=ndim(2), b=ndim(2))
+@batched_tangents(np.dot, a=ndim(2), b=ndim(2))
+def matmul_matrices_batched(a, b, *, d_a, d_b):
+    return np.einsum("ijl,jk->ikl", d_a, b), np.tensordot(a, d_b, axes=1)
+
+
+@batched_tangents(operator.matmul, a=ndim(2), b=ndim(1))
+@batched_tangents(np.matmul, a=ndim(2), b=ndim(1))
+@batched_tangents(np.dot, a=ndim(2), b=ndim(1))
+def matmul_matrix_vector_batched(a, b, *, d_a, d_b):
+    return np.einsum("ijl,j->il", d_a, b), a @ d_b
+
+
+@batched_tangents(operator.matmul, a=ndim(1), b=ndim(2))
+@batched_tangents(np.matmul, a=ndim(1), b=ndim(2))
+@batched_tangents(np.dot, a=ndim(1), b=ndim(2))
+def matmul_vector_matrix_batched(a, b, *, d_a, d_b):
+    return b.T @ d_a, np.tensordot(a, d_b, axes=1)
+
+
+@batched_tangents(operator.matmul, a=ndim(1), b=ndim(1))
+@batched_tangents(np.matmul, a=ndim(1), b=ndim(1))
+@batched_tangents(np.dot, a=ndim(1), b=ndim(1))
+def matmul_vectors_batched(a, b, *, d_a, d_b):
+    return b @ d_a, a @ d_b
+
+
 # np.dot, np.inner and np.tensordot are contractions of any shapes (a number's is a product):
 # the helpers find the axes summed over when they run.
 
@@ -587,6 +641,11 @@ def outer_batched(a, b, *, d_a, d_b):
     return _outer_tangent_a(d_a, b), _outer_tangent_b(a, d_b)
 
 
+@batched_tangents(np.outer, a=ndim(1), b=ndim(1))
+def outer_vectors_batched(a, b, *, d_a, d_b):
+    return np.einsum("il,j->ijl", d_a, b), np.einsum("i,jl->ijl", a, d_b)
+
+
 @adjoints(np.outer)
 def outer_adjoint(a, b, *, d_result):  # np.outer flattens its arguments
     return (np.reshape(d_result @ np.ravel(b), np.shape(a)),
@@ -600,7 +659,7 @@ def einsum_tangent(subscripts, a, *, d_a):
 
 @batched_tangents(np.einsum)
 def einsum_batched(subscripts, a, *, d_a):
-    return None, _einsum_tangent(subscripts, 0, d_a)
+    return None, np.einsum(_einsum_batched(subscripts, 0, a), d_a)
 
 
 @adjoints(np.einsum)
@@ -615,7 +674,8 @@ def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
 
 @batched_tangents(np.einsum)
 def einsum_two_batched(subscripts, a, b, *, d_a, d_b):
-    return None, _einsum_tangent(subscripts, 0, d_a, b), _einsum_tangent(subscripts, 1, a, d_b)
+    return (None, np.einsum(_einsum_batched(subscripts, 0, a, b), d_a, b),
+            np.einsum(_einsum_batched(subscripts, 1, a, b), a, d_b))
 
 
 @adjoints(np.einsum)

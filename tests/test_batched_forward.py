@@ -260,6 +260,9 @@ AGAIN = [
     ("import numpy as np\n\ndef f(a):\n    joined = np.concatenate([np.sin(a), np.ones((3, 1))], "
      "axis=-1)\n    return np.sum(np.sum(joined * joined, axis=-1) ** 2)\n",
      (np.linspace(-1.0, 1.0, 6).reshape(3, 2),)),
+    ("import numpy as np\n\ndef f(a, B):\n    joined = np.concatenate([np.sin(a), B], axis=-1)\n"
+     "    return np.sum(np.sum(joined * joined, axis=-1) ** 2)\n",  # B of unknown kind
+     (np.linspace(-1.0, 1.0, 6).reshape(3, 2), np.ones((3, 1)))),
     ("import numpy as np\n\ndef f(a):\n    return np.sum(np.cos(np.transpose(a) * a.T))\n",
      (np.linspace(-1.0, 1.0, 6).reshape(3, 2),)),
     ("import numpy as np\n\ndef f(a, i):\n    return np.sum(np.exp(a[i])) * np.sum(a * a)\n",
@@ -270,7 +273,8 @@ HELPERS_DIFFERENTIATED_AGAIN = {"_full_tangent", "_gradient", "_basis", "_reduce
                                 "_tangent_index"}
 
 
-@pytest.mark.parametrize(("src", "args"), AGAIN, ids=["full", "joined", "transposed", "index"])
+@pytest.mark.parametrize(("src", "args"), AGAIN,
+                         ids=["full", "joined", "joined unknown", "transposed", "index"])
 def test_a_batched_file_differentiates_again(src, args):
     first_text = generated(src, 0, "forward")
     gradient = derivative(src, 0, "forward")

@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: forward
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:d7995b38d9cb65e1
+# body-hash: sha256:e8ae5e366ec9033f
 import numpy as np
 
 
@@ -15,14 +15,6 @@ def _directions(*points):
     starts = np.cumsum([0, *sizes])
     return [basis[start:stop].reshape(*np.shape(p), -1) for p, start, stop in
         zip(points, starts, starts[1:])]
-
-
-def _extreme_mask(a, result, axis=None, keepdims=False):
-    """Where ``a`` reaches its max (or min) ``result``, each tie weighted by its share."""
-    if axis is not None and not keepdims:
-        result = np.expand_dims(result, axis)
-    hit = a == result
-    return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
 def _gradients(tangent, *points):
@@ -90,8 +82,8 @@ def loss_jvp(W1, W2, X, Y, d_W1, d_W2):
         )
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     _t2 = np.max(logits, axis=1, keepdims=True)
-    d_t2 = np.sum(np.expand_dims(_extreme_mask(logits, _t2, axis=1,
-        keepdims=True), -1) * d_logits, axis=_reduced_axes(logits, axis=1),
+    d_t2 = np.sum(((logits == _t2) / np.sum(logits == _t2, axis=1, keepdims
+        =True))[..., None] * d_logits, axis=_reduced_axes(logits, axis=1),
         keepdims=True)
     shifted = logits - _t2
     d_shifted = d_logits - d_t2
