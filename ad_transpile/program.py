@@ -25,6 +25,7 @@ from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.list_adjoints import refuse_list_forms
 from ad_transpile.lists import lower_lists
+from ad_transpile.loop_targets import discard_unread_loop_targets
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
@@ -162,7 +163,7 @@ class Program:
             **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
         core.name = entry
-        core = simplify(core, frozenset(parsed.local))
+        core = discard_unread_loop_targets(simplify(core, frozenset(parsed.local)))
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
@@ -470,7 +471,7 @@ def _spell_infinities(fn: gast.FunctionDef, spell: Spelling) -> None:
 
 def _docstring(function: str, wrt: list[str], mode: str, kind: str) -> gast.Expr:
     text = f"{WHAT[kind]} of {function} with respect to {', '.join(wrt)}, by {mode} mode."
-    if len(text) > 88:  # keep generated lines short: the arguments go on a line of their own
+    if len(text) > 78:  # to fit in 88 columns the arguments go on a line of their own
         text = (f"{WHAT[kind]} of {function}, by {mode} mode.\n\n"
                 f"    With respect to {', '.join(wrt)}.\n    ")
     return gast.Expr(value=gast.Constant(value=text, kind=None))

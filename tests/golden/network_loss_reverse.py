@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:12fff565652a8676
+# body-hash: sha256:4fd3e3290960bff1
 import math
 
 
@@ -35,7 +35,10 @@ def neuron_pr_2(x, w, b, d_softplus_t1):
 
 
 def network_pr(x, w1, b1, w2, b2, d_t1):
-    """Vector-Jacobian product of network with respect to w1, b1, w2, b2, by reverse mode."""
+    """Vector-Jacobian product of network, by reverse mode.
+
+    With respect to w1, b1, w2, b2.
+    """
     # line 23: hidden = neuron(x, w1, b1)
     hidden = neuron(x, w1, b1)
     # line 24: return neuron(hidden, w2, b2)
@@ -59,11 +62,12 @@ def loss_pr(w1, b1, w2, b2, xs, ys):
     d_w1 = 0.0
     d_w2 = 0.0
     # line 29: for x, y in zip(xs, ys):
-    for x, y in reversed(_items):
+    for x, _ in reversed(_items):
         _t2 = _stack.pop()
         d_t2 = 2.0 * _t2
-        d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(x,
-            w1, b1, w2, b2, d_t2)
+        d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(
+            x, w1, b1, w2, b2, d_t2
+        )
         d_w1 += d_w1_network
         d_b1 += d_b1_network
         d_w2 += d_w2_network

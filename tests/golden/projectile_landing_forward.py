@@ -3,8 +3,9 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:ef2c578b7a4810f7
+# body-hash: sha256:06402761dbb5e95e
 import math
+
 GRAVITY = 9.81
 DRAG = 0.02
 DT = 0.01
@@ -50,8 +51,7 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
         DT_DRAG = DT * DRAG
         DT_DRAG_relative = DT_DRAG * relative
         d_DT_DRAG_relative = DT_DRAG * d_relative
-        d_DT_DRAG_relative_air = (air * d_DT_DRAG_relative + 
-            DT_DRAG_relative * d_vx)
+        d_DT_DRAG_relative_air = air * d_DT_DRAG_relative + DT_DRAG_relative * d_vx
         vx = vx - DT_DRAG_relative * air
         d_vx = d_vx - d_DT_DRAG_relative_air
         DRAG_relative = DRAG * relative

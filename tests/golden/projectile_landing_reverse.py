@@ -3,8 +3,9 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:859b16b717170055
+# body-hash: sha256:e6d66f7d29348831
 import math
+
 GRAVITY = 9.81
 DRAG = 0.02
 DT = 0.01
@@ -43,8 +44,7 @@ def landing_pr(wind, angle, speed):
         vy = vy - DT * (GRAVITY + DRAG_relative * vy)
         x = x + DT * vx
         y = y + DT * vy
-        _stack.append((air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative)
-            )
+        _stack.append((air, relative, DT_DRAG, DT_DRAG_relative, DRAG_relative))
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
     _t4 = y_before - y

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:131efa79b79dca22
+# body-hash: sha256:c2f61eb3d832e0dd
 import numpy as np
 
 
@@ -16,7 +16,7 @@ def rosenbrock_pr(x):
     d_x = np.zeros_like(x, dtype=float)
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
     d_head = -2.0 * (1.0 - head)
-    d_t2 = 200.0 * (tail - head ** 2)
+    d_t2 = 200.0 * (tail - head**2)
     d_head = d_head - 2.0 * head * d_t2
     # line 17: tail = x[1:]
     d_x[1:] = d_t2

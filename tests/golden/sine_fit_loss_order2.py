@@ -3,14 +3,16 @@
 # wrt: omega
 # mode: forward over reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:d86fd37fdb760668
+# body-hash: sha256:930a2d89531d7d64
 import math
+
 import numpy as np
 
 
 def _broadcast_like(value, like):
-    """``value`` stretched to the shape of ``like``: the tangent of a number that NumPy
-    broadcast against an array (``x + z`` for a number ``x``) before a sum or a product uses it."""
+    """``value`` stretched to the shape of ``like``: the tangent
+    of a number that NumPy broadcast against an array (``x +
+    z`` for a number ``x``) before a sum or a product uses it."""
     shape = np.shape(like)
     if np.shape(value) == shape:
         return value
@@ -18,8 +20,8 @@ def _broadcast_like(value, like):
 
 
 def _zero_tangent(a, like=None):
-    """The tangent of a constant ``a``: zeros of its shape (0.0 for a number), with as many
-    directions as the batched tangent ``like`` if one is given."""
+    """The tangent of a constant ``a``: zeros of its shape (0.0 for a number),
+    with as many directions as the batched tangent ``like`` if one is given."""
     if like is not None:
         return np.zeros((*np.shape(a), np.shape(like)[-1]))
     return np.zeros(np.shape(a)) if np.ndim(a) else 0.0
@@ -28,7 +30,7 @@ def _zero_tangent(a, like=None):
 def loss_prpr(omega, xs, ys):
     """Derivative of loss_pr with respect to omega, by forward mode."""
     if np.ndim(omega) != 0:
-        raise ValueError('omega is an array: use reverse mode or jvp')
+        raise ValueError("omega is an array: use reverse mode or jvp")
     # loss_pr line 12: _stack = []
     _stack = []
     d_stack = []
@@ -46,8 +48,8 @@ def loss_prpr(omega, xs, ys):
     # loss_pr line 19: d_omega = 0.0
     d_omega = 0.0
     d_d_omega = _zero_tangent(d_omega)
-    # loss_pr line 21: for x, y in reversed(_items):
-    for x, y in reversed(_items):
+    # loss_pr line 21: for x, _ in reversed(_items):
+    for x, _ in reversed(_items):
         omega_x, _t1 = _stack.pop()
         d_omega_x, d_t1 = d_stack.pop()
         cos_omega_x = math.cos(omega_x)
@@ -55,11 +57,11 @@ def loss_prpr(omega, xs, ys):
         _t3 = 2.0 * _t1
         d_t3 = _broadcast_like(2.0 * d_t1, _t3)
         cos_omega_x_t3 = cos_omega_x * _t3
-        d_cos_omega_x_t3 = _broadcast_like(_t3 * d_cos_omega_x + 
-            cos_omega_x * d_t3, cos_omega_x_t3)
+        d_cos_omega_x_t3 = _broadcast_like(
+            _t3 * d_cos_omega_x + cos_omega_x * d_t3, cos_omega_x_t3
+        )
         x_cos_omega_x_t3 = x * cos_omega_x_t3
-        d_x_cos_omega_x_t3 = _broadcast_like(x * d_cos_omega_x_t3,
-            x_cos_omega_x_t3)
+        d_x_cos_omega_x_t3 = _broadcast_like(x * d_cos_omega_x_t3, x_cos_omega_x_t3)
         d_omega = d_omega + x_cos_omega_x_t3
         d_d_omega = _broadcast_like(d_d_omega + d_x_cos_omega_x_t3, d_omega)
     return d_d_omega

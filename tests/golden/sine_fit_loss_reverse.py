@@ -3,7 +3,7 @@
 # wrt: omega
 # mode: reverse
 # source-hash: sha256:d86eee7704626ae8
-# body-hash: sha256:cea93d33d530ab56
+# body-hash: sha256:297155de5625c3f9
 import math
 
 
@@ -18,7 +18,7 @@ def loss_pr(omega, xs, ys):
         _stack.append((omega_x, _t1))
     d_omega = 0.0
     # line 8: for x, y in zip(xs, ys):
-    for x, y in reversed(_items):
+    for x, _ in reversed(_items):
         omega_x, _t1 = _stack.pop()
         d_omega += x * (math.cos(omega_x) * (2.0 * _t1))
     return d_omega

@@ -3,12 +3,15 @@
 # wrt: x, y
 # mode: forward over reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:29d372ae53e3e28c
+# body-hash: sha256:3ce2558957d2d34b
 import math
 
 
 def bump_pr_jvp(x, y, d_x_2, d_y_2):
-    """Value and Jacobian-vector product of bump_pr with respect to x, y, by forward mode."""
+    """Value and Jacobian-vector product of bump_pr, by forward mode.
+
+    With respect to x, y.
+    """
     # bump_pr line 13: r_sq = x * x + y * y
     r_sq = x * x + y * y
     d_r_sq_2 = 2.0 * x * d_x_2 + 2.0 * y * d_y_2
