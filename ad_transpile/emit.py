@@ -1,38 +1,77 @@
 """Emit pass: turn the generated module tree into deterministic, commented source text.
 
-The only module that calls ``astor``. The text is parsed again and compared with the tree it came
-from, as black checks its own output: a mismatch is an internal error, never a file. A statement
-with a ``comment`` attribute gets that comment on the line above it.
+The only module that calls ``astor`` and ``black``: astor writes one statement per line with no
+wrapping of its own, and black lays the text out as a formatter leaves it, so a generated file is
+one that ``black`` and ``ruff format`` leave unchanged. The text is parsed again and compared with
+the tree it came from: a mismatch is an internal error, never a file. A statement with a
+``comment`` attribute gets that comment on the line above it.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import re
 
 import astor
 import gast
 
 from ad_transpile.header import Header
+from ad_transpile.layout import LINE_LENGTH, import_groups, wrap_docstrings
 
 MARKER = "__ad_transpile_comment_{}__"
+NESTED_TARGET = re.compile(r"^(\s*)([\w ,()]*\([\w ,()]*) = (.*)$")
 
 
 def emit(module: gast.Module, header: Header) -> str:
     """The source text of ``module``, below ``header``."""
+    module, sections = import_groups(wrap_docstrings(module))
     marked, comments = _comment_markers(module)
-    text = astor.to_source(_to_ast(marked))
+    text = astor.to_source(_to_ast(marked), pretty_source="".join)
     lines = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines()):
         key = line.strip().strip("'\"")
+        if number in sections:  # the imports' statements come first, one line each
+            lines.append("")
         if key in comments:
             indent = line[: len(line) - len(line.lstrip())]
-            lines.append(f"{indent}# {comments[key]}")
+            lines.append(_fitted(f"{indent}# {comments[key]}"))
         else:
-            lines.append(line)
-    result = header.above(_blank_lines(lines) + "\n")
+            lines.append(_exploded_target(line))
+    result = header.above(formatted("\n".join(lines) + "\n"))
     _check_round_trip(result, _to_ast(module))
     return result
+
+
+def _fitted(comment: str) -> str:
+    """A comment cut to the line length, as black never wraps one."""
+    if len(comment) <= LINE_LENGTH:
+        return comment
+    return comment[: LINE_LENGTH - 3].rstrip() + "..."
+
+
+def _exploded_target(line: str) -> str:
+    """A long assignment to nested tuples, with a trailing comma in its outer tuple.
+
+    Black and ruff lay out ``(a, b), (c, d) = call(...)`` too long for a line differently;
+    with the comma both put each inner tuple on a line of its own, the same way.
+    """
+    match = NESTED_TARGET.match(line)
+    if len(line) <= LINE_LENGTH or not match:
+        return line
+    indent, target, value = match.groups()
+    tree = ast.parse(target, mode="eval").body
+    if not (isinstance(tree, ast.Tuple) and any(isinstance(e, ast.Tuple) for e in tree.elts)
+            and ast.dump(tree) == ast.dump(ast.parse(f"{target},", mode="eval").body)):
+        return line  # not an unparenthesized tuple of targets
+    return f"{indent}({target},) = {value}"
+
+
+def formatted(text: str) -> str:
+    """``text`` as black lays it out, with its default line length (88, as ruff's)."""
+    import black  # here, not above: importing ad_transpile should not pay for black
+
+    return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
 
 
 def _to_ast(module: gast.Module) -> ast.Module:
@@ -61,20 +100,26 @@ def _comment_markers(module: gast.Module) -> tuple[gast.Module, dict[str, str]]:
     return marked, comments
 
 
-def _blank_lines(lines: list[str]) -> str:
-    """Two blank lines around top-level definitions, as PEP 8 asks."""
-    out: list[str] = []
-    for line in lines:
-        if line.startswith(("def ", "class ")) and out:
-            while out and out[-1] == "":
-                out.pop()
-            out += ["", ""]
-        out.append(line)
-    return "\n".join(out).strip("\n")
-
-
 def _check_round_trip(text: str, expected: ast.Module) -> None:
-    if ast.dump(ast.parse(text)) != ast.dump(expected):
+    if _meaning(ast.parse(text)) != _meaning(expected):
         raise AssertionError(
             "internal error: the emitted text does not mean the generated tree\n" + text
         )
+
+
+def _meaning(tree: ast.Module) -> str:
+    """The dump of ``tree`` with docstrings read as black reads them.
+
+    Black re-indents a docstring and may put its closing quotes on a line of their own: that
+    changes the string's whitespace, never what the code computes.
+    """
+    tree = copy.deepcopy(tree)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and (
+                    isinstance(first.value.value, str)):
+                lines = first.value.value.splitlines()
+                first.value.value = "\n".join(line.strip() for line in lines).strip()
+    return ast.dump(tree)

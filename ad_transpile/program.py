@@ -30,6 +30,7 @@ from ad_transpile.infer import infer, param_kinds, return_kind
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.list_adjoints import refuse_list_forms
 from ad_transpile.lists import lower_lists
+from ad_transpile.loop_targets import discard_unread_loop_targets
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.orphans import rename_orphans
@@ -195,6 +196,7 @@ class Program:
         core = rename_orphans(core, namer, frozenset(parsed.local))
         if plain:
             core = fresh_results(core, _param_shapes(core, parsed))
+        core = discard_unread_loop_targets(core)
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
@@ -497,7 +499,7 @@ def _spell_infinities(fn: gast.FunctionDef, spell: Spelling) -> None:
 
 def _docstring(function: str, wrt: list[str], mode: str, kind: str) -> gast.Expr:
     text = f"{WHAT[kind]} of {function} with respect to {', '.join(wrt)}, by {mode} mode."
-    if len(text) > 88:  # keep generated lines short: the arguments go on a line of their own
+    if len(text) > 78:  # to fit in 88 columns the arguments go on a line of their own
         text = (f"{WHAT[kind]} of {function}, by {mode} mode.\n\n"
                 f"    With respect to {', '.join(wrt)}.\n    ")
     return gast.Expr(value=gast.Constant(value=text, kind=None))

@@ -3,18 +3,20 @@
 # wrt: w
 # mode: forward
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:987472d9e911149f
+# body-hash: sha256:6216c2d6138c2187
 import numpy as np
 
 
 def _basis(point):
-    """The identity basis of tangent directions for one point: ``(*np.shape(point), size)``."""
+    """The identity basis of tangent directions for one point:
+    ``(*np.shape(point), size)``."""
     return np.eye(np.size(point)).reshape(*np.shape(point), -1)
 
 
 def _full_tangent(d_a, a):
-    """A batched tangent stretched to the shape of its value ``a`` (broadcasting may have left
-    it smaller), so that reshaping, indexing and reducing it see every element."""
+    """A batched tangent stretched to the shape of its value ``a``
+    (broadcasting may have left it smaller), so that reshaping,
+    indexing and reducing it see every element."""
     return np.broadcast_to(d_a, (*np.shape(a), np.shape(d_a)[-1]))
 
 
@@ -24,23 +26,28 @@ def _gradient(tangent, point):
 
 
 def _gradients(tangent, *points):
-    """The gradient along each of ``points`` from the batched tangent of a scalar result."""
+    """The gradient along each of ``points`` from
+    the batched tangent of a scalar result."""
     tangent = np.asarray(tangent, dtype=float)
     if tangent.ndim > 1:
         raise ValueError(
-            f'a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}'
-            )
+            f"a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}"
+        )
     sizes = [np.size(p) for p in points]
     tangent = np.broadcast_to(tangent, (sum(sizes),))
     starts = np.cumsum([0, *sizes])
-    pieces = [tangent[start:stop].reshape(np.shape(p)) for p, start, stop in
-        zip(points, starts, starts[1:])]
-    return tuple(piece if np.ndim(p) else float(piece) for piece, p in zip(
-        pieces, points))
+    pieces = [
+        tangent[start:stop].reshape(np.shape(p))
+        for p, start, stop in zip(points, starts, starts[1:])
+    ]
+    return tuple(
+        piece if np.ndim(p) else float(piece) for piece, p in zip(pieces, points)
+    )
 
 
 def _matmul_tangent_b(a, d_b):
-    """The batched tangent of ``a @ b`` along ``b``; for a vector ``b`` simply ``a @ d_b``."""
+    """The batched tangent of ``a @ b`` along ``b``;
+    for a vector ``b`` simply ``a @ d_b``."""
     if np.ndim(d_b) == 2:
         return a @ d_b
     moved = np.moveaxis(d_b, -1, -3)
@@ -50,15 +57,16 @@ def _matmul_tangent_b(a, d_b):
 
 
 def _reduced_axes(a, axis=None):
-    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
+    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums:
+    never the last."""
     if axis is None:
         return tuple(range(np.ndim(a)))
     return _shifted_axis(axis)
 
 
 def _shifted_axis(axis):
-    """An axis of a value as an axis of its batched tangent: a negative one counts past the
-    axis of directions."""
+    """An axis of a value as an axis of its batched tangent:
+    a negative one counts past the axis of directions."""
     if isinstance(axis, tuple):
         return tuple(_shifted_axis(n) for n in axis)
     return axis - 1 if axis < 0 else axis
@@ -70,7 +78,7 @@ def loss_jvp(w, X, y, d_w):
     _t1 = _matmul_tangent_b(X, d_w)
     residual = X @ w - y
     # line 17: return np.mean(residual ** 2)
-    _t2 = residual ** 2
+    _t2 = residual**2
     d_t2 = np.expand_dims(2.0 * residual, -1) * _t1
     d_mean_t2 = np.mean(_full_tangent(d_t2, _t2), axis=_reduced_axes(_t2))
     return np.mean(_t2), d_mean_t2

@@ -3,12 +3,13 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:571038eeec4190e3
+# body-hash: sha256:50773b5b2b1c8a30
 import numpy as np
 
 
 def _as_matrices(g, a, b):
-    """``a``, ``b`` and ``g`` with a vector operand made a matrix, as ``matmul`` treats it."""
+    """``a``, ``b`` and ``g`` with a vector operand made a matrix,
+    as ``matmul`` treats it."""
     a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
     if b.ndim == 1:
         b, g = b[:, None], g[..., None]
@@ -18,15 +19,17 @@ def _as_matrices(g, a, b):
 
 
 def _matmul_adjoint_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product,
+    vectors included."""
     a2, b2, g2 = _as_matrices(g, a, b)
     return _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(np.shape(b))
 
 
 def _unbroadcast(value, like):
-    """Sum ``value`` down to the shape of ``like``: the adjoint of NumPy broadcasting."""
-    shape = getattr(like, 'shape', ())
-    if getattr(value, 'shape', ()) in (shape, ()):
+    """Sum ``value`` down to the shape of ``like``:
+    the adjoint of NumPy broadcasting."""
+    shape = getattr(like, "shape", ())
+    if getattr(value, "shape", ()) in (shape, ()):
         return value
     if shape == ():
         return float(value.sum())

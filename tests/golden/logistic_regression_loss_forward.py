@@ -3,12 +3,13 @@
 # wrt: w
 # mode: forward
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:9caf9db940cd7120
+# body-hash: sha256:5c95feeca7b22216
 import numpy as np
 
 
 def _basis(point):
-    """The identity basis of tangent directions for one point: ``(*np.shape(point), size)``."""
+    """The identity basis of tangent directions for one point:
+    ``(*np.shape(point), size)``."""
     return np.eye(np.size(point)).reshape(*np.shape(point), -1)
 
 
@@ -18,23 +19,28 @@ def _gradient(tangent, point):
 
 
 def _gradients(tangent, *points):
-    """The gradient along each of ``points`` from the batched tangent of a scalar result."""
+    """The gradient along each of ``points`` from
+    the batched tangent of a scalar result."""
     tangent = np.asarray(tangent, dtype=float)
     if tangent.ndim > 1:
         raise ValueError(
-            f'a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}'
-            )
+            f"a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}"
+        )
     sizes = [np.size(p) for p in points]
     tangent = np.broadcast_to(tangent, (sum(sizes),))
     starts = np.cumsum([0, *sizes])
-    pieces = [tangent[start:stop].reshape(np.shape(p)) for p, start, stop in
-        zip(points, starts, starts[1:])]
-    return tuple(piece if np.ndim(p) else float(piece) for piece, p in zip(
-        pieces, points))
+    pieces = [
+        tangent[start:stop].reshape(np.shape(p))
+        for p, start, stop in zip(points, starts, starts[1:])
+    ]
+    return tuple(
+        piece if np.ndim(p) else float(piece) for piece, p in zip(pieces, points)
+    )
 
 
 def _matmul_tangent_b(a, d_b):
-    """The batched tangent of ``a @ b`` along ``b``; for a vector ``b`` simply ``a @ d_b``."""
+    """The batched tangent of ``a @ b`` along ``b``;
+    for a vector ``b`` simply ``a @ d_b``."""
     if np.ndim(d_b) == 2:
         return a @ d_b
     moved = np.moveaxis(d_b, -1, -3)
@@ -44,15 +50,16 @@ def _matmul_tangent_b(a, d_b):
 
 
 def _reduced_axes(a, axis=None):
-    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
+    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums:
+    never the last."""
     if axis is None:
         return tuple(range(np.ndim(a)))
     return _shifted_axis(axis)
 
 
 def _shifted_axis(axis):
-    """An axis of a value as an axis of its batched tangent: a negative one counts past the
-    axis of directions."""
+    """An axis of a value as an axis of its batched tangent:
+    a negative one counts past the axis of directions."""
     if isinstance(axis, tuple):
         return tuple(_shifted_axis(n) for n in axis)
     return axis - 1 if axis < 0 else axis

@@ -3,12 +3,13 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:318641f2d24c0824
-# body-hash: sha256:6f30a044414136af
+# body-hash: sha256:3c65e34d09ad68a9
 import numpy as np
 
 
 def _as_matrices(g, a, b):
-    """``a``, ``b`` and ``g`` with a vector operand made a matrix, as ``matmul`` treats it."""
+    """``a``, ``b`` and ``g`` with a vector operand made a matrix,
+    as ``matmul`` treats it."""
     a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
     if b.ndim == 1:
         b, g = b[:, None], g[..., None]
@@ -18,15 +19,17 @@ def _as_matrices(g, a, b):
 
 
 def _matmul_adjoint_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product,
+    vectors included."""
     a2, b2, g2 = _as_matrices(g, a, b)
     return _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(np.shape(b))
 
 
 def _unbroadcast(value, like):
-    """Sum ``value`` down to the shape of ``like``: the adjoint of NumPy broadcasting."""
-    shape = getattr(like, 'shape', ())
-    if getattr(value, 'shape', ()) in (shape, ()):
+    """Sum ``value`` down to the shape of ``like``:
+    the adjoint of NumPy broadcasting."""
+    shape = getattr(like, "shape", ())
+    if getattr(value, "shape", ()) in (shape, ()):
         return value
     if shape == ():
         return float(value.sum())
@@ -37,7 +40,8 @@ def _unbroadcast(value, like):
 
 
 def _unreduce(g, a, axis=None, keepdims=False):
-    """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
+    """Spread ``g`` over the axes a reduction of ``a`` removed:
+    the adjoint of ``np.sum``."""
     if axis is not None and not keepdims and np.ndim(g):
         g = np.expand_dims(g, axis)
     spread = np.empty(np.shape(a))

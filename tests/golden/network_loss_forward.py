@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: forward
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:773746a233d822f5
+# body-hash: sha256:8d84d94b5003511f
 import math
 
 
@@ -12,7 +12,10 @@ def softplus(x):
 
 
 def neuron_jvp(x, w, b, d_w, d_b):
-    """Value and Jacobian-vector product of neuron with respect to w, b, by forward mode."""
+    """Value and Jacobian-vector product of neuron, by forward mode.
+
+    With respect to w, b.
+    """
     # line 19: return softplus(w * x + b)
     _t1 = w * x + b
     d_t1 = x * d_w + d_b
@@ -21,7 +24,10 @@ def neuron_jvp(x, w, b, d_w, d_b):
 
 
 def neuron_jvp_2(x, w, b, d_x, d_w, d_b):
-    """Value and Jacobian-vector product of neuron with respect to x, w, b, by forward mode."""
+    """Value and Jacobian-vector product of neuron, by forward mode.
+
+    With respect to x, w, b.
+    """
     # line 19: return softplus(w * x + b)
     _t1 = w * x + b
     d_t1 = x * d_w + w * d_x + d_b
@@ -51,7 +57,7 @@ def loss_jvp(w1, b1, w2, b2, xs, ys, d_w1, d_b1, d_w2, d_b2):
     for x, y in zip(xs, ys):
         _t1, d_t1 = network_jvp(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2)
         _t2 = _t1 - y
-        total = total + _t2 ** 2
+        total = total + _t2**2
         d_total = d_total + 2.0 * _t2 * d_t1
     return total, d_total
 

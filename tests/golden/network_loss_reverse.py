@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:1d5c9348d2078760
+# body-hash: sha256:a3f127bf1fd47bd2
 import math
 
 
@@ -35,12 +35,14 @@ def neuron_pr_2(x, w, b, d_neuron):
 
 
 def network_pr(x, w1, b1, w2, b2, d_network):
-    """Vector-Jacobian product of network with respect to w1, b1, w2, b2, by reverse mode."""
+    """Vector-Jacobian product of network, by reverse mode.
+
+    With respect to w1, b1, w2, b2.
+    """
     # line 23: hidden = neuron(x, w1, b1)
     hidden = neuron(x, w1, b1)
     # line 24: return neuron(hidden, w2, b2)
-    d_hidden_neuron, d_w2_neuron, d_b2_neuron = neuron_pr(hidden, w2, b2,
-        d_network)
+    d_hidden_neuron, d_w2_neuron, d_b2_neuron = neuron_pr(hidden, w2, b2, d_network)
     # line 23: hidden = neuron(x, w1, b1)
     d_w1_neuron, d_b1_neuron = neuron_pr_2(x, w1, b1, d_hidden_neuron)
     return d_w1_neuron, d_b1_neuron, d_w2_neuron, d_b2_neuron
@@ -56,8 +58,9 @@ def loss_pr(w1, b1, w2, b2, xs, ys):
     for x, y in zip(xs, ys):
         _t1 = network(x, w1, b1, w2, b2)
         _t2 = 2.0 * (_t1 - y)
-        d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(x,
-            w1, b1, w2, b2, _t2)
+        d_w1_network, d_b1_network, d_w2_network, d_b2_network = network_pr(
+            x, w1, b1, w2, b2, _t2
+        )
         d_w1 += d_w1_network
         d_b1 += d_b1_network
         d_w2 += d_w2_network

@@ -3,8 +3,9 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:b204474a9bd122c7
+# body-hash: sha256:15fa2cf2b095c742
 import math
+
 GRAVITY = 9.81
 DRAG = 0.02
 DT = 0.01

@@ -3,8 +3,9 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:a87ce0897a2152b3
+# body-hash: sha256:893545eee3edffb7
 import math
+
 GRAVITY = 9.81
 DRAG = 0.02
 DT = 0.01

@@ -3,12 +3,13 @@
 # wrt: x
 # mode: forward
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:5a4e3e88dd209af0
+# body-hash: sha256:5711549b89ae7653
 import numpy as np
 
 
 def _basis(point):
-    """The identity basis of tangent directions for one point: ``(*np.shape(point), size)``."""
+    """The identity basis of tangent directions for one point:
+    ``(*np.shape(point), size)``."""
     return np.eye(np.size(point)).reshape(*np.shape(point), -1)
 
 
@@ -18,50 +19,58 @@ def _gradient(tangent, point):
 
 
 def _gradients(tangent, *points):
-    """The gradient along each of ``points`` from the batched tangent of a scalar result."""
+    """The gradient along each of ``points`` from
+    the batched tangent of a scalar result."""
     tangent = np.asarray(tangent, dtype=float)
     if tangent.ndim > 1:
         raise ValueError(
-            f'a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}'
-            )
+            f"a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}"
+        )
     sizes = [np.size(p) for p in points]
     tangent = np.broadcast_to(tangent, (sum(sizes),))
     starts = np.cumsum([0, *sizes])
-    pieces = [tangent[start:stop].reshape(np.shape(p)) for p, start, stop in
-        zip(points, starts, starts[1:])]
-    return tuple(piece if np.ndim(p) else float(piece) for piece, p in zip(
-        pieces, points))
+    pieces = [
+        tangent[start:stop].reshape(np.shape(p))
+        for p, start, stop in zip(points, starts, starts[1:])
+    ]
+    return tuple(
+        piece if np.ndim(p) else float(piece) for piece, p in zip(pieces, points)
+    )
 
 
 def _reduced_axes(a, axis=None):
-    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
+    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums:
+    never the last."""
     if axis is None:
         return tuple(range(np.ndim(a)))
     return _shifted_axis(axis)
 
 
 def _shifted_axis(axis):
-    """An axis of a value as an axis of its batched tangent: a negative one counts past the
-    axis of directions."""
+    """An axis of a value as an axis of its batched tangent:
+    a negative one counts past the axis of directions."""
     if isinstance(axis, tuple):
         return tuple(_shifted_axis(n) for n in axis)
     return axis - 1 if axis < 0 else axis
 
 
 def rosenbrock_jvp(x, d_x):
-    """Value and Jacobian-vector product of rosenbrock with respect to x, by forward mode."""
+    """Value and Jacobian-vector product of rosenbrock, by forward mode.
+
+    With respect to x.
+    """
     # line 16: head = x[:-1]
     head = x[:-1]
     d_head = d_x[:-1]
     # line 17: tail = x[1:]
     tail = x[1:]
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
-    _t2 = tail - head ** 2
+    _t2 = tail - head**2
     d_t2 = d_x[1:] - np.expand_dims(2.0 * head, -1) * d_head
     _t1 = 100.0 * (np.expand_dims(2.0 * _t2, -1) * d_t2)
     _t5 = 1.0 - head
     _t3 = -np.expand_dims(2.0 * _t5, -1) * d_head
-    _t7 = 100.0 * _t2 ** 2 + _t5 ** 2
+    _t7 = 100.0 * _t2**2 + _t5**2
     d_sum_t7 = np.sum(_t1 + _t3, axis=_reduced_axes(_t7))
     return np.sum(_t7), d_sum_t7
 

@@ -3,7 +3,7 @@
 # wrt: x
 # mode: reverse
 # source-hash: sha256:020a5cae24bef6f7
-# body-hash: sha256:e9a659dcd00b5e78
+# body-hash: sha256:43489860ae45f804
 import numpy as np
 
 
@@ -16,7 +16,7 @@ def rosenbrock_pr(x):
     d_x = np.zeros_like(x, dtype=float)
     # line 18: return np.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2)
     d_head = -2.0 * (1.0 - head)
-    _t1 = 200.0 * (tail - head ** 2)
+    _t1 = 200.0 * (tail - head**2)
     d_head = d_head - 2.0 * head * _t1
     # line 17: tail = x[1:]
     d_x[1:] = _t1

@@ -3,39 +3,46 @@
 # wrt: W1, W2
 # mode: forward
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:e8ae5e366ec9033f
+# body-hash: sha256:be34816e13c51cc7
 import numpy as np
 
 
 def _directions(*points):
-    """The identity basis of tangent directions, one per element of ``points``, as one batched
-    tangent per point: ``(*np.shape(point), k)``, ``k`` the number of elements in all."""
+    """The identity basis of tangent directions, one per element of
+    ``points``, as one batched tangent per point:
+    ``(*np.shape(point), k)``, ``k`` the number of elements in all."""
     sizes = [np.size(p) for p in points]
     basis = np.eye(sum(sizes))
     starts = np.cumsum([0, *sizes])
-    return [basis[start:stop].reshape(*np.shape(p), -1) for p, start, stop in
-        zip(points, starts, starts[1:])]
+    return [
+        basis[start:stop].reshape(*np.shape(p), -1)
+        for p, start, stop in zip(points, starts, starts[1:])
+    ]
 
 
 def _gradients(tangent, *points):
-    """The gradient along each of ``points`` from the batched tangent of a scalar result."""
+    """The gradient along each of ``points`` from
+    the batched tangent of a scalar result."""
     tangent = np.asarray(tangent, dtype=float)
     if tangent.ndim > 1:
         raise ValueError(
-            f'a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}'
-            )
+            f"a gradient needs a scalar result, not one of shape {tangent.shape[:-1]}"
+        )
     sizes = [np.size(p) for p in points]
     tangent = np.broadcast_to(tangent, (sum(sizes),))
     starts = np.cumsum([0, *sizes])
-    pieces = [tangent[start:stop].reshape(np.shape(p)) for p, start, stop in
-        zip(points, starts, starts[1:])]
-    return tuple(piece if np.ndim(p) else float(piece) for piece, p in zip(
-        pieces, points))
+    pieces = [
+        tangent[start:stop].reshape(np.shape(p))
+        for p, start, stop in zip(points, starts, starts[1:])
+    ]
+    return tuple(
+        piece if np.ndim(p) else float(piece) for piece, p in zip(pieces, points)
+    )
 
 
 def _matmul_tangent_a(d_a, b):
-    """The batched tangent of ``a @ b`` along ``a``: the directions moved out of the way of the
-    product, ahead of the matrix axes, and back last."""
+    """The batched tangent of ``a @ b`` along ``a``: the directions moved out
+    of the way of the product, ahead of the matrix axes, and back last."""
     if np.ndim(d_a) == 2:
         product = _matmul_tangent_a(d_a[None], b)
         return product[..., 0, :, :] if np.ndim(b) >= 2 else product[..., 0, :]
@@ -46,7 +53,8 @@ def _matmul_tangent_a(d_a, b):
 
 
 def _matmul_tangent_b(a, d_b):
-    """The batched tangent of ``a @ b`` along ``b``; for a vector ``b`` simply ``a @ d_b``."""
+    """The batched tangent of ``a @ b`` along ``b``;
+    for a vector ``b`` simply ``a @ d_b``."""
     if np.ndim(d_b) == 2:
         return a @ d_b
     moved = np.moveaxis(d_b, -1, -3)
@@ -56,43 +64,48 @@ def _matmul_tangent_b(a, d_b):
 
 
 def _reduced_axes(a, axis=None):
-    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums: never the last."""
+    """The axes of a batched tangent that reducing ``a`` along ``axis`` sums:
+    never the last."""
     if axis is None:
         return tuple(range(np.ndim(a)))
     return _shifted_axis(axis)
 
 
 def _shifted_axis(axis):
-    """An axis of a value as an axis of its batched tangent: a negative one counts past the
-    axis of directions."""
+    """An axis of a value as an axis of its batched tangent:
+    a negative one counts past the axis of directions."""
     if isinstance(axis, tuple):
         return tuple(_shifted_axis(n) for n in axis)
     return axis - 1 if axis < 0 else axis
 
 
 def loss_jvp(W1, W2, X, Y, d_W1, d_W2):
-    """Value and Jacobian-vector product of loss with respect to W1, W2, by forward mode."""
+    """Value and Jacobian-vector product of loss, by forward mode.
+
+    With respect to W1, W2.
+    """
     # line 18: hidden = np.tanh(X @ W1)
     _t1 = _matmul_tangent_b(X, d_W1)
     hidden = np.tanh(X @ W1)
     d_hidden = np.expand_dims(1.0 - hidden * hidden, -1) * _t1
     # line 19: logits = hidden @ W2
     logits = hidden @ W2
-    d_logits = _matmul_tangent_a(d_hidden, W2) + _matmul_tangent_b(hidden, d_W2
-        )
+    d_logits = _matmul_tangent_a(d_hidden, W2) + _matmul_tangent_b(hidden, d_W2)
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     _t2 = np.max(logits, axis=1, keepdims=True)
-    d_t2 = np.sum(((logits == _t2) / np.sum(logits == _t2, axis=1, keepdims
-        =True))[..., None] * d_logits, axis=_reduced_axes(logits, axis=1),
-        keepdims=True)
+    d_t2 = np.sum(
+        ((logits == _t2) / np.sum(logits == _t2, axis=1, keepdims=True))[..., None]
+        * d_logits,
+        axis=_reduced_axes(logits, axis=1),
+        keepdims=True,
+    )
     shifted = logits - _t2
     d_shifted = d_logits - d_t2
     # line 21: log_norm = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     exp_shifted = np.exp(shifted)
     d_exp_shifted = np.expand_dims(exp_shifted, -1) * d_shifted
     _t3 = np.sum(exp_shifted, axis=1, keepdims=True)
-    d_t3 = np.sum(d_exp_shifted, axis=_reduced_axes(exp_shifted, axis=1),
-        keepdims=True)
+    d_t3 = np.sum(d_exp_shifted, axis=_reduced_axes(exp_shifted, axis=1), keepdims=True)
     log_norm = np.log(_t3)
     # line 22: return -np.mean(np.sum(Y * (shifted - log_norm), axis=1))
     _t4 = d_shifted - np.expand_dims(1.0 / _t3, -1) * d_t3

@@ -3,12 +3,13 @@
 # wrt: W1, W2
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:007332a66f96f7fc
+# body-hash: sha256:9c4950bebb66d3d8
 import numpy as np
 
 
 def _as_matrices(g, a, b):
-    """``a``, ``b`` and ``g`` with a vector operand made a matrix, as ``matmul`` treats it."""
+    """``a``, ``b`` and ``g`` with a vector operand made a matrix,
+    as ``matmul`` treats it."""
     a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
     if b.ndim == 1:
         b, g = b[:, None], g[..., None]
@@ -18,7 +19,8 @@ def _as_matrices(g, a, b):
 
 
 def _extreme_mask(a, result, axis=None, keepdims=False):
-    """Where ``a`` reaches its max (or min) ``result``, each tie weighted by its share."""
+    """Where ``a`` reaches its max (or min) ``result``,
+    each tie weighted by its share."""
     if axis is not None and not keepdims:
         result = np.expand_dims(result, axis)
     hit = a == result
@@ -26,21 +28,24 @@ def _extreme_mask(a, result, axis=None, keepdims=False):
 
 
 def _matmul_adjoint_a(g, a, b):
-    """The adjoint of ``a`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    """The adjoint of ``a`` in ``a @ b`` for the adjoint ``g`` of the product,
+    vectors included."""
     a2, b2, g2 = _as_matrices(g, a, b)
     return _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(np.shape(a))
 
 
 def _matmul_adjoint_b(g, a, b):
-    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product, vectors included."""
+    """The adjoint of ``b`` in ``a @ b`` for the adjoint ``g`` of the product,
+    vectors included."""
     a2, b2, g2 = _as_matrices(g, a, b)
     return _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(np.shape(b))
 
 
 def _unbroadcast(value, like):
-    """Sum ``value`` down to the shape of ``like``: the adjoint of NumPy broadcasting."""
-    shape = getattr(like, 'shape', ())
-    if getattr(value, 'shape', ()) in (shape, ()):
+    """Sum ``value`` down to the shape of ``like``:
+    the adjoint of NumPy broadcasting."""
+    shape = getattr(like, "shape", ())
+    if getattr(value, "shape", ()) in (shape, ()):
         return value
     if shape == ():
         return float(value.sum())
@@ -51,7 +56,8 @@ def _unbroadcast(value, like):
 
 
 def _unreduce(g, a, axis=None, keepdims=False):
-    """Spread ``g`` over the axes a reduction of ``a`` removed: the adjoint of ``np.sum``."""
+    """Spread ``g`` over the axes a reduction of ``a`` removed:
+    the adjoint of ``np.sum``."""
     if axis is not None and not keepdims and np.ndim(g):
         g = np.expand_dims(g, axis)
     spread = np.empty(np.shape(a))
@@ -88,8 +94,9 @@ def loss_pr(W1, W2, X, Y):
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     d_logits = _unbroadcast(d_shifted, logits)
     d_t2 = _unbroadcast(-d_shifted, _t2)
-    d_logits = d_logits + _extreme_mask(logits, _t2, axis=1, keepdims=True
-        ) * _unreduce(d_t2, logits, axis=1, keepdims=True)
+    d_logits = d_logits + _extreme_mask(logits, _t2, axis=1, keepdims=True) * _unreduce(
+        d_t2, logits, axis=1, keepdims=True
+    )
     # line 19: logits = hidden @ W2
     d_hidden = _matmul_adjoint_a(d_logits, hidden, W2)
     d_W2 = _matmul_adjoint_b(d_logits, hidden, W2)

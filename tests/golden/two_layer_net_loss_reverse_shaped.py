@@ -4,7 +4,7 @@
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
 # args: W1=ndarray[d, h]; W2=ndarray[h, c]; X=ndarray[n, d]; Y=ndarray[n, c]
-# body-hash: sha256:3469706a2d95c8cd
+# body-hash: sha256:ab09b54983f52db0
 import numpy as np
 
 
@@ -30,8 +30,9 @@ def loss_pr(W1, W2, X, Y):
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     d_logits = d_shifted
     d_t2 = np.sum(-d_shifted, axis=1, keepdims=True)
-    d_logits = d_logits + (logits == _t2) / np.sum(logits == _t2, axis=1,
-        keepdims=True) * d_t2
+    d_logits = (
+        d_logits + (logits == _t2) / np.sum(logits == _t2, axis=1, keepdims=True) * d_t2
+    )
     # line 18: hidden = np.tanh(X @ W1)
     d_W1 = X.T @ ((1.0 - hidden * hidden) * (d_logits @ W2.T))
     return d_W1, hidden.T @ d_logits

@@ -3,12 +3,15 @@
 # wrt: x, y
 # mode: forward
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:08cc1900516eb543
+# body-hash: sha256:0da421da7a04ad88
 import math
 
 
 def bump_jvp(x, y, d_x, d_y):
-    """Value and Jacobian-vector product of bump with respect to x, y, by forward mode."""
+    """Value and Jacobian-vector product of bump, by forward mode.
+
+    With respect to x, y.
+    """
     # line 7: r_sq = x * x + y * y
     r_sq = x * x + y * y
     d_r_sq = 2.0 * x * d_x + 2.0 * y * d_y

@@ -3,12 +3,15 @@
 # wrt: x, y
 # mode: forward over reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:a6d5cf276feb1a25
+# body-hash: sha256:eaf7a6e65c22cc15
 import math
 
 
 def bump_pr_jvp(x, y, t_x, t_y):
-    """Value and Jacobian-vector product of bump_pr with respect to x, y, by forward mode."""
+    """Value and Jacobian-vector product of bump_pr, by forward mode.
+
+    With respect to x, y.
+    """
     # bump_pr line 13: r_sq = x * x + y * y
     r_sq = x * x + y * y
     t_r_sq = 2.0 * x * t_x + 2.0 * y * t_y
