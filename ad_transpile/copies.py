@@ -124,7 +124,9 @@ class _Shared(gast.NodeTransformer):
         self.seen = seen
 
     def visit(self, node):
-        if isinstance(node, (gast.Call, gast.BinOp, gast.UnaryOp, gast.Subscript)):
+        if isinstance(node, gast.Call) or isinstance(node, (gast.BinOp, gast.UnaryOp)) and sum(
+                isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call)) for n in gast.walk(node)) > 1:
+            # (one operation such as ``2.0 * y`` costs no more to write again than a name)
             holder = self.seen.get(gast.dump(node))
             if holder is not None:
                 return name(holder)

@@ -76,6 +76,7 @@ def element_sweeps(params: list[str], wrt: list[str], lists: list[str], core: st
         else:
             kept = value if w == numbers[0] else "_"
             lines.append(f"{kept}, {gradient} = {sweep(w, '1.0')}")
-    result = ", ".join(gradients) if several else gradients[0]
+    result = (", ".join(gradients) + ("," if len(gradients) == 1 else "")) if several \
+        else gradients[0]  # several: a tuple, of one gradient too
     lines.append(f"return {result}" if kind == "grad" else f"return {value}, ({result})")
     return gast.parse("\n".join(lines)).body

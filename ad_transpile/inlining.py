@@ -188,13 +188,23 @@ def _inlined(stmt: gast.stmt, target: str, value: gast.expr,
     if before is None or target not in loads(before):
         return None
     after = _Substitute({target: value}).visit(copy_tree(before))
-    if _operations(after) > limit:
+    if _operations(_reading(after, before, target)) > limit:
         return None
     whole = copy.copy(stmt)
     setattr(whole, part, after)
     if not isinstance(stmt, (gast.For, gast.If, gast.While)) and _length(whole) > SHORT:
         return None
     return part, after
+
+
+def _reading(after: gast.expr, before: gast.expr, target: str) -> gast.expr:
+    """What the limit on operations counts: of several values returned together, the one that
+    read ``target`` (each is a line of its own to a reader); else all of ``after``."""
+    if isinstance(before, gast.Tuple) and isinstance(after, gast.Tuple):
+        for old, new in zip(before.elts, after.elts):
+            if target in loads(old):
+                return new
+    return after
 
 
 def _operations(expr: gast.AST) -> int:

@@ -15,23 +15,40 @@ import gast
 
 
 def discard_unread_loop_targets(fn: gast.FunctionDef) -> gast.FunctionDef:
-    """Rename to ``_`` each loop-target name of ``fn`` whose value nothing can read.
+    """Rename each loop-target name of ``fn`` whose value nothing can read to ``_``.
 
     A name read before the loop keeps its value from there on either way; a read in the
     top-level statement around the loop (a loop of loops runs it again) or after it would see
-    the loop's value, and keeps the name.
+    the loop's value, and keeps the name. A loop in or around another loop (which must not
+    assign the other's variable), or in a function that has a ``_`` already, gets ``_name``.
     """
-    if "_" in _reads(fn.body):  # ``_`` means something here: keep every name as it is
-        return fn
+    used = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
     for position, stmt in enumerate(fn.body):
         later = _reads(fn.body[position:])
-        for loop in gast.walk(stmt):
-            if isinstance(loop, (gast.For, gast.AsyncFor)):
-                loop.target = copy.deepcopy(loop.target)  # the primal's loop may share it
-                for target in _names(loop.target):
-                    if target.id not in later:
-                        target.id = "_"
+        for loop, nested in _loops(stmt, inside=False):
+            loop.target = copy.deepcopy(loop.target)  # the primal's loop may share it
+            for target in _names(loop.target):
+                if target.id in later or target.id.startswith("_"):
+                    continue
+                plain = "_" not in used and not nested
+                discard = "_" if plain else f"_{target.id}"
+                if discard == "_" or discard not in used:
+                    target.id = discard
     return fn
+
+
+def _loops(stmt: gast.stmt, inside: bool):
+    """The ``for`` loops in ``stmt``, each with whether it is in or around another loop."""
+    if isinstance(stmt, gast.For):
+        inner = [loop for s in stmt.body + stmt.orelse for loop in _loops(s, True)]
+        yield stmt, inside or bool(inner)
+        yield from inner
+        return
+    if isinstance(stmt, gast.While):
+        inside = True
+    for field in ("body", "orelse"):
+        for child in getattr(stmt, field, None) or []:
+            yield from _loops(child, inside)
 
 
 def _reads(statements: list[gast.stmt]) -> set[str]:

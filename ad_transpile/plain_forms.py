@@ -156,7 +156,9 @@ class WrittenOut:
             for i, d in enumerate(self.known.get(param) or ()):
                 if d is not None and d != 1 and self.lengths.find(d) == self.lengths.find(dim):
                     if i == 0:
-                        return gast.Call(func=name("len"), args=[name(param)], keywords=[])
+                        length = gast.Call(func=name("len"), args=[name(param)], keywords=[])
+                        length.qualname = "builtins.len"  # a number: simplify may move it
+                        return length
                     shape = gast.Attribute(value=name(param), attr="shape", ctx=gast.Load())
                     return gast.Subscript(value=shape, slice=make_constant(i), ctx=gast.Load())
         return None

@@ -42,6 +42,7 @@ from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
 from ad_transpile.simplify import simplify
 from ad_transpile.spelling import Spelling
+from ad_transpile.starts import chain_equal_starts
 from ad_transpile.tuples import split_tuples
 
 WHAT = {
@@ -196,7 +197,7 @@ class Program:
         core = rename_orphans(core, namer, frozenset(parsed.local))
         if plain:
             core = fresh_results(core, _param_shapes(core, parsed))
-        core = discard_unread_loop_targets(core)
+        core = chain_equal_starts(discard_unread_loop_targets(core))
         _spell_infinities(core, spell)
         _comment(core, parsed)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))

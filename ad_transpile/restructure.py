@@ -22,6 +22,7 @@ from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.normalize import refuse_unsupported
 from ad_transpile.parse import ParsedFunction
+from ad_transpile.primitives import is_constant
 
 JUMPS = (gast.Break, gast.Continue, gast.Return)
 LOOPS = (gast.For, gast.While)
@@ -29,7 +30,7 @@ LOOPS = (gast.For, gast.While)
 
 def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
     """A copy of ``parsed.tree`` whose jumps all end their paths, with one final ``return``."""
-    fn = copy.deepcopy(parsed.tree)
+    fn = _split_chained(copy.deepcopy(parsed.tree))
     refuse_unsupported(parsed, fn)
     _refuse_loop_else(fn, parsed)
     if any(_returns_inside(loop.body) for loop in _loops(fn.body)):
@@ -38,6 +39,27 @@ def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
     fn.body = _without_trailing_continue(fn.body, in_loop=False)
     fn.body = _single_return(fn, namer, parsed)
     return fn
+
+
+class _SplitChained(gast.NodeTransformer):
+    """``a = b = e`` is ``a = e; b = a`` (Python assigns the targets left to right), and
+    ``a = b = 0.0`` is two assignments of the number: each a statement the passes know."""
+
+    def visit_Assign(self, node):
+        targets = node.targets
+        if len(targets) < 2 or not all(isinstance(t, gast.Name) for t in targets):
+            return node
+        first = gast.copy_location(
+            gast.Assign(targets=[targets[0]], value=node.value, type_comment=None), node)
+        rest = [gast.copy_location(gast.Assign(
+            targets=[t], value=copy.deepcopy(node.value) if is_constant(node.value)
+            else gast.Name(id=targets[0].id, ctx=gast.Load(), annotation=None,
+                           type_comment=None), type_comment=None), node) for t in targets[1:]]
+        return [first, *rest]
+
+
+def _split_chained(fn: gast.FunctionDef) -> gast.FunctionDef:
+    return _SplitChained().visit(fn)
 
 
 def _refuse_loop_else(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:

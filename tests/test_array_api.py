@@ -98,7 +98,7 @@ def f(x):
         raise ValueError("x must not be negative")
     return np.sum(np.sqrt(x))
 """
-    assert "raise ValueError('x must not be negative')" in generated(src)
+    assert 'raise ValueError("x must not be negative")' in generated(src)
     gradient = derivative(src)
     np.testing.assert_allclose(gradient(np.array([1.0, 4.0])), [0.5, 0.25])
     with pytest.raises(ValueError, match="must not be negative"):

@@ -186,11 +186,11 @@ def test_the_two_layer_net_reads_as_written_by_hand():
         "d_hidden = (1.0 - hidden * hidden)[..., None] * ",
         "d_t3 = np.sum(exp_shifted[..., None] * d_shifted, axis=1, keepdims=True)",
         "basis = np.eye(W1.size + W2.size)",
-        "d_W1 = basis[:W1.size].reshape(W1.shape[0], W1.shape[1], -1)",
-        "d_W2 = basis[W1.size:].reshape(W2.shape[0], W2.shape[1], -1)",
+        "d_W1 = basis[: W1.size].reshape(W1.shape[0], W1.shape[1], -1)",
+        "d_W2 = basis[W1.size :].reshape(W2.shape[0], W2.shape[1], -1)",
     ):
         assert line in text, text
-    assert "np.einsum('ijl,jk->ikl', d_hidden, W2)" in text, text
+    assert 'np.einsum("ijl,jk->ikl", d_hidden, W2)' in text, text
     assert "expand_dims" not in text and "def _" not in text
 
 

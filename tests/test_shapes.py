@@ -87,7 +87,7 @@ def test_rosenbrock_reads_like_the_hand_written_gradient():
     text = generated(open("samples/rosenbrock.py").read(), "x")
     body = text.split("def rosenbrock_pr(x):")[1]
     assert "_unbroadcast" not in body and "_unreduce" not in body
-    assert "_t1 = 200.0 * (tail - head ** 2)" in body  # the adjoint of a folded temporary
+    assert "_t1 = 200.0 * (tail - head**2)" in body  # the adjoint of a folded temporary
     assert "_t7" not in body  # the terms of the sum are never computed
 
 

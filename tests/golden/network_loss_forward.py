@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: forward
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:8d84d94b5003511f
+# body-hash: sha256:021ee07ddb26d963
 import math
 
 
@@ -50,10 +50,7 @@ def loss_jvp(w1, b1, w2, b2, xs, ys, d_w1, d_b1, d_w2, d_b2):
 
     With respect to w1, b1, w2, b2.
     """
-    # line 28: total = 0.0
-    total = 0.0
-    d_total = 0.0
-    # line 29: for x, y in zip(xs, ys):
+    total = d_total = 0.0
     for x, y in zip(xs, ys):
         _t1, d_t1 = network_jvp(x, w1, b1, w2, b2, d_w1, d_b1, d_w2, d_b2)
         _t2 = _t1 - y

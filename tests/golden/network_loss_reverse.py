@@ -3,7 +3,7 @@
 # wrt: w1, b1, w2, b2
 # mode: reverse
 # source-hash: sha256:d9b33684866ba30a
-# body-hash: sha256:a3f127bf1fd47bd2
+# body-hash: sha256:4f30e2c28c6ceef0
 import math
 
 
@@ -50,11 +50,7 @@ def network_pr(x, w1, b1, w2, b2, d_network):
 
 def loss_pr(w1, b1, w2, b2, xs, ys):
     """Derivative of loss with respect to w1, b1, w2, b2, by reverse mode."""
-    d_b1 = 0.0
-    d_b2 = 0.0
-    d_w1 = 0.0
-    d_w2 = 0.0
-    # line 29: for x, y in zip(xs, ys):
+    d_b1 = d_b2 = d_w1 = d_w2 = 0.0
     for x, y in zip(xs, ys):
         _t1 = network(x, w1, b1, w2, b2)
         _t2 = 2.0 * (_t1 - y)

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:15fa2cf2b095c742
+# body-hash: sha256:1fb4ef07d9d309ad
 import math
 
 GRAVITY = 9.81
@@ -17,11 +17,7 @@ def landing_jvp(wind, angle, speed, d_angle, d_speed):
     With respect to angle, speed.
     """
     # line 24: x = 0.0
-    x = 0.0
-    d_x = 0.0
-    # line 25: y = 0.0
-    y = 0.0
-    d_y = 0.0
+    x = d_x = y = d_y = 0.0
     # line 26: vx = speed * math.cos(angle)
     cos_angle = math.cos(angle)
     vx = speed * cos_angle

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:893545eee3edffb7
+# body-hash: sha256:84b5851906d14bb8
 import math
 
 GRAVITY = 9.81
@@ -15,9 +15,7 @@ def landing_pr(wind, angle, speed):
     """Derivative of landing with respect to angle, speed, by reverse mode."""
     _stack = []
     # line 24: x = 0.0
-    x = 0.0
-    # line 25: y = 0.0
-    y = 0.0
+    x = y = 0.0
     # line 26: vx = speed * math.cos(angle)
     cos_angle = math.cos(angle)
     vx = speed * cos_angle
@@ -46,8 +44,7 @@ def landing_pr(wind, angle, speed):
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
     _t4 = y_before - y
-    d_vx = 0.0
-    d_vy = 0.0
+    d_vx = d_vy = 0.0
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     d_t3_y_before = 1.0 / _t4
     d_t4 = -(_t3 * y_before / _t4) / _t4

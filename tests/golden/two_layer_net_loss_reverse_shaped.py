@@ -4,7 +4,7 @@
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
 # args: W1=ndarray[d, h]; W2=ndarray[h, c]; X=ndarray[n, d]; Y=ndarray[n, c]
-# body-hash: sha256:ab09b54983f52db0
+# body-hash: sha256:6c86bbe01145ca80
 import numpy as np
 
 
@@ -20,13 +20,12 @@ def loss_pr(W1, W2, X, Y):
     # line 21: log_norm = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     exp_shifted = np.exp(shifted)
     # line 22: return -np.mean(np.sum(Y * (shifted - log_norm), axis=1))
-    _t1 = -1.0 / len(X)
-    _t3 = Y * _t1
-    d_shifted = _t3
-    d_log_norm = np.sum(-_t3, axis=1, keepdims=True)
+    _t1 = Y * (-1.0 / len(X))
+    d_shifted = _t1
+    d_log_norm = np.sum(-_t1, axis=1, keepdims=True)
     # line 21: log_norm = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    _t4 = d_log_norm / np.sum(exp_shifted, axis=1, keepdims=True)
-    d_shifted = d_shifted + exp_shifted * _t4
+    _t3 = d_log_norm / np.sum(exp_shifted, axis=1, keepdims=True)
+    d_shifted = d_shifted + exp_shifted * _t3
     # line 20: shifted = logits - np.max(logits, axis=1, keepdims=True)
     d_logits = d_shifted
     d_t2 = np.sum(-d_shifted, axis=1, keepdims=True)

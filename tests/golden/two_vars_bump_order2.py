@@ -3,7 +3,7 @@
 # wrt: x, y
 # mode: forward over reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:eaf7a6e65c22cc15
+# body-hash: sha256:f140db0a312a7eac
 import math
 
 
@@ -18,27 +18,26 @@ def bump_pr_jvp(x, y, t_x, t_y):
     # bump_pr line 15: exp_neg_r_sq = math.exp(-r_sq)
     exp_neg_r_sq = math.exp(-r_sq)
     t_exp_neg_r_sq = -exp_neg_r_sq * t_r_sq
-    # bump_pr line 16: _t1 = 2.0 * y
+    # bump_pr line 16: _t2 = x - 2.0 * y
     _t1 = 2.0 * y
     t_t1 = 2.0 * t_y
-    # bump_pr line 17: _t2 = x - _t1
     _t2 = x - _t1
     t_t2 = t_x - t_t1
-    # bump_pr line 18: d_t2 = -math.sin(_t2) * exp_neg_r_sq
+    # bump_pr line 17: d_t2 = -math.sin(_t2) * exp_neg_r_sq
     sin_t2 = math.sin(_t2)
     t_sin_t2 = math.cos(_t2) * t_t2
     d_t2 = -(sin_t2 * exp_neg_r_sq)
     t_d_t2 = -(exp_neg_r_sq * t_sin_t2 + sin_t2 * t_exp_neg_r_sq)
-    # bump_pr line 19: d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
+    # bump_pr line 18: d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
     cos_t2 = math.cos(_t2)
     d_r_sq = -(exp_neg_r_sq * cos_t2)
     t_d_r_sq = -(cos_t2 * t_exp_neg_r_sq + exp_neg_r_sq * (-sin_t2 * t_t2))
-    # bump_pr line 20: return d_t2 + 2.0 * x * d_r_sq, _t1 * d_r_sq - 2.0 * d_t2
+    # bump_pr line 19: return d_t2 + 2.0 * x * d_r_sq, 2.0 * y * d_r_sq - 2.0 * d_t2
     _t3 = 2.0 * x
     t_t3_d_r_sq = d_r_sq * (2.0 * t_x) + _t3 * t_d_r_sq
-    _t6 = _t1 * d_r_sq - 2.0 * d_t2
-    t_t6 = d_r_sq * t_t1 + _t1 * t_d_r_sq - 2.0 * t_d_t2
-    return (d_t2 + _t3 * d_r_sq, _t6), (t_d_t2 + t_t3_d_r_sq, t_t6)
+    _t7 = _t1 * d_r_sq - 2.0 * d_t2
+    t_t7 = d_r_sq * t_t1 + _t1 * t_d_r_sq - 2.0 * t_d_t2
+    return (d_t2 + _t3 * d_r_sq, _t7), (t_d_t2 + t_t3_d_r_sq, t_t7)
 
 
 def bump_prpr(x, y):

@@ -3,7 +3,7 @@
 # wrt: x, y
 # mode: reverse
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:d02c4b6d434257fe
+# body-hash: sha256:d2cfc011e669d914
 import math
 
 
@@ -13,8 +13,7 @@ def bump_pr(x, y):
     r_sq = x * x + y * y
     # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
     exp_neg_r_sq = math.exp(-r_sq)
-    _t1 = 2.0 * y
-    _t2 = x - _t1
+    _t2 = x - 2.0 * y
     d_t2 = -math.sin(_t2) * exp_neg_r_sq
     d_r_sq = -(exp_neg_r_sq * math.cos(_t2))
-    return d_t2 + 2.0 * x * d_r_sq, _t1 * d_r_sq - 2.0 * d_t2
+    return d_t2 + 2.0 * x * d_r_sq, 2.0 * y * d_r_sq - 2.0 * d_t2
