@@ -23,12 +23,14 @@ def discard_unread_loop_targets(fn: gast.FunctionDef) -> gast.FunctionDef:
     assign the other's variable), or in a function that has a ``_`` already, gets ``_name``.
     """
     used = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    last_read = {}  # each name -> the last top-level statement that reads it (one walk)
     for position, stmt in enumerate(fn.body):
-        later = _reads(fn.body[position:])
+        last_read.update(dict.fromkeys(_reads([stmt]), position))
+    for position, stmt in enumerate(fn.body):
         for loop, nested in _loops(stmt, inside=False):
             loop.target = copy.deepcopy(loop.target)  # the primal's loop may share it
             for target in _names(loop.target):
-                if target.id in later or target.id.startswith("_"):
+                if last_read.get(target.id, -1) >= position or target.id.startswith("_"):
                     continue
                 plain = "_" not in used and not nested
                 discard = "_" if plain else f"_{target.id}"
