@@ -33,7 +33,7 @@ from ad_transpile.kinds import (
     tuple_of,
 )
 from ad_transpile.numpy_kinds import kind_of_numpy_call
-from ad_transpile.parse import ParsedFunction
+from ad_transpile.parse import NUMBER_CONSTANTS, ParsedFunction
 from ad_transpile.primitives import name, primitive
 
 MATH_INTS = {"math.floor", "math.ceil", "math.trunc", "math.factorial", "math.isqrt",
@@ -257,9 +257,7 @@ class _Evaluate:
     def name(self, node: gast.Name) -> Kind:
         if node.id in self.known:
             return self.known[node.id] or UNKNOWN
-        qualname = getattr(node, "qualname", None)
-        if qualname in ("math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi",
-                        "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"):
+        if getattr(node, "qualname", None) in NUMBER_CONSTANTS:
             return FLOAT
         return self.constants.get(node.id, UNKNOWN)
 
@@ -354,6 +352,8 @@ class _Evaluate:
 
     def call(self, node: gast.expr) -> Kind:
         qualname = primitive(node) or ""
+        if getattr(node, "constant", None) in NUMBER_CONSTANTS:  # np.pi, math.e
+            return FLOAT
         args = [self.kind(a) for a in _arguments(node)]
         if qualname.startswith("math."):
             if qualname in MATH_INTS:

@@ -27,6 +27,10 @@ from ad_transpile import errors
 from ad_transpile.readable import refuse_hidden_flow
 from ad_transpile.runtime import HELPERS
 
+# the numbers modules define, which a function reads as it reads a literal
+NUMBER_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi",
+                    "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"}
+
 
 @dataclass
 class ParsedFunction:
@@ -303,6 +307,8 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
         live=live,
     )
     for node in gast.walk(tree):
+        if isinstance(node, gast.Attribute) and parsed.qualify(node) in NUMBER_CONSTANTS:
+            node.constant = parsed.qualify(node)  # np.pi: a number, not an operation
         if isinstance(node, gast.Call):
             node.qualname = parsed.qualify(node.func)
             if isinstance(node.func, gast.Name) and node.func.id in HELPERS \

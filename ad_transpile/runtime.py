@@ -16,6 +16,8 @@ def _unbroadcast(value, like):
         return value
     if shape == ():
         return float(value.sum())
+    if value.ndim < len(shape):  # the adjoint of a number standing for a uniform array
+        value = np.broadcast_to(value, np.broadcast_shapes(value.shape, shape)).copy()
     value = value.sum(axis=tuple(range(value.ndim - len(shape))))
     ones = [i for i, n in enumerate(shape) if n == 1]
     stretched = tuple(i for i in ones if value.shape[i] != 1)

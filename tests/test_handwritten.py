@@ -196,11 +196,6 @@ def test_generated_forward_code_is_at_most_twice_the_hand_written(rows):
     assert forward <= 2.0, f"median ratio {forward:.2f}\n{lines.table(rows)}"
 
 
-HELPERS = ("forward mode of gaussian and diagonal_gaussian still copies _broadcast_like, for a "
-           "tangent broadcast against a value of another shape (issue #14)")
-
-
-@pytest.mark.xfail(strict=False, reason=HELPERS)
 def test_no_helper_is_copied_where_the_kinds_are_known():
     """Every file made for its arguments' kinds, as the API makes it."""
     rows = [lines.measure(case, "always") for case in CASES]

@@ -305,3 +305,23 @@ def test_a_reset_adjoint_has_the_shape_of_the_value_overwritten(src, sign):
     rng = np.random.default_rng(5)
     args = (sign * np.abs(rng.normal(size=(2, 3))), rng.normal(size=(3, 3)))
     check_gradient("import numpy as np\n\n" + src, args, wrt=(0, 1))
+
+
+def test_an_adjoint_reset_before_a_loop_keeps_the_shape_of_a_broadcast_value():
+    """Random array program 247: ``v`` is overwritten by data after a loop that multiplied it
+    by a row, so its adjoint enters the loop as the number 0.0, and ``row * 0.0`` summed back
+    to ``v`` gave a gradient of ``A`` the shape of the row."""
+    src = """
+import numpy as np
+
+
+def f(A, x, B):
+    v = A + 0.0
+    for i in range(1):
+        v = v * (x / (1.0 + x * x))
+    v = B + 0.0
+    return np.sum(v * x)
+"""
+    rng = np.random.default_rng(247)
+    args = (rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(2, 3)))
+    check_gradient(src, args, wrt=(0, 1))

@@ -3,7 +3,7 @@
 # wrt: w
 # mode: reverse
 # source-hash: sha256:739f42945649594b
-# body-hash: sha256:50773b5b2b1c8a30
+# body-hash: sha256:312d944f9d87b2ad
 import numpy as np
 
 
@@ -33,6 +33,8 @@ def _unbroadcast(value, like):
         return value
     if shape == ():
         return float(value.sum())
+    if value.ndim < len(shape):
+        value = np.broadcast_to(value, np.broadcast_shapes(value.shape, shape)).copy()
     value = value.sum(axis=tuple(range(value.ndim - len(shape))))
     ones = [i for i, n in enumerate(shape) if n == 1]
     stretched = tuple(i for i in ones if value.shape[i] != 1)

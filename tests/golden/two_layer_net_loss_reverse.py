@@ -3,7 +3,7 @@
 # wrt: W1, W2
 # mode: reverse
 # source-hash: sha256:5ee277b5cac76a8b
-# body-hash: sha256:9c4950bebb66d3d8
+# body-hash: sha256:6b6ea9df5dac892f
 import numpy as np
 
 
@@ -49,6 +49,8 @@ def _unbroadcast(value, like):
         return value
     if shape == ():
         return float(value.sum())
+    if value.ndim < len(shape):
+        value = np.broadcast_to(value, np.broadcast_shapes(value.shape, shape)).copy()
     value = value.sum(axis=tuple(range(value.ndim - len(shape))))
     ones = [i for i, n in enumerate(shape) if n == 1]
     stretched = tuple(i for i in ones if value.shape[i] != 1)
