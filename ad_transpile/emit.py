@@ -12,12 +12,16 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import warnings
 
-import astor
 import gast
 
 from ad_transpile.header import Header
 from ad_transpile.layout import LINE_LENGTH, import_groups, wrap_docstrings
+
+with warnings.catch_warnings():  # astor reads ast.Num and ast.Str, deprecated since 3.12
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import astor
 
 MARKER = "__ad_transpile_comment_{}__"
 NESTED_TARGET = re.compile(r"^(\s*)([\w ,()]*\([\w ,()]*) = (.*)$")
@@ -27,7 +31,9 @@ def emit(module: gast.Module, header: Header) -> str:
     """The source text of ``module``, below ``header``."""
     module, sections = import_groups(wrap_docstrings(module))
     marked, comments = _comment_markers(module)
-    text = astor.to_source(_to_ast(marked), pretty_source="".join)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        text = astor.to_source(_to_ast(marked), pretty_source="".join)
     lines = []
     for number, line in enumerate(text.splitlines()):
         key = line.strip().strip("'\"")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import textwrap
@@ -19,6 +20,15 @@ from ad_transpile.pipeline import transpile
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("reverse", "forward")
+# AD_TRANSPILE_FULL=1 (as .ci/run sets it once) runs the long searches of random programs at
+# their full count; the default count keeps the test loop short
+FULL = os.environ.get("AD_TRANSPILE_FULL") == "1"
+
+
+def program_count(variable: str, default: int, full: int) -> int:
+    """How many random programs a search checks: ``variable`` if set, else the full or the
+    default count."""
+    return int(os.environ.get(variable, full if FULL else default))
 
 
 def first_function(src: str) -> str:

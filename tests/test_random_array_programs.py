@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import importlib.util
-import os
 import re
 import sys
 import traceback
@@ -29,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from conftest import ProgramText, closes_at_end, numeric_gradient
+import pytest
+from conftest import ProgramText, closes_at_end, numeric_gradient, program_count
 
 import ad_transpile as adt
 from ad_transpile import TranspileError, api
@@ -38,8 +38,9 @@ from ad_transpile.load import load
 from ad_transpile.parse import function_in_text
 from ad_transpile.pipeline import transpile
 
-DEFAULT_PROGRAMS = 40
-PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_ARRAY_PROGRAMS", DEFAULT_PROGRAMS))
+DEFAULT_PROGRAMS = 16
+PROGRAMS = program_count("AD_TRANSPILE_RANDOM_ARRAY_PROGRAMS", DEFAULT_PROGRAMS, 80)
+PARTS = 4
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
 RTOL = 1e-5
@@ -609,22 +610,25 @@ def check_program(seed: int, tally: Tally, folder) -> dict[str, str]:
 KNOWN: set = set()
 
 
-def test_random_array_programs_agree_with_finite_differences(tmp_path):
+@pytest.mark.parametrize("part", range(PARTS))
+def test_random_array_programs_agree_with_finite_differences(tmp_path, part):
+    """Programs ``part``, ``part + PARTS``, ...: the parts run side by side under xdist."""
     tally = Tally()
     failures = {}
-    for seed in range(PROGRAMS):
+    seeds = range(part, PROGRAMS, PARTS)
+    for seed in seeds:
         for mode, story in check_program(seed, tally, tmp_path).items():
             failures[seed, mode] = story
     print(tally.summary())
-    known = {k for k in KNOWN if k[0] < PROGRAMS}
+    known = {k for k in KNOWN if k[0] in seeds}
     new = [story for key, story in failures.items() if key not in known]
     assert not new, f"{len(new)} programs failed:\n\n" + "\n\n".join(new[:3])
     assert known <= set(failures), f"fixed now: {sorted(known - set(failures))} (update KNOWN)"
-    smooth = POINTS_PER_PROGRAM * PROGRAMS - tally.skipped_points
-    assert smooth >= MIN_CHECKED * POINTS_PER_PROGRAM * PROGRAMS, tally.summary()
+    smooth = POINTS_PER_PROGRAM * len(seeds) - tally.skipped_points
+    assert smooth >= MIN_CHECKED * POINTS_PER_PROGRAM * len(seeds), tally.summary()
     for mode in MODES:  # most programs are checked or refused, not skipped
         reached = tally.checked[mode] + sum(tally.refused[mode].values())
-        assert reached >= MIN_CHECKED * (PROGRAMS - len(failures)), tally.summary()
+        assert reached >= MIN_CHECKED * (len(seeds) - len(failures)), tally.summary()
 
 
 def test_generator_is_deterministic_and_uses_every_construct():

@@ -13,7 +13,6 @@ A failure prints the program, the point, both derivatives and the generated code
 from __future__ import annotations
 
 import math
-import os
 import random
 import re
 import traceback
@@ -29,10 +28,11 @@ from conftest import (
     generated,
     numeric_gradient,
     primal,
+    program_count,
 )
 
-DEFAULT_PROGRAMS = 240  # each program is longer since they build lists too
-PROGRAMS = int(os.environ.get("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS))
+DEFAULT_PROGRAMS = 96  # each program is longer since they build lists too
+PROGRAMS = program_count("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS, 480)
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
 RTOL = 1e-5
