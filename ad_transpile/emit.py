@@ -29,11 +29,12 @@ NESTED_TARGET = re.compile(r"^(\s*)([\w ,()]*\([\w ,()]*) = (.*)$")
 
 def emit(module: gast.Module, header: Header) -> str:
     """The source text of ``module``, below ``header``."""
-    module, sections = import_groups(wrap_docstrings(module))
-    marked, comments = _comment_markers(module)
+    module, sections = import_groups(wrap_docstrings(copy.deepcopy(module)))
+    comments = _insert_comment_markers(module)  # the one copy above is ours to change
+    tree = _to_ast(module)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        text = astor.to_source(_to_ast(marked), pretty_source="".join)
+        text = astor.to_source(tree, pretty_source="".join)
     lines = []
     for number, line in enumerate(text.splitlines()):
         key = line.strip().strip("'\"")
@@ -45,7 +46,7 @@ def emit(module: gast.Module, header: Header) -> str:
         else:
             lines.append(_exploded_target(line))
     result = header.above(formatted("\n".join(lines) + "\n"))
-    _check_round_trip(result, _to_ast(module))
+    _check_round_trip(result, _without_markers(tree, comments))
     return result
 
 
@@ -81,15 +82,15 @@ def formatted(text: str) -> str:
 
 
 def _to_ast(module: gast.Module) -> ast.Module:
-    tree = gast.gast_to_ast(copy.deepcopy(module))
-    return ast.fix_missing_locations(tree)
+    """The ``ast`` tree of ``module``: new nodes, ``module`` is left as it is."""
+    return ast.fix_missing_locations(gast.gast_to_ast(module))
 
 
-def _comment_markers(module: gast.Module) -> tuple[gast.Module, dict[str, str]]:
-    """A copy of ``module`` with a marker string statement above each commented statement."""
-    marked = copy.deepcopy(module)
+def _insert_comment_markers(module: gast.Module) -> dict[str, str]:
+    """Put a marker string statement above each commented statement of ``module``, in place;
+    the comment of each marker."""
     comments: dict[str, str] = {}
-    for node in gast.walk(marked):
+    for node in gast.walk(module):
         for field in ("body", "orelse"):
             body = getattr(node, field, None)
             if not isinstance(body, list):
@@ -103,7 +104,22 @@ def _comment_markers(module: gast.Module) -> tuple[gast.Module, dict[str, str]]:
                     new_body.append(gast.Expr(value=gast.Constant(value=key, kind=None)))
                 new_body.append(stmt)
             setattr(node, field, new_body)
-    return marked, comments
+    return comments
+
+
+def _without_markers(tree: ast.Module, comments: dict[str, str]) -> ast.Module:
+    """``tree`` with the comment markers taken out again, in place."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse"):
+            body = getattr(node, field, None)
+            if isinstance(body, list):
+                setattr(node, field, [s for s in body if not _is_marker(s, comments)])
+    return tree
+
+
+def _is_marker(stmt: ast.stmt, comments: dict[str, str]) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            and stmt.value.value in comments)
 
 
 def _check_round_trip(text: str, expected: ast.Module) -> None:
@@ -117,9 +133,8 @@ def _meaning(tree: ast.Module) -> str:
     """The dump of ``tree`` with docstrings read as black reads them.
 
     Black re-indents a docstring and may put its closing quotes on a line of their own: that
-    changes the string's whitespace, never what the code computes.
+    changes the string's whitespace, never what the code computes. Changes ``tree``.
     """
-    tree = copy.deepcopy(tree)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body:

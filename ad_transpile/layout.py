@@ -11,7 +11,7 @@ are, so ``ruff check`` (I001, E501) would flag a generated file that ``ruff form
 
 from __future__ import annotations
 
-import copy
+import functools
 import sys
 import textwrap
 
@@ -51,8 +51,8 @@ def wrap_docstrings(module: gast.Module) -> gast.Module:
     """``module`` with each docstring that has a line too long re-wrapped, paragraph by paragraph.
 
     Black never wraps a docstring; the runtime helpers' docstrings are written for a longer line.
+    Changes ``module`` in place.
     """
-    module = copy.deepcopy(module)
     for node in gast.walk(module):
         if isinstance(node, gast.FunctionDef) and node.body and _is_docstring(node.body[0]):
             constant = node.body[0].value
@@ -70,6 +70,7 @@ def _fits(text: str, width: int) -> bool:
     return max(sizes) <= width
 
 
+@functools.lru_cache(maxsize=1024)  # the same runtime helpers' docstrings, file after file
 def _wrapped(text: str, width: int, indent: str) -> str:
     """``text`` wrapped so that every line, with the quotes before or after it, fits."""
     first, _, rest = text.strip().partition("\n")
