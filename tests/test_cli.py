@@ -165,8 +165,8 @@ def test_check_names_the_file_whose_source_function_changed(workdir):
     for args in (["gen"], [bump_file, h_file]):
         result = run("check", *args)
         assert result.exit_code == 1
-        assert str(bump_file) in result.stdout
-        assert str(h_file) not in result.stdout
+        assert f"{bump_file}: stale: " in result.stdout
+        assert f"{h_file}: stale" not in result.stdout and f"-o {h_file}" not in result.stdout
 
 
 def test_check_ignores_edits_outside_the_source_function(workdir):
@@ -190,6 +190,109 @@ def test_check_rejects_a_file_it_did_not_generate(workdir):
     result = run("check", "samples/seed.py")
     assert result.exit_code == 2
     assert result.stderr.startswith("samples/seed.py:1:1: ")
+
+
+# the command check prints for a stale file
+
+SOFT = """\
+import math
+
+
+def softplus(x):
+    return math.log(1.0 + math.exp(x))
+
+
+def layer(w, x):
+    return softplus(w * x)
+"""
+
+SOFT_RULES = """\
+import math
+
+import soft
+from ad_transpile import partials
+
+
+@partials(soft.softplus)
+def softplus(x):
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
+"""
+
+LOOP = """\
+import math
+
+
+def loss(omega, xs, ys):
+    total = 0.0
+    for i in range(len(xs)):
+        r = math.sin(omega * xs[i]) - ys[i]
+        total = total + r * r
+    return total
+"""
+
+GRAD_OPTIONS = {
+    "defaults": ("samples/seed.py::h", []),
+    "two wrt, forward": ("samples/two_vars.py::bump", ["--wrt", "y", "--wrt", "x",
+                                                       "--mode", "forward"]),
+    "second order": ("samples/seed.py::h", ["--order", "2"]),
+    "forward, second order": ("samples/two_vars.py::bump", ["--mode", "forward", "--order", "2"]),
+    "kinds": ("loop.py::loss", ["--arg", "xs=list[float]", "--arg", "ys=list[float]"]),
+    "rules": ("soft.py::layer", ["--rules", "soft_rules.py"]),
+}
+
+
+def run_printed(command: str):
+    """Run a ``[cd FOLDER && ]ad-transpile ...`` line as a shell would, in this process."""
+    import shlex
+
+    words = shlex.split(command)
+    if words[0] == "cd":
+        assert words[2] == "&&", command
+        os.chdir(words[1])
+        words = words[3:]
+    assert words[0] == "ad-transpile", command
+    return run(*words[1:])
+
+
+@pytest.mark.parametrize("where", [".", "samples"])
+@pytest.mark.parametrize("case", GRAD_OPTIONS)
+def test_check_prints_the_grad_command_that_writes_the_stale_file_again(workdir, case, where):
+    Path("soft.py").write_text(SOFT)
+    Path("soft_rules.py").write_text(SOFT_RULES)
+    Path("loop.py").write_text(LOOP)
+    target, options = GRAD_OPTIONS[case]
+    out = workdir / "gen" / "out.py"
+    assert run("grad", target, *options, "-o", out).exit_code == 0
+    first = out.read_text()
+    out.write_text(first + "# an edit by hand\n")
+    os.chdir(where)
+    given = os.path.relpath(out)
+    result = run("check", given)
+    assert result.exit_code == 1
+    stale, command, hint = result.stdout.splitlines()
+    assert stale == f"{given}: stale: its body was edited by hand since it was generated"
+    assert command.startswith("  regenerate it: " + ("cd .. && " if where != "." else ""))
+    assert hint == f"regenerate every stale file: ad-transpile regen {given}"
+    assert run_printed(command.removeprefix("  regenerate it: ")).exit_code == 0
+    assert out.read_text() == first
+    assert run("check", out).exit_code == 0
+
+
+def test_check_prints_no_command_for_a_file_whose_source_is_gone(workdir):
+    (out,) = generate_into("gen", "samples/seed.py::g")
+    (workdir / "samples" / "seed.py").unlink()
+    result = run("check", out)
+    assert result.exit_code == 1
+    assert "regenerate it:" not in result.stdout
+    assert result.stdout.startswith(f"{out}: stale: its source file samples/seed.py is missing")
+
+
+def test_a_path_with_a_space_is_quoted_in_the_printed_command(workdir):
+    (out,) = generate_into("my derivatives", "samples/seed.py::h")
+    out.write_text(out.read_text() + "# an edit by hand\n")
+    result = run("check", out)
+    assert "-o 'my derivatives/h_pr.py'\n" in result.stdout
+    assert "ad-transpile regen 'my derivatives/h_pr.py'\n" in result.stdout
 
 
 # bad input
