@@ -191,15 +191,16 @@ def regen(paths: tuple[Path, ...]) -> None:
     written = current = 0
     bad = _BadInput()
     for file, header in _generated_files(paths, bad):
-        if staleness(header, file) is None:
-            current += 1
-            continue
         try:
             text = regenerated(header, file)
-            write_atomically(file, text)
         except TranspileError as exc:
             bad(f"{file}: cannot regenerate: {exc}")
             continue
+        if staleness(header, file, text) is None:
+            current += 1
+            continue
+        try:
+            write_atomically(file.resolve(), text)  # through a symlink: the link stays
         except OSError as exc:
             bad(f"{file}:1:1: cannot write: {exc.strerror or exc}")
             continue
@@ -291,14 +292,15 @@ def regenerated(header: Header, file: Path) -> str:
     return text
 
 
-def staleness(header: Header, file: Path) -> str | None:
-    """Why the generated ``file`` no longer matches its source, or None if it does."""
+def staleness(header: Header, file: Path, fresh_text: str | None = None) -> str | None:
+    """Why the generated ``file`` no longer matches its source, or None if it does;
+    ``fresh_text`` is what :func:`regenerated` gives, if the caller has it already."""
     where = f"{header.source}::{header.function}"
     if locate(header, file) is None:
         return f"its source file {header.source} is missing"
     problems = []
     try:
-        fresh = Header.read(regenerated(header, file))
+        fresh = Header.read(fresh_text or regenerated(header, file))
     except TranspileError as exc:
         problems.append(f"{where} cannot be differentiated any more ({exc})")
     else:
