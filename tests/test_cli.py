@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, numeric_gradient, run
 from golden_cases import generate
+from test_kinds import LOOP_WITHOUT_KINDS
 
 import ad_transpile as adt
 
@@ -218,17 +219,6 @@ def softplus(x):
     return 0.5 * (1.0 + math.tanh(0.5 * x))
 """
 
-LOOP = """\
-import math
-
-
-def loss(omega, xs, ys):
-    total = 0.0
-    for i in range(len(xs)):
-        r = math.sin(omega * xs[i]) - ys[i]
-        total = total + r * r
-    return total
-"""
 
 GRAD_OPTIONS = {
     "defaults": ("samples/seed.py::h", []),
@@ -259,7 +249,7 @@ def run_printed(command: str):
 def test_check_prints_the_grad_command_that_writes_the_stale_file_again(workdir, case, where):
     Path("soft.py").write_text(SOFT)
     Path("soft_rules.py").write_text(SOFT_RULES)
-    Path("loop.py").write_text(LOOP)
+    Path("loop.py").write_text(LOOP_WITHOUT_KINDS)
     target, options = GRAD_OPTIONS[case]
     out = workdir / "gen" / "out.py"
     assert run("grad", target, *options, "-o", out).exit_code == 0
