@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from ad_transpile.header import Header, HeaderError, body_hash
 from ad_transpile.kinds import parse_kind
 from ad_transpile.parse import display_path, read_function
 from ad_transpile.pipeline import MODES, transpile
+from ad_transpile.rerun import grad_command
 from ad_transpile.version import __version__
 
 EXIT_CODES = """\b
@@ -150,7 +152,9 @@ def check(paths: tuple[Path, ...]) -> None:
     """Fail if a generated file is stale: its source function, or a function or module-level
     name it reads, changed since it was generated, or its body was edited by hand.
 
-    PATHS are generated files or folders searched for them. For CI and pre-commit:
+    PATHS are generated files or folders searched for them. Under each stale file it prints
+    the grad command that writes it again; "ad-transpile regen" rewrites them all. For CI and
+    pre-commit:
 
     \b
       ad-transpile check tests/golden
@@ -159,11 +163,16 @@ def check(paths: tuple[Path, ...]) -> None:
     bad = _BadInput()
     for file, header in _generated_files(paths, bad):
         problem = staleness(header, file)
-        if problem:
-            stale += 1
-            click.echo(f"{file}: stale: {problem}")
-        else:
+        if problem is None:
             current += 1
+            continue
+        stale += 1
+        click.echo(f"{file}: stale: {problem}")
+        found = locate(header, file)
+        if found is not None:
+            click.echo(f"  regenerate it: {grad_command(header, file, found[0])}")
+    if stale:
+        click.echo(f"regenerate every stale file: ad-transpile regen {shlex.join(map(str, paths))}")
     click.echo(f"{current} current, {stale} stale", err=True)
     sys.exit(2 if bad.count else 1 if stale else 0)
 
@@ -182,15 +191,16 @@ def regen(paths: tuple[Path, ...]) -> None:
     written = current = 0
     bad = _BadInput()
     for file, header in _generated_files(paths, bad):
-        if staleness(header, file) is None:
-            current += 1
-            continue
         try:
             text = regenerated(header, file)
-            write_atomically(file, text)
         except TranspileError as exc:
             bad(f"{file}: cannot regenerate: {exc}")
             continue
+        if staleness(header, file, text) is None:
+            current += 1
+            continue
+        try:
+            write_atomically(file.resolve(), text)  # through a symlink: the link stays
         except OSError as exc:
             bad(f"{file}:1:1: cannot write: {exc.strerror or exc}")
             continue
@@ -282,14 +292,15 @@ def regenerated(header: Header, file: Path) -> str:
     return text
 
 
-def staleness(header: Header, file: Path) -> str | None:
-    """Why the generated ``file`` no longer matches its source, or None if it does."""
+def staleness(header: Header, file: Path, fresh_text: str | None = None) -> str | None:
+    """Why the generated ``file`` no longer matches its source, or None if it does;
+    ``fresh_text`` is what :func:`regenerated` gives, if the caller has it already."""
     where = f"{header.source}::{header.function}"
     if locate(header, file) is None:
         return f"its source file {header.source} is missing"
     problems = []
     try:
-        fresh = Header.read(regenerated(header, file))
+        fresh = Header.read(fresh_text or regenerated(header, file))
     except TranspileError as exc:
         problems.append(f"{where} cannot be differentiated any more ({exc})")
     else:
@@ -301,7 +312,7 @@ def staleness(header: Header, file: Path) -> str | None:
         problems.append("its body was edited by hand since it was generated")
     if not problems:
         return None
-    return "; ".join(problems) + "; regenerate it with ad-transpile regen"
+    return "; ".join(problems)
 
 
 def write_atomically(path: Path, text: str) -> None:

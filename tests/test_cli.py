@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, numeric_gradient, run
 from golden_cases import generate
+from test_kinds import LOOP_WITHOUT_KINDS
 
 import ad_transpile as adt
 
@@ -101,7 +102,7 @@ def test_forward_mode_with_repeated_wrt_is_what_golden_generation_gives(at_root)
 # help and version
 
 
-@pytest.mark.parametrize("command", ["grad", "check"])
+@pytest.mark.parametrize("command", ["grad", "check", "regen"])
 def test_command_help_shows_an_example_and_the_exit_codes(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -165,8 +166,8 @@ def test_check_names_the_file_whose_source_function_changed(workdir):
     for args in (["gen"], [bump_file, h_file]):
         result = run("check", *args)
         assert result.exit_code == 1
-        assert str(bump_file) in result.stdout
-        assert str(h_file) not in result.stdout
+        assert f"{bump_file}: stale: " in result.stdout
+        assert f"{h_file}: stale" not in result.stdout and f"-o {h_file}" not in result.stdout
 
 
 def test_check_ignores_edits_outside_the_source_function(workdir):
@@ -190,6 +191,179 @@ def test_check_rejects_a_file_it_did_not_generate(workdir):
     result = run("check", "samples/seed.py")
     assert result.exit_code == 2
     assert result.stderr.startswith("samples/seed.py:1:1: ")
+
+
+# the command check prints for a stale file
+
+SOFT = """\
+import math
+
+
+def softplus(x):
+    return math.log(1.0 + math.exp(x))
+
+
+def layer(w, x):
+    return softplus(w * x)
+"""
+
+SOFT_RULES = """\
+import math
+
+import soft
+from ad_transpile import partials
+
+
+@partials(soft.softplus)
+def softplus(x):
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
+"""
+
+
+GRAD_OPTIONS = {
+    "defaults": ("samples/seed.py::h", []),
+    "two wrt, forward": ("samples/two_vars.py::bump", ["--wrt", "y", "--wrt", "x",
+                                                       "--mode", "forward"]),
+    "second order": ("samples/seed.py::h", ["--order", "2"]),
+    "forward, second order": ("samples/two_vars.py::bump", ["--mode", "forward", "--order", "2"]),
+    "kinds": ("loop.py::loss", ["--arg", "xs=list[float]", "--arg", "ys=list[float]"]),
+    "rules": ("soft.py::layer", ["--rules", "soft_rules.py"]),
+}
+
+
+def run_printed(command: str):
+    """Run a ``[cd FOLDER && ]ad-transpile ...`` line as a shell would, in this process."""
+    import shlex
+
+    words = shlex.split(command)
+    if words[0] == "cd":
+        assert words[2] == "&&", command
+        os.chdir(words[1])
+        words = words[3:]
+    assert words[0] == "ad-transpile", command
+    return run(*words[1:])
+
+
+@pytest.mark.parametrize("where", [".", "samples"])
+@pytest.mark.parametrize("case", GRAD_OPTIONS)
+def test_check_prints_the_grad_command_that_writes_the_stale_file_again(workdir, case, where):
+    Path("soft.py").write_text(SOFT)
+    Path("soft_rules.py").write_text(SOFT_RULES)
+    Path("loop.py").write_text(LOOP_WITHOUT_KINDS)
+    target, options = GRAD_OPTIONS[case]
+    out = workdir / "gen" / "out.py"
+    assert run("grad", target, *options, "-o", out).exit_code == 0
+    first = out.read_text()
+    out.write_text(first + "# an edit by hand\n")
+    os.chdir(where)
+    given = os.path.relpath(out)
+    result = run("check", given)
+    assert result.exit_code == 1
+    stale, command, hint = result.stdout.splitlines()
+    assert stale == f"{given}: stale: its body was edited by hand since it was generated"
+    assert command.startswith("  regenerate it: " + ("cd .. && " if where != "." else ""))
+    assert hint == f"regenerate every stale file: ad-transpile regen {given}"
+    assert run_printed(command.removeprefix("  regenerate it: ")).exit_code == 0
+    assert out.read_text() == first
+    assert run("check", out).exit_code == 0
+
+
+def test_check_prints_no_command_for_a_file_whose_source_is_gone(workdir):
+    (out,) = generate_into("gen", "samples/seed.py::g")
+    (workdir / "samples" / "seed.py").unlink()
+    result = run("check", out)
+    assert result.exit_code == 1
+    assert "regenerate it:" not in result.stdout
+    assert result.stdout.startswith(f"{out}: stale: its source file samples/seed.py is missing")
+
+
+def test_a_path_with_a_space_is_quoted_in_the_printed_command(workdir):
+    (out,) = generate_into("my derivatives", "samples/seed.py::h")
+    out.write_text(out.read_text() + "# an edit by hand\n")
+    result = run("check", out)
+    assert "-o 'my derivatives/h_pr.py'\n" in result.stdout
+    assert "ad-transpile regen 'my derivatives/h_pr.py'\n" in result.stdout
+
+
+# regen: in place, one file at a time, each whole or not at all, only generated files
+
+
+def stale_files(*targets: str) -> list[Path]:
+    """Generated files under gen/, each made stale by an edit by hand."""
+    files = generate_into("gen", *targets)
+    for file in files:
+        file.write_text(file.read_text() + "# an edit by hand\n")
+    return files
+
+
+def test_regen_never_touches_a_file_it_did_not_generate(workdir):
+    mine = workdir / "gen" / "mine.py"
+    mine.parent.mkdir()
+    mine.write_text("def f(x):\n    return x\n")
+    before = mine.stat().st_mtime_ns
+    result = run("regen", mine)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{mine}:1:1: not a file generated by ad-transpile")
+    assert mine.read_text() == "def f(x):\n    return x\n"
+    assert mine.stat().st_mtime_ns == before
+
+
+def test_regen_leaves_a_file_with_a_damaged_header_as_it_was(workdir):
+    (out,) = stale_files("samples/seed.py::h")
+    damaged = out.read_text().replace("# mode: reverse\n", "# mode: sideways\n")
+    out.write_text(damaged)
+    result = run("regen", "gen")
+    assert result.exit_code == 2
+    assert f"{out}:4:1: the header's mode 'sideways'" in result.stderr
+    assert out.read_text() == damaged
+
+
+def test_a_write_that_fails_leaves_that_file_whole_and_the_others_are_written(workdir,
+                                                                           monkeypatch):
+    first, second, third = stale_files("samples/seed.py::g", "samples/seed.py::h",
+                                       "samples/two_vars.py::bump")
+    edited = second.read_text()
+    replace = os.replace
+
+    def full_disk_for_the_second(temporary, path):
+        if Path(path).name == second.name:
+            raise OSError(28, "No space left on device")
+        replace(temporary, path)
+
+    monkeypatch.setattr(os, "replace", full_disk_for_the_second)
+    result = run("regen", "gen")
+    assert result.exit_code == 2
+    assert f"{second}:1:1: cannot write: No space left on device" in result.stderr
+    assert second.read_text() == edited  # the old file, whole
+    assert sorted(os.listdir("gen")) == sorted(f.name for f in (first, second, third))
+    monkeypatch.setattr(os, "replace", replace)
+    assert run("check", first).exit_code == 0 and run("check", third).exit_code == 0
+    assert run("check", second).exit_code == 1
+
+
+def test_regen_writes_one_file_at_a_time(workdir, monkeypatch):
+    """Each file is written before the next is read, so a cut-off run keeps what it wrote."""
+    from ad_transpile import cli
+
+    files = stale_files("samples/seed.py::g", "samples/seed.py::h")
+    events = []
+    read, write = cli.regenerated, cli.write_atomically
+    monkeypatch.setattr(cli, "regenerated",
+                        lambda header, file: events.append(("read", file.name)) or read(header,
+                                                                                        file))
+    monkeypatch.setattr(cli, "write_atomically",
+                        lambda path, text: events.append(("write", path.name)) or write(path,
+                                                                                         text))
+    assert run("regen", "gen").exit_code == 0
+    assert events == [(step, f.name) for f in files for step in ("read", "write")]
+
+
+def test_regen_through_a_symlink_keeps_the_link(workdir):
+    (out,) = stale_files("samples/seed.py::h")
+    link = workdir / "gen" / "link.py"
+    link.symlink_to(out.name)
+    assert run("regen", link).exit_code == 0
+    assert link.is_symlink() and run("check", "gen").exit_code == 0
 
 
 # bad input

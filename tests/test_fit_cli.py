@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import run
 
 from ad_transpile.cli import main
-from ad_transpile.fit import plots
+from ad_transpile.fit import plots, progress
 
 SINE = ["fit", "samples/sine_program.py::wave", "--tests", "samples/data/sine_tests.csv"]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -52,7 +52,9 @@ def test_a_single_run_ends_in_the_local_minimum_and_the_summary_says_so(project)
     assert result.exit_code == 0, result.stderr
     assert re.search(r"omega\s+0\.75\s+0\.7395", result.stdout)
     assert "final loss 160.9" in result.stdout and "worst tests:" in result.stdout
-    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    # no progress bar when stderr is not a terminal: a last line for the log
+    assert re.fullmatch(r"fit: done: best loss 160\.9\d* after \d+ steps of run 1/1; "
+                        r"converged: [^\n]+\n", result.stderr), result.stderr
 
 
 def test_plots_are_written_as_valid_png_files(project):
@@ -207,20 +209,108 @@ def test_plots_are_written_whole_or_not_at_all(project, monkeypatch):
 def test_on_a_terminal_a_progress_bar_shows_the_run_and_the_loss(monkeypatch):
     import io
 
-    from ad_transpile.fit.command import _progress
-
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with _progress(quiet=False, runs=2, steps=10) as callback:
-        callback(0, 0, 5.0, {"omega": 0.75})
-        callback(1, 0, 3.0, {"omega": 1.5})
-        callback(1, 4, 2.5, {"omega": 1.5})
-    shown = terminal.getvalue()
-    assert "fitting" in shown and "run 2/2  loss 3  best 3" in shown
-    assert "100%  best loss 2.5" in shown
-    with _progress(quiet=True, runs=2, steps=10) as callback:
-        assert callback is None
+    with progress.progress(quiet=False, runs=2, steps=10) as shown:
+        shown.callback(0, 0, 5.0, {"omega": 0.75})
+        shown.callback(1, 0, 3.0, {"omega": 1.5})
+        shown.callback(1, 4, 2.5, {"omega": 1.5})
+    shown_text = terminal.getvalue()
+    assert "fitting" in shown_text and "run 2/2  loss 3  best 3" in shown_text
+    assert "100%  best loss 2.5" in shown_text
+    assert progress.progress(quiet=True, runs=2, steps=10).callback is None
+
+
+# progress in a log and the exit codes
+
+LINE = ["fit", "line.py::line", "--tests", "line.csv", "--param", "slope=0"]
+
+
+@pytest.fixture
+def line_fit(project):
+    """A straight line through three points: fits in a few dozen steps."""
+    Path("line.py").write_text("def line(x, slope):\n    return slope * x\n")
+    Path("line.csv").write_text("x,y\n1,2\n2,4\n3,6.5\n")
+    return project
+
+
+class Clock:
+    """time.monotonic for the progress lines: each reading is ``tick`` seconds after the last."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def test_in_a_log_a_progress_line_every_few_seconds_and_one_at_the_end(line_fit, monkeypatch):
+    monkeypatch.setattr(progress, "monotonic", Clock(tick=2.0))  # a step takes 2 s
+    result = run(*LINE, "--steps", "12", "--optimizer", "gd", "--step-size", "0.001", "--json")
+    assert result.exit_code == 3
+    *lines, last = result.stderr.splitlines()
+    # started at 2 s, step 0 at 4 s, step 1 at 6 s...: a line once 5 s have passed since the last
+    assert [line.partition(" loss ")[0] for line in lines] == [
+        f"fit: run 1/1 step {step}/12" for step in (2, 5, 8, 11)
+    ]
+    losses = [float(line.split()[6]) for line in lines]
+    assert losses == sorted(losses, reverse=True)  # descending: the loss of that step
+    assert all(re.fullmatch(r"fit: run 1/1 step \d+/12 loss \S+ best \S+", line) for line in lines)
+    assert last.startswith("fit: done: best loss ") and "after 12 steps of run 1/1; " in last
+    assert last.endswith("not converged (exit code 3): stopped after the maximum of 12 steps")
+    assert json.loads(result.stdout)["steps"] == 12  # stdout is the JSON alone
+
+
+def test_a_grid_of_starts_counts_every_run_in_the_progress_lines(line_fit, monkeypatch):
+    Path("plane.py").write_text("def plane(x, a, b):\n    return a * x + b\n")
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)
+    result = run("fit", "plane.py::plane", "--tests", "line.csv", "--param", "a=0", "--param",
+                 "b=0", "--restarts", "3", "--starts", "grid", "--steps", "5", "--json")
+    runs = len(json.loads(result.stdout)["runs"])
+    assert runs == 5  # 3 restarts on a grid over two parameters: 2 x 2 points, and the start
+    shown = {line.split()[2] for line in result.stderr.splitlines()[:-1]}
+    assert shown == {f"{run}/5" for run in range(1, 6)}
+
+
+def test_quiet_shows_no_progress_at_all(line_fit, monkeypatch):
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)
+    result = run(*LINE, "--quiet", "--steps", "3")
+    assert result.stderr == "" and result.exit_code == 3
+
+
+EXIT_CODES = {
+    "converged": ([], 0, "converged: the loss changed by"),
+    "the maximum of steps": (["--steps", "5"], 3, "stopped after the maximum of 5 steps"),
+    "diverged": (["--optimizer", "gd", "--step-size", "1e200"], 3, "diverged at step 1: "),
+}
+
+
+@pytest.mark.parametrize("case", EXIT_CODES)
+def test_the_exit_code_says_whether_the_fit_converged(line_fit, case):
+    options, code, message = EXIT_CODES[case]
+    result = run(*LINE, *options, "--json")
+    assert result.exit_code == code, result.stderr
+    data = json.loads(result.stdout)  # the result is printed either way
+    assert data["converged"] is (code == 0)
+    assert data["message"].startswith(message)
+    assert message in result.stderr.splitlines()[-1]
+
+
+def test_the_exit_codes_are_in_the_help():
+    text = " ".join(run("fit", "--help").stdout.split())
+    assert "Exit codes: 0 the fit converged; 3 it finished without converging" in text
+    assert "2 bad input" in text
+
+
+def test_a_real_process_in_a_log_exits_3_and_says_why(line_fit):
+    done = subprocess.run([sys.executable, "-m", "ad_transpile", *LINE, "--steps", "2"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.endswith("not converged (exit code 3): stopped after the maximum of 2 "
+                                "steps\n")
+    assert "final loss" in done.stdout

@@ -276,10 +276,12 @@ def test_check_reports_a_broken_header_on_one_line_and_checks_the_rest(project, 
     assert result.exit_code == 2
     no_traceback(result)
     assert f"{broken}:{line}:1: {says}" in result.stderr
-    assert result.stdout.splitlines() == [f"{stale}: stale: samples/two_vars.py::bump, or a "
-                                          "function or module-level name it reads, changed "
-                                          "since it was generated; regenerate it with "
-                                          "ad-transpile regen"]
+    assert result.stdout.splitlines() == [
+        f"{stale}: stale: samples/two_vars.py::bump, or a function or module-level name it "
+        "reads, changed since it was generated",
+        f"  regenerate it: ad-transpile grad samples/two_vars.py::bump --wrt x -o {stale}",
+        "regenerate every stale file: ad-transpile regen gen",
+    ]
     assert str(good) not in result.stdout + result.stderr.replace("1 current", "")
 
 
@@ -327,7 +329,10 @@ def test_check_tells_a_body_edited_by_hand(project, old, new):
     result = run("check", out)
     assert result.exit_code == 1
     assert result.stdout == (f"{out}: stale: its body was edited by hand since it was "
-                             "generated; regenerate it with ad-transpile regen\n")
+                             "generated\n"
+                             f"  regenerate it: ad-transpile grad samples/seed.py::h --wrt x "
+                             f"-o {out}\n"
+                             f"regenerate every stale file: ad-transpile regen {out}\n")
 
 
 def test_check_says_both_when_the_source_and_the_body_changed(project):

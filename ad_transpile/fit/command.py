@@ -6,9 +6,7 @@ The program is read as text and transpiled with its primal, so its module is nev
 from __future__ import annotations
 
 import json
-import math
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,8 @@ from ad_transpile.fit.driver import fit_program
 from ad_transpile.fit.errors import FitError
 from ad_transpile.fit.objective import Program, check_free_parameters
 from ad_transpile.fit.optimizers import OPTIMIZERS
-from ad_transpile.fit.restarts import STARTS
+from ad_transpile.fit.progress import progress
+from ad_transpile.fit.restarts import STARTS, run_count
 from ad_transpile.fit.scores import SCORES, Score, resolve_score
 from ad_transpile.fit.tests_data import load_tests
 from ad_transpile.load import load
@@ -34,8 +33,17 @@ from 0.75 and 12 more starts on a grid over [0, 3], and draw the plots:
       --param omega=0.75 --restarts 12 --starts grid --range omega=0:3 --plot plots/sine
 
 \b
-Exit codes: 0 success, 2 bad input (missing file, bad data row, unknown parameter, a program
-that cannot be differentiated or returns nan), reported as one 'path:line[:col]: message' line."""
+Exit codes: 0 the fit converged; 3 it finished without converging (the best run reached --steps,
+or diverged and kept its last finite point): the result is still printed; 2 bad input (missing
+file, bad data row, unknown parameter, a program that cannot be differentiated or returns nan),
+reported as one 'path:line[:col]: message' line.
+
+\b
+Progress goes to stderr: a bar on a terminal; elsewhere (a CI log) a line every few seconds,
+'fit: run 1/3 step 400/1000 loss 0.0123 best 0.0101', and a last line saying whether the fit
+converged. --quiet shows none."""
+
+CONVERGED, BAD_INPUT, NOT_CONVERGED = 0, 2, 3
 
 
 @click.command("fit", epilog=EPILOG)
@@ -74,7 +82,7 @@ that cannot be differentiated or returns nan), reported as one 'path:line[:col]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--worst", type=click.IntRange(min=0), default=5, show_default=True,
               help="How many of the worst tests to show.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or progress lines.")
 def fit_command(target: str, tests_file: str, params: tuple[str, ...], optimizer: str,
                 score: str, restarts: int, starts: str, ranges: tuple[str, ...], max_steps: int,
                 step_size: float | None, loss_tol: float, grad_tol: float, seed: int, mode: str,
@@ -98,24 +106,27 @@ def fit_command(target: str, tests_file: str, params: tuple[str, ...], optimizer
             raise FitError("the command line reads tests from .csv, .npy or .npz files; a module "
                            "of @soft_test functions works from the Python API", tests_file)
         tests = load_tests(tests_file)
-        with _progress(quiet, restarts + 1, max_steps) as callback:
+        with progress(quiet, run_count(restarts, starts, len(starts_at)), max_steps) as shown:
             result = fit_program(
                 program, tests, starts_at, score=_score(score, mode, rules), optimizer=optimizer,
                 restarts=restarts, seed=seed, starts=starts, bounds=bounds,
                 step_size=step_size, max_steps=max_steps, loss_tol=loss_tol,
-                grad_tol=grad_tol, callback=callback,
+                grad_tol=grad_tol, callback=shown.callback,
             )
         written = _plots(result, plot_dir) if plot_dir is not None else []
+        code = CONVERGED if result.converged else NOT_CONVERGED
+        shown.done(result, code)
     except (FitError, TranspileError) as error:
         _fail(str(error))
     if as_json:
         data = result.to_dict(worst)
         data["plots"] = [str(p) for p in written]
         click.echo(json.dumps(data, indent=2))
-        return
-    click.echo(result.summary(worst))
-    if written:
-        click.echo("\nplots: " + ", ".join(str(p) for p in written))
+    else:
+        click.echo(result.summary(worst))
+        if written:
+            click.echo("\nplots: " + ", ".join(str(p) for p in written))
+    sys.exit(code)
 
 
 def program_from_file(path: str, name: str, params: dict[str, float], mode: str = "reverse",
@@ -184,43 +195,6 @@ def _interval(text: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-class _progress:
-    """A progress bar on stderr (on a terminal) showing the run and the loss; the driver's callback.
-
-    Each run has ``steps`` places on the bar; one that converges early jumps to the next run.
-    """
-
-    def __init__(self, quiet: bool, runs: int, steps: int) -> None:
-        self.quiet, self.runs, self.steps = quiet, runs, max(steps, 1)
-        self.bar: Any = None
-        self.best, self.shown = math.inf, 0.0
-
-    def __enter__(self) -> Any:
-        if self.quiet or not sys.stderr.isatty():
-            return None
-        self.bar = click.progressbar(
-            length=self.runs * self.steps, label="fitting", file=sys.stderr, show_eta=False,
-            item_show_func=lambda text: text,
-        )
-        self.bar.__enter__()
-        return self.update
-
-    def update(self, run: int, step: int, loss: float, params: dict[str, float]) -> None:
-        self.best = min(self.best, loss) if math.isfinite(loss) else self.best
-        now = time.monotonic()
-        if now - self.shown < 0.05 and step:  # redraw at most 20 times a second
-            return
-        self.shown = now
-        text = f"run {run + 1}/{self.runs}  loss {loss:.6g}  best {self.best:.6g}"
-        self.bar.update(run * self.steps + step - self.bar.pos, text)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if self.bar is not None:
-            if exc_info[0] is None:
-                self.bar.update(self.bar.length - self.bar.pos, f"best loss {self.best:.6g}")
-            self.bar.__exit__(*exc_info)
-
-
 def _plots(result: Any, directory: Path) -> list[Path]:
     from ad_transpile.fit.plots import write_plots
 
@@ -232,4 +206,4 @@ def _plots(result: Any, directory: Path) -> list[Path]:
 
 def _fail(message: str) -> None:
     click.echo(message, err=True)
-    sys.exit(2)
+    sys.exit(BAD_INPUT)

@@ -63,13 +63,23 @@ def start_points(
     if starts not in STARTS:
         raise FitError(f"starts must be one of {', '.join(STARTS)}, not {starts!r}")
     check_count("restarts", restarts)
-    per_axis = math.ceil(restarts ** (1 / len(first)) - 1e-9) if restarts else 0
-    runs = 1 + (restarts if starts == "random" else per_axis ** len(first))
+    per_axis = _per_axis(restarts, len(first))
+    runs = run_count(restarts, starts, len(first))
     if runs > MAX_RUNS:
         grid = f" (a grid of {per_axis}^{len(first)} points)" if starts == "grid" else ""
         raise FitError(f"{restarts} restarts{grid} would make {runs} runs; at most {MAX_RUNS} "
                        "are allowed, as each keeps its history")
     return _points(first, bounds, restarts, starts, per_axis, rng)
+
+
+def run_count(restarts: int, starts: str, size: int) -> int:
+    """How many runs ``restarts`` more starts make for ``size`` free parameters: a grid has
+    more points than ``restarts`` when ``restarts`` is not a power of ``size``."""
+    return 1 + (restarts if starts == "random" else _per_axis(restarts, size) ** size)
+
+
+def _per_axis(restarts: int, size: int) -> int:
+    return math.ceil(restarts ** (1 / size) - 1e-9) if restarts else 0
 
 
 def _points(first: np.ndarray, bounds: dict[str, tuple[float, float]], restarts: int,
