@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -42,9 +43,20 @@ def first_function(src: str) -> str:
 def generated(src: str, wrt: Any = 0, mode: str = "reverse", kind: str = "grad",
               name: str | None = None) -> str:
     """The derivative module text of the first function in ``src`` (or of ``name``)."""
-    src = textwrap.dedent(src)
+    return transpiled(src, wrt, mode, kind, name)[0]
+
+
+def transpiled(src: str, wrt: Any, mode: str, kind: str, name: str | None) -> tuple[str, str]:
+    """The derivative module text and its entry point's name; a check asks for the same
+    derivative several times (to run it, and to show it when it fails), so each is made once."""
+    spec = tuple(wrt) if isinstance(wrt, list) else wrt
+    return _transpiled(textwrap.dedent(src), spec, mode, kind, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _transpiled(src: str, wrt: Any, mode: str, kind: str, name: str | None) -> tuple[str, str]:
     return transpile(function_in_text(src, "example.py", name or first_function(src)),
-                     wrt, mode, kind)[0]
+                     wrt, mode, kind)
 
 
 def imported(src: str, folder: Path, module: str = "example_module") -> Any:
@@ -71,10 +83,8 @@ def primal(src: str, name: str | None = None) -> Callable:
 def derivative(src: str, wrt: Any = 0, mode: str = "reverse", kind: str = "grad",
                name: str | None = None) -> Callable:
     """The compiled derivative of the first function in ``src``."""
-    src = textwrap.dedent(src)
-    name = name or first_function(src)
-    text, entry = transpile(function_in_text(src, "example.py", name), wrt, mode, kind)
-    return load(text, entry, f"test {name}")
+    text, entry = transpiled(src, wrt, mode, kind, name)
+    return load(text, entry, f"test {name or first_function(textwrap.dedent(src))}")
 
 
 def numeric_gradient(f: Callable, args: tuple, index: int, step: float = 1e-6) -> Any:
@@ -99,12 +109,14 @@ def check_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
     """Both modes' derivatives of ``src`` agree with central finite differences at ``args``."""
     f = primal(src, name)
     expected = [numeric_gradient(f, args, i) for i in wrt]
+    spec = wrt if len(wrt) > 1 else wrt[0]
     for mode in modes:
-        fpr = derivative(src, wrt if len(wrt) > 1 else wrt[0], mode, name=name)
+        fpr = derivative(src, spec, mode, name=name)
         got = fpr(*args)
         got = got if len(wrt) > 1 else (got,)
         for i, g, e in zip(wrt, got, expected):
-            story = f"{mode} mode, argument {i}, at {args}\n{generated(src, wrt, mode)}"
+            text = generated(src, spec, mode, name=name)
+            story = f"{mode} mode, argument {i}, at {args}\n{text}"
             assert has_shape_of(g, e), f"shape {np.shape(g)}, not {np.shape(e)}: {story}"
             np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=story)
 
@@ -145,7 +157,8 @@ def check_array_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
     batched tangents (one sweep in all) agree with finite differences at ``args``."""
     f = primal(src)
     expected = [numeric_gradient(f, args, i) for i in wrt]
-    reverse = derivative(src, wrt if len(wrt) > 1 else wrt[0], "reverse")(*args)
+    spec = wrt if len(wrt) > 1 else wrt[0]
+    reverse = derivative(src, spec, "reverse")(*args)
     reverse = reverse if len(wrt) > 1 else (reverse,)
     for mode, got in (("reverse", reverse), ("forward", forward_gradient(src, args, wrt)),
                       ("batched forward", batched_gradient(src, args, wrt))):
@@ -154,7 +167,7 @@ def check_array_gradient(src: str, args: tuple, wrt: tuple[int, ...] = (0,),
             np.testing.assert_allclose(
                 g, e, rtol=rtol, atol=atol,
                 err_msg=f"{mode} mode, argument {i}\n"
-                        f"{generated(src, wrt, mode.removeprefix('batched '))}",
+                        f"{generated(src, spec, mode.removeprefix('batched '))}",
             )
 
 
