@@ -50,9 +50,11 @@ def _past_receiver(wrt: WrtSpec) -> WrtSpec:
 
 
 @_unbinding
-def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse") -> str:
-    """The text of the derivative module of ``f``: what ``ad-transpile grad`` writes for it."""
-    return _transpiled(f, _hashable(wrt), mode, "grad")[0]
+def source(f: Callable, wrt: WrtSpec = 0, *, mode: str = "reverse",
+           explain: bool = False) -> str:
+    """The text of the derivative module of ``f``: what ``ad-transpile grad`` writes for it
+    (with ``explain``, what ``--explain`` writes: rule comments above the derivative lines)."""
+    return _transpiled(f, _hashable(wrt), mode, "grad", explain=explain)[0]
 
 
 @_unbinding
@@ -395,12 +397,13 @@ def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
 
 @functools.cache
 def _transpiled(f: Callable, wrt: WrtSpec, mode: str, kind: str,
-                kinds: tuple[tuple[str, Kind], ...] = ()) -> tuple[str, str]:
+                kinds: tuple[tuple[str, Kind], ...] = (), explain: bool = False
+                ) -> tuple[str, str]:
     """The derivative's text; ``kinds`` gives parameters' kinds, as a call's arguments show."""
     parsed = function_from_object(f)
     if kinds:
         parsed = dataclasses.replace(parsed, arg_kinds=dict(kinds))
-    return transpile(parsed, wrt, mode, kind)
+    return transpile(parsed, wrt, mode, kind, explain=explain)
 
 
 @functools.cache

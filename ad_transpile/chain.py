@@ -8,6 +8,7 @@ from typing import Callable
 import gast
 
 from ad_transpile.analyze import Activity
+from ad_transpile.explain import describe, describe_structural, noted
 from ad_transpile.primitives import make_constant, name, operands, primitive
 from ad_transpile.registry import Registry, Rule
 from ad_transpile.rule_forms import form_for
@@ -31,7 +32,8 @@ def partial_terms(
     terms: dict[str, gast.expr] = {}
     for i, arg in enumerate(args):
         if activity.is_active(arg):
-            partial = _floats(rule.instantiate(i, args, result, spell))
+            partial = noted(_floats(rule.instantiate(i, args, result, spell)),
+                            describe(rule, i))
             if arg.id in terms:  # x * x: both partials go to x
                 partial = gast.BinOp(left=terms[arg.id], op=gast.Add(), right=partial)
             terms[arg.id] = partial
@@ -106,7 +108,8 @@ def structural_tangents(
         else:
             continue
         values = {f"d_{rule.params[i]}": d_arg, "result": name(stmt.targets[0].id)}
-        terms.append(rule.template(which, i, _given(args, rule), values, spell))
+        terms.append(noted(rule.template(which, i, _given(args, rule), values, spell),
+                           describe_structural(rule.primitive, "tangent")))
     return terms
 
 
@@ -142,7 +145,8 @@ def structural_adjoints(
             whole = {**values, "item": gast.Constant(value=Ellipsis, kind=None)}
             terms.append((arg.id, rule.template("adjoints", i, _given(args, rule), whole,
                                                 spell)))
-    return terms
+    note = describe_structural(rule.primitive, "adjoint")
+    return [(arg, noted(term, note)) for arg, term in terms]
 
 
 def _joined(rule: Rule, index: int, arg: gast.expr) -> bool:

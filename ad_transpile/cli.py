@@ -67,8 +67,11 @@ def main() -> None:
                    "one length), repeatable, "
                    "e.g. --arg xs=list[float]. With kinds known, code of numbers is written "
                    "as scalar code.")
+@click.option("--explain", is_flag=True,
+              help="For learning: above each derivative line, a comment naming the rule and "
+                   "the chain-rule step that made it. The code is the same as without it.")
 def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, force: bool,
-         order: int, rules: tuple[Path, ...], args: tuple[str, ...]) -> None:
+         order: int, rules: tuple[Path, ...], args: tuple[str, ...], explain: bool) -> None:
     """Write the derivative module of FUNC, defined at the top level of the file PATH.
 
     \b
@@ -76,6 +79,7 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, forc
       ad-transpile grad samples/seed.py::h -o hpr.py
       ad-transpile grad samples/two_vars.py::bump --wrt x --wrt y --mode forward
       ad-transpile grad loop.py::loss --arg xs=list[float] --arg ys=list[float]
+      ad-transpile grad samples/seed.py::h --explain
     """
     path, _, name = target.rpartition("::")
     if not path or not name:
@@ -90,7 +94,7 @@ def grad(target: str, wrt: tuple[str, ...], mode: str, output: Path | None, forc
         parsed = read_function(path, name)
         parsed.path = display_path(path)
         parsed.arg_kinds = _given_kinds(parsed, args)
-        text, _ = transpile(parsed, spec, mode, rules=rules, order=order)
+        text, _ = transpile(parsed, spec, mode, rules=rules, order=order, explain=explain)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -285,7 +289,7 @@ def regenerated(header: Header, file: Path) -> str:
     parsed.arg_kinds = {a.partition("=")[0].strip(): parse_kind(a.partition("=")[2])
                         for a in header.args}
     rules = tuple(r if Path(r).is_absolute() else base / r for r in map(Path, header.rules))
-    text, _ = transpile(parsed, wrt, mode, rules=rules, order=order)
+    text, _ = transpile(parsed, wrt, mode, rules=rules, order=order, explain=header.explain)
     if header.rules:  # recorded as given, not as found from here
         text = text.replace(f"# rules: {', '.join(map(str, rules))}\n",
                             f"# rules: {', '.join(header.rules)}\n", 1)

@@ -4,7 +4,8 @@ The only module that calls ``astor`` and ``black``: astor writes one statement p
 wrapping of its own, and black lays the text out as a formatter leaves it, so a generated file is
 one that ``black`` and ``ruff format`` leave unchanged. The text is parsed again and compared with
 the tree it came from: a mismatch is an internal error, never a file. A statement with a
-``comment`` attribute gets that comment on the line above it.
+``comment`` attribute gets that comment on the line above it, and one with an ``explanation``
+(explain mode's) those lines below it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import textwrap
 import warnings
 
 import gast
@@ -43,12 +45,21 @@ def emit(module: gast.Module, header: Header) -> str:
             lines.append("")
         if key in comments:
             indent = line[: len(line) - len(line.lstrip())]
-            lines.append(_fitted(f"{indent}# {comments[key]}"))
+            lines += _comment_lines(comments[key], indent)
         else:
             lines.append(_exploded_target(line))
     result = header.above(formatted("\n".join(lines) + "\n"))
     _check_round_trip(result, expected)
     return result
+
+
+def _comment_lines(comment: tuple[str | None, list[str]], indent: str) -> list[str]:
+    """The source line's comment cut to fit, then explain mode's lines wrapped to fit."""
+    line, explanation = comment
+    width = LINE_LENGTH - len(indent) - 2
+    return [_fitted(f"{indent}# {line}")] * bool(line) + [
+        f"{indent}# {part}" for text in explanation
+        for part in textwrap.wrap(text, width, subsequent_indent="  ")]
 
 
 def _fitted(comment: str) -> str:
@@ -87,10 +98,10 @@ def _to_ast(module: gast.Module) -> ast.Module:
     return ast.fix_missing_locations(gast.gast_to_ast(module))
 
 
-def _insert_comment_markers(module: gast.Module) -> dict[str, str]:
+def _insert_comment_markers(module: gast.Module) -> dict[str, tuple[str | None, list[str]]]:
     """Put a marker string statement above each commented statement of ``module``, in place;
-    the comment of each marker."""
-    comments: dict[str, str] = {}
+    the comment and the explanation (explain mode's lines) of each marker."""
+    comments: dict[str, tuple[str | None, list[str]]] = {}
     for node in gast.walk(module):
         for field in ("body", "orelse"):
             body = getattr(node, field, None)
@@ -99,9 +110,10 @@ def _insert_comment_markers(module: gast.Module) -> dict[str, str]:
             new_body = []
             for stmt in body:
                 comment = getattr(stmt, "comment", None)
-                if comment:
+                explanation = getattr(stmt, "explanation", [])
+                if comment or explanation:
                     key = MARKER.format(len(comments))
-                    comments[key] = comment
+                    comments[key] = (comment, explanation)
                     new_body.append(gast.Expr(value=gast.Constant(value=key, kind=None)))
                 new_body.append(stmt)
             setattr(node, field, new_body)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import gast
 
+from ad_transpile.explain import carried
+
 
 @dataclass
 class Accumulation:
@@ -72,7 +74,8 @@ def _fuse(body: list[gast.stmt], found: Accumulation) -> list[gast.stmt]:
         before, header = before[:-1], found.header  # walked once: no list needed
     loop = gast.For(target=found.primal.target, iter=header,
                     body=[*found.primal.body, *adjoints], orelse=[], type_comment=None)
-    return [*before, *ahead, gast.copy_location(loop, found.primal), *behind,
+    loop = carried(found.adjoint, gast.copy_location(loop, found.primal))
+    return [*before, *ahead, loop, *behind,
             *body[second + 1:]]
 
 

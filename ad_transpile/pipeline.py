@@ -31,15 +31,17 @@ def transpile(
     rules: tuple[Path, ...] = (),
     order: int = 1,
     batched: bool = True,
+    explain: bool = False,
 ) -> tuple[str, str]:
     """The derivative module's text and the name of its entry function.
 
     With ``order=2`` the first derivative (in ``mode``) is differentiated again in forward
     mode: ``fpr`` becomes ``fprpr``. A forward-mode gradient of NumPy code takes one sweep of
-    batched tangents unless ``batched`` is false (or an operation has no batched rule).
+    batched tangents unless ``batched`` is false (or an operation has no batched rule). With
+    ``explain`` a comment above each derivative line names the rules that made it.
     """
     if order == 2:
-        return _second_derivative(parsed, wrt, mode, rules)
+        return _second_derivative(parsed, wrt, mode, rules, explain)
     if order != 1:
         raise ValueError(f"order must be 1 or 2, not {order!r}")
     if mode not in MODES:
@@ -58,6 +60,7 @@ def transpile(
         # a batched rule; else (a file only) each sweep seeds one number, as for scalar code
         try:
             program = Program(mode, registry, batched=True)
+            program.explain = explain
             program.scalar_fallback = kind != "batched_jvp"
             entry = program.entry(parsed, wrt_names, kind.removeprefix("batched_"), several)
         except (errors.NoBatchedTangent, ScalarCode):
@@ -66,11 +69,12 @@ def transpile(
             program = None
     if program is None:
         program = Program(mode, registry)
+        program.explain = explain
         entry = program.entry(parsed, wrt_names, kind, several=several)
     module = program.module()
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names), mode,
                     program.source_hash(), tuple(str(r) for r in rules),
-                    args=given_kinds(parsed))
+                    args=given_kinds(parsed), explain=explain)
     return emit(module, header), entry
 
 
@@ -80,7 +84,7 @@ def given_kinds(parsed: ParsedFunction) -> tuple[str, ...]:
 
 
 def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
-                       rules: tuple[Path, ...]) -> tuple[str, str]:
+                       rules: tuple[Path, ...], explain: bool) -> tuple[str, str]:
     """``fprpr``: the generated ``fpr`` read back as source and differentiated in forward mode."""
     # the first derivative seeds one number: its batched helpers have no rules to go again
     first, first_entry = transpile(parsed, wrt, mode, "grad", rules, batched=False)
@@ -92,10 +96,11 @@ def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
     wrt_names = resolve_wrt(parsed, wrt)
     program = Program("forward", load(rules) if rules else builtin())
     program.tangent_prefix = "t_"  # the first derivative's d_ names are its adjoints
+    program.explain = explain
     entry = program.entry(generated, wrt_names, "grad", several=isinstance(wrt, (tuple, list)))
     header = Header(__version__, parsed.path, parsed.name, tuple(wrt_names),
                     f"forward over {mode}", Header.read(first).source_hash,
-                    tuple(str(r) for r in rules), args=given_kinds(parsed))
+                    tuple(str(r) for r in rules), args=given_kinds(parsed), explain=explain)
     return emit(program.module(), header), entry
 
 

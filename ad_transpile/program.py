@@ -23,6 +23,7 @@ from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.batched_seeds import known_points, seeded_sweep
 from ad_transpile.calls import Calls
 from ad_transpile.element_sweeps import element_sweeps, lists_along
+from ad_transpile.explain import explain
 from ad_transpile.forward import forward, refuse_array
 from ad_transpile.fresh_results import fresh_results
 from ad_transpile.hoist import hoist_invariants
@@ -77,6 +78,7 @@ class Program:
         self.number_results: dict[str, bool] = {}  # whether it returns a number with a tangent
         self.return_kinds: dict[tuple, Kind] = {}
         self.scalar_fallback = False  # batched: raise ScalarCode for a function of numbers
+        self.explain = False  # a comment naming the rules above each derivative line
         self.tangent_prefix = "d_"  # ``t_`` at order 2, where the ``d_`` names are adjoints
 
     def source_hash(self) -> str:
@@ -110,8 +112,7 @@ class Program:
                     params, wrt, points, core, kind, several, self.spelling_of(parsed)))
             else:
                 wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
-            wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
-            self.functions.append((wrapper, parsed))
+            self.add_wrapper(wrapper, parsed, wrt, kind)
         elif self.mode == "forward" and kind in ("grad", "value_and_grad") and (
                 several or lists_along(parsed, wrt)):
             core = self.names.numbered(f"{parsed.name}_jvp")
@@ -123,11 +124,18 @@ class Program:
             if self.kinds_of[parsed.name].arrays:  # each sweep seeds one number
                 spell = self.spelling_of(parsed)
                 wrapper.body[:0] = [refuse_array(w, spell) for w in wrt if w not in lists]
-            wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
-            self.functions.append((wrapper, parsed))
+            self.add_wrapper(wrapper, parsed, wrt, kind)
         else:
             self.generate(parsed, wrt, kind, entry, several)
         return entry
+
+    def add_wrapper(self, wrapper: gast.FunctionDef, parsed: ParsedFunction, wrt: list[str],
+                    kind: str) -> None:
+        """A derivative that runs the generated sweeps (``fpr`` calling ``f_jvp``)."""
+        if self.explain:
+            explain(wrapper, self.mode, self.tangent_prefix)
+        wrapper.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
+        self.functions.append((wrapper, parsed))
 
     def derivative_of(self, callee: ParsedFunction, wrt: tuple[str, ...],
                       caller: ParsedFunction, where: gast.AST) -> str:
@@ -200,6 +208,8 @@ class Program:
         core = chain_equal_starts(discard_unread_loop_targets(core))
         _spell_infinities(core, spell)
         _comment(core, parsed)
+        if self.explain:
+            explain(core, self.mode, self.tangent_prefix)
         core.body.insert(0, _docstring(parsed.name, wrt, self.mode, kind))
         self.functions.append((core, parsed))
         self.in_progress.discard(key)

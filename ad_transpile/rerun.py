@@ -29,6 +29,8 @@ def grad_command(header: Header, file: Path, base: Path | None) -> str:
         words += ["--arg", arg]
     for rules in header.rules:
         words += ["--rules", rules]
+    if header.explain:
+        words.append("--explain")
     here = Path.cwd().resolve()
     folder = None if base is None or base.resolve() == here else base.resolve()
     words += ["-o", _relative(file.resolve(), folder or here)]

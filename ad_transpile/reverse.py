@@ -38,6 +38,7 @@ from ad_transpile.chain import (
     structural_rule,
     times,
 )
+from ad_transpile.explain import BACKWARDS, ONCE, noted
 from ad_transpile.fusion import Accumulation, fuse
 from ad_transpile.list_adjoints import ListAdjoints
 from ad_transpile.names import Namer
@@ -703,7 +704,7 @@ class _AdjointSweep(WriteAdjoints):
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
         return primal, [*self.pop(saved), *self.materialized_before(stmt),
-                        gast.copy_location(backwards, stmt)]
+                        gast.copy_location(noted(backwards, BACKWARDS), stmt)]
 
     def accumulation(self, stmt: gast.For, loops: tuple) -> tuple[list, list] | None:
         """A loop of independent iterations but for sums (see ``accumulation``): the primal
@@ -732,7 +733,7 @@ class _AdjointSweep(WriteAdjoints):
         loop = gast.For(target=stmt.target, iter=iterable, body=stmt.body, orelse=[],
                         type_comment=None)
         primal += [gast.copy_location(loop, stmt), *self.push(saved)]
-        again = gast.copy_location(again, stmt)
+        again = gast.copy_location(noted(again, ONCE), stmt)
         self.accumulations.append(Accumulation(loop, again, len(recomputed), stmt.iter,
                                                sums, items))
         return primal, [*self.pop(saved), again]
@@ -752,7 +753,7 @@ class _AdjointSweep(WriteAdjoints):
         backwards = gast.For(target=name(counter, store=True), iter=counted, body=body_adjoint,
                              orelse=[], type_comment=None)
         return primal, [*self.pop(saved), *self.materialized_before(stmt),
-                        gast.copy_location(backwards, stmt)]
+                        gast.copy_location(noted(backwards, BACKWARDS), stmt)]
 
     def saved_after(self, loop: gast.stmt, header: set[str], loops: tuple) -> list[str]:
         """Values the reversed loop needs that may be overwritten before it runs."""

@@ -19,6 +19,7 @@ import gast
 
 from ad_transpile.copies import propagate, share_common, store_counts
 from ad_transpile.dataflow import children
+from ad_transpile.explain import carry_notes
 from ad_transpile.inlining import fold_signs, inline_into_return, inline_single_uses
 from ad_transpile.known_zeros import assign_known_zeros, write_into_zeros
 from ad_transpile.liveness import remove_dead
@@ -103,6 +104,12 @@ class _Fold(gast.NodeTransformer):
 
     def __init__(self, in_place: set[str] = frozenset()) -> None:
         self.in_place = in_place
+
+    def visit(self, node):
+        result = super().visit(node)
+        if result is not node and isinstance(result, gast.AST):
+            carry_notes(node, result)  # explain mode's rule notes live on the nodes
+        return result
 
     def visit_Assign(self, node):
         value = node.value

@@ -55,6 +55,10 @@ SECOND_ORDER = [
     ("samples/two_vars.py", "bump", ("x", "y")),
     ("samples/sine_fit.py", "loss", "omega"),
 ]
+# explain mode (``--explain``): the seed's h and the sine-fit loop, with the rule comments
+EXPLAINED = [
+    ("samples/seed.py", "h", "x", mode) for mode in MODES
+] + [("samples/sine_fit.py", "loss", "omega", mode) for mode in MODES]
 
 
 def golden_path(path: str, name: str, mode: str) -> Path:
@@ -82,12 +86,17 @@ def second_order_path(path: str, name: str) -> Path:
     return GOLDEN / f"{Path(path).stem}_{name}_order2.py"
 
 
-def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str, order: int = 1) -> str:
+def explained_path(path: str, name: str, mode: str) -> Path:
+    return GOLDEN / f"{Path(path).stem}_{name}_{mode}_explained.py"
+
+
+def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str, order: int = 1,
+             explain: bool = False) -> str:
     """What ``ad-transpile grad PATH::NAME --wrt ... --mode MODE`` writes, run from the root."""
     from ad_transpile.parse import read_function
     from ad_transpile.pipeline import transpile
 
-    return transpile(read_function(path, name), wrt, mode, order=order)[0]
+    return transpile(read_function(path, name), wrt, mode, order=order, explain=explain)[0]
 
 
 def main() -> None:
@@ -105,6 +114,10 @@ def main() -> None:
     for path, name, wrt in SECOND_ORDER:
         target = second_order_path(path, name)
         target.write_text(generate(path, name, wrt, "reverse", order=2), encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
+    for path, name, wrt, mode in EXPLAINED:
+        target = explained_path(path, name, mode)
+        target.write_text(generate(path, name, wrt, mode, explain=True), encoding="utf-8")
         print(f"wrote {target.relative_to(ROOT)}", file=sys.stderr)
 
 
