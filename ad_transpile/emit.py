@@ -11,7 +11,6 @@ the tree it came from: a mismatch is an internal error, never a file. A statemen
 from __future__ import annotations
 
 import ast
-import copy
 import re
 import textwrap
 import warnings
@@ -20,6 +19,7 @@ import gast
 
 from ad_transpile.header import Header
 from ad_transpile.layout import LINE_LENGTH, import_groups, wrap_docstrings
+from ad_transpile.primitives import copy_tree
 
 with warnings.catch_warnings():  # astor reads ast.Num and ast.Str, deprecated since 3.12
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -31,7 +31,7 @@ NESTED_TARGET = re.compile(r"^(\s*)([\w ,()]*\([\w ,()]*) = (.*)$")
 
 def emit(module: gast.Module, header: Header) -> str:
     """The source text of ``module``, below ``header``."""
-    module, sections = import_groups(wrap_docstrings(copy.deepcopy(module)))
+    module, sections = import_groups(wrap_docstrings(copy_tree(module)))
     expected = _to_ast(module)  # before the markers: what the text must mean
     comments = _insert_comment_markers(module)  # the one copy above is ours to change
     tree = _to_ast(module)

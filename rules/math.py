@@ -136,6 +136,21 @@ def erf(x):
     return 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
 
 
+@partials(math.erfc)
+def erfc(x):
+    return -2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@partials(math.radians)
+def radians(x):
+    return math.pi / 180.0
+
+
+@partials(math.degrees)
+def degrees(x):
+    return 180.0 / math.pi
+
+
 @partials(math.copysign)
 def copysign(x, y):
     return math.copysign(1.0, x) * math.copysign(1.0, y), 0.0

@@ -253,6 +253,65 @@ def logaddexp(a, b):
     return 1.0 / (1.0 + np.exp(b - a)), 1.0 / (1.0 + np.exp(a - b))
 
 
+@partials(np.logaddexp2)
+def logaddexp2(a, b):
+    # as logaddexp, in base 2: 2**a / (2**a + 2**b)
+    return 1.0 / (1.0 + np.exp2(b - a)), 1.0 / (1.0 + np.exp2(a - b))
+
+
+@partials(np.true_divide)
+def true_divide(a, b, *, result):
+    return 1.0 / b, -result / b
+
+
+@partials(np.mod)
+def mod(a, b):
+    # a - floor(a / b) * b: steps where a / b is a whole number, as Python's a % b
+    return 1.0, -np.floor(a / b)
+
+
+@partials(np.remainder)
+def remainder(a, b):  # np.mod by its other name
+    return 1.0, -np.floor(a / b)
+
+
+@partials(np.fmod)
+def fmod(a, b):
+    # a - trunc(a / b) * b: the sign of a, as C's fmod
+    return 1.0, -np.trunc(a / b)
+
+
+@partials(np.deg2rad)
+def deg2rad(x):
+    return np.pi / 180.0
+
+
+@partials(np.radians)
+def radians(x):
+    return np.pi / 180.0
+
+
+@partials(np.rad2deg)
+def rad2deg(x):
+    return 180.0 / np.pi
+
+
+@partials(np.degrees)
+def degrees(x):
+    return 180.0 / np.pi
+
+
+@partials(np.positive)
+def positive(x):
+    return 1.0
+
+
+@partials(np.sinc)
+def sinc(x, *, result):
+    # sin(pi x) / (pi x); its derivative (cos(pi x) - sinc(x)) / x is 0.0 at 0 (a maximum)
+    return np.where(x == 0.0, 0.0, (np.cos(np.pi * x) - result) / np.where(x == 0.0, 1.0, x))
+
+
 @partials(np.float64)
 def float64(x):
     return 1.0
