@@ -395,11 +395,11 @@ def test_library_code_is_not_differentiated_but_asks_for_a_rule(project):
 
 
         def windowed(x):
-            return np.sinc(x) * x
+            return np.i0(x) * x
         """})
     windowed = imported(project, "windowed").windowed
     with pytest.raises(adt.TranspileError, match=r"^windowed\.py:5:12: no derivative rule for "
-                       r"'numpy\.sinc'.*@partials\(numpy\.sinc\)"):
+                       r"'numpy\.i0'.*@partials\(numpy\.i0\)"):
         adt.grad(windowed)
 
 
