@@ -37,7 +37,7 @@ from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.orphans import rename_orphans
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.plain_numpy import plain_numpy
-from ad_transpile.primitives import name, positional_signature
+from ad_transpile.primitives import copy_tree, name, positional_signature
 from ad_transpile.registry import Registry
 from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
@@ -420,11 +420,16 @@ def _helpers(used: set[str]) -> list[gast.FunctionDef]:
     """The runtime helpers the code uses, and those they use in turn, in a fixed order."""
     wanted = {h for h in runtime.HELPERS if h in used}
     while True:
-        more = {n.id for h in wanted for n in gast.walk(_helper(h))
-                if isinstance(n, gast.Name) and n.id in runtime.HELPERS} - wanted
+        more = {n for h in wanted for n in _helpers_called(h)} - wanted
         if not more:
-            return [_helper(h) for h in sorted(wanted)]
+            return [copy_tree(_helper(h)) for h in sorted(wanted)]
         wanted |= more
+
+
+@functools.cache
+def _helpers_called(name_: str) -> frozenset[str]:
+    return frozenset(n.id for n in gast.walk(_helper(name_))
+                     if isinstance(n, gast.Name) and n.id in runtime.HELPERS)
 
 
 def _binds(imports: list[gast.stmt], local: str, module: str) -> bool:
@@ -437,8 +442,10 @@ def _helper_text(name_: str) -> str:
     return textwrap.dedent(inspect.getsource(runtime.HELPERS[name_]))
 
 
+@functools.cache
 def _helper(name_: str) -> gast.FunctionDef:
-    """A helper from ``runtime``, copied into the generated file so that it runs alone."""
+    """A helper from ``runtime``, copied into the generated file so that it runs alone (parsed
+    once; each file gets a copy)."""
     return parse_text(_helper_text(name_), runtime.__file__).body[0]
 
 

@@ -8,6 +8,7 @@ once regenerated, as a reviewable diff.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -93,6 +94,13 @@ def explained_path(path: str, name: str, mode: str) -> Path:
 def generate(path: str, name: str, wrt: str | tuple[str, ...], mode: str, order: int = 1,
              explain: bool = False) -> str:
     """What ``ad-transpile grad PATH::NAME --wrt ... --mode MODE`` writes, run from the root."""
+    text = Path(path).read_text(encoding="utf-8")  # the key: made again if the file changed
+    return _generated(path, text, name, wrt, mode, order, explain)
+
+
+@functools.lru_cache(maxsize=128)
+def _generated(path: str, text: str, name: str, wrt, mode: str, order: int,
+               explain: bool) -> str:
     from ad_transpile.parse import read_function
     from ad_transpile.pipeline import transpile
 

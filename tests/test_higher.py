@@ -23,7 +23,7 @@ import sine_fit  # noqa: E402
 import two_vars  # noqa: E402
 
 HIGHER_PARTS = 4  # the random programs run in parts, side by side under xdist
-HIGHER_PROGRAMS = program_count("AD_TRANSPILE_HIGHER_PROGRAMS", 24, 60)
+HIGHER_PROGRAMS = program_count("AD_TRANSPILE_HIGHER_PROGRAMS", 16, 60)
 
 
 def second_derivative(src: str, wrt=0):

@@ -38,7 +38,7 @@ from ad_transpile.load import load
 from ad_transpile.parse import function_in_text
 from ad_transpile.pipeline import transpile
 
-DEFAULT_PROGRAMS = 16
+DEFAULT_PROGRAMS = 12
 PROGRAMS = program_count("AD_TRANSPILE_RANDOM_ARRAY_PROGRAMS", DEFAULT_PROGRAMS, 80)
 PARTS = 4
 POINTS_PER_PROGRAM = 2

@@ -214,6 +214,12 @@ def rule_key(call: str) -> tuple[str | None, int]:
     return primitive(node), 2 if isinstance(node, ast.BinOp) else 1
 
 
+# Each rule's tests run in one worker under xdist, so that its derivatives are made once
+# (conftest memoizes them per process) for the checks of every mode and order.
+RULES = [pytest.param(rule, id=rule.call, marks=pytest.mark.xdist_group(f"rule {rule.call}"))
+         for rule in TABLE]
+
+
 def test_the_table_covers_every_rule():
     elementwise = [key for key, rule in builtin().rules.items() if not rule.structural]
     assert sorted(elementwise) == sorted(rule_key(rule.call) for rule in TABLE)
@@ -234,7 +240,7 @@ def test_the_steps_cover_every_nondifferentiable_function():
     assert builtin().nondifferentiable <= mentioned
 
 
-@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+@pytest.mark.parametrize("rule", RULES)
 def test_every_argument_matches_finite_differences(rule):
     arguments = tuple(range(len(rule.domains)))
     each_alone = [(i,) for i in arguments]
@@ -243,7 +249,7 @@ def test_every_argument_matches_finite_differences(rule):
             check_gradient(rule_source(rule), args, wrt=wrt)
 
 
-@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+@pytest.mark.parametrize("rule", RULES)
 def test_hessian_matches_finite_differences_of_the_gradient(rule, tmp_path):
     f = imported(rule_source(rule), tmp_path, "rule_under_test").f
     for i in range(len(rule.domains)):
@@ -264,7 +270,7 @@ AGAIN = [("reverse", "reverse"), ("forward", "reverse"), ("forward", "forward")]
 
 
 @pytest.mark.parametrize(("inner", "outer"), AGAIN)
-@pytest.mark.parametrize("rule", TABLE, ids=lambda rule: rule.call)
+@pytest.mark.parametrize("rule", RULES)
 def test_generated_derivative_differentiates_again_in_every_mode(rule, inner, outer):
     src = rule_source(rule)
     for i in range(len(rule.domains)):
