@@ -11,6 +11,7 @@ the tree it came from: a mismatch is an internal error, never a file. A statemen
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 import warnings
@@ -87,7 +88,33 @@ def _exploded_target(line: str) -> str:
 
 
 def formatted(text: str) -> str:
-    """``text`` as black lays it out, with its default line length (88, as ruff's)."""
+    """``text`` as black lays it out, with its default line length (88, as ruff's).
+
+    Black lays out each top-level function on its own, with two blank lines around it, so the
+    module is formatted a function at a time: a runtime helper copied into many files is
+    formatted once per process.
+    """
+    chunks = [_formatted_chunk(chunk).strip("\n") for chunk in _top_level_chunks(text)]
+    return "\n\n\n".join(chunk for chunk in chunks if chunk) + "\n"
+
+
+def _top_level_chunks(text: str) -> list[str]:
+    """``text`` cut before each top-level ``def`` (and the comments and decorators on it)."""
+    chunks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("def "):
+            lead = chunks[-1]
+            start = len(lead)
+            while start and lead[start - 1].startswith(("#", "@")):
+                start -= 1
+            chunks.append(lead[start:])
+            del lead[start:]
+        chunks[-1].append(line)
+    return ["\n".join(chunk) + "\n" for chunk in chunks]
+
+
+@functools.lru_cache(maxsize=1024)
+def _formatted_chunk(text: str) -> str:
     import black  # here, not above: importing ad_transpile should not pay for black
 
     return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
