@@ -929,6 +929,83 @@ def expand_dims_adjoint(a, axis, *, d_result):
     return np.reshape(d_result, np.shape(a)), None
 
 
+@tangents(np.swapaxes)
+def swapaxes_tangent(a, axis1, axis2, *, d_a):
+    return np.swapaxes(d_a, axis1, axis2), None, None
+
+
+@batched_tangents(np.swapaxes)
+def swapaxes_batched(a, axis1, axis2, *, d_a):
+    # the axes counted from the front: the directions' axis is d_a's last
+    return np.swapaxes(d_a, axis1 % np.ndim(a), axis2 % np.ndim(a)), None, None
+
+
+@adjoints(np.swapaxes)
+def swapaxes_adjoint(a, axis1, axis2, *, d_result):
+    return np.swapaxes(d_result, axis1, axis2), None, None
+
+
+@tangents(np.moveaxis)
+def moveaxis_tangent(a, source, destination, *, d_a):
+    return np.moveaxis(d_a, source, destination), None, None
+
+
+@batched_tangents(np.moveaxis)
+def moveaxis_batched(a, source, destination, *, d_a):
+    return np.moveaxis(d_a, np.mod(source, np.ndim(a)), np.mod(destination, np.ndim(a))), None, None
+
+
+@adjoints(np.moveaxis)
+def moveaxis_adjoint(a, source, destination, *, d_result):
+    return np.moveaxis(d_result, destination, source), None, None
+
+
+@tangents(np.fliplr)
+def fliplr_tangent(a, *, d_a):
+    return np.fliplr(d_a)
+
+
+@batched_tangents(np.fliplr)
+def fliplr_batched(a, *, d_a):
+    return np.flip(d_a, 1)
+
+
+@adjoints(np.fliplr)
+def fliplr_adjoint(a, *, d_result):
+    return np.fliplr(d_result)
+
+
+@tangents(np.flipud)
+def flipud_tangent(a, *, d_a):
+    return np.flipud(d_a)
+
+
+@batched_tangents(np.flipud)
+def flipud_batched(a, *, d_a):
+    return np.flip(d_a, 0)
+
+
+@adjoints(np.flipud)
+def flipud_adjoint(a, *, d_result):
+    return np.flipud(d_result)
+
+
+@tangents(np.trace)
+def trace_tangent(a, *, d_a):
+    return np.trace(d_a)
+
+
+@batched_tangents(np.trace)
+def trace_batched(a, *, d_a):
+    return np.trace(d_a)  # over the first two axes: the directions' axis stays last
+
+
+@adjoints(np.trace)
+def trace_adjoint(a, *, d_result):
+    # d_a[i, j, ...] = d_result[...] where i == j
+    return np.einsum("ij,...->ij...", np.eye(np.shape(a)[0], np.shape(a)[1]), d_result)
+
+
 @tangents(np.tile)
 def tile_tangent(a, reps, *, d_a):
     return np.tile(d_a, reps), None

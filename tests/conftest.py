@@ -32,6 +32,12 @@ def program_count(variable: str, default: int, full: int) -> int:
     return int(os.environ.get(variable, full if FULL else default))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: they wait on package installs, which then overlap the rest of the
+    run instead of ending it last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def first_function(src: str) -> str:
     return next(
         line.split("def ", 1)[1].split("(", 1)[0]

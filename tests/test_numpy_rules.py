@@ -99,6 +99,16 @@ TABLE = [
     Case("np.squeeze(a)", ((3, 1, 4),)),
     Case("np.squeeze(a, axis=1)", ((3, 1, 4),)),
     Case("np.expand_dims(a, 1)", ((3, 4),)),
+    Case("np.swapaxes(a, 0, 1)", ((3, 4),)),
+    Case("np.swapaxes(a, -1, 0)", ((2, 3, 4),)),  # an axis counted from the end
+    Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
+    Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
+    Case("np.fliplr(a)", ((3, 4),)),
+    Case("np.flipud(a)", ((3, 4),)),
+    Case("np.flipud(a)", ((3,),)),
+    Case("np.trace(a)", ((3, 3),)),
+    Case("np.trace(a)", ((3, 4),)),
+    Case("np.trace(a) * a", ((3, 4, 2),)),  # a trace over the first two axes of three
     Case("np.tile(a, (2, 3))", ((3, 4),)),
     Case("np.tile(a, 2)", ((3,),)),
     Case("np.broadcast_to(a, (3, 4))", ((4,),)),
