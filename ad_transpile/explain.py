@@ -74,7 +74,18 @@ def carry_notes(old: gast.AST, new: gast.AST) -> None:
 
 def describe(rule: Rule, index: int) -> str:
     """``d/da (a * b) = b (product rule)``: the partial of ``rule`` along argument ``index``
-    (along every argument for ``+ - * /``, whose rules are read whole)."""
+    (along every argument for ``+ - * /``, whose rules are read whole). Every transpile tags
+    its partials, explained or not, so each text is written once per process."""
+    key = (rule.primitive, rule.params, rule.digest, index)
+    if key not in _DESCRIBED:
+        _DESCRIBED[key] = _described(rule, index)
+    return _DESCRIBED[key]
+
+
+_DESCRIBED: dict[tuple, str] = {}
+
+
+def _described(rule: Rule, index: int) -> str:
     call, law = OPERATORS.get(rule.primitive, (None, ""))
     if call is None:
         call = f"{_short(rule.primitive)}({', '.join(rule.params)})"
