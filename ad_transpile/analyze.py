@@ -174,7 +174,11 @@ def reads(expr: gast.AST) -> set[str]:
 
 
 def _counts(iterable: gast.expr) -> bool:
-    return any(getattr(n, "qualname", None) == "builtins.range" for n in gast.walk(iterable))
+    """A range, or a range reversed: its items are counts. (In ``zip(range(n), xs)`` the
+    items of ``xs`` come along: the loop's variables hold them.)"""
+    if getattr(iterable, "qualname", None) == "builtins.reversed" and iterable.args:
+        iterable = iterable.args[0]
+    return getattr(iterable, "qualname", None) == "builtins.range"
 
 
 def _closure(start: set[str], edges: list[tuple[str, set[str]]]) -> set[str]:

@@ -242,14 +242,15 @@ class _Lowering:
                 and _pair(target):
             sources, targets, counter = [iterable.args[0]], [target.elts[1]], target.elts[0]
         elif qualname == "builtins.zip" and iterable.args and not iterable.keywords \
-                and any(self.lowers(a) for a in iterable.args) \
-                and all(isinstance(a, (gast.Name, gast.List)) for a in iterable.args) \
+                and any(self.lowers(_forwards(a)) for a in iterable.args) \
+                and all(_indexable(a) for a in iterable.args) \
                 and isinstance(target, gast.Tuple) and len(target.elts) == len(iterable.args):
             sources, targets = list(iterable.args), list(target.elts)
         if sources is None or not all(isinstance(t, gast.Name) for t in targets):
             stmt.body = self.block(stmt.body)  # items that are tuples stay as they are
             return [stmt]
-        held = [self.hoisted(s) for s in sources]
+        turned = [_forwards(s) is not s for s in sources]  # zip(xs, reversed(ys))
+        held = [self.hoisted(_forwards(s)) for s in sources]
         changed = _changed_lists(stmt.body)
         for var in held:
             if var in changed:
@@ -262,8 +263,8 @@ class _Lowering:
         positions: gast.expr = call("builtins.range", bound)
         if backwards:
             positions = call("builtins.reversed", positions)
-        reads = [assign(copy.deepcopy(t), item(v, name(counter.id)))
-                 for t, v in zip(targets, held)]
+        reads = [assign(copy.deepcopy(t), item(v, _position(v, counter.id, back)))
+                 for t, v, back in zip(targets, held, turned)]
         loop = gast.For(target=counter, iter=positions, body=reads + stmt.body,
                         orelse=[], type_comment=None)
         gast.copy_location(loop, stmt)
@@ -279,6 +280,29 @@ class _Lowering:
             isinstance(e, gast.Constant) or (isinstance(e, gast.UnaryOp)
                                              and isinstance(e.operand, gast.Constant))
             for e in iterable.elts)
+
+
+def _forwards(iterable: gast.expr) -> gast.expr:
+    """What ``reversed(v)`` walks backwards: ``v``; any other iterable as it is."""
+    if getattr(iterable, "qualname", None) == "builtins.reversed" and len(iterable.args) == 1 \
+            and not iterable.keywords:
+        return iterable.args[0]
+    return iterable
+
+
+def _indexable(iterable: gast.expr) -> bool:
+    """A list, a literal or a range, or one of them reversed: each item is had by index."""
+    forwards = _forwards(iterable)
+    return isinstance(forwards, (gast.Name, gast.List)) \
+        or getattr(forwards, "qualname", None) == "builtins.range"
+
+
+def _position(var: str, counter: str, backwards: bool) -> gast.expr:
+    """``i``, or ``len(v) - 1 - i`` for ``v`` walked backwards."""
+    if not backwards:
+        return name(counter)
+    last = gast.BinOp(left=length(var), op=gast.Sub(), right=gast.Constant(value=1, kind=None))
+    return gast.BinOp(left=last, op=gast.Sub(), right=name(counter))
 
 
 def _pair(target: gast.expr) -> bool:

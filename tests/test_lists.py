@@ -73,6 +73,16 @@ CASES = [
      "    return v[0] * v[1] - v[2]\n", (0.6, 1.7)),
     ("zip", "def f(a, b):\n    u = [a, b, a * b]\n    w = [b, a, 1.0]\n    s = 0.0\n"
      "    for x, y in zip(u, w):\n        s = s + x * y\n    return s\n", (0.6, 1.7)),
+    # a range beside the list: its items are counts, the list's carry derivatives
+    ("zip-with-range", "def f(a, b):\n    v = []\n    for i in range(3):\n"
+     "        v.append(a * i + b)\n    s = 0.0\n    for j, x in zip(range(3), v):\n"
+     "        s = s + x * x * j\n    return s\n", (0.6, 1.7)),
+    ("zip-reversed", "def f(a, b):\n    u = [a, b, a * b]\n    w = [b, a * a, 1.0]\n"
+     "    s = 0.0\n    for x, y in zip(reversed(u), w):\n        s = s * a + x * y\n"
+     "    return s\n", (0.6, 1.7)),
+    ("zip-reversed-range", "def f(a, b):\n    u = [a, b, a * b, b * b]\n    s = 0.0\n"
+     "    for k, x in zip(reversed(range(2)), reversed(u)):\n        s = s + k * x + x * x\n"
+     "    return s\n", (0.6, 1.7)),
     ("enumerate", "def f(a, b):\n    v = [a, b, a * b]\n    s = 0.0\n"
      "    for i, x in enumerate(v):\n        s = s + i * x * x\n    return s\n", (0.6, 1.7)),
     ("reversed", "def f(a, b):\n    v = [a, b, a * b]\n    s = 0.0\n"
@@ -197,6 +207,10 @@ REFUSED = [
     ("change-an-item-list", "def f(a):\n    m = [[a], [a]]\n    r = m[0]\n"
      "    r.append(a)\n    return sum(r) + sum(m[0])\n",
      "changing a list that is also an item of another list"),
+    # zipped items that are tuples: refused, never read as if they carried no derivative
+    ("zip-of-tuples", "def f(a):\n    v = []\n    for i in range(3):\n"
+     "        v.append((a * i, a))\n    s = 0.0\n    for j, (x, y) in zip(range(3), v):\n"
+     "        s = s + x * y * j\n    return s\n", "looping over a value that depends on wrt"),
     ("made-in-loop-read-after", "def f(a):\n    for i in range(3):\n        v = [a * i]\n"
      "    return v[0]\n", "a list made in a loop or a branch and read after it"),
 ]

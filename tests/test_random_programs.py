@@ -370,9 +370,20 @@ class RandomProgram(ProgramText):
                                  f"{lst.name}[{k}] * {self.bounded(scope)}"])
         if self.rng.random() < 0.25:
             item, target = self.fresh("z"), self.rng.choice(scope.floats)
-            self.emit(depth, f"for {item} in {lst.name}:")
             inner = self.inner(scope, loop=True)
             inner.floats.append(item)
+            items = self.rng.choice([lst.name, f"reversed({lst.name})"])
+            if self.rng.random() < 0.4:  # beside a count, which carries no derivative
+                count = self.fresh("i")
+                counts = self.rng.choice([f"range({lst.length})", "range(1, 4)",
+                                          f"reversed(range({lst.length}))"])
+                pair = [f"{count}, {item}", f"zip({counts}, {items})"]
+                if self.rng.random() < 0.5:
+                    pair = [f"{item}, {count}", f"zip({items}, {counts})"]
+                self.emit(depth, f"for {pair[0]} in {pair[1]}:")
+                inner.indices.append(count)
+            else:
+                self.emit(depth, f"for {item} in {items}:")
             self.emit(depth + 1, f"{target} = {target} * 0.5 + {item} * "
                       f"{self.bounded(inner)}")
             return
