@@ -14,7 +14,7 @@ from ad_transpile import errors, runtime
 from ad_transpile.infer import assumed_kinds
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.load import LIVE, LIVE_NAMES, load
-from ad_transpile.parse import collect_constants, collect_imports, function_from_object, parse_text
+from ad_transpile.parse import collect_constants, function_from_object, parse_text
 from ad_transpile.pipeline import WrtSpec, transpile
 from ad_transpile.specialize import Specializations
 
@@ -415,21 +415,21 @@ def _compile(f: Callable, wrt: WrtSpec, mode: str, kind: str,
 
 
 def _live_globals(f: Callable, text: str) -> tuple[dict | None, frozenset[str]]:
-    """The globals ``f`` reads at call time, and the module-level names of the derivative's
-    ``text`` that mean the same as in ``f``'s module (the same import, the same constant):
-    the derivative reads those from ``f``'s globals too, so it sees a constant changed at run
-    time, as ``f`` does. ``f`` may itself be loaded generated code (a Hessian's ``fpr``)."""
+    """The globals ``f`` reads at call time, and the module-level constants of the
+    derivative's ``text`` that are the same constants in ``f``'s module: the derivative reads
+    those from ``f``'s globals too, so it sees a constant changed at run time, as ``f`` does.
+    Imports stay the generated module's own: a rule is the derivative of what the import named
+    when it was transpiled, and a global read in a hot loop costs a dict lookup per use.
+    ``f`` may itself be loaded generated code (a Hessian's ``fpr``)."""
     function = inspect.unwrap(f)
     live = getattr(function, "__globals__", None)
     if live is None:
         return None, frozenset()
     source = function_from_object(function)
     generated = parse_text(text, "<generated>")
-    imports, _ = collect_imports(generated)
-    names = {n for n, q in imports.items() if source.imports.get(n) == q}
-    names |= {n for n, stmt in collect_constants(generated).items()
-              if n in source.constants
-              and gast.dump(stmt.value) == gast.dump(source.constants[n].value)}
+    names = {n for n, stmt in collect_constants(generated).items()
+             if n in source.constants
+             and gast.dump(stmt.value) == gast.dump(source.constants[n].value)}
     if LIVE in live:  # generated code: what it read live, the derivative reads live too
         return live[LIVE], frozenset(names) & live[LIVE_NAMES]
     return live, frozenset(names)

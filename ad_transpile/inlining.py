@@ -116,8 +116,9 @@ def inline_single_uses(block: list[gast.stmt], named: frozenset[str] = frozenset
     stored = store_counts(block) if counts is None else counts
     used = Counter(n.id for stmt in block for n in children(stmt) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Load))
+    wanted = {t for t, n in used.items() if n == stored[t] and not _named(t, named)}
     found: dict[str, list[_Inline]] = {}
-    _inlinable(block, found, limit)
+    _inlinable(block, found, limit, wanted)
     touched: set[int] = set()
     for target, places in found.items():
         if not (len(places) == stored[target] == used[target]) or _named(target, named):
@@ -149,15 +150,17 @@ def _named(target: str, named: frozenset[str]) -> bool:
     return target in named or (version.isdigit() and base in named)
 
 
-def _inlinable(block: list[gast.stmt], found: dict, limit: int) -> None:
+def _inlinable(block: list[gast.stmt], found: dict, limit: int, wanted: set[str]) -> None:
+    """Into ``found``: each place where a name of ``wanted`` (read as often as it is
+    assigned) can be written into its one use."""
     for stmt in block:
         for part in bodies(stmt):
-            _inlinable(getattr(stmt, part), found, limit)
+            _inlinable(getattr(stmt, part), found, limit, wanted)
     places: list[tuple[str, _Inline]] = []
     for i, table, facts in ahead(block):
         stmt = block[i]
         target = single_target(stmt)
-        if isinstance(stmt, gast.Assign) and target is not None and _movable(stmt.value):
+        if isinstance(stmt, gast.Assign) and target in wanted and _movable(stmt.value):
             j = _the_use(stmt, target, table, facts)
             inlined = j is not None and _inlined(block[j], target, stmt.value, limit)
             if inlined:
