@@ -32,6 +32,7 @@ BACKWARDS = "the loop runs backwards: adjoints flow from the last iteration to t
 ONCE = ("each iteration adds only its own share to the sums: one loop forwards computes the "
         "values and their adjoints together, with no tape")
 TAPE = "the tape: a stack of the values the backward sweep reads after they change"
+OWN_TAPE = "the loop walks its tape backwards: each trip reads what the same trip saved"
 SAVED = "the tape saves what the backward sweep will read, as this iteration leaves it"
 RESTORED = "read back from the tape: the last saved is the first read"
 SWEEP = ("one forward sweep: the tangent of each parameter is 1.0 along the direction asked "
@@ -139,6 +140,8 @@ def _structure(stmt: gast.stmt, mode: str) -> list[str]:
         return []
     if isinstance(stmt, gast.For) and getattr(stmt, NOTE, None):
         return list(getattr(stmt, NOTE))
+    if getattr(stmt, "own_tape", None):  # a loop's own list (see own_tapes)
+        return [stmt.own_tape]
     text = _text(stmt) if isinstance(stmt, (gast.Assign, gast.Expr)) else ""
     if text.startswith("_stack") and text.endswith(" = []"):
         return [TAPE]

@@ -22,6 +22,7 @@ from ad_transpile.analyze import Activity, active_lists, analyze
 from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.batched_seeds import known_points, seeded_sweep
 from ad_transpile.calls import Calls
+from ad_transpile.coalesce import coalesce_copies
 from ad_transpile.element_sweeps import element_sweeps, lists_along
 from ad_transpile.explain import explain
 from ad_transpile.forward import forward, refuse_array
@@ -35,6 +36,7 @@ from ad_transpile.loop_targets import discard_unread_loop_targets
 from ad_transpile.names import Namer, derivative_name
 from ad_transpile.normalize import normalize, scatter_parts
 from ad_transpile.orphans import rename_orphans
+from ad_transpile.own_tapes import own_tapes
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.plain_numpy import plain_numpy
 from ad_transpile.primitives import copy_tree, name, positional_signature
@@ -203,6 +205,10 @@ class Program:
             core = plain_numpy(core, _param_shapes(core, parsed), spell)
         core = simplify(core, frozenset(parsed.local))
         core = rename_orphans(core, namer, frozenset(parsed.local))
+        if self.mode == "reverse":
+            core = own_tapes(core)
+        if not activity.arrays:
+            core = coalesce_copies(core, frozenset(parsed.local))
         if plain:
             core = fresh_results(core, _param_shapes(core, parsed))
         core = chain_equal_starts(discard_unread_loop_targets(core))

@@ -703,6 +703,7 @@ class _AdjointSweep(WriteAdjoints):
         primal += [*self.flags(stmt), gast.copy_location(loop, stmt), *self.push(saved)]
         backwards = gast.For(target=stmt.target, iter=_reversed(iterable, trips),
                              body=body_adjoint, orelse=[], type_comment=None)
+        self.pair(loop, backwards)
         return primal, [*self.pop(saved), *self.materialized_before(stmt),
                         gast.copy_location(noted(backwards, BACKWARDS), stmt)]
 
@@ -752,8 +753,13 @@ class _AdjointSweep(WriteAdjoints):
         counter = self.namer.numbered("_")  # nested counted loops need their own names
         backwards = gast.For(target=name(counter, store=True), iter=counted, body=body_adjoint,
                              orelse=[], type_comment=None)
+        self.pair(loop, backwards)
         return primal, [*self.pop(saved), *self.materialized_before(stmt),
                         gast.copy_location(noted(backwards, BACKWARDS), stmt)]
+
+    def pair(self, loop: gast.stmt, backwards: gast.For) -> None:
+        """Mark a loop and its reversed loop as taping on ``stack`` together (see own_tapes)."""
+        loop.tape_pair = backwards.tape_pair = (id(loop), self.stack)
 
     def saved_after(self, loop: gast.stmt, header: set[str], loops: tuple) -> list[str]:
         """Values the reversed loop needs that may be overwritten before it runs."""

@@ -160,6 +160,15 @@ class _Fold(gast.NodeTransformer):
         return node
 
 
+def _common_factor(left: gast.expr, right: gast.expr) -> bool:
+    """``a * d`` and ``b * d``, the same name ``d`` (an adjoint or a tangent the chain rule
+    multiplied each partial by): one product of the sum, as a person writes it."""
+    return all(isinstance(e, gast.BinOp) and isinstance(e.op, gast.Mult)
+               and isinstance(e.right, gast.Name) for e in (left, right)) \
+        and left.right.id == right.right.id and not is_constant(left.left) \
+        and not is_constant(right.left)
+
+
 def _identity(node, left, right, op):
     """``x * 1 -> x``, ``0 + x -> x``, ``-1 * x -> -x``, ``a + -b -> a - b`` and friends."""
     lv, rv = _value(left), _value(right)
@@ -179,6 +188,9 @@ def _identity(node, left, right, op):
             return _neg(right)
         if _is_neg(right):  # a * -b -> -(a * b)
             return _neg(gast.BinOp(left=left, op=gast.Mult(), right=right.operand))
+    if op in (gast.Add, gast.Sub) and _common_factor(left, right):  # a * d + b * d
+        inner = gast.BinOp(left=left.left, op=op(), right=right.left)
+        return gast.BinOp(left=inner, op=gast.Mult(), right=left.right)
     if op is gast.Add:
         if rv == 0:
             return left

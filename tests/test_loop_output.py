@@ -4,6 +4,7 @@ tape, no tape at all for independent iterations, and names that say what they ho
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from conftest import MODES, ROOT, check_gradient, derivative, generated, numeric_gradient
@@ -192,7 +193,9 @@ PROJECTILE = (ROOT / "samples" / "projectile.py").read_text()
 
 
 def appends(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if "_stack.append(" in line]
+    """The lines that tape values: on the shared stack, or on a loop's own list."""
+    return [line.strip() for line in text.splitlines()
+            if re.match(r"\s*_\w+\.append\(", line)]
 
 
 def test_the_projectile_tapes_one_tuple_of_three_per_trip():
@@ -302,3 +305,113 @@ def test_values_computed_again_are_computed_in_the_primal_s_order():
            "        x = x - a * s * x\n"
            "    return x\n")
     check_gradient(src, (0.4, 0.3, 4), (0, 1))
+
+
+# 3. a loop's own tape, walked backwards; no copy made for the order of statements
+
+OWN_TAPES = [  # (source, point, wrt, the reversed loop's header)
+    # one value a trip: the reversed loop's variable is the taped value
+    ("def f(x, a, n):\n"
+     "    for _ in range(n):\n"
+     "        x = x * a + math.sin(x)\n"
+     "    return x\n", (0.4, 0.9, 6), (0, 1), "for x in reversed(_xs):"),
+    # two values a trip, taped at two points: two lists, zipped
+    ("def f(h, k):\n"
+     "    total = 0.0\n"
+     "    while h > 1.0:\n"
+     "        h = h * k\n"
+     "        total += math.sqrt(h)\n"
+     "    return total\n", (40.0, 0.8), (0, 1),
+     "for sqrt_h, h in zip(reversed(_sqrt_hs), reversed(_hs)):"),
+    # the loop's own variable is read too: it walks back beside the tape
+    ("def f(x, cs):\n"
+     "    for c in cs:\n"
+     "        x = math.sin(x) * c\n"
+     "    return x\n", (0.4, [0.5, 1.5, -2.0]), (0,),
+     "for c, x in zip(reversed(_items), reversed(_xs)):"),
+]
+
+
+@pytest.mark.parametrize("src, point, wrt, header", OWN_TAPES)
+def test_a_loop_taping_the_same_values_every_trip_walks_its_own_list_back(
+        src, point, wrt, header):
+    src = "import math\n\n" + src
+    text = generated(src, wrt if len(wrt) > 1 else wrt[0])
+    assert header in text, text
+    assert ".pop()" not in text and "_trips" not in text and "_stack" not in text, text
+    check_gradient(src, point, wrt)
+
+
+OWN_TAPE_REFUSALS = [  # where the values might not pair up: the shared stack stays
+    # a break may end a trip before its append
+    ("def f(x, n):\n"
+     "    for i in range(n):\n"
+     "        x = math.sin(x) * x\n"
+     "        if x < 0.1:\n"
+     "            break\n"
+     "    return x\n", [(0.9, 5), (0.05, 5)]),
+    # an append in a branch is not made on every trip
+    ("def f(x, n):\n"
+     "    for i in range(n):\n"
+     "        if x > 0.5:\n"
+     "            x = math.sin(x) * x\n"
+     "        else:\n"
+     "            x = x * x + 0.3\n"
+     "    return x\n", [(0.9, 5), (0.2, 4)]),
+]
+
+
+@pytest.mark.parametrize("src, points", OWN_TAPE_REFUSALS)
+def test_where_a_trip_may_skip_an_append_the_shared_stack_stays(src, points):
+    src = "import math\n\n" + src
+    text = generated(src)
+    assert "_stack" in text, text
+    for point in points:
+        check_gradient(src, point)
+
+
+def test_a_nested_loop_keeps_the_shared_stack():
+    src = ("import math\n\n"
+           "def f(s, xs):\n"
+           "    e = 0.0\n"
+           "    for xi in xs:\n"
+           "        for xj in xs:\n"
+           "            e = e * s + math.exp(-s * (xi - xj))\n"
+           "    return e\n")
+    assert "_stack.pop()" in generated(src), generated(src)
+    check_gradient(src, (0.3, [0.1, 0.7, -0.4]))
+
+
+COPIES = [  # (source, point, wrt, mode, a line of the generated loop, a copy that is gone)
+    # the tangent of h reads the old h: it goes first, and h is updated in place
+    ("def f(h, k):\n"
+     "    total = 0.0\n"
+     "    while h > 1.0:\n"
+     "        h = h * k\n"
+     "        total += math.sqrt(h)\n"
+     "    return total\n", (40.0, 0.8), 1, "forward", "d_h = k * d_h + h", "h_k"),
+    # the adjoint of a reads the old adjoint of x: it goes first, and nothing is copied
+    ("def f(x, a, n):\n"
+     "    for _ in range(n):\n"
+     "        x = x * a + math.sin(x)\n"
+     "    return x\n", (0.4, 0.9, 6), (0, 1), "reverse", "d_a += x * d_x", "d_x_a"),
+]
+
+
+@pytest.mark.parametrize("src, point, wrt, mode, line, gone", COPIES)
+def test_statements_go_in_the_order_that_needs_no_copy(src, point, wrt, mode, line, gone):
+    src = "import math\n\n" + src
+    text = generated(src, wrt, mode)
+    assert line in [s.strip() for s in text.splitlines()], text
+    assert gone not in text, text
+    check_gradient(src, point, wrt if isinstance(wrt, tuple) else (wrt,), modes=(mode,))
+
+
+def test_an_adjoint_times_a_sum_of_partials_is_one_product():
+    src = ("import math\n\n"
+           "def f(x, a, n):\n"
+           "    for _ in range(n):\n"
+           "        x = x * a + math.sin(x)\n"
+           "    return x\n")
+    text = generated(src, (0, 1))
+    assert "d_x = (math.cos(x) + a) * d_x" in text, text

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: reverse
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:84b5851906d14bb8
+# body-hash: sha256:d1d94f55e570ce8c
 import math
 
 GRAVITY = 9.81
@@ -49,10 +49,9 @@ def landing_pr(wind, angle, speed):
     d_t3_y_before = 1.0 / _t4
     d_t4 = -(_t3 * y_before / _t4) / _t4
     d_y = -d_t4
-    d_t3 = y_before * d_t3_y_before
+    d_x = y_before * d_t3_y_before
     d_y_before = d_t4 + _t3 * d_t3_y_before
-    d_x = d_t3
-    d_x_before = 1.0 - d_t3
+    d_x_before = 1.0 - d_x
     # line 30: while y >= 0.0:
     for _ in range(_trips):
         vy, air, relative = _stack.pop()
