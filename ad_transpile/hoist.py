@@ -9,7 +9,9 @@ saved) on every trip::
         ...                                ...
 
 Only arithmetic that cannot raise moves (``+``, ``-``, ``*`` of numbers, division by a nonzero
-constant), so that running it once more, or before a loop that runs no trip, changes nothing.
+constant), into a name assigned nowhere else, and never into a parameter (whose own value is
+what a loop that runs no trip leaves), so that running it once more, or before a loop that runs
+no trip, changes nothing.
 """
 
 from __future__ import annotations
@@ -32,14 +34,15 @@ def hoist_invariants(fn: gast.FunctionDef, kinds, constants: dict | None = None
     params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
     never_assigned = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)} - set(counts)
     numbers = {c for c, k in _constant_kinds(constants or {}).items() if k.is_number}
-    fn.body = _Hoister(counts, kinds, numbers - set(counts)).block(
+    fn.body = _Hoister(counts, kinds, numbers - set(counts), params).block(
         fn.body, params | never_assigned)
     return fn
 
 
 class _Hoister:
-    def __init__(self, counts: Counter, kinds, constants: set[str]) -> None:
+    def __init__(self, counts: Counter, kinds, constants: set[str], params: set[str]) -> None:
         self.counts, self.kinds, self.constants = counts, kinds, constants
+        self.params = params  # assigned once in the body, but holding a value before it
 
     def number(self, var: str) -> bool:
         return var in self.constants or self.kinds.of(var).is_number
@@ -86,8 +89,8 @@ class _Hoister:
                 and isinstance(stmt.targets[0], gast.Name)):
             return False
         target = stmt.targets[0].id
-        if self.counts[target] != 1 or not self.number(target):
-            return False
+        if self.counts[target] != 1 or target in self.params or not self.number(target):
+            return False  # a parameter keeps its own value where the loop runs no trip
         operands = _operands(stmt.value)
         return operands is not None and all(
             isinstance(o, gast.Constant) or (

@@ -73,6 +73,19 @@ def test_an_invariant_is_computed_once_before_the_loop(src, point, wrt, invarian
     check_gradient(src, point, wrt, modes=(mode,))
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_parameter_set_in_a_loop_that_may_run_no_trip_keeps_its_value(mode):
+    # x = -0.25 reads nothing the loop changes, but hoisted it would overwrite x for n == 0
+    src = ("def f(x, y, n):\n"
+           "    v = 0.0\n"
+           "    for i in range(n):\n"
+           "        x = -0.25\n"
+           "        v -= 1.0\n"
+           "    return x * y + v\n")
+    for n in (0, 2):
+        check_gradient(src, (1.5, 0.7, n), (0, 1), modes=(mode,))
+
+
 def test_what_may_raise_stays_in_the_loop():
     # no trip runs when n == 0: 1 / a would raise where the source does not
     src = ("def f(x, a, n):\n"

@@ -32,7 +32,7 @@ from conftest import (
 )
 
 DEFAULT_PROGRAMS = 64  # each program is longer since they build lists too
-PROGRAMS = program_count("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS, 480)
+PROGRAMS = program_count("AD_TRANSPILE_RANDOM_PROGRAMS", DEFAULT_PROGRAMS, 640)
 POINTS_PER_PROGRAM = 2
 STEPS = (1e-6, 1e-5)  # finite differences are trusted only where these two steps agree
 RTOL = 1e-5
