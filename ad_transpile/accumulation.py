@@ -43,6 +43,40 @@ def accumulates_only(loop: gast.For, outside: set[str], calls=None) -> bool:
     return not (targets & outside)
 
 
+def nested_accumulates(loop: gast.For, fn: gast.FunctionDef, calls=None) -> bool:
+    """Whether ``loop`` is a loop of sums around a loop of sums: assignments (none carried
+    from one iteration to the next, none reading a sum), then one inner loop that qualifies
+    by itself (``for xi in xs: for xj in xs: e = e + f(xi, xj)``). Its sums are the outer
+    loop's: nothing else in the outer loop reads them."""
+    if not loop.body or not isinstance(loop.body[-1], gast.For):
+        return False
+    *first, inner = loop.body
+    if inner.orelse or not accumulates_only(inner, names_outside(fn, inner), calls):
+        return False
+    if not all(isinstance(s, gast.Assign) and len(s.targets) == 1
+               and isinstance(s.targets[0], gast.Name) for s in first):
+        return False
+    sums = {s.targets[0].id for s in inner.body if _accumulates(s.value, s.targets[0].id)}
+    outside = names_outside(fn, loop)
+    targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+    assigned = [s.targets[0].id for s in first]
+    defined = set(targets)
+    for stmt, target in zip(first, assigned):
+        read = _reads(stmt.value)
+        if read & (set(assigned) - defined) or read & sums:
+            return False  # carried from the iteration before, or a partial sum
+        if target in defined or target in outside or target in sums:
+            return False
+        defined.add(target)
+    return not (_reads(inner.iter) & sums) and not (targets & outside)
+
+
+def sums_of(loop: gast.For) -> set[str]:
+    """The names a loop of sums adds into (``s = s + e``)."""
+    return {s.targets[0].id for s in loop.body
+            if isinstance(s, gast.Assign) and _accumulates(s.value, s.targets[0].id)}
+
+
 def walks_again(iterable: gast.expr, kinds) -> bool:
     """Whether a second ``for`` over ``iterable`` gives the same items: not so for an iterator
     (a ``range``, lists, tuples and arrays, zipped or not, do)."""

@@ -24,43 +24,67 @@ a write into one could change through another name.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from dataclasses import dataclass
 
 import gast
 
 from ad_transpile.dataflow import bodies, children, loads, stores
 
 PURE_CALLS = ("math.", "builtins.abs", "builtins.float", "builtins.min", "builtins.max")
+TEMPORARY = re.compile(r"_t\d+")
 WINDOW = 8  # statements apart, at most: a copy made for a reordering is made close by
 
 
-def coalesce_copies(fn: gast.FunctionDef, named: frozenset[str]) -> gast.FunctionDef:
+def coalesce_copies(fn: gast.FunctionDef, named: frozenset[str],
+                    derivatives: frozenset[str] = frozenset()) -> gast.FunctionDef:
     """``fn`` with the copies described above gone; the values ``named`` by the source keep
-    their names."""
+    their names, and a value never takes the name of a derivative (of ``derivatives``), nor
+    a derivative the name of a value: ``vx = speed * dvx_dspeed`` would read as a tangent."""
     stored = Counter(n.id for n in children(fn) if isinstance(n, gast.Name)
                      and not isinstance(n.ctx, gast.Load))
     read = Counter(n.id for n in children(fn) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Load))
-    _coalesce_block(fn.body, stored, read, named)
+    _coalesce_block(fn.body, stored, read, _Naming(named, derivatives))
     return fn
 
 
+@dataclass(frozen=True)
+class _Naming:
+    """Which names a rewrite may give a value: the source's stay, and a value and a derivative
+    keep names of their own kinds (a temporary ``_t3`` may become either)."""
+
+    named: frozenset[str]
+    derivatives: frozenset[str]
+
+    def derivative(self, var: str) -> bool:
+        return var in self.derivatives or var.startswith("d_")
+
+    def may_become(self, old: str, new: str) -> bool:
+        base, _, version = old.rpartition("_")
+        if old in self.named or (version.isdigit() and base in self.named):
+            return False  # a name of the source, or a new version of one (y_1 for y)
+        return bool(TEMPORARY.fullmatch(old) or TEMPORARY.fullmatch(new)) \
+            or self.derivative(old) == self.derivative(new)
+
+
 def _coalesce_block(block: list[gast.stmt], stored: Counter, read: Counter,
-                    named: frozenset[str]) -> None:
+                    naming: _Naming) -> None:
     for stmt in block:
         for part in bodies(stmt):
-            _coalesce_block(getattr(stmt, part), stored, read, named)
+            _coalesce_block(getattr(stmt, part), stored, read, naming)
     changed = True
     while changed:  # each rewrite removes a statement: at most as many rounds as statements
-        changed = _compute_then_copy(block, stored, read, named) \
-            or _save_then_overwrite(block, stored, read, named)
+        changed = _compute_then_copy(block, stored, read, naming) \
+            or _save_then_overwrite(block, stored, read, naming)
 
 
-def _compute_then_copy(block, stored, read, named) -> bool:
+def _compute_then_copy(block, stored, read, naming: _Naming) -> bool:
     """``t = e; ...; v = t`` -> ``v = e; ...`` (the reads of ``t`` read ``v``)."""
     for j, copy in enumerate(block):
         pair = _copy(copy)
-        if pair is None or pair[1] in named or stored[pair[1]] != 1:
+        if pair is None or not naming.may_become(pair[1], pair[0]) or stored[pair[1]] != 1:
             continue
         v, t = pair
         i = _definition(block, t, j)
@@ -84,12 +108,12 @@ def _compute_then_copy(block, stored, read, named) -> bool:
     return False
 
 
-def _save_then_overwrite(block, stored, read, named) -> bool:
+def _save_then_overwrite(block, stored, read, naming: _Naming) -> bool:
     """``c = v; ...; v = e; ...; u = f(c)`` -> ``...; u = f(v); v = e; ...``: each use of the
     copy moves above the write, where ``v`` still holds the value."""
     for i, copy in enumerate(block):
         pair = _copy(copy)
-        if pair is None or pair[0] in named or stored[pair[0]] != 1:
+        if pair is None or not naming.may_become(pair[0], pair[1]) or stored[pair[0]] != 1:
             continue
         c, v = pair
         j = next((k for k in range(i + 1, min(i + WINDOW, len(block)))

@@ -35,6 +35,25 @@ class Accumulation:
     header: gast.expr  # the iterable as the source wrote it
     sums: set[str]
     items: gast.Assign | None = None  # ``_items = list(header)``, where there is one
+    inner: Accumulation | None = None  # a loop of sums ending the body, made the same way
+
+    def adjoints(self) -> list[gast.stmt]:
+        """The statements that compute adjoints, not values (those of the inner loop too)."""
+        own = self.adjoint.body[self.recomputed:]
+        if self.inner is None:
+            return own
+        return [*self.inner.adjoints(), *own[1:]]  # own[0] is the inner loop walked again
+
+    def fused_body(self) -> list[gast.stmt]:
+        """One iteration computing the values, then their adjoints."""
+        own = self.adjoint.body[self.recomputed:]
+        if self.inner is None:
+            return [*self.primal.body, *own]
+        inner = self.inner
+        loop = gast.For(target=inner.primal.target, iter=inner.primal.iter,
+                        body=inner.fused_body(), orelse=[], type_comment=None)
+        loop = gast.copy_location(loop, inner.primal)
+        return [*self.primal.body[:-1], loop, *own[1:]]
 
 
 def fuse(body: list[gast.stmt], accumulations: list[Accumulation]) -> list[gast.stmt]:
@@ -50,7 +69,7 @@ def _fuse(body: list[gast.stmt], found: Accumulation) -> list[gast.stmt]:
         return body
     first, second = where[id(found.primal)], where[id(found.adjoint)]
     made, read = _stores(found.primal), _loads(found.primal)
-    adjoints = found.adjoint.body[found.recomputed:]
+    adjoints = found.adjoints()
     for stmt in adjoints:  # run in the pass: reads no partial sum, changes nothing it reads
         if _loads(stmt) & found.sums or _stores(stmt) & (read | made):
             return body
@@ -73,7 +92,7 @@ def _fuse(body: list[gast.stmt], found: Accumulation) -> list[gast.stmt]:
     if found.items is not None and before and before[-1] is found.items:
         before, header = before[:-1], found.header  # walked once: no list needed
     loop = gast.For(target=found.primal.target, iter=header,
-                    body=[*found.primal.body, *adjoints], orelse=[], type_comment=None)
+                    body=found.fused_body(), orelse=[], type_comment=None)
     loop = carried(found.adjoint, gast.copy_location(loop, found.primal))
     return [*before, *ahead, loop, *behind,
             *body[second + 1:]]

@@ -39,15 +39,19 @@ from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import name
 
 
-def lower_lists(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
-    """A copy of the restructured ``tree`` whose list forms are the core ones."""
+def lower_lists(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer,
+                wrt: tuple[str, ...] | None = None) -> gast.FunctionDef:
+    """A copy of the restructured ``tree`` whose list forms are the core ones. A list passed
+    in and not among ``wrt`` (None: any may be) carries no derivative: a loop over it stays
+    a loop over its items (``for x in xs``), which costs less than one by index."""
     fn = copy.deepcopy(tree)
-    _Lowering(parsed, fn, namer).run()
+    _Lowering(parsed, fn, namer, wrt).run()
     return fn
 
 
 class _Lowering:
-    def __init__(self, parsed: ParsedFunction, fn: gast.FunctionDef, namer: Namer) -> None:
+    def __init__(self, parsed: ParsedFunction, fn: gast.FunctionDef, namer: Namer,
+                 wrt: tuple[str, ...] | None = None) -> None:
         self.parsed, self.fn, self.namer = parsed, fn, namer
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args,
                                       *fn.args.kwonlyargs]}
@@ -55,6 +59,7 @@ class _Lowering:
                              for n in gast.walk(c.target)}
         self.assigned = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, gast.Store) and id(n) not in in_comprehensions}
+        self.constant = set() if wrt is None else self.params - set(wrt) - self.assigned
         self.lists = list_names(fn, list_params(parsed.tree, parsed.arg_kinds))
         self.indices: set[str] = set()  # permutations: lists of positions, not of values
         self.before: list[gast.stmt] = []
@@ -275,7 +280,8 @@ class _Lowering:
         """An iterable to loop over by index: a list (not a permutation), or a literal with
         values in it that are not constants."""
         if isinstance(iterable, gast.Name):
-            return iterable.id in self.lists and iterable.id not in self.indices
+            return iterable.id in self.lists and iterable.id not in self.indices \
+                and iterable.id not in self.constant
         return isinstance(iterable, gast.List) and not all(
             isinstance(e, gast.Constant) or (isinstance(e, gast.UnaryOp)
                                              and isinstance(e.operand, gast.Constant))

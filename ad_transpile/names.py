@@ -23,6 +23,7 @@ class Namer:
         self.prefix = prefix  # of derivatives: ``t_`` for tangents where ``d_`` are adjoints
         self.counter = 0
         self.adjoints: dict[str, str] = {}
+        self.derivatives: set[str] = set()  # every tangent or adjoint name handed out
 
     def fresh(self, hint: str | None = None) -> str:
         if hint and hint.isidentifier() and len(hint) <= MAX_HINT and self.claim(hint):
@@ -64,4 +65,5 @@ class Namer:
                 k += 1
                 name = f"{base}_{k}"
             self.adjoints[var] = name
+            self.derivatives.add(name)
         return self.adjoints[var]

@@ -137,7 +137,8 @@ def _walk_backwards(loop: gast.For, pops: list[gast.Assign], tapes: list[str]) -
 
 
 def _drop_unused(fn: gast.FunctionDef) -> None:
-    """The shared stack and a while loop's trip counter go where nothing reads them now."""
+    """The shared stack and a while loop's trip counter go where nothing reads them now
+    (``_trips += 1`` counts, it does not read)."""
     read = {n.id for n in children(fn) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
     for node in children(fn):
@@ -148,16 +149,17 @@ def _drop_unused(fn: gast.FunctionDef) -> None:
 
 
 def _only_sets_unread(stmt: gast.stmt, read: set[str]) -> bool:
-    """``_stack = []`` or ``_trips = 0`` / ``_trips += 1`` of a name nothing reads."""
-    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-            and isinstance(stmt.targets[0], gast.Name):
-        target, value = stmt.targets[0].id, stmt.value
+    """``_stack = []``, ``_trips = 0`` or ``_trips += 1`` of a name nothing reads."""
+    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
         fresh = (isinstance(value, gast.List) and not value.elts) or (
             isinstance(value, gast.Constant) and value.value == 0)
-        return fresh and target.startswith("_") and target not in read
-    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-        return stmt.target.id.startswith("_trips") and stmt.target.id not in read
-    return False
+    elif isinstance(stmt, gast.AugAssign):
+        target, fresh = stmt.target, isinstance(stmt.value, gast.Constant)
+    else:
+        return False
+    return fresh and isinstance(target, gast.Name) and target.id.startswith("_") \
+        and target.id not in read
 
 
 def _is_call_on(stmt: gast.stmt, stack: str, method: str) -> bool:

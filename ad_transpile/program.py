@@ -23,6 +23,7 @@ from ad_transpile.array_shapes import shape_of_kind
 from ad_transpile.batched_seeds import known_points, seeded_sweep
 from ad_transpile.calls import Calls
 from ad_transpile.coalesce import coalesce_copies
+from ad_transpile.directions import NotAlongEach, along_each
 from ad_transpile.element_sweeps import element_sweeps, lists_along
 from ad_transpile.explain import explain
 from ad_transpile.forward import forward, refuse_array
@@ -55,6 +56,9 @@ WHAT = {
     "vjp": "Value and vector-Jacobian product",
     "callee_vjp": "Vector-Jacobian product",
 }
+
+
+ALONG = "_along"  # a gradient kind made one sweep with a tangent per direction
 
 
 class ScalarCode(Exception):
@@ -115,6 +119,10 @@ class Program:
             else:
                 wrapper = _batched_sweep(parsed.tree, core, wrt, kind, entry, several)
             self.add_wrapper(wrapper, parsed, wrt, kind)
+        elif self.mode == "forward" and kind in ("grad", "value_and_grad") and several \
+                and self.tangent_prefix == "d_" and not lists_along(parsed, wrt) \
+                and self.along_each(parsed, wrt, kind, entry):
+            pass  # one sweep, a tangent per direction
         elif self.mode == "forward" and kind in ("grad", "value_and_grad") and (
                 several or lists_along(parsed, wrt)):
             core = self.names.numbered(f"{parsed.name}_jvp")
@@ -130,6 +138,20 @@ class Program:
         else:
             self.generate(parsed, wrt, kind, entry, several)
         return entry
+
+    def along_each(self, parsed: ParsedFunction, wrt: list[str], kind: str, entry: str) -> bool:
+        """Generate the forward-mode gradient along several numbers as one sweep carrying a
+        tangent per direction (see ``directions``); False where it cannot be one."""
+        functions, generated = len(self.functions), dict(self.generated)
+        taken = set(self.names.taken)
+        try:
+            self.generate(parsed, wrt, f"{kind}{ALONG}", entry, several=True)
+        except NotAlongEach:
+            del self.functions[functions:]  # callees made for it are made again as needed
+            self.generated, self.names.taken = generated, taken
+            self.in_progress.discard((parsed.module_name, parsed.name))
+            return False
+        return True
 
     def add_wrapper(self, wrapper: gast.FunctionDef, parsed: ParsedFunction, wrt: list[str],
                     kind: str) -> None:
@@ -170,7 +192,7 @@ class Program:
         namer = Namer(_module_names(parsed) | parsed.local | self.names.taken,
                       self.tangent_prefix)
         fn = normalize(parsed, split_tuples(parsed, lower_lists(
-            parsed, restructure(parsed, namer), namer), namer), namer)
+            parsed, restructure(parsed, namer), namer, tuple(wrt)), namer), namer)
         if kind == "callee_vjp":  # the caller's primal sweep already printed and logged
             fn = _without_reports(fn)
         calls = Calls(parsed, registry, self, self.mode)
@@ -191,14 +213,21 @@ class Program:
             _refuse_several_results(fn, kind, parsed)
         spell = self.spelling_of(parsed)
         differentiate = forward if self.mode == "forward" else reverse
+        along, kind = kind.endswith(ALONG), kind.removesuffix(ALONG)
+        if along and (activity.arrays or self.batched):
+            raise NotAlongEach(parsed.name)
         core = differentiate(
             fn, wrt=wrt, activity=activity, registry=registry, spell=spell, namer=namer,
-            seeded=kind in ("grad", "value_and_grad"),
+            seeded=kind in ("grad", "value_and_grad") and not along,
             returns_value=kind in ("value_and_grad", "jvp", "vjp"),
             several=several, calls=calls,
             **({"source_names": frozenset(parsed.local)} if self.mode == "reverse" else {}),
             **({"batched": True, "where": parsed.error} if self.batched else {}),
         )
+        if along:
+            core = along_each(core, fn.args, wrt,
+                              [namer.derivative(w) for w in wrt], set(namer.adjoints.values()),
+                              namer, returns_value=kind == "value_and_grad")
         core.name = entry
         plain = self.mode == "reverse" and activity.arrays
         if plain:
@@ -208,7 +237,7 @@ class Program:
         if self.mode == "reverse":
             core = own_tapes(core)
         if not activity.arrays:
-            core = coalesce_copies(core, frozenset(parsed.local))
+            core = coalesce_copies(core, frozenset(parsed.local), frozenset(namer.derivatives))
         if plain:
             core = fresh_results(core, _param_shapes(core, parsed))
         core = chain_equal_starts(discard_unread_loop_targets(core))

@@ -23,7 +23,13 @@ from typing import Callable
 
 import gast
 
-from ad_transpile.accumulation import accumulates_only, names_outside, walks_again
+from ad_transpile.accumulation import (
+    accumulates_only,
+    names_outside,
+    nested_accumulates,
+    sums_of,
+    walks_again,
+)
 from ad_transpile.analyze import (
     Activity,
     is_number,
@@ -673,6 +679,10 @@ class _AdjointSweep(WriteAdjoints):
             found = self.accumulation(stmt, loops)
             if found is not None:
                 return found
+        if not loops and nested_accumulates(stmt, self.fn, self.calls):
+            found = self.nested_accumulation(stmt, loops)
+            if found is not None:
+                return found
         body, body_adjoint = self.block(stmt.body, (*loops, stmt))
         loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[],
                         type_comment=None)
@@ -722,13 +732,8 @@ class _AdjointSweep(WriteAdjoints):
         header = (reads(stmt.iter) | {n for s in recomputed for n in reads(s.value)}) - assigned
         header -= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
         saved = self.saved_after(stmt, header, loops)
-        primal: list[gast.stmt] = []
-        iterable, items = stmt.iter, None
-        if not walks_again(stmt.iter, self.activity.kinds):  # an iterator gives one pass
-            items = assign(self.namer.fresh("_items"),
-                           gast.Call(func=name("list"), args=[stmt.iter], keywords=[]))
-            primal.append(items)
-            iterable = name(items.targets[0].id)
+        iterable, items = self.walked_twice(stmt)
+        primal: list[gast.stmt] = [items] if items is not None else []
         again = gast.For(target=copy.deepcopy(stmt.target), iter=copy.deepcopy(iterable),
                          body=recomputed + run_adjoint, orelse=[], type_comment=None)
         loop = gast.For(target=stmt.target, iter=iterable, body=stmt.body, orelse=[],
@@ -737,6 +742,57 @@ class _AdjointSweep(WriteAdjoints):
         again = gast.copy_location(noted(again, ONCE), stmt)
         self.accumulations.append(Accumulation(loop, again, len(recomputed), stmt.iter,
                                                sums, items))
+        return primal, [*self.pop(saved), again]
+
+    def walked_twice(self, loop: gast.For) -> tuple[gast.expr, gast.Assign | None]:
+        """The header an accumulation's two loops walk: an iterator (one pass) kept in a list
+        ``_items = list(xs)``, which is returned too (None where the header walks again)."""
+        if walks_again(loop.iter, self.activity.kinds):
+            return loop.iter, None
+        items = assign(self.namer.fresh("_items"),
+                       gast.Call(func=name("list"), args=[loop.iter], keywords=[]))
+        return name(items.targets[0].id), items
+
+    def nested_accumulation(self, stmt: gast.For, loops: tuple) -> tuple[list, list] | None:
+        """A loop of sums around a loop of sums (see ``nested_accumulates``): as
+        ``accumulation``, the adjoint runs the loops again, forwards, each inner iteration
+        computing its values and their adjoints, then the outer iteration's own; nothing saved.
+        None if a value would be saved, or the inner loop's items cannot be walked again."""
+        *first, inner = stmt.body
+        if not walks_again(inner.iter, self.activity.kinds):
+            return None
+        first_primal, first_adjoint = self.straight_line(list(first), loops)
+        inner_primal, inner_adjoint = self.straight_line(list(inner.body), loops)
+        if len(first_primal) != len(first) or len(inner_primal) != len(inner.body):
+            return None
+        if not first_adjoint and not inner_adjoint:
+            return [stmt], []
+        sums = sums_of(inner)
+        inner_recomputed = [copy.deepcopy(s) for s in inner.body
+                            if s.targets[0].id not in sums]
+        inner_again = gast.For(target=copy.deepcopy(inner.target),
+                               iter=copy.deepcopy(inner.iter),
+                               body=inner_recomputed + inner_adjoint, orelse=[], type_comment=None)
+        inner_again = gast.copy_location(inner_again, inner)
+        recomputed = [copy.deepcopy(s) for s in first]
+        assigned = {t for s in [*first, *inner.body] for t in assigned_names(s)}
+        header = reads(stmt.iter) | reads(inner.iter) | {
+            n for s in recomputed + inner_recomputed for n in reads(s.value)}
+        header -= assigned | {n.id for loop in (stmt, inner) for n in gast.walk(loop.target)
+                              if isinstance(n, gast.Name)}
+        saved = self.saved_after(stmt, header, loops)
+        iterable, items = self.walked_twice(stmt)
+        primal: list[gast.stmt] = [items] if items is not None else []
+        again = gast.For(target=copy.deepcopy(stmt.target), iter=copy.deepcopy(iterable),
+                         body=[*recomputed, inner_again, *first_adjoint], orelse=[],
+                         type_comment=None)
+        loop = gast.For(target=stmt.target, iter=iterable, body=stmt.body, orelse=[],
+                        type_comment=None)
+        primal += [gast.copy_location(loop, stmt), *self.push(saved)]
+        again = gast.copy_location(noted(again, ONCE), stmt)
+        within = Accumulation(inner, inner_again, len(inner_recomputed), inner.iter, sums)
+        self.accumulations.append(Accumulation(loop, again, len(recomputed), stmt.iter,
+                                               sums, items, within))
         return primal, [*self.pop(saved), again]
 
     def while_(self, stmt: gast.While, loops: tuple) -> tuple[list, list]:

@@ -7,7 +7,8 @@ and three more loops (a ``for i in range(n)`` recurrence, a ``while`` loop whose
 depends on the data, and a pair of nested loops), it prints the best time per call (of several
 ``timeit`` repeats, the contenders of a workload taking turns) of the primal, a careful
 hand-written gradient in the same mode, the raw generated gradient (as compiled from the
-generated module) and the ``adt.grad`` wrapper around it, in reverse and forward mode, then the
+generated module, made for the kinds of the arguments as ``adt.grad`` makes it) and the
+``adt.grad`` wrapper around it, in reverse and forward mode, then the
 ratios generated/hand-written (same mode, and the faster of the two hand-written gradients) and
 generated/primal. Before timing, every gradient is checked against the hand-written reverse one
 (relative tolerance 1e-9); a gradient that
@@ -24,6 +25,7 @@ This is a report, not a pass/fail test; it takes under a minute (about 35 s on 2
 
 from __future__ import annotations
 
+import inspect
 import math
 import platform
 import random
@@ -37,6 +39,7 @@ from timing import REPEATS, agree, best_times
 
 import ad_transpile as adt
 from ad_transpile.api import _compile
+from ad_transpile.specialize import kind_of_argument
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("reverse", "forward")
@@ -177,6 +180,12 @@ CASES = [
 ]
 
 
+def called_kinds(f: Callable, point: tuple[Any, ...]) -> tuple[tuple[str, Any], ...]:
+    """The kinds of the arguments, for which ``adt.grad`` makes the derivative it calls."""
+    params = inspect.signature(f).parameters
+    return tuple((p, kind_of_argument(a)) for p, a in zip(params, point))
+
+
 def check(label: str, mode: str, what: str, fn: Callable, expected: Any,
           point: tuple[Any, ...]) -> str | None:
     """``None`` if ``fn`` gives the hand-written gradient at ``point``, else what went wrong."""
@@ -207,7 +216,7 @@ def time_table() -> int:
         generated = {}
         for mode in MODES:
             try:
-                raw = _compile(f, wrt, mode, "grad")
+                raw = _compile(f, wrt, mode, "grad", called_kinds(f, point))
                 wrapper = adt.grad(f, wrt, mode=mode)
             except Exception as exc:  # noqa: BLE001 - e.g. an unsupported construct
                 failures += 1

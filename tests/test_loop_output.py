@@ -188,6 +188,53 @@ def test_where_it_is_not_the_items_are_kept_once_and_walked_forwards_twice(f):
     assert "_stack" not in text and "reversed(" not in text, text
 
 
+# a double sum: a loop of sums around a loop of sums
+
+PAIRS = """
+import math
+
+def pair_energy(s, xs: list[float]):
+    e = 0.0
+    for xi in xs:
+        for xj in xs:
+            d = xi - xj
+            e += math.exp(-s * d * d)
+    return e
+
+def scaled_pairs(s, xs: list[float]):
+    e = 0.0
+    for xi in xs:
+        a = xi * s
+        for xj in xs:
+            e += math.exp(-a * (xi - xj) ** 2)
+    return e * e
+
+def grid(s, n: int):
+    e = 0.0
+    for i in range(n):
+        for j in range(i):
+            e += math.sin(s * i * j) / (1 + j)
+    return math.log(2.0 + e)
+"""
+DOUBLE_SUMS = [("pair_energy", 1), ("scaled_pairs", 2), ("grid", 2)]  # (function, loop nests)
+
+
+@pytest.mark.parametrize("function, nests", DOUBLE_SUMS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_double_sum_is_differentiated_with_no_tape(function, nests, mode):
+    point = (0.8, 5) if function == "grid" else (0.8, [0.1, 0.5, -0.3, 0.9])
+    check_gradient(PAIRS, point, modes=(mode,), name=function)
+    if mode == "reverse":
+        text = body_of(generated(PAIRS, 0, mode, name=function), f"{function}_pr")
+        assert "_stack" not in text and "reversed(" not in text and "append" not in text, text
+        assert loops(text) == 2 * nests, text  # where the sum's adjoint is known: one pass
+
+
+def test_a_double_sum_over_a_list_passed_in_walks_its_items():
+    text = body_of(generated(PAIRS, 0, name="pair_energy"), "pair_energy_pr")
+    assert "for xi in xs:" in text and "for xj in xs:" in text and "len(xs)" not in text, text
+
+
 def test_the_network_sample_saves_nothing():
     text = generated((ROOT / "samples" / "network.py").read_text(), (0, 1, 2, 3), name="loss")
     assert "_stack" not in text and "_items" not in text, text
@@ -336,6 +383,18 @@ OWN_TAPES = [  # (source, point, wrt, the reversed loop's header)
      "        total += math.sqrt(h)\n"
      "    return total\n", (40.0, 0.8), (0, 1),
      "for sqrt_h, h in zip(reversed(_sqrt_hs), reversed(_hs)):"),
+    # a second while loop: its trip counter has another name (_t1), and goes too
+    ("def f(h, k):\n"
+     "    total = 0.0\n"
+     "    while h > 1.0:\n"
+     "        h = h * k\n"
+     "        total += math.sqrt(h)\n"
+     "    g = total\n"
+     "    while g > 0.5:\n"
+     "        total += math.sin(g)\n"
+     "        g = g * k\n"
+     "    return total\n", (40.0, 0.8), (0, 1),
+     "for g in reversed(_gs):"),
     # the loop's own variable is read too: it walks back beside the tape
     ("def f(x, cs):\n"
      "    for c in cs:\n"

@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:1fb4ef07d9d309ad
+# body-hash: sha256:d3b493c7c037f86c
 import math
 
 GRAVITY = 9.81
@@ -11,61 +11,84 @@ DRAG = 0.02
 DT = 0.01
 
 
-def landing_jvp(wind, angle, speed, d_angle, d_speed):
-    """Value and Jacobian-vector product of landing, by forward mode.
-
-    With respect to angle, speed.
-    """
+def landing_pr(wind, angle, speed):
+    """Derivative of landing with respect to angle, speed, by forward mode."""
     # line 24: x = 0.0
-    x = d_x = y = d_y = 0.0
+    x = dx_dangle = dx_dspeed = y = dy_dangle = dy_dspeed = 0.0
     # line 26: vx = speed * math.cos(angle)
     cos_angle = math.cos(angle)
     vx = speed * cos_angle
-    d_vx = cos_angle * d_speed + speed * (-math.sin(angle) * d_angle)
+    dvx_dangle = -speed * math.sin(angle)
+    dvx_dspeed = cos_angle
     # line 27: vy = speed * math.sin(angle)
     sin_angle = math.sin(angle)
     vy = speed * sin_angle
-    d_vy = sin_angle * d_speed + speed * (cos_angle * d_angle)
+    dvy_dangle = speed * cos_angle
+    dvy_dspeed = sin_angle
     # line 28: x_before = x
     x_before = x
-    d_x_before = d_x
+    dx_before_dangle = dx_dangle
+    dx_before_dspeed = dx_dspeed
     # line 29: y_before = y
     y_before = y
-    d_y_before = d_y
+    dy_before_dangle = dy_dangle
+    dy_before_dspeed = dy_dspeed
     # line 35: vx = vx - DT * DRAG * relative * air
     DT_DRAG = DT * DRAG
     # line 30: while y >= 0.0:
     while y >= 0.0:
         x_before = x
-        d_x_before = d_x
+        dx_before_dangle = dx_dangle
+        dx_before_dspeed = dx_dspeed
         y_before = y
-        d_y_before = d_y
+        dy_before_dangle = dy_dangle
+        dy_before_dspeed = dy_dspeed
         air = vx - wind
-        _t1 = 2.0 * air * d_vx + 2.0 * vy * d_vy
+        dt1_dangle = 2.0 * air * dvx_dangle + 2.0 * vy * dvy_dangle
+        dt1_dspeed = 2.0 * air * dvx_dspeed + 2.0 * vy * dvy_dspeed
         relative = math.sqrt(air * air + vy * vy)
-        d_relative = 0.5 / relative * _t1
+        drelative_dangle = 0.5 / relative * dt1_dangle
+        drelative_dspeed = 0.5 / relative * dt1_dspeed
         DT_DRAG_relative = DT_DRAG * relative
+        dDT_DRAG_relative_dangle = DT_DRAG * drelative_dangle
+        dDT_DRAG_relative_dspeed = DT_DRAG * drelative_dspeed
+        dDT_DRAG_relative_air_dangle = (
+            air * dDT_DRAG_relative_dangle + DT_DRAG_relative * dvx_dangle
+        )
+        dDT_DRAG_relative_air_dspeed = (
+            air * dDT_DRAG_relative_dspeed + DT_DRAG_relative * dvx_dspeed
+        )
         vx = vx - DT_DRAG_relative * air
-        d_vx = d_vx - (air * (DT_DRAG * d_relative) + DT_DRAG_relative * d_vx)
+        dvx_dangle = dvx_dangle - dDT_DRAG_relative_air_dangle
+        dvx_dspeed = dvx_dspeed - dDT_DRAG_relative_air_dspeed
         DRAG_relative = DRAG * relative
-        d_DRAG_relative_vy = vy * (DRAG * d_relative) + DRAG_relative * d_vy
+        dDRAG_relative_dangle = DRAG * drelative_dangle
+        dDRAG_relative_dspeed = DRAG * drelative_dspeed
+        dDRAG_relative_vy_dangle = (
+            vy * dDRAG_relative_dangle + DRAG_relative * dvy_dangle
+        )
+        dDRAG_relative_vy_dspeed = (
+            vy * dDRAG_relative_dspeed + DRAG_relative * dvy_dspeed
+        )
         vy = vy - DT * (GRAVITY + DRAG_relative * vy)
-        d_vy = d_vy - DT * d_DRAG_relative_vy
+        dvy_dangle = dvy_dangle - DT * dDRAG_relative_vy_dangle
+        dvy_dspeed = dvy_dspeed - DT * dDRAG_relative_vy_dspeed
         x = x + DT * vx
-        d_x = d_x + DT * d_vx
+        dx_dangle = dx_dangle + DT * dvx_dangle
+        dx_dspeed = dx_dspeed + DT * dvx_dspeed
         y = y + DT * vy
-        d_y = d_y + DT * d_vy
+        dy_dangle = dy_dangle + DT * dvy_dangle
+        dy_dspeed = dy_dspeed + DT * dvy_dspeed
     # line 39: return x_before + (x - x_before) * y_before / (y_before - y)
     _t3 = x - x_before
-    d_t3_y_before = y_before * (d_x - d_x_before) + _t3 * d_y_before
+    dt3_dangle = dx_dangle - dx_before_dangle
+    dt3_dspeed = dx_dspeed - dx_before_dspeed
+    dt3_y_before_dangle = y_before * dt3_dangle + _t3 * dy_before_dangle
+    dt3_y_before_dspeed = y_before * dt3_dspeed + _t3 * dy_before_dspeed
     _t4 = y_before - y
+    dt4_dangle = dy_before_dangle - dy_dangle
+    dt4_dspeed = dy_before_dspeed - dy_dspeed
     _t5 = _t3 * y_before / _t4
-    d_t5 = d_t3_y_before / _t4 - _t5 / _t4 * (d_y_before - d_y)
-    return x_before + _t5, d_x_before + d_t5
-
-
-def landing_pr(wind, angle, speed):
-    """Derivative of landing with respect to angle, speed, by forward mode."""
-    _, d_angle = landing_jvp(wind, angle, speed, 1.0, 0.0)
-    _, d_speed = landing_jvp(wind, angle, speed, 0.0, 1.0)
-    return d_angle, d_speed
+    dt5_dangle = dt3_y_before_dangle / _t4 - _t5 / _t4 * dt4_dangle
+    dt5_dspeed = dt3_y_before_dspeed / _t4 - _t5 / _t4 * dt4_dspeed
+    return dx_before_dangle + dt5_dangle, dx_before_dspeed + dt5_dspeed

@@ -3,30 +3,22 @@
 # wrt: x, y
 # mode: forward
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:0da421da7a04ad88
+# body-hash: sha256:d60d98c9101d58d4
 import math
-
-
-def bump_jvp(x, y, d_x, d_y):
-    """Value and Jacobian-vector product of bump, by forward mode.
-
-    With respect to x, y.
-    """
-    # line 7: r_sq = x * x + y * y
-    r_sq = x * x + y * y
-    d_r_sq = 2.0 * x * d_x + 2.0 * y * d_y
-    # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
-    exp_neg_r_sq = math.exp(-r_sq)
-    d_exp_neg_r_sq = -exp_neg_r_sq * d_r_sq
-    _t2 = x - 2.0 * y
-    cos_t2 = math.cos(_t2)
-    d_cos_t2 = -math.sin(_t2) * (d_x - 2.0 * d_y)
-    d_exp_neg_r_sq_cos_t2 = cos_t2 * d_exp_neg_r_sq + exp_neg_r_sq * d_cos_t2
-    return exp_neg_r_sq * cos_t2, d_exp_neg_r_sq_cos_t2
 
 
 def bump_pr(x, y):
     """Derivative of bump with respect to x, y, by forward mode."""
-    _, d_x = bump_jvp(x, y, 1.0, 0.0)
-    _, d_y = bump_jvp(x, y, 0.0, 1.0)
-    return d_x, d_y
+    # line 7: r_sq = x * x + y * y
+    r_sq = x * x + y * y
+    # line 8: return math.exp(-r_sq) * math.cos(x - 2.0 * y)
+    exp_neg_r_sq = math.exp(-r_sq)
+    dexp_neg_r_sq_dx = -exp_neg_r_sq * (2.0 * x)
+    dexp_neg_r_sq_dy = -exp_neg_r_sq * (2.0 * y)
+    _t2 = x - 2.0 * y
+    cos_t2 = math.cos(_t2)
+    dcos_t2_dx = -math.sin(_t2)
+    dcos_t2_dy = math.sin(_t2) * 2.0
+    dexp_neg_r_sq_cos_t2_dx = cos_t2 * dexp_neg_r_sq_dx + exp_neg_r_sq * dcos_t2_dx
+    dexp_neg_r_sq_cos_t2_dy = cos_t2 * dexp_neg_r_sq_dy + exp_neg_r_sq * dcos_t2_dy
+    return dexp_neg_r_sq_cos_t2_dx, dexp_neg_r_sq_cos_t2_dy
