@@ -24,6 +24,7 @@ import gast
 
 from ad_transpile.dataflow import children
 from ad_transpile.names import Namer
+from ad_transpile.normalize import hint
 from ad_transpile.primitives import assign, make_constant
 
 COMPOUND = (gast.If, gast.For, gast.While)
@@ -43,7 +44,7 @@ def along_each(fn: gast.FunctionDef, params: gast.arguments, wrt: list[str],
     along = {w: {t: _directed(t, w, namer) for t in sorted(names)} for w in wrt}
     seeds = [assign(along[w][t], make_constant(1.0 if v == w else 0.0))
              for w in wrt for v, t in zip(wrt, tangents)]
-    body = seeds + _block(fn.body, names, along, returns_value)
+    body = seeds + _block(fn.body, names, along, returns_value, namer)
     return gast.FunctionDef(name=fn.name, args=copy.deepcopy(params), body=body,
                             decorator_list=[],
                             returns=None, type_comment=None, type_params=[],
@@ -58,12 +59,13 @@ def _directed(tangent: str, direction: str, namer: Namer) -> str:
     return directed
 
 
-def _block(block: list[gast.stmt], names: set[str], along: dict, returns_value: bool):
+def _block(block: list[gast.stmt], names: set[str], along: dict, returns_value: bool,
+           namer: Namer):
     out: list[gast.stmt] = []
     for stmt in block:
         if isinstance(stmt, COMPOUND):
-            stmt.body = _block(stmt.body, names, along, returns_value)
-            stmt.orelse = _block(stmt.orelse, names, along, returns_value)
+            stmt.body = _block(stmt.body, names, along, returns_value, namer)
+            stmt.orelse = _block(stmt.orelse, names, along, returns_value, namer)
             if _touches(getattr(stmt, "test", None) or getattr(stmt, "iter", None), names):
                 raise NotAlongEach(stmt)
             out.append(stmt)
@@ -72,11 +74,32 @@ def _block(block: list[gast.stmt], names: set[str], along: dict, returns_value: 
         elif _touches(stmt, names):
             if _stores_value(stmt, names):
                 raise NotAlongEach(stmt)
+            out += _partials_once(stmt, names, namer)
             out += [gast.copy_location(_renamed(stmt, renaming), stmt)
                     for renaming in along.values()]
         else:
             out.append(stmt)
     return out
+
+
+def _partials_once(stmt: gast.stmt, names: set[str], namer: Namer) -> list[gast.Assign]:
+    """A call in a tangent statement that reads no tangent (a partial, ``math.cos(x)``) is the
+    same in every direction: computed once, before the statement's copies, and read by name."""
+    found: dict[str, tuple[str, gast.expr]] = {}
+
+    class Partials(gast.NodeTransformer):
+        def visit_Call(self, node):
+            if _touches(node, names) or not str(getattr(node, "qualname", None) or getattr(
+                    node.func, "spelled", "")).startswith("math."):
+                return self.generic_visit(node)
+            key = gast.dump(node)
+            if key not in found:
+                found[key] = (namer.fresh(hint(node)), node)
+            return gast.copy_location(gast.Name(id=found[key][0], ctx=gast.Load(),
+                                                annotation=None, type_comment=None), node)
+
+    Partials().visit(stmt)
+    return [gast.copy_location(assign(held, value), stmt) for held, value in found.values()]
 
 
 def _returned(stmt: gast.Return, along: dict, returns_value: bool) -> gast.Return:

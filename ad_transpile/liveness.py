@@ -9,6 +9,8 @@ loops costs a few walks of each level, not a number growing with the depth.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import gast
 
 from ad_transpile.dataflow import LOOPS, loads, pure, single_target, stores, updated_in_place
@@ -16,7 +18,43 @@ from ad_transpile.dataflow import LOOPS, loads, pure, single_target, stores, upd
 
 def remove_dead(block: list[gast.stmt]) -> list[gast.stmt]:
     """Drop assignments whose value is never read, and branches and loops left empty."""
-    return _Liveness().block(block, set(), set(), apply=True)[0]
+    return _Liveness().block(_without_faint(block), set(), set(), apply=True)[0]
+
+
+def _without_faint(block: list[gast.stmt]) -> list[gast.stmt]:
+    """Drop the updates ``s = s + e`` of a name that nothing else reads: a sum in a loop reads
+    itself on the next trip, which a liveness walk takes for a use (the primal sum of a
+    gradient that never needs its value). Not ``s += e``, which may change an array in place
+    that another name holds."""
+    real: Counter = Counter()
+    updates: set[int] = set()
+    for node in gast.walk(gast.Module(body=block, type_ignores=[])):
+        target = single_target(node) if isinstance(node, gast.Assign) else None
+        if target is not None and _updates_itself(node, target) and pure(node.value):
+            updates.add(id(node))
+            real.update(n for n in loads(node.value) if n != target)
+        elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            real[node.id] += 1
+    faint = {single_target(n) for n in gast.walk(gast.Module(body=block, type_ignores=[]))
+             if id(n) in updates} - {n for n, count in real.items() if count}
+    return _dropped(block, faint, updates) if faint else block
+
+
+def _updates_itself(stmt: gast.Assign, target: str) -> bool:
+    return target in loads(stmt.value)
+
+
+def _dropped(block: list[gast.stmt], faint: set[str], updates: set[int]) -> list[gast.stmt]:
+    kept = []
+    for stmt in block:
+        if id(stmt) in updates and single_target(stmt) in faint:
+            continue
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                setattr(stmt, field, _dropped(inner, faint, updates) or [gast.Pass()])
+        kept.append(stmt)
+    return kept
 
 
 class _Liveness:

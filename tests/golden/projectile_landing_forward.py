@@ -3,7 +3,7 @@
 # wrt: angle, speed
 # mode: forward
 # source-hash: sha256:1d878bbd92d6ece4
-# body-hash: sha256:d3b493c7c037f86c
+# body-hash: sha256:f812f47db3b7a627
 import math
 
 GRAVITY = 9.81
@@ -17,14 +17,13 @@ def landing_pr(wind, angle, speed):
     x = dx_dangle = dx_dspeed = y = dy_dangle = dy_dspeed = 0.0
     # line 26: vx = speed * math.cos(angle)
     cos_angle = math.cos(angle)
+    dvy_dspeed = math.sin(angle)
     vx = speed * cos_angle
-    dvx_dangle = -speed * math.sin(angle)
+    dvx_dangle = -speed * dvy_dspeed
     dvx_dspeed = cos_angle
     # line 27: vy = speed * math.sin(angle)
-    sin_angle = math.sin(angle)
-    vy = speed * sin_angle
+    vy = speed * dvy_dspeed
     dvy_dangle = speed * cos_angle
-    dvy_dspeed = sin_angle
     # line 28: x_before = x
     x_before = x
     dx_before_dangle = dx_dangle

@@ -3,7 +3,7 @@
 # wrt: x, y
 # mode: forward
 # source-hash: sha256:127e582041f401c9
-# body-hash: sha256:d60d98c9101d58d4
+# body-hash: sha256:2903efe155a1fc34
 import math
 
 
@@ -17,8 +17,8 @@ def bump_pr(x, y):
     dexp_neg_r_sq_dy = -exp_neg_r_sq * (2.0 * y)
     _t2 = x - 2.0 * y
     cos_t2 = math.cos(_t2)
-    dcos_t2_dx = -math.sin(_t2)
-    dcos_t2_dy = math.sin(_t2) * 2.0
-    dexp_neg_r_sq_cos_t2_dx = cos_t2 * dexp_neg_r_sq_dx + exp_neg_r_sq * dcos_t2_dx
+    sin_t2 = math.sin(_t2)
+    dcos_t2_dy = sin_t2 * 2.0
+    dexp_neg_r_sq_cos_t2_dx = cos_t2 * dexp_neg_r_sq_dx - exp_neg_r_sq * sin_t2
     dexp_neg_r_sq_cos_t2_dy = cos_t2 * dexp_neg_r_sq_dy + exp_neg_r_sq * dcos_t2_dy
     return dexp_neg_r_sq_cos_t2_dx, dexp_neg_r_sq_cos_t2_dy
