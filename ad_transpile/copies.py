@@ -12,7 +12,15 @@ from collections import Counter, defaultdict
 
 import gast
 
-from ad_transpile.dataflow import all_stores, bodies, children, loads, shareable, single_target
+from ad_transpile.dataflow import (
+    all_stores,
+    bodies,
+    children,
+    fingerprint,
+    loads,
+    shareable,
+    single_target,
+)
 from ad_transpile.primitives import copy_tree, is_constant, name
 
 
@@ -87,9 +95,9 @@ def share_common(block: list[gast.stmt], counts: Counter | None = None) -> list[
 
 
 def _share_block(block: list[gast.stmt], counts: Counter) -> None:
-    seen: dict[str, str] = {}  # an expression, dumped -> the name that holds it
-    readers: defaultdict[str, set[str]] = defaultdict(set)  # a name -> expressions reading it
-    holders: defaultdict[str, set[str]] = defaultdict(set)  # a name -> expressions it holds
+    seen: dict[tuple, str] = {}  # an expression's fingerprint -> the name that holds it
+    readers: defaultdict[str, set[tuple]] = defaultdict(set)  # a name -> expressions reading it
+    holders: defaultdict[str, set[tuple]] = defaultdict(set)  # a name -> expressions it holds
     for stmt in block:
         for part in bodies(stmt):
             _share_block(getattr(stmt, part), counts)
@@ -100,7 +108,7 @@ def _share_block(block: list[gast.stmt], counts: Counter) -> None:
         if isinstance(stmt, gast.Assign) and target and counts[target] == 1:
             value = stmt.value
             if not (isinstance(value, gast.Name) or is_constant(value)) and shareable(value):
-                key = gast.dump(value)
+                key = fingerprint(value)
                 if key in seen:
                     stmt.value = name(seen[key])
                 else:
@@ -127,7 +135,7 @@ class _Shared(gast.NodeTransformer):
         if isinstance(node, gast.Call) or isinstance(node, (gast.BinOp, gast.UnaryOp)) and sum(
                 isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call)) for n in gast.walk(node)) > 1:
             # (one operation such as ``2.0 * y`` costs no more to write again than a name)
-            holder = self.seen.get(gast.dump(node))
+            holder = self.seen.get(fingerprint(node))
             if holder is not None:
                 return name(holder)
         return super().visit(node)

@@ -38,6 +38,27 @@ def children(node: gast.AST) -> Iterator[gast.AST]:
                 stack.extend(v for v in value if isinstance(v, gast.AST))
 
 
+def fingerprint(node: gast.AST) -> tuple:
+    """What ``gast.dump(node)`` tells apart (node types, fields, values), as a tuple built in
+    one walk: equal for equal trees, several times cheaper than the text. Constants keep their
+    type (``1`` is not ``1.0``) and compare by ``repr`` (a nan equals itself)."""
+    found: list = []
+    stack: list = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, gast.AST):
+            found.append(type(item).__name__)
+            stack.extend(getattr(item, f, None) for f in item._fields)
+        elif isinstance(item, list):
+            found.append(len(item))
+            stack.extend(item)
+        elif isinstance(item, str) or item is None:
+            found.append(item)
+        else:
+            found.append((type(item).__name__, repr(item)))
+    return tuple(found)
+
+
 def stores(node: gast.AST) -> set[str]:
     return {n.id for n in children(node) if type(n) is gast.Name
             and type(n.ctx) is gast.Store}

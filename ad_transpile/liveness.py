@@ -13,7 +13,15 @@ from collections import Counter
 
 import gast
 
-from ad_transpile.dataflow import LOOPS, loads, pure, single_target, stores, updated_in_place
+from ad_transpile.dataflow import (
+    LOOPS,
+    children,
+    loads,
+    pure,
+    single_target,
+    stores,
+    updated_in_place,
+)
 
 
 def remove_dead(block: list[gast.stmt]) -> list[gast.stmt]:
@@ -27,27 +35,27 @@ def _without_faint(block: list[gast.stmt]) -> list[gast.stmt]:
     gradient that never needs its value). Not ``s += e``, which may change an array in place
     that another name holds."""
     real: Counter = Counter()
-    updates: set[int] = set()
-    for node in gast.walk(gast.Module(body=block, type_ignores=[])):
-        target = single_target(node) if isinstance(node, gast.Assign) else None
-        if target is not None and _updates_itself(node, target) and pure(node.value):
-            updates.add(id(node))
-            real.update(n for n in loads(node.value) if n != target)
-        elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            real[node.id] += 1
-    faint = {single_target(n) for n in gast.walk(gast.Module(body=block, type_ignores=[]))
-             if id(n) in updates} - {n for n, count in real.items() if count}
+    updates: dict[int, str] = {}
+    for stmt in block:
+        for node in children(stmt):
+            if type(node) is gast.Name:
+                if type(node.ctx) is gast.Load:
+                    real[node.id] += 1
+            elif type(node) is gast.Assign and len(node.targets) == 1 \
+                    and type(node.targets[0]) is gast.Name:
+                target = node.targets[0].id
+                if target in loads(node.value) and pure(node.value):
+                    updates[id(node)] = target
+                    real[target] -= 1  # its own read, counted with the names below it
+    faint = {t for t in updates.values() if real[t] <= 0}
     return _dropped(block, faint, updates) if faint else block
 
 
-def _updates_itself(stmt: gast.Assign, target: str) -> bool:
-    return target in loads(stmt.value)
-
-
-def _dropped(block: list[gast.stmt], faint: set[str], updates: set[int]) -> list[gast.stmt]:
+def _dropped(block: list[gast.stmt], faint: set[str], updates: dict[int, str]
+             ) -> list[gast.stmt]:
     kept = []
     for stmt in block:
-        if id(stmt) in updates and single_target(stmt) in faint:
+        if updates.get(id(stmt)) in faint:
             continue
         for field in ("body", "orelse"):
             inner = getattr(stmt, field, None)

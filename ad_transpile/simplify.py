@@ -18,7 +18,7 @@ import math
 import gast
 
 from ad_transpile.copies import propagate, share_common, store_counts
-from ad_transpile.dataflow import children
+from ad_transpile.dataflow import children, fingerprint
 from ad_transpile.explain import carry_notes
 from ad_transpile.inlining import fold_signs, inline_into_return, inline_single_uses
 from ad_transpile.known_zeros import assign_known_zeros, write_into_zeros
@@ -45,7 +45,7 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
     """A simpler function computing the same values; the values the source ``named`` keep
     their names (they are what a reader looks for), temporaries used once are inlined."""
     fn = copy_tree(fn)
-    after = gast.dump(fn)
+    after = fingerprint(fn)
     before = None
     while before != after:
         before = after
@@ -62,7 +62,7 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
         fn.body = inline_single_uses(fn.body, named, counts=counts)
         fn.body = merge_sums(fn.body)
         fn.body = remove_dead(fn.body)
-        after = gast.dump(fn)
+        after = fingerprint(fn)
     return fn
 
 
