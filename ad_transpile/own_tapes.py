@@ -64,11 +64,9 @@ def _rewrite_block(block: list[gast.stmt], taken: set[str]) -> None:
             continue
         pushes = _pushes(primal, stack)
         pops = _pops(backwards, stack)
-        if not pushes or pops is None or len(pushes) != len(pops) \
-                or not _walkable(backwards, pops):
+        if not pushes or pops is None or len(pushes) != len(pops) or not _walkable(pops):
             continue
-        pairs = list(zip(pushes, reversed(pops)))  # the last value taped is popped first
-        pairs.reverse()  # in the order popped
+        pairs = list(zip(reversed(pushes), pops))  # in the order popped: the last taped first
         tapes = [_fresh(_tape_name(pop.targets[0]), taken) for _, pop in pairs]
         for (push, _), tape in zip(pairs, tapes):
             push.value.func.value = name(tape)
@@ -81,8 +79,7 @@ def _rewrite_block(block: list[gast.stmt], taken: set[str]) -> None:
 def _pushes(loop: gast.stmt, stack: str) -> list[gast.Expr] | None:
     """The appends to ``stack`` at the top of ``loop``'s body, if the stack is touched
     nowhere else in it and every trip makes them."""
-    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
-                          for s in loop.body for n in children(s)):
+    if not _every_trip(loop):
         return None
     pushes = [s for s in loop.body if _is_call_on(s, stack, "append")]
     if len(pushes) != _uses(loop.body, stack):
@@ -93,8 +90,7 @@ def _pushes(loop: gast.stmt, stack: str) -> list[gast.Expr] | None:
 def _pops(loop: gast.For, stack: str) -> list[gast.Assign] | None:
     """The pops from ``stack`` at the top of ``loop``'s body, if the stack is touched nowhere
     else in it and nothing before a pop reads or assigns what the pop assigns."""
-    if loop.orelse or any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
-                          for s in loop.body for n in children(s)):
+    if not _every_trip(loop):
         return None
     pops, before = [], set()
     for stmt in loop.body:
@@ -108,7 +104,15 @@ def _pops(loop: gast.For, stack: str) -> list[gast.Assign] | None:
     return pops
 
 
-def _walkable(loop: gast.For, pops: list[gast.Assign]) -> bool:
+def _every_trip(loop: gast.stmt) -> bool:
+    """Whether each trip runs the whole top of the body: no ``break``, ``continue`` or
+    ``return`` in it, no ``else``."""
+    return not loop.orelse and not any(
+        isinstance(n, (gast.Break, gast.Continue, gast.Return))
+        for s in loop.body for n in children(s))
+
+
+def _walkable(pops: list[gast.Assign]) -> bool:
     """Whether each pop assigns one name. A tuple stays on the shared stack, where it is one
     append a trip (``_stack.append((vy, air, relative))``): as the item of a list walked
     backwards, forward mode over this code (for a Hessian) could not follow it."""
