@@ -1,8 +1,9 @@
 """Emit pass: turn the generated module tree into deterministic, commented source text.
 
-The only module that calls ``astor`` and ``black``: astor writes one statement per line with no
-wrapping of its own, and black lays the text out as a formatter leaves it, so a generated file is
-one that ``black`` and ``ruff format`` leave unchanged. The text is parsed again and compared with
+The only module that calls ``astor`` and a formatter: astor writes one statement per line with no
+wrapping of its own, and ``ruff format`` (black's style, in a few milliseconds where black takes
+a second for a long function) lays the text out, so a generated file is one that ``ruff format``
+and ``black`` leave unchanged. The text is parsed again and compared with
 the tree it came from: a mismatch is an internal error, never a file. A statement with a
 ``comment`` attribute gets that comment on the line above it, and one with an ``explanation``
 (explain mode's) those lines below it.
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import re
+import subprocess
 import textwrap
 import warnings
 
@@ -64,7 +67,7 @@ def _comment_lines(comment: tuple[str | None, list[str]], indent: str) -> list[s
 
 
 def _fitted(comment: str) -> str:
-    """A comment cut to the line length, as black never wraps one."""
+    """A comment cut to the line length, as a formatter never wraps one."""
     if len(comment) <= LINE_LENGTH:
         return comment
     return comment[: LINE_LENGTH - 3].rstrip() + "..."
@@ -87,37 +90,25 @@ def _exploded_target(line: str) -> str:
     return f"{indent}({target},) = {value}"
 
 
+@functools.lru_cache(maxsize=256)
 def formatted(text: str) -> str:
-    """``text`` as black lays it out, with its default line length (88, as ruff's).
-
-    Black lays out each top-level function on its own, with two blank lines around it, so the
-    module is formatted a function at a time: a runtime helper copied into many files is
-    formatted once per process.
-    """
-    chunks = [_formatted_chunk(chunk).strip("\n") for chunk in _top_level_chunks(text)]
-    return "\n\n\n".join(chunk for chunk in chunks if chunk) + "\n"
-
-
-def _top_level_chunks(text: str) -> list[str]:
-    """``text`` cut before each top-level ``def`` (and the comments and decorators on it)."""
-    chunks: list[list[str]] = [[]]
-    for line in text.splitlines():
-        if line.startswith("def "):
-            lead = chunks[-1]
-            start = len(lead)
-            while start and lead[start - 1].startswith(("#", "@")):
-                start -= 1
-            chunks.append(lead[start:])
-            del lead[start:]
-        chunks[-1].append(line)
-    return ["\n".join(chunk) + "\n" for chunk in chunks]
+    """``text`` as ``ruff format`` lays it out: black's style and line length (88), and no
+    settings of the user's (``--isolated``), so the same tree is the same text everywhere."""
+    command = [_ruff(), "format", "--isolated", f"--line-length={LINE_LENGTH}",
+               "--target-version=py310", "--stdin-filename=generated.py", "-"]
+    result = subprocess.run(command, input=text, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError("internal error: ruff format refused the generated text\n"
+                             + result.stderr + text)
+    return result.stdout
 
 
-@functools.lru_cache(maxsize=1024)
-def _formatted_chunk(text: str) -> str:
-    import black  # here, not above: importing ad_transpile should not pay for black
+@functools.lru_cache(maxsize=1)
+def _ruff() -> str:
+    """The ``ruff`` executable that came with the ``ruff`` package (a dependency)."""
+    from ruff.__main__ import find_ruff_bin
 
-    return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
+    return os.fsdecode(find_ruff_bin())
 
 
 def _to_ast(module: gast.Module) -> ast.Module:

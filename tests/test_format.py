@@ -115,13 +115,6 @@ def test_a_loop_variable_named_underscore_keeps_the_derivative() -> None:
     check_gradient(LOOP, (0.7, [0.1, 0.5, -0.3], [0.2, 0.6, -0.4]))
 
 
-def test_importing_ad_transpile_does_not_import_black() -> None:
-    code = "import sys, ad_transpile; print('black' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
-    assert result.stdout.strip() == "False"
-
-
 def test_two_generations_are_byte_identical() -> None:
     path, name, wrt = SAMPLES[-1]
     assert generate(path, name, wrt, "reverse") == generate(path, name, wrt, "reverse")
