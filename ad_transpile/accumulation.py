@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gast
 
+from ad_transpile.trees import walk
+
 WRAPPERS = ("builtins.zip", "builtins.enumerate", "builtins.reversed")
 SEQUENCES = ("list", "tuple", "ndarray")
 
@@ -25,7 +27,7 @@ def accumulates_only(loop: gast.For, outside: set[str], calls=None) -> bool:
     if not body or not all(isinstance(s, gast.Assign) and len(s.targets) == 1
                            and isinstance(s.targets[0], gast.Name) for s in body):
         return False
-    targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+    targets = {n.id for n in walk(loop.target) if isinstance(n, gast.Name)}
     assigned = [s.targets[0].id for s in body]
     sums = {t for t, s in zip(assigned, body) if _accumulates(s.value, t)}
     defined: set[str] = set(targets)
@@ -58,7 +60,7 @@ def nested_accumulates(loop: gast.For, fn: gast.FunctionDef, calls=None) -> bool
         return False
     sums = {s.targets[0].id for s in inner.body if _accumulates(s.value, s.targets[0].id)}
     outside = names_outside(fn, loop)
-    targets = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+    targets = {n.id for n in walk(loop.target) if isinstance(n, gast.Name)}
     assigned = [s.targets[0].id for s in first]
     defined = set(targets)
     for stmt, target in zip(first, assigned):
@@ -101,7 +103,7 @@ def _accumulates(value: gast.expr, target: str) -> bool:
 
 
 def _reads(expr: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
@@ -111,5 +113,5 @@ def _reads_elsewhere(body: list[gast.Assign], own: gast.Assign) -> set[str]:
 
 def names_outside(fn: gast.FunctionDef, loop: gast.For) -> set[str]:
     """The names read or assigned anywhere in ``fn`` but inside ``loop``."""
-    inside = {id(n) for n in gast.walk(loop)}
-    return {n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and id(n) not in inside}
+    inside = {id(n) for n in walk(loop)}
+    return {n.id for n in walk(fn) if isinstance(n, gast.Name) and id(n) not in inside}

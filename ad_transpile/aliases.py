@@ -16,6 +16,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile import errors
+from ad_transpile.trees import walk
 
 NUMBER_ANNOTATIONS = {"float", "int", "bool"}
 NUMBER_CALLS = {"builtins.float", "builtins.int", "builtins.len", "builtins.round",
@@ -41,7 +42,7 @@ def refuse_shared_updates(parsed, fn: gast.FunctionDef) -> None:
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     bindings = _bindings(fn, params)
     numbers = _numbers(fn, parsed, params, bindings)
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
             continue
         target = node.target.id
@@ -100,7 +101,7 @@ def _bindings(fn: gast.FunctionDef, params: list[str]) -> dict[str, list]:
             for i, element in enumerate(target.elts):
                 bind(element, value.elts[i] if same else None)
 
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 bind(target, node.value)
@@ -210,7 +211,7 @@ def _number(expr: gast.expr, numbers: set[str], parsed) -> bool:
 def _uses_arrays(fn: gast.FunctionDef, parsed) -> bool:
     """NumPy code: a NumPy name, ``@``, an array's method or attribute (values may be arrays;
     indexing alone may be of a list)."""
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.MatMult):
             return True
         if isinstance(node, (gast.Name, gast.Attribute)) and isinstance(
@@ -226,7 +227,7 @@ def _uses_arrays(fn: gast.FunctionDef, parsed) -> bool:
 def _used_as_lists(fn: gast.FunctionDef) -> set[str]:
     """Names looped over, indexed, or passed to ``len``, ``sum``, ``zip`` and the like."""
     used = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, (gast.For, gast.comprehension)) and isinstance(node.iter, gast.Name):
             used.add(node.iter.id)
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):

@@ -21,6 +21,7 @@ from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive
 from ad_transpile.registry import Registry
+from ad_transpile.trees import walk
 from ad_transpile.writes import is_write
 
 
@@ -57,38 +58,38 @@ def analyze(
     calls: Calls | None = None,
 ) -> Activity:
     """Find the active variables of a normalized function, checking every active call has a rule."""
-    assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)]
+    assigns = [s for s in walk(fn) if isinstance(s, gast.Assign) and not is_write(s)]
     saved = save_restore_lists(fn)
     appends = [  # saved.append(v): the list holds v (unless it only saves and restores)
         (s.value.func.value.id, reads(s.value.args[0]))
-        for s in gast.walk(fn) if isinstance(s, gast.Expr) and is_list_call(s.value, "append")
+        for s in walk(fn) if isinstance(s, gast.Expr) and is_list_call(s.value, "append")
         and s.value.func.value.id not in saved
     ]
     lists = ListStatements(fn, set(saved))
     appends += [(lists.owner(s), {n for v in lists.values(s) for n in reads(v)})
-                for s in gast.walk(fn) if lists.kind(s) in ("insert", "write")]
+                for s in walk(fn) if lists.kind(s) in ("insert", "write")]
     assigns = [s for s in assigns
                if not (is_list_call(s.value, "pop") and s.value.func.value.id in saved)]
     loop_items = [  # for x in xs: x holds items of xs (a range's items are counts)
         (target, reads(loop.iter))
-        for loop in gast.walk(fn) if isinstance(loop, gast.For) and not _counts(loop.iter)
+        for loop in walk(fn) if isinstance(loop, gast.For) and not _counts(loop.iter)
         for target in reads(loop.target)
     ]
     flows = [(t, reads(s.value)) for s in assigns if _carries(s.value, registry)
              for t in assigned_names(s)]
     scatters = [(owner, reads(value)) for owner, _, value in
-                filter(None, (scatter_parts(s) for s in gast.walk(fn)))]  # np.add.at
+                filter(None, (scatter_parts(s) for s in walk(fn)))]  # np.add.at
     scatters += [(s.targets[0].value.id, reads(s.value))  # y[i] = v: y holds v
-                 for s in gast.walk(fn) if is_write(s)]
+                 for s in walk(fn) if is_write(s)]
     varied = _closure(set(wrt), flows + loop_items + appends + scatters)
     useful = _closure(
-        {n for s in gast.walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
+        {n for s in walk(fn) if isinstance(s, gast.Return) for n in reads(s.value)},
         [(n, set(assigned_names(s))) for s in assigns for n in reads(s.value)]
         + [(n, {target}) for target, sources in loop_items + appends + scatters
            for n in sources],
     )
     activity = Activity(varied, useful, saved)
-    for loop in (s for s in gast.walk(fn) if isinstance(s, gast.For)):
+    for loop in (s for s in walk(fn) if isinstance(s, gast.For)):
         if reads(loop.iter) & activity.active:
             raise parsed.error(
                 errors.Unsupported, loop.iter, construct="looping over a value that depends on wrt",
@@ -130,7 +131,7 @@ def is_list_call(expr: gast.expr, method: str) -> bool:
 
 def active_lists(fn: gast.FunctionDef, activity: Activity) -> list[gast.stmt]:
     """The ``saved.append(v)`` statements that save values depending on ``wrt``."""
-    return [s for s in gast.walk(fn) if isinstance(s, gast.Expr)
+    return [s for s in walk(fn) if isinstance(s, gast.Expr)
             and is_list_call(s.value, "append") and s.value.func.value.id in activity.saved
             and activity.carries_list(s.value.func.value.id)]
 
@@ -143,7 +144,7 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
     """
     pushed: dict[str, set[tuple[str, ...]]] = {}
     popped: dict[str, set[tuple[str, ...]]] = {}
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Expr) and is_list_call(node.value, "append"):
             value = node.value.args[0]
             elts = value.elts if isinstance(value, gast.Tuple) else [value]
@@ -151,9 +152,9 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
             pushed.setdefault(node.value.func.value.id, set()).add(key)
         elif isinstance(node, gast.Assign) and is_list_call(node.value, "pop"):
             popped.setdefault(node.value.func.value.id, set()).add(tuple(assigned_names(node)))
-    receivers = {id(n.func.value) for n in gast.walk(fn)
+    receivers = {id(n.func.value) for n in walk(fn)
                  if is_list_call(n, "append") or is_list_call(n, "pop")}
-    read_otherwise = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+    read_otherwise = {n.id for n in walk(fn) if isinstance(n, gast.Name)
                       and isinstance(n.ctx, gast.Load) and id(n) not in receivers}
 
     def restores(push: tuple[str, ...], pop: tuple[str, ...]) -> bool:
@@ -170,7 +171,7 @@ def save_restore_lists(fn: gast.FunctionDef) -> dict[str, set[str]]:
 
 
 def reads(expr: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
 
 
 def _counts(iterable: gast.expr) -> bool:
@@ -207,7 +208,7 @@ def _carries(value: gast.expr, registry: Registry) -> bool:
 def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
     """A parameter that only counts loop iterations has no derivative: say so, not 0.0."""
     bounds = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Call) and getattr(node, "qualname", None) == "builtins.range":
             bounds |= reads(node)
         elif isinstance(node, gast.While):
@@ -258,10 +259,10 @@ def _check_structural(value: gast.expr, rule, shown: str, parsed: ParsedFunction
         return
     for param, arg in _by_name(value, rule):
         index = rule.params.index(param) if param in rule.params else None
-        if index is None or not any(is_active(n) for n in gast.walk(arg)):
+        if index is None or not any(is_active(n) for n in walk(arg)):
             continue
         nested = isinstance(arg, (gast.List, gast.Tuple)) and any(
-            isinstance(e, (gast.List, gast.Tuple)) and any(is_active(n) for n in gast.walk(e))
+            isinstance(e, (gast.List, gast.Tuple)) and any(is_active(n) for n in walk(e))
             for e in arg.elts)
         if not rule.differentiable(index) or (nested and not rule.nests(index)):
             raise parsed.error(
@@ -298,7 +299,7 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         needed = index is not None and rule.differentiable(index) and not (
             rule.structural and rule.joins(index))  # np.stack([a, b]) joins, a shape does not
         if needed and isinstance(arg, (gast.Tuple, gast.List)) and any(
-                is_active(n) for n in gast.walk(arg)):
+                is_active(n) for n in walk(arg)):
             raise parsed.error(
                 errors.Unsupported, arg, construct="a tuple or list of values that depend on "
                 "wrt, passed to a function", why="its elements' derivatives would be lost; "

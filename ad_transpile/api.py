@@ -17,6 +17,7 @@ from ad_transpile.load import LIVE, LIVE_NAMES, load
 from ad_transpile.parse import collect_constants, function_from_object, parse_text
 from ad_transpile.pipeline import WrtSpec, transpile
 from ad_transpile.specialize import Specializations
+from ad_transpile.trees import walk
 
 
 def _unbinding(api: Callable) -> Callable:
@@ -159,7 +160,7 @@ def _returns_tuples(text: str, entry: str, count: int) -> bool:
 
     function = next(n for n in ast.parse(text).body
                     if isinstance(n, ast.FunctionDef) and n.name == entry)
-    returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+    returns = [n for n in walk(function) if isinstance(n, ast.Return)]
     return bool(returns) and all(isinstance(r.value, ast.Tuple) and len(r.value.elts) == count
                                  for r in returns)
 

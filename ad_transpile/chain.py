@@ -12,6 +12,7 @@ from ad_transpile.explain import describe, describe_structural, noted
 from ad_transpile.primitives import make_constant, name, operands, primitive
 from ad_transpile.registry import Registry, Rule
 from ad_transpile.rule_forms import form_for
+from ad_transpile.trees import walk
 
 
 def partial_terms(
@@ -42,7 +43,7 @@ def partial_terms(
 
 def _floats(partial: gast.expr) -> gast.expr:
     """Write whole numbers in a derivative as floats: ``2.0 * x`` runs faster than ``2 * x``."""
-    for node in gast.walk(partial):
+    for node in walk(partial):
         if isinstance(node, gast.Constant) and type(node.value) is int:
             node.value = float(node.value)
     return partial

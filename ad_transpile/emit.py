@@ -24,6 +24,7 @@ import gast
 from ad_transpile.header import Header
 from ad_transpile.layout import LINE_LENGTH, import_groups, wrap_docstrings
 from ad_transpile.primitives import copy_tree
+from ad_transpile.trees import walk
 
 with warnings.catch_warnings():  # astor reads ast.Num and ast.Str, deprecated since 3.12
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -120,7 +121,7 @@ def _insert_comment_markers(module: gast.Module) -> dict[str, tuple[str | None, 
     """Put a marker string statement above each commented statement of ``module``, in place;
     the comment and the explanation (explain mode's lines) of each marker."""
     comments: dict[str, tuple[str | None, list[str]]] = {}
-    for node in gast.walk(module):
+    for node in walk(module):
         for field in ("body", "orelse"):
             body = getattr(node, field, None)
             if not isinstance(body, list):
@@ -151,7 +152,7 @@ def _meaning(tree: ast.Module) -> str:
     Black re-indents a docstring and may put its closing quotes on a line of their own: that
     changes the string's whitespace, never what the code computes. Changes ``tree``.
     """
-    for node in ast.walk(tree):
+    for node in walk(tree):
         body = getattr(node, "body", None)
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body:
             first = body[0]

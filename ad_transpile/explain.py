@@ -15,6 +15,7 @@ import gast
 
 from ad_transpile.primitives import is_constant
 from ad_transpile.registry import Rule
+from ad_transpile.trees import walk
 
 NOTE = "rule_note"
 OPERATORS = {
@@ -67,8 +68,8 @@ def carried(old: gast.stmt, new: gast.stmt) -> gast.stmt:
 
 def carry_notes(old: gast.AST, new: gast.AST) -> None:
     """Where a rewrite replaced ``old`` by ``new``, the notes of ``old`` that ``new`` lost."""
-    kept = {n for node in gast.walk(new) for n in getattr(node, NOTE, ())}
-    lost = [n for node in gast.walk(old) for n in getattr(node, NOTE, ()) if n not in kept]
+    kept = {n for node in walk(new) for n in getattr(node, NOTE, ())}
+    lost = [n for node in walk(old) for n in getattr(node, NOTE, ()) if n not in kept]
     if lost:
         noted(new, *dict.fromkeys(lost))
 
@@ -167,7 +168,7 @@ def _notes(stmt: gast.stmt) -> list[str]:
     for part in ("value", "test", "iter"):
         node = getattr(stmt, part, None)
         if isinstance(node, gast.AST):
-            for child in gast.walk(node):
+            for child in walk(node):
                 seen += [n for n in getattr(child, NOTE, ()) if n not in seen]
     return seen
 
@@ -175,7 +176,7 @@ def _notes(stmt: gast.stmt) -> list[str]:
 def _writes_derivative(stmt: gast.stmt, prefix: str) -> bool:
     targets = getattr(stmt, "targets", None) or [getattr(stmt, "target", None)]
     return any(isinstance(n, gast.Name) and n.id.startswith(prefix)
-               for t in targets if isinstance(t, gast.AST) for n in gast.walk(t))
+               for t in targets if isinstance(t, gast.AST) for n in walk(t))
 
 
 def _chain_step(stmt: gast.stmt, mode: str, ruled: bool) -> str:

@@ -62,6 +62,7 @@ from ad_transpile.primitives import (
 )
 from ad_transpile.registry import Registry
 from ad_transpile.shapes import Shapes, shapes
+from ad_transpile.trees import walk
 from ad_transpile.writes import is_write
 
 
@@ -94,8 +95,8 @@ def forward(
     sweep = _TangentSweep(activity, registry, spell, namer, returns_value, several and seeded)
     sweep.calls = calls
     sweep.lists = ListTangents(sweep, fn)
-    sweep.scattered = {parts[0] for parts in map(scatter_parts, gast.walk(fn)) if parts}
-    sweep.written = {s.targets[0].value.id for s in gast.walk(fn) if is_write(s)
+    sweep.scattered = {parts[0] for parts in map(scatter_parts, walk(fn)) if parts}
+    sweep.written = {s.targets[0].value.id for s in walk(fn) if is_write(s)
                      and not sweep.lists.handles(s)}  # arrays written into
     arrays = activity.arrays
     if arrays:
@@ -134,15 +135,15 @@ class _TangentSweep:
         of the value (plus the directions); broadcasting may leave another one smaller."""
         self.batched, self.where = True, where
         counts: dict[str, int] = {}
-        for node in gast.walk(fn):
+        for node in walk(fn):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 counts[node.id] = counts.get(node.id, 0) + 1
         self.once = {n for n, count in counts.items() if count == 1}  # assigned in one place
         self.full = set(wrt) - set(counts)
-        self.counters = {n.target.id for n in gast.walk(fn) if isinstance(n, gast.For)
+        self.counters = {n.target.id for n in walk(fn) if isinstance(n, gast.For)
                          and isinstance(n.target, gast.Name)
                          and primitive(n.iter) == "builtins.range"}
-        steps = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)  # i - 1, i + 1
+        steps = [s for s in walk(fn) if isinstance(s, gast.Assign)  # i - 1, i + 1
                  and isinstance(s.targets[0], gast.Name) and s.targets[0].id in self.once
                  and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, (gast.Add,
                                                                                  gast.Sub))]
@@ -218,7 +219,7 @@ class _TangentSweep:
             stmt.body = self.block(stmt.body)
             if isinstance(stmt, gast.For):  # the items carry no derivative
                 zeros = [assign(self.namer.derivative(n.id), self.zero(n.id))
-                         for n in gast.walk(stmt.target)
+                         for n in walk(stmt.target)
                          if isinstance(n, gast.Name) and n.id in self.activity.active]
                 stmt.body = zeros + stmt.body
         return [stmt]
@@ -333,7 +334,7 @@ class _TangentSweep:
         if self.batched:
             raise self.refuse(stmt, "adding into an array in place")
         tangent = copy.deepcopy(stmt)
-        for node in gast.walk(tangent):
+        for node in walk(tangent):
             if isinstance(node, gast.Name) and node.id in (owner, value.id):
                 node.id = self.namer.derivative(node.id)
         return [tangent]
@@ -430,8 +431,8 @@ def _copies_of(fn: gast.FunctionDef, full: set[str]) -> set[str]:
     """Names only ever assigned a copy of names in ``full`` (``u = u0.copy()``, ``u = u_new``):
     their tangents have the whole shape too."""
     sources: dict[str, list[str | None]] = {}
-    for stmt in gast.walk(fn):
-        for node in gast.walk(stmt.target) if isinstance(stmt, gast.For) else []:
+    for stmt in walk(fn):
+        for node in walk(stmt.target) if isinstance(stmt, gast.For) else []:
             if isinstance(node, gast.Name):
                 sources.setdefault(node.id, []).append(None)
         if not (isinstance(stmt, gast.Assign) and not is_write(stmt)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.array_shapes import Evaluate, Lengths, Shape, qualname_of
+from ad_transpile.trees import walk
 
 VIEWS = {"numpy.reshape", "numpy.transpose", "numpy.ravel", "numpy.squeeze", "numpy.asarray",
          "numpy.expand_dims", "numpy.broadcast_to", "numpy.ndarray.reshape", "numpy.swapaxes",
@@ -28,7 +29,7 @@ def fresh_results(fn: gast.FunctionDef, params: dict[str, Shape]) -> gast.Functi
         elif isinstance(stmt, gast.Return) and stmt.value is not None:
             stmt.value = _fresh(stmt.value, known, made, set(params))
         else:
-            for node in gast.walk(stmt):
+            for node in walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     known[node.id] = None
                     made.pop(node.id, None)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import gast
 
 from ad_transpile.explain import carried
+from ad_transpile.trees import walk
 
 
 @dataclass
@@ -105,23 +106,23 @@ def _written(statements: list[gast.stmt]) -> set[str]:
 def _stores(node: gast.AST) -> set[str]:
     """The names ``node`` assigns or may change in place (``v[i] = e``, ``v.append(e)``)."""
     names = set()
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
             names.add(n.id)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             names.add(n.target.id)
         elif isinstance(n, gast.Subscript) and isinstance(n.ctx, (gast.Store, gast.Del)):
-            names |= {v.id for v in gast.walk(n.value) if isinstance(v, gast.Name)}
+            names |= {v.id for v in walk(n.value) if isinstance(v, gast.Name)}
         elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and not (
                 getattr(n, "qualname", None) or getattr(n.func, "spelled", None)):
             # a method (not math.sin) may change its object, or its arguments (np.add.at)
-            names |= {v.id for part in [n.func.value, *n.args] for v in gast.walk(part)
+            names |= {v.id for part in [n.func.value, *n.args] for v in walk(part)
                       if isinstance(v, gast.Name)}
     return names
 
 
 def _loads(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)} | {
-        n.target.id for n in gast.walk(node)
+        n.target.id for n in walk(node)
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}

@@ -21,6 +21,7 @@ from collections import Counter
 import gast
 
 from ad_transpile.infer import _constant_kinds
+from ad_transpile.trees import walk
 
 SAFE_OPS = (gast.Add, gast.Sub, gast.Mult)
 
@@ -29,10 +30,10 @@ def hoist_invariants(fn: gast.FunctionDef, kinds, constants: dict | None = None
                      ) -> gast.FunctionDef:
     """Move each loop-invariant assignment of a number out of the loops it does not vary in
     (``constants``: the module-level ones the function reads)."""
-    counts = Counter(n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+    counts = Counter(n.id for n in walk(fn) if isinstance(n, gast.Name)
                      and isinstance(n.ctx, gast.Store))
     params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-    never_assigned = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)} - set(counts)
+    never_assigned = {n.id for n in walk(fn) if isinstance(n, gast.Name)} - set(counts)
     numbers = {c for c, k in _constant_kinds(constants or {}).items() if k.is_number}
     fn.body = _Hoister(counts, kinds, numbers - set(counts), params).block(
         fn.body, params | never_assigned)
@@ -71,7 +72,7 @@ class _Hoister:
 
     def invariants(self, loop: gast.stmt, defined: set[str]) -> list[gast.Assign]:
         """Take out of ``loop``'s body the top-level assignments that do not vary in it."""
-        varying = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
+        varying = {n.id for n in walk(loop) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Store)}
         hoisted: list[gast.Assign] = []
         available = set(defined)
@@ -119,4 +120,4 @@ def _operands(expr: gast.expr) -> list[gast.expr] | None:
 
 
 def _stored(target: gast.expr) -> set[str]:
-    return {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(target) if isinstance(n, gast.Name)}

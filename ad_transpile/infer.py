@@ -35,6 +35,7 @@ from ad_transpile.kinds import (
 from ad_transpile.numpy_kinds import kind_of_numpy_call
 from ad_transpile.parse import NUMBER_CONSTANTS, ParsedFunction
 from ad_transpile.primitives import name, primitive
+from ad_transpile.trees import walk
 
 MATH_INTS = {"math.floor", "math.ceil", "math.trunc", "math.factorial", "math.isqrt",
              "math.gcd", "math.lcm", "math.comb", "math.perm"}
@@ -136,7 +137,7 @@ def infer(fn: gast.FunctionDef, params: dict[str, Kind],
 
 
 def _reads(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
@@ -150,7 +151,7 @@ def return_kind(fn: gast.FunctionDef, params: dict[str, Kind],
         return UNKNOWN
     evaluate = _Evaluate(kinds.of_var, _constant_kinds(constants), returns)
     joined = None
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Return):
             joined = join(joined, evaluate.kind(node.value) if node.value else UNKNOWN)
     return joined or UNKNOWN
@@ -169,7 +170,7 @@ def _by_convention(fn: gast.FunctionDef, params: dict[str, Kind]) -> dict[str, K
     if not unknown:
         return {}
     containers = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, (gast.Subscript, gast.MatMult, gast.Starred)) or (
                 getattr(node, "qualname", None) or "").startswith("numpy"):
             return {}
@@ -190,7 +191,7 @@ def _by_convention(fn: gast.FunctionDef, params: dict[str, Kind]) -> dict[str, K
 
 def _bindings(fn: gast.FunctionDef):
     """``(name, source)`` for every way a name gets a value; ``source(evaluate)`` is its kind."""
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 for t, source in _targets(target, lambda e, v=node.value: e.kind(v)):

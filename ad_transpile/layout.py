@@ -17,6 +17,8 @@ import textwrap
 
 import gast
 
+from ad_transpile.trees import walk
+
 LINE_LENGTH = 88  # black's and ruff's default
 
 
@@ -53,7 +55,7 @@ def wrap_docstrings(module: gast.Module) -> gast.Module:
     Black never wraps a docstring; the runtime helpers' docstrings are written for a longer line.
     Changes ``module`` in place.
     """
-    for node in gast.walk(module):
+    for node in walk(module):
         if isinstance(node, gast.FunctionDef) and node.body and _is_docstring(node.body[0]):
             constant = node.body[0].value
             indent = " " * (4 * (_depth(module, node) + 1))

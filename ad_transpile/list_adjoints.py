@@ -18,6 +18,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.list_rules import ListStatements, added, spread
 from ad_transpile.primitives import assign, is_constant, make_constant, name
+from ad_transpile.trees import walk
 
 
 class ListAdjoints:
@@ -238,7 +239,7 @@ def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
     """What reverse mode cannot do with lists yet, refused where it stands."""
     statements = ListStatements(fn, set(activity.saved))
     made: dict[str, list[gast.stmt]] = {}
-    for stmt in gast.walk(fn):
+    for stmt in walk(fn):
         var = statements.made(stmt)
         if var and var in activity.active:
             made.setdefault(var, []).append(stmt)
@@ -266,7 +267,7 @@ def refuse_list_forms(fn: gast.FunctionDef, activity, parsed) -> None:
         trees = [gast.Module(body=b, type_ignores=[]) for b in blocks.get(var, [])]
         once = len(trees) == len(places) and all(
             sum(1 for s in b if statements.made(s) == var) == 1 for b in blocks[var])
-        inside = all(any(_within(n, t) for t in trees) for n in gast.walk(fn)
+        inside = all(any(_within(n, t) for t in trees) for n in walk(fn)
                      if isinstance(n, gast.Name) and n.id == var)
         if not (once and inside):
             raise parsed.error(errors.Unsupported, places[-1], construct="a list made in a "
@@ -296,7 +297,7 @@ def made_in_blocks(fn: gast.FunctionDef, statements: ListStatements, activity):
 
 
 def _within(node: gast.AST, tree: gast.AST) -> bool:
-    return any(n is node for n in gast.walk(tree))
+    return any(n is node for n in walk(tree))
 
 
 def _refuse_changes_of_held_lists(fn, statements: ListStatements, activity, parsed) -> None:
@@ -313,7 +314,7 @@ def _refuse_changes_of_held_lists(fn, statements: ListStatements, activity, pars
                 number(getattr(stmt, field, []) or [], inner)
 
     number(fn.body, None)
-    stmts = [s for s in gast.walk(fn) if id(s) in order]
+    stmts = [s for s in walk(fn) if id(s) in order]
     for held_at in stmts:
         kind = statements.kind(held_at)
         if kind in ("literal", "append", "insert", "write"):

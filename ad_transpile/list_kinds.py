@@ -10,6 +10,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.primitives import name
+from ad_transpile.trees import walk
 
 MUTATORS = ("append", "insert", "pop", "extend")
 UNSUPPORTED_METHODS = ("remove", "clear", "sort", "reverse", "index", "count")
@@ -21,7 +22,7 @@ def list_names(fn: gast.FunctionDef, params: set[str] = frozenset()) -> set[str]
     comprehension, ``list(...)``, ``sorted(...)``, a slice or copy of a list, ``a + b`` of
     lists, or a parameter annotated ``list``. A name assigned anything else somewhere is not
     one. The value model (infer.py) will replace this function."""
-    assigns = [s for s in gast.walk(fn) if isinstance(s, (gast.Assign, gast.AnnAssign))
+    assigns = [s for s in walk(fn) if isinstance(s, (gast.Assign, gast.AnnAssign))
                and s.value is not None]
     by_name: dict[str, list[gast.expr]] = {}
     others: set[str] = set()
@@ -31,11 +32,11 @@ def list_names(fn: gast.FunctionDef, params: set[str] = frozenset()) -> set[str]
             if isinstance(target, gast.Name):
                 by_name.setdefault(target.id, []).append(stmt.value)
             else:
-                others |= {n.id for n in gast.walk(target) if isinstance(n, gast.Name)
+                others |= {n.id for n in walk(target) if isinstance(n, gast.Name)
                            and isinstance(n.ctx, gast.Store)}
-    for loop in gast.walk(fn):
+    for loop in walk(fn):
         if isinstance(loop, gast.For):
-            others |= {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+            others |= {n.id for n in walk(loop.target) if isinstance(n, gast.Name)}
     found = set(params)
     changed = True
     while changed:
@@ -53,7 +54,7 @@ def nested_lists(fn: gast.FunctionDef, lists: set[str]) -> set[str]:
     """The lists among ``lists`` whose items are lists: a literal of lists, lists appended,
     inserted or written into it."""
     found = set()
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) \
                 and isinstance(node.value, gast.List) and any(
                     is_listlike(e, lists) for e in node.value.elts):

@@ -25,6 +25,7 @@ import gast
 
 from ad_transpile.list_kinds import list_names, nested_lists
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.trees import walk
 
 SUMS = ("builtins.sum", "math.fsum")
 ARRAYS = ("numpy.array", "numpy.asarray", "numpy.stack")
@@ -35,7 +36,7 @@ class ListStatements:
 
     def __init__(self, fn: gast.FunctionDef, saved: set[str] = frozenset()) -> None:
         self.names = list_names(fn, getattr(fn, "list_params", set())) - set(saved)
-        for stmt in gast.walk(fn):  # list(xs), sum(xs) of a parameter: xs is a sequence
+        for stmt in walk(fn):  # list(xs), sum(xs) of a parameter: xs is a sequence
             if isinstance(stmt, gast.Assign) and self.consumer(stmt.value):
                 self.names.add(stmt.value.args[0].id)
         self.nested = nested_lists(fn, self.names)  # lists of lists
@@ -122,12 +123,12 @@ class ListStatements:
         kind = self.kind(stmt)
         if kind in ("insert", "pop"):
             call = stmt.value
-            return {n.id for a in call.args[:1] for n in gast.walk(a)
+            return {n.id for a in call.args[:1] for n in walk(a)
                     if isinstance(n, gast.Name)}
         if kind in ("item", "slice"):
-            return {n.id for n in gast.walk(stmt.value.slice) if isinstance(n, gast.Name)}
+            return {n.id for n in walk(stmt.value.slice) if isinstance(n, gast.Name)}
         if kind == "write":
-            return {n.id for n in gast.walk(stmt.targets[0].slice) if isinstance(n, gast.Name)}
+            return {n.id for n in walk(stmt.targets[0].slice) if isinstance(n, gast.Name)}
         return set()
 
     def values(self, stmt: gast.stmt) -> list[gast.expr]:

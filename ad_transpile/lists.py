@@ -37,6 +37,7 @@ from ad_transpile.list_kinds import (
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import name
+from ad_transpile.trees import walk
 
 
 def lower_lists(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer,
@@ -55,9 +56,9 @@ class _Lowering:
         self.parsed, self.fn, self.namer = parsed, fn, namer
         self.params = {p.id for p in [*fn.args.posonlyargs, *fn.args.args,
                                       *fn.args.kwonlyargs]}
-        in_comprehensions = {id(n) for c in gast.walk(fn) if isinstance(c, gast.comprehension)
-                             for n in gast.walk(c.target)}
-        self.assigned = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+        in_comprehensions = {id(n) for c in walk(fn) if isinstance(c, gast.comprehension)
+                             for n in walk(c.target)}
+        self.assigned = {n.id for n in walk(fn) if isinstance(n, gast.Name)
                          and isinstance(n.ctx, gast.Store) and id(n) not in in_comprehensions}
         self.constant = set() if wrt is None else self.params - set(wrt) - self.assigned
         self.lists = list_names(fn, list_params(parsed.tree, parsed.arg_kinds))
@@ -83,7 +84,7 @@ class _Lowering:
 
     def located(self, statements: list[gast.stmt], where: gast.AST) -> list[gast.stmt]:
         for stmt in statements:
-            for node in gast.walk(stmt):
+            for node in walk(stmt):
                 if isinstance(node, (gast.stmt, gast.expr)) and not hasattr(node, "lineno"):
                     gast.copy_location(node, where)
         return statements
@@ -154,7 +155,7 @@ class _Lowering:
     def refuse_mutating_arguments(self, stmt: gast.stmt) -> None:
         """A list passed in is the caller's: changing it would change their data."""
         owners = []
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                     and node.func.attr in MUTATORS + UNSUPPORTED_METHODS:
                 owners.append((node.func.value, node))
@@ -192,7 +193,7 @@ class _Lowering:
             if generator.is_async:
                 raise self.error(generator.iter, "'async for'",
                                  "a coroutine cannot be differentiated")
-            for node in gast.walk(generator.target):
+            for node in walk(generator.target):
                 if isinstance(node, gast.Name):
                     renames[node.id] = (self.namer.version(node.id)
                                         if node.id in self.assigned | set(renames.values())
@@ -319,7 +320,7 @@ def _pair(target: gast.expr) -> bool:
 def _changed_lists(body: list[gast.stmt]) -> set[str]:
     """Lists a loop body changes in place (appends, pops, writes into)."""
     changed = set()
-    for node in (n for s in body for n in gast.walk(s)):
+    for node in (n for s in body for n in walk(s)):
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
                 and node.func.attr in MUTATORS and isinstance(node.func.value, gast.Name):
             changed.add(node.func.value.id)
@@ -331,7 +332,7 @@ def _changed_lists(body: list[gast.stmt]) -> set[str]:
 
 
 def _reads(expr: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
 
 
 class _Rename(gast.NodeTransformer):

@@ -13,6 +13,8 @@ import copy
 
 import gast
 
+from ad_transpile.trees import walk
+
 
 def discard_unread_loop_targets(fn: gast.FunctionDef) -> gast.FunctionDef:
     """Rename each loop-target name of ``fn`` whose value nothing can read to ``_``.
@@ -22,7 +24,7 @@ def discard_unread_loop_targets(fn: gast.FunctionDef) -> gast.FunctionDef:
     the loop's value, and keeps the name. A loop in or around another loop (which must not
     assign the other's variable), or in a function that has a ``_`` already, gets ``_name``.
     """
-    used = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    used = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
     last_read = {}  # each name -> the last top-level statement that reads it (one walk)
     for position, stmt in enumerate(fn.body):
         last_read.update(dict.fromkeys(_reads([stmt]), position))
@@ -54,7 +56,7 @@ def _loops(stmt: gast.stmt, inside: bool):
 
 
 def _reads(statements: list[gast.stmt]) -> set[str]:
-    return {n.id for s in statements for n in gast.walk(s)
+    return {n.id for s in statements for n in walk(s)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 

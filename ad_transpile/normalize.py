@@ -26,6 +26,7 @@ from ad_transpile.list_kinds import is_index_of, list_names, list_params
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import assign, is_constant, name, operands
+from ad_transpile.trees import walk
 from ad_transpile.writes import is_write, refuse_unsafe_writes
 
 REFUSED = {
@@ -62,8 +63,8 @@ def normalize(parsed: ParsedFunction, tree: gast.FunctionDef, namer: Namer) -> g
 
 def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
     """Refuse statements and generators that can never be differentiated, before anything else."""
-    guards = {id(s.body[0]) for s in gast.walk(tree) if _is_guard(s)}
-    for node in gast.walk(tree):
+    guards = {id(s.body[0]) for s in walk(tree) if _is_guard(s)}
+    for node in walk(tree):
         if node is tree or id(node) in guards:
             continue
         if type(node) in REFUSED:
@@ -80,9 +81,9 @@ def refuse_unsupported(parsed: ParsedFunction, tree: gast.FunctionDef) -> None:
 def assigned_in_compound(tree: gast.FunctionDef) -> set[str]:
     """Names assigned inside a branch or a loop, or used as a loop variable."""
     names = set()
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (gast.If, gast.For, gast.While)):
-            for inner in gast.walk(node):
+            for inner in walk(node):
                 if isinstance(inner, gast.Name) and isinstance(inner.ctx, gast.Store):
                     names.add(inner.id)
     return names
@@ -93,7 +94,7 @@ class _Normalizer:
         self.parsed, self.tree, self.namer = parsed, tree, namer
         self.compound = assigned_in_compound(tree)
         self.own_lists = {  # lists the function makes itself, like our saved-value lists
-            s.targets[0].id for s in gast.walk(tree)
+            s.targets[0].id for s in walk(tree)
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
             and isinstance(s.value, gast.List) and not s.value.elts
         }
@@ -226,7 +227,7 @@ class _Normalizer:
             and all(isinstance(t, gast.Name) for t in target.elts)
         ):  # u, v = helper(x): a function returning a tuple (or a saved tuple popped)
             call = self.list_call(value) if self.list_method(value, "pop") else self.call(value)
-            reads = {n.id for n in gast.walk(call) if isinstance(n, gast.Name)}
+            reads = {n.id for n in walk(call) if isinstance(n, gast.Name)}
             if not self.list_method(value, "pop") and any(
                     t.id in self.compound and t.id in reads for t in target.elts):
                 # x, y = helper(x, y) in a loop: the call's own values stay for its adjoint,
@@ -282,7 +283,7 @@ class _Normalizer:
     def store(self, source_name: str, value: gast.expr, where: gast.AST) -> None:
         """``source_name = value``, where ``value`` is one operation on atoms."""
         if source_name in self.compound:
-            reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
+            reads = {n.id for n in walk(value) if isinstance(n, gast.Name)}
             if source_name in reads and not _is_increment(value, source_name):
                 temporary = self.namer.fresh(hint(value))
                 self.emit(assign(temporary, value), where)
@@ -307,7 +308,7 @@ class _Normalizer:
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 
     def for_(self, stmt: gast.For) -> None:
-        targets = [n for n in gast.walk(stmt.target) if not isinstance(n, (gast.Tuple,
+        targets = [n for n in walk(stmt.target) if not isinstance(n, (gast.Tuple,
                                                                             gast.expr_context))]
         if not all(isinstance(t, gast.Name) for t in targets):
             raise self.error(stmt.target, "this loop variable",
@@ -543,7 +544,7 @@ class _Normalizer:
             raise self.error(first.iter, "'async for'", "a coroutine cannot be differentiated")
         iterable = self.iterable(first.iter, set())
         renamed = copy.deepcopy(first.target)
-        for node in gast.walk(renamed):
+        for node in walk(renamed):
             if isinstance(node, gast.Name):
                 # a comprehension's variable is its own: rename it if the function has one too
                 fresh = self.namer.version(node.id) if node.id in self.current else node.id
@@ -716,7 +717,7 @@ def _stores(statements: list[gast.stmt]) -> set[str]:
     return {
         n.id
         for s in statements
-        for n in gast.walk(s)
+        for n in walk(s)
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
     }
 

@@ -20,12 +20,13 @@ import re
 import gast
 
 from ad_transpile.names import Namer
+from ad_transpile.trees import walk
 
 
 def rename_orphans(fn: gast.FunctionDef, namer: Namer, source_names: frozenset[str]
                    ) -> gast.FunctionDef:
     """Give each derivative of a temporary that ``fn`` no longer computes a fresh name."""
-    present = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)}
+    present = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
     params = {a.id for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
     orphans = {derivative for var, derivative in namer.adjoints.items()
                if derivative in present and derivative not in params

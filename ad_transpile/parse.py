@@ -26,6 +26,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.readable import refuse_hidden_flow
 from ad_transpile.runtime import HELPERS
+from ad_transpile.trees import walk
 
 # the numbers modules define, which a function reads as it reads a literal
 NUMBER_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi",
@@ -150,7 +151,7 @@ def function_from_object(fn: object) -> ParsedFunction:
     else:
         text = Path(path).read_text(encoding="utf-8")
     module = parse_text(text, path)
-    for node in gast.walk(module):
+    for node in walk(module):
         if isinstance(node, gast.FunctionDef) and _first_line(node) == first_line:
             module_name = getattr(fn, "__module__", None) or Path(path).stem
             parsed = _parsed(display_path(path), text, module, node, module_name, fn)
@@ -188,7 +189,7 @@ def _not_a_function(fn: object) -> str | None:
 
 def _receiver(module: gast.Module, fn: gast.FunctionDef) -> str | None:
     """The first parameter of a method defined in a class body (not a staticmethod)."""
-    in_class = any(isinstance(c, gast.ClassDef) and fn in c.body for c in gast.walk(module))
+    in_class = any(isinstance(c, gast.ClassDef) and fn in c.body for c in walk(module))
     static = any(getattr(d, "id", None) == "staticmethod" for d in fn.decorator_list)
     params = [*fn.args.posonlyargs, *fn.args.args]
     return params[0].id if in_class and not static and params else None
@@ -210,7 +211,7 @@ def top_level_functions(module: gast.Module) -> dict[str, gast.FunctionDef]:
 def local_names(tree: gast.FunctionDef) -> set[str]:
     """Every name the function binds: its parameters and whatever it assigns."""
     names = set()
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
             names.add(node.id)
     return names
@@ -306,7 +307,7 @@ def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
         module=module,
         live=live,
     )
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, gast.Attribute) and parsed.qualify(node) in NUMBER_CONSTANTS:
             node.constant = parsed.qualify(node)  # np.pi: a number, not an operation
         if isinstance(node, gast.Call):

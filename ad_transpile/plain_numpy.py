@@ -24,6 +24,7 @@ import gast
 from ad_transpile.array_shapes import Evaluate, Lengths, Shape, expanded, qualname_of
 from ad_transpile.plain_forms import CONTRACTIONS, WrittenOut, plain_forms, with_axis
 from ad_transpile.primitives import make_constant
+from ad_transpile.trees import walk
 
 Small = tuple  # (origin, full shape): a value that stands for an array of the full shape
 MUTATORS = {"fill", "sort", "put", "resize", "itemset", "setfield", "partition"}
@@ -39,7 +40,7 @@ def plain_numpy(fn: gast.FunctionDef, params: dict[str, Shape],
     # away (x * 1.0 is x): there, every adjoint is made an array of its own, as before
     writes = any((isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)) or (
         isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-        and n.func.attr in MUTATORS) for n in gast.walk(fn))
+        and n.func.attr in MUTATORS) for n in walk(fn))
     _Rewrite(params, lengths, spell, set(), writes).body(copy.deepcopy(fn.body))  # lengths
     refused: set = set()
     for _ in range(len(fn.body) + 2):  # each round refuses one more small value, or ends
@@ -80,7 +81,7 @@ class _Rewrite(WrittenOut):
                 stmt.value = self.expr(stmt.value)[0]
             else:
                 self.escape_all(stmt)
-            for node in gast.walk(stmt):
+            for node in walk(stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     self.known[node.id] = None
                     self.small.pop(node.id, None)
@@ -88,7 +89,7 @@ class _Rewrite(WrittenOut):
 
     def escape_all(self, stmt: gast.stmt) -> None:
         """Small values read by a statement this pass does not look into need their whole."""
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, gast.Name) and node.id in self.small:
                 self.escaped.add(self.small[node.id][0])
 

@@ -47,6 +47,7 @@ from ad_transpile.reverse import reverse
 from ad_transpile.simplify import simplify
 from ad_transpile.spelling import Spelling
 from ad_transpile.starts import chain_equal_starts
+from ad_transpile.trees import walk
 from ad_transpile.tuples import split_tuples
 
 WHAT = {
@@ -311,7 +312,7 @@ class Program:
                     primal.append((copied, parsed))
                     pending.append((copied, parsed))
         everything = primal[::-1] + functions
-        used = {n.id for f, _ in everything for n in gast.walk(f) if isinstance(n, gast.Name)}
+        used = {n.id for f, _ in everything for n in walk(f) if isinstance(n, gast.Name)}
         helpers = _helpers(used)
         imports = self.imports(everything)
         if helpers and not _binds(imports, "np", "numpy"):
@@ -327,14 +328,14 @@ class Program:
         by_module: dict[str, tuple[ParsedFunction, set[str]]] = {}
         for function, parsed in functions:
             used = by_module.setdefault(parsed.module_name, (parsed, set()))[1]
-            used |= {n.id for n in gast.walk(function) if isinstance(n, gast.Name)}
+            used |= {n.id for n in walk(function) if isinstance(n, gast.Name)}
         bound: dict[str, tuple[str, str]] = {}  # a module-level name -> (what, which module)
         for module_name, (parsed, used) in by_module.items():
             for const_name, stmt in reversed(list(parsed.constants.items())):
                 if const_name in used:
                     _bind_once(bound, const_name, gast.dump(stmt.value), parsed, stmt)
                 if const_name in used and const_name not in seen_constants:
-                    used |= {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+                    used |= {n.id for n in walk(stmt.value) if isinstance(n, gast.Name)}
                     constants.insert(0, copy.deepcopy(stmt))
                     seen_constants.add(const_name)
             for local in used & set(parsed.imports):
@@ -383,7 +384,7 @@ def _param_shapes(core: gast.FunctionDef, parsed: ParsedFunction) -> dict:
 def _returns_active_number(fn: gast.FunctionDef, activity: Activity) -> bool:
     """Whether every ``return`` gives a value that depends on ``wrt`` and is surely a number:
     its batched tangent is then a vector of one entry per direction."""
-    returned = [n.value for n in gast.walk(fn) if isinstance(n, gast.Return)]
+    returned = [n.value for n in walk(fn) if isinstance(n, gast.Return)]
     return bool(returned) and all(activity.is_active(v) and activity.kinds.proven(v.id).is_number
                                   for v in returned)
 
@@ -398,7 +399,7 @@ def _refuse_reverse_over_reverse(fn, activity, parsed: ParsedFunction) -> None:
 
 
 def _refuse_in_place_additions(fn, activity, parsed: ParsedFunction) -> None:
-    for stmt in gast.walk(fn):
+    for stmt in walk(fn):
         parts = scatter_parts(stmt)
         if parts and parts[0] in activity.active:
             raise parsed.error(
@@ -421,10 +422,10 @@ def _refuse_several_results(fn, kind: str, parsed: ParsedFunction) -> None:
 def _keep_calls_that_report(fn: gast.FunctionDef, calls: Calls) -> None:
     """A call to a function that prints or logs runs in the primal sweep even if its value is
     not needed there: dead-code removal must not drop it."""
-    for stmt in gast.walk(fn):
+    for stmt in walk(fn):
         site = calls.site(stmt) if isinstance(stmt, gast.Assign) else None
         if site and any(isinstance(n, (gast.Expr, gast.Assert)) and not _is_docstring(n)
-                        for n in gast.walk(site.callee.tree)):
+                        for n in walk(site.callee.tree)):
             stmt.value.impure = True
 
 
@@ -445,7 +446,7 @@ def _without_reports(fn: gast.FunctionDef) -> gast.FunctionDef:
             return None
 
     fn = Drop().visit(copy.deepcopy(fn))
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(getattr(node, "body", None), list) and not node.body:
             node.body = [gast.Pass()]  # a branch that only printed
     return fn
@@ -463,7 +464,7 @@ def _helpers(used: set[str]) -> list[gast.FunctionDef]:
 
 @functools.cache
 def _helpers_called(name_: str) -> frozenset[str]:
-    return frozenset(n.id for n in gast.walk(_helper(name_))
+    return frozenset(n.id for n in walk(_helper(name_))
                      if isinstance(n, gast.Name) and n.id in runtime.HELPERS)
 
 
@@ -490,7 +491,7 @@ def _module_names(parsed: ParsedFunction) -> set[str]:
 
 
 def _called_names(function: gast.FunctionDef) -> set[str]:
-    return {n.func.id for n in gast.walk(function)
+    return {n.func.id for n in walk(function)
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)}
 
 

@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 import gast
 
 from ad_transpile import errors
+from ad_transpile.trees import walk
 
 STRING_CODE = "it runs code written in a string, whose data flow cannot be read from the source"
 BY_NAME = ("it reads or writes variables by a name computed at run time, which the source "
@@ -68,15 +69,15 @@ def refuse_hidden_flow(tree: gast.FunctionDef, module: gast.Module, functions: d
         local = local_names(fn)
         _refuse_decorators(fn, qualify, error)
         _refuse_in(fn, local, qualify, rebound, error)
-        pending += [functions[n.func.id] for n in gast.walk(fn)
+        pending += [functions[n.func.id] for n in walk(fn)
                     if isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
                     and n.func.id in functions and n.func.id not in local]
 
 
 def _refuse_in(fn: gast.FunctionDef, local: set[str], qualify: Qualify,
                rebound: dict[str, gast.AST], error: Error) -> None:
-    literal_lookups = {id(n.func) for n in gast.walk(fn) if _is_literal_lookup(n, local, qualify)}
-    for node in gast.walk(fn):
+    literal_lookups = {id(n.func) for n in walk(fn) if _is_literal_lookup(n, local, qualify)}
+    for node in walk(fn):
         if isinstance(node, (gast.Global, gast.Nonlocal)):
             raise error(errors.Unsupported, node, construct=OUTER_WRITES[type(node)][0],
                         why=OUTER_WRITES[type(node)][1])
@@ -142,7 +143,7 @@ def _is_literal_lookup(node: gast.AST, local: set[str], qualify: Qualify) -> boo
 
 
 def _refuse_star_imports(module: gast.Module, error: Error) -> None:
-    for node in gast.walk(module):
+    for node in walk(module):
         if isinstance(node, gast.ImportFrom) and any(a.name == "*" for a in node.names):
             raise error(
                 errors.Unsupported, node, construct=f"'from {node.module} import *'",
@@ -173,10 +174,10 @@ def module_rebindings(module: gast.Module) -> dict[str, gast.AST]:
     for name, meaning in first.items():  # sum = np.sum: not the builtin qualify sees
         if meaning.startswith("line ") and hasattr(builtins, name):
             rebound.setdefault(name, _Line(int(meaning.removeprefix("line "))))
-    for node in gast.walk(module):
+    for node in walk(module):
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)):
-            declared = {n for s in gast.walk(node) if isinstance(s, gast.Global) for n in s.names}
-            for inner in gast.walk(node):
+            declared = {n for s in walk(node) if isinstance(s, gast.Global) for n in s.names}
+            for inner in walk(node):
                 if isinstance(inner, gast.Name) and isinstance(inner.ctx, gast.Store) \
                         and inner.id in declared:
                     rebound.setdefault(inner.id, inner)

@@ -18,6 +18,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.parse import collect_imports, parse_text, qualify
 from ad_transpile.primitives import copy_tree
+from ad_transpile.trees import walk
 
 RULE_MARKS = ("ad_transpile.rulebook.partials", "ad_transpile.partials")
 TANGENT_MARKS = ("ad_transpile.rulebook.tangents", "ad_transpile.tangents")
@@ -71,14 +72,14 @@ class Rule:
     def ignored_options(self, given: list[str]) -> list[str]:
         """The options among ``given`` that no template reads, so it could not honour them."""
         read = {n.id for t in (*self.tangents, *self.adjoints) if t is not None
-                for n in gast.walk(t) if isinstance(n, gast.Name)}
+                for n in walk(t) if isinstance(n, gast.Name)}
         return [p for p in given if p in self.defaults and p not in read]
 
     def joins(self, index: int) -> bool:
         """Whether argument ``index`` is a sequence of arrays (its adjoint names an ``item``)."""
         template = self.adjoints[index] if index < len(self.adjoints) else None
         return template is not None and any(
-            isinstance(n, gast.Name) and n.id == "item" for n in gast.walk(template))
+            isinstance(n, gast.Name) and n.id == "item" for n in walk(template))
 
     def nests(self, index: int) -> bool:
         """Whether argument ``index`` may be nested sequences, each number or array in them
@@ -86,7 +87,7 @@ class Rule:
         template = self.adjoints[index] if self.joins(index) else None
         return template is not None and any(
             isinstance(n, gast.Subscript) and isinstance(n.slice, gast.Name)
-            and n.slice.id == "item" for n in gast.walk(template))
+            and n.slice.id == "item" for n in walk(template))
 
     def differentiable(self, index: int) -> bool:
         """Whether the operation has a derivative along argument ``index``."""
@@ -160,7 +161,7 @@ class _DropLeftOut(gast.NodeTransformer):
 
 
 def _reads_any(expr: gast.expr, names: set[str]) -> bool:
-    return any(isinstance(n, gast.Name) and n.id in names for n in gast.walk(expr))
+    return any(isinstance(n, gast.Name) and n.id in names for n in walk(expr))
 
 
 class Registry:

@@ -23,6 +23,7 @@ from ad_transpile.names import Namer
 from ad_transpile.normalize import refuse_unsupported
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import is_constant
+from ad_transpile.trees import walk
 
 JUMPS = (gast.Break, gast.Continue, gast.Return)
 LOOPS = (gast.For, gast.While)
@@ -63,7 +64,7 @@ def _split_chained(fn: gast.FunctionDef) -> gast.FunctionDef:
 
 
 def _refuse_loop_else(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:
-    for node in gast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, LOOPS) and node.orelse:
             raise parsed.error(
                 errors.Unsupported, node, construct="'else' on a loop",
@@ -73,20 +74,20 @@ def _refuse_loop_else(fn: gast.FunctionDef, parsed: ParsedFunction) -> None:
 
 def _loops(body: list[gast.stmt]):
     for stmt in body:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, LOOPS):
                 yield node
 
 
 def _returns_inside(body: list[gast.stmt]) -> bool:
-    return any(isinstance(n, gast.Return) for s in body for n in gast.walk(s))
+    return any(isinstance(n, gast.Return) for s in body for n in walk(s))
 
 
 def _size(fn: gast.FunctionDef) -> int:
     """How many values every ``return`` gives (0 for one value that is not a tuple), or 0 where
     they differ (``_single_return`` says so)."""
     sizes = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else 0
-             for n in gast.walk(fn) if isinstance(n, gast.Return)}
+             for n in walk(fn) if isinstance(n, gast.Return)}
     return sizes.pop() if len(sizes) == 1 else 0
 
 
@@ -198,7 +199,7 @@ def _without_trailing_continue(body: list[gast.stmt], in_loop: bool) -> list[gas
 
 def _single_return(fn: gast.FunctionDef, namer: Namer, parsed: ParsedFunction) -> list:
     """Several ``return v`` at path ends become ``result = v``, and one ``return result``."""
-    returns = [n for n in gast.walk(fn) if isinstance(n, gast.Return)]
+    returns = [n for n in walk(fn) if isinstance(n, gast.Return)]
     body = fn.body
     if len(returns) == 1 and body and body[-1] is returns[0]:
         return body

@@ -61,6 +61,7 @@ from ad_transpile.registry import Registry
 from ad_transpile.reverse_writes import WriteAdjoints
 from ad_transpile.shapes import Shapes, shapes
 from ad_transpile.tape import one_push, recompute_cheap
+from ad_transpile.trees import walk
 from ad_transpile.writes import is_write
 
 
@@ -166,16 +167,16 @@ class _AdjointSweep(WriteAdjoints):
         self.touched: set[str] = set()  # adjoints that have received something
         self.lists = ListAdjoints(self, fn)  # adjoint lists, by their own rules
         self.scattered = {  # x[i] scatters its adjoint into d_x: an array from the start
-            s.value.value.id for s in gast.walk(fn)
+            s.value.value.id for s in walk(fn)
             if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript)
             and activity.is_active(s.value.value)} | {  # y[i] = v: zeroes part of d_y
-            s.targets[0].value.id for s in gast.walk(fn)
+            s.targets[0].value.id for s in walk(fn)
             if is_write(s) and activity.is_active(s.targets[0].value)}
         self.scattered -= self.lists.names  # a list's adjoint is a list, by its own rules
         self.counters = _counters(fn)
-        once = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
+        once = [s for s in walk(fn) if isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)]
-        counts = Counter(n for s in gast.walk(fn) for n in _stores(s))
+        counts = Counter(n for s in walk(fn) for n in _stores(s))
         self.changing = set(counts)  # assigned or mutated
         self.read_once = {s.targets[0].id: s for s in once if counts[s.targets[0].id] == 1
                           and s.targets[0].id not in self.params}
@@ -186,7 +187,7 @@ class _AdjointSweep(WriteAdjoints):
         at_end = self.defined[id(fn.body[-1])]  # what surely holds a value at the return
         self.shaped_late = {  # u = ... where u may hold nothing yet (first made in a loop),
             # or may hold nothing at the end, where adjoints start (made in a branch)
-            t for s in gast.walk(fn) if isinstance(s, gast.Assign) and not is_write(s)
+            t for s in walk(fn) if isinstance(s, gast.Assign) and not is_write(s)
             for t in assigned_names(s) if t in self.scattered and (t not in at_end or (
                 t not in self.defined.get(id(s), {t}) and self.assigned_more_than_once(t)))}
 
@@ -234,7 +235,7 @@ class _AdjointSweep(WriteAdjoints):
                                     ctx=gast.Store())
             update = gast.AugAssign(target=target, op=gast.Add(), value=name(d_target))
         else:
-            if any(isinstance(n, gast.Slice) for n in gast.walk(index)):  # x[i, 1:]
+            if any(isinstance(n, gast.Slice) for n in walk(index)):  # x[i, 1:]
                 index = gast.Subscript(value=self.spell("numpy.s_"), slice=index,
                                        ctx=gast.Load())
             add_at = gast.Attribute(value=self.spell("numpy.add"), attr="at", ctx=gast.Load())
@@ -260,13 +261,13 @@ class _AdjointSweep(WriteAdjoints):
         for position, stmt in enumerate(statements):
             self.order[id(stmt)] = index = len(self.order)
             self.defined[id(stmt)] = here = _Defined(before, first, position)
-            for node in gast.walk(stmt.target if isinstance(stmt, gast.For) else stmt):
+            for node in walk(stmt.target if isinstance(stmt, gast.For) else stmt):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     if isinstance(stmt, gast.Assign) or isinstance(stmt, gast.For):
                         self.assigned_at.setdefault(node.id, []).append(index)
             if isinstance(stmt, (gast.For, gast.While)):
                 self.assigned_in_loop[id(stmt)] = {
-                    n.id for n in gast.walk(stmt)
+                    n.id for n in walk(stmt)
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
                 }
             for field in ("body", "orelse"):
@@ -688,7 +689,7 @@ class _AdjointSweep(WriteAdjoints):
                         type_comment=None)
         body_adjoint = body_adjoint + [  # the header's assignment: items carry no derivative
             assign(self.namer.derivative(n.id), make_constant(0.0))
-            for n in gast.walk(stmt.target)
+            for n in walk(stmt.target)
             if isinstance(n, gast.Name) and n.id in self.activity.active]
         if not body_adjoint:
             return [gast.copy_location(loop, stmt)], []
@@ -730,7 +731,7 @@ class _AdjointSweep(WriteAdjoints):
         sums = {s.targets[0].id for s in stmt.body if s.targets[0].id in reads(s.value)}
         recomputed = [copy.deepcopy(s) for s in stmt.body if s.targets[0].id not in sums]
         header = (reads(stmt.iter) | {n for s in recomputed for n in reads(s.value)}) - assigned
-        header -= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        header -= {n.id for n in walk(stmt.target) if isinstance(n, gast.Name)}
         saved = self.saved_after(stmt, header, loops)
         iterable, items = self.walked_twice(stmt)
         primal: list[gast.stmt] = [items] if items is not None else []
@@ -778,7 +779,7 @@ class _AdjointSweep(WriteAdjoints):
         assigned = {t for s in [*first, *inner.body] for t in assigned_names(s)}
         header = reads(stmt.iter) | reads(inner.iter) | {
             n for s in recomputed + inner_recomputed for n in reads(s.value)}
-        header -= assigned | {n.id for loop in (stmt, inner) for n in gast.walk(loop.target)
+        header -= assigned | {n.id for loop in (stmt, inner) for n in walk(loop.target)
                               if isinstance(n, gast.Name)}
         saved = self.saved_after(stmt, header, loops)
         iterable, items = self.walked_twice(stmt)
@@ -850,9 +851,9 @@ class _AdjointSweep(WriteAdjoints):
 def _stores(stmt: gast.AST) -> set[str]:
     """The names one statement (not its body) assigns or changes in place."""
     if isinstance(stmt, (gast.For, gast.comprehension)):
-        return {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        return {n.id for n in walk(stmt.target) if isinstance(n, gast.Name)}
     if isinstance(stmt, gast.Assign):
-        return {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)
+        return {n.id for t in stmt.targets for n in walk(t) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Store)} | {
             t.value.id for t in stmt.targets if isinstance(t, gast.Subscript)
             and isinstance(t.value, gast.Name)}
@@ -885,11 +886,11 @@ MUTATORS = {"append", "pop", "extend", "insert", "remove", "sort", "reverse", "c
 
 def _counters(fn: gast.FunctionDef) -> set[str]:
     """Variables that hold whole numbers: ``for i in range(n)``, ``len(x)``, ``i + 1``."""
-    found = {n.id for loop in gast.walk(fn) if isinstance(loop, gast.For)
-             and "builtins.range" in [getattr(c, "qualname", None) for c in gast.walk(loop.iter)]
-             for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+    found = {n.id for loop in walk(fn) if isinstance(loop, gast.For)
+             and "builtins.range" in [getattr(c, "qualname", None) for c in walk(loop.iter)]
+             for n in walk(loop.target) if isinstance(n, gast.Name)}
     values: dict[str, list[gast.expr]] = {}  # each name's assigned values
-    for s in gast.walk(fn):
+    for s in walk(fn):
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
             values.setdefault(s.targets[0].id, []).append(s.value)
 
@@ -954,7 +955,7 @@ class _ShapeFromRepresentative(gast.NodeTransformer):
 def _loop_variables(loops: tuple) -> set[str]:
     """Variables that reversed loop headers give back, item by item."""
     return {n.id for loop in loops if isinstance(loop, gast.For)
-            for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+            for n in walk(loop.target) if isinstance(n, gast.Name)}
 
 
 def _before_jump(block: list[gast.stmt], push: list[gast.stmt]) -> list[gast.stmt]:

@@ -23,6 +23,7 @@ import gast
 from ad_transpile.aliases import VIEW_METHODS, VIEWS
 from ad_transpile.analyze import reads
 from ad_transpile.primitives import assign, make_constant, name
+from ad_transpile.trees import walk
 from ad_transpile.writes import is_write
 
 
@@ -69,7 +70,7 @@ class WriteAdjoints:
                                    value=name(old), type_comment=None))
         if not self.basic(written.slice):  # an int array may repeat an index
             index = copy.deepcopy(written.slice)
-            if any(isinstance(n, gast.Slice) for n in gast.walk(index)):  # y[i, 1:]
+            if any(isinstance(n, gast.Slice) for n in walk(index)):  # y[i, 1:]
                 index = gast.Subscript(value=self.spell("numpy.s_"), slice=index,
                                        ctx=gast.Load())
             check = gast.Call(func=name("_check_distinct"), args=[index, name(owner)],
@@ -149,8 +150,8 @@ class WriteAdjoints:
         return sharing
 
     def note_writes(self, fn: gast.FunctionDef) -> None:
-        self.writes = [s for s in gast.walk(fn) if is_write(s)]
-        self.assigns = [s for s in gast.walk(fn) if isinstance(s, gast.Assign)
+        self.writes = [s for s in walk(fn) if is_write(s)]
+        self.assigns = [s for s in walk(fn) if isinstance(s, gast.Assign)
                         and not is_write(s)]
 
 

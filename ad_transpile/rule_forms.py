@@ -20,6 +20,7 @@ import gast
 from ad_transpile.infer import Kinds
 from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.registry import Condition, Rule
+from ad_transpile.trees import walk
 
 
 def form_for(rule: Rule, which: str, args: list[gast.expr | None], kinds: Kinds) -> Rule:
@@ -47,10 +48,10 @@ def proven_kind(expr: gast.expr, kinds: Kinds) -> Kind:
     """The kind of ``expr`` where the source or the call shows it (no convention of scalar
     code: a parameter only assumed to be a number may be an array). ``expr`` may come from a
     rule's template, whose calls are named by their spelling."""
-    if any(isinstance(n, gast.Name) and n.id in kinds.assumed for n in gast.walk(expr)):
+    if any(isinstance(n, gast.Name) and n.id in kinds.assumed for n in walk(expr)):
         return UNKNOWN
     expr = copy.deepcopy(expr)
-    for node in gast.walk(expr):
+    for node in walk(expr):
         spelled = getattr(getattr(node, "func", None), "spelled", None)
         if isinstance(node, gast.Call) and spelled and not getattr(node, "qualname", None):
             node.qualname = spelled

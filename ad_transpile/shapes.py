@@ -27,6 +27,7 @@ from ad_transpile.calls import assigned_names
 from ad_transpile.chain import arguments
 from ad_transpile.primitives import GETITEM, constant_value, is_constant, operands, primitive
 from ad_transpile.registry import Registry
+from ad_transpile.trees import walk
 
 Shape = frozenset  # of atoms: names, or (name, n) for a name's shape less n items on axis 0
 
@@ -80,7 +81,7 @@ def shapes(fn: gast.FunctionDef, registry: Registry, numbers: set[str]) -> Shape
     """The shapes of the values of ``fn``'s top-level straight-line statements; ``numbers``
     are the names known to hold one number (the value model's numbers, ``infer.Kinds.numbers``)."""
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
-    stores = Counter(n.id for n in gast.walk(fn)
+    stores = Counter(n.id for n in walk(fn)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
     known: dict[str, Shape] = {p: Shape({p}) for p in params if not stores[p]}
     order = [p for p in params if p in known]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.primitives import constant_value, is_constant
+from ad_transpile.trees import walk
 
 
 def chain_equal_starts(fn: gast.FunctionDef) -> gast.FunctionDef:
-    for node in gast.walk(fn):
+    for node in walk(fn):
         for part in ("body", "orelse"):
             block = getattr(node, part, None)
             if isinstance(block, list) and block and isinstance(block[0], gast.stmt):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile.calls import assigned_names
+from ad_transpile.trees import walk
 
 CHEAP = (gast.Add, gast.Sub, gast.Mult)
 
@@ -34,7 +35,7 @@ def recompute_cheap(sweep, run: list[gast.Assign], pushes: dict[int, list[str]],
     if sweep.arrays:
         return  # shapes and broadcasting: keep to the values as they were
     restored_by_loop = {n.id for loop in loops if isinstance(loop, gast.For)
-                        for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+                        for n in walk(loop.target) if isinstance(n, gast.Name)}
     restored_at = {v: p for p, names in pushes.items() for v in names}
     pushed_at = pushed_at or restored_at
     index = {id(s): i for i, s in enumerate(run)}
@@ -127,4 +128,4 @@ def one_push(sweep, run: list[gast.Assign], pushes: dict[int, list[str]],
 
 
 def _names(stmt: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(stmt) if isinstance(n, gast.Name)}

@@ -17,6 +17,7 @@ import copy
 import gast
 
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.trees import walk
 from ad_transpile.tuple_calls import called_name
 from ad_transpile.tuple_shapes import constant_index, is_range_loop
 
@@ -29,11 +30,11 @@ class Unrolling:
         """``for v in (a, b): body`` -> ``v = a; body; v = b; body``."""
         _refuse_jumps(self, loop)
         items = self.items(loop.iter)
-        stored = {n.id for n in gast.walk(loop) if isinstance(n, gast.Name)
+        stored = {n.id for n in walk(loop) if isinstance(n, gast.Name)
                   and isinstance(n.ctx, gast.Store)}
         stored |= {c for v in stored if v in self.shapes.of
                    for c in self.leaves_of(v) if isinstance(c, str)}
-        read = {n.id for item in items for n in gast.walk(item) if isinstance(n, gast.Name)}
+        read = {n.id for item in items for n in walk(item) if isinstance(n, gast.Name)}
         out: list[gast.stmt] = []
         if read & stored:  # the tuple is made before the loop changes what it is made of
             held = [self.namer.fresh(f"{loop.target.id}_{i}" if isinstance(
@@ -57,9 +58,9 @@ class Unrolling:
         if not is_range_loop(loop):
             return False
         return any(isinstance(n, gast.Subscript) and self.shapes.shape(n.value) is not None
-                   and loop.target.id in {m.id for m in gast.walk(n.slice)
+                   and loop.target.id in {m.id for m in walk(n.slice)
                                           if isinstance(m, gast.Name)}
-                   for n in gast.walk(loop))
+                   for n in walk(loop))
 
     def unrolled_range(self, loop: gast.For) -> list[gast.stmt]:
         """``for i in range(len(t)): body`` -> ``i = 0; body[i := 0]; i = 1; body[i := 1]``."""
@@ -70,7 +71,7 @@ class Unrolling:
                              "its bounds must be numbers in the source, as in range(len(t))")
         _refuse_jumps(self, loop)
         if any(isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
-               and n.id == loop.target.id for s in loop.body for n in gast.walk(s)):
+               and n.id == loop.target.id for s in loop.body for n in walk(s)):
             raise self.error(loop.target, f"assigning to the loop variable '{loop.target.id}' "
                              "inside the loop", "use another name for the new value")
         out: list[gast.stmt] = []

@@ -17,6 +17,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import is_constant, name
+from ad_transpile.trees import walk
 
 Shape = tuple | None
 TUPLE_ITERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
@@ -60,15 +61,15 @@ class TupleShapes:
         self.callees: dict[str, ParsedFunction | None] = {}
         params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
         self.params = {p.id for p in params}
-        self.indices = {n.target.id for n in gast.walk(fn) if is_range_loop(n)}
+        self.indices = {n.target.id for n in walk(fn) if is_range_loop(n)}
         self.plain.update({p.id: p for p in params})
         changed = True
         while changed:  # shapes only grow: a name's shape may come from a later line
             before = dict(self.of)
-            for node in gast.walk(fn):
+            for node in walk(fn):
                 self.learn(node, check=False)
             changed = before != self.of
-        for node in gast.walk(fn):
+        for node in walk(fn):
             self.learn(node, check=True)
 
     def learn(self, node: gast.AST, check: bool) -> None:
@@ -140,7 +141,7 @@ class TupleShapes:
             if isinstance(expr.slice, gast.Slice):
                 return whole[self.constant_slice(expr.slice)]
             if constant_index(expr.slice) is None and whole and {
-                    n.id for n in gast.walk(expr.slice) if isinstance(n, gast.Name)
+                    n.id for n in walk(expr.slice) if isinstance(n, gast.Name)
             } & self.indices and len(set(whole)) == 1:
                 return whole[0]  # t[i] in a loop over range(len(t)), which is unrolled
             return whole[self.position(expr, len(whole))]
@@ -207,7 +208,7 @@ class TupleShapes:
             callee = self.user(qualname)
             if callee is not None and (callee.module_name, callee.name) not in self.visiting:
                 inner = TupleShapes(callee, callee.tree, self.visiting)
-                shapes = {inner.shape(n.value) for n in gast.walk(callee.tree)
+                shapes = {inner.shape(n.value) for n in walk(callee.tree)
                           if isinstance(n, gast.Return) and n.value is not None}
                 if len(shapes) == 1:
                     self.results[qualname] = shapes.pop()
@@ -218,7 +219,7 @@ def fixed_components(fn: gast.FunctionDef, shapes: TupleShapes) -> dict[str, obj
     """Components that stay what they were made of: ``t = (a, 1.0)``, assigned once at the top
     of the function from a parameter (or module constant) never assigned and a number, reads
     ``a`` for ``t[0]`` and ``1.0`` for ``t[1]``, with no copy of its own."""
-    stored = Counter(n.id for n in gast.walk(fn)
+    stored = Counter(n.id for n in walk(fn)
                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
 
     def fixed(expr: gast.expr, shape: Shape):
@@ -238,5 +239,5 @@ def fixed_components(fn: gast.FunctionDef, shapes: TupleShapes) -> dict[str, obj
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
         and stmt.targets[0].id in shapes.of and stored[stmt.targets[0].id] == 1
         and isinstance(stmt.value, gast.Tuple)
-        and not any(isinstance(e, gast.Starred) for e in gast.walk(stmt.value))
+        and not any(isinstance(e, gast.Starred) for e in walk(stmt.value))
     }

@@ -24,6 +24,7 @@ from ad_transpile import errors
 from ad_transpile.names import Namer
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import make_constant, name
+from ad_transpile.trees import walk
 from ad_transpile.tuple_calls import called_name, split_call
 from ad_transpile.tuple_loops import Unrolling
 from ad_transpile.tuple_shapes import Shape, TupleShapes, fixed_components
@@ -297,4 +298,4 @@ def _flattened(expr: gast.expr, shape: Shape) -> list[gast.expr]:
 
 
 def _reads_values(expr: gast.expr) -> bool:
-    return any(isinstance(n, (gast.Name, gast.Call)) for n in gast.walk(expr))
+    return any(isinstance(n, (gast.Name, gast.Call)) for n in walk(expr))

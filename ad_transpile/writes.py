@@ -22,6 +22,7 @@ import gast
 
 from ad_transpile import errors
 from ad_transpile.aliases import _fresh
+from ad_transpile.trees import walk
 
 ARRAY_MAKERS = {"copy", "astype", "flatten", "clip", "cumsum", "dot"}  # methods: a new array
 
@@ -37,7 +38,7 @@ def refuse_unsafe_writes(parsed, fn: gast.FunctionDef, lists: set[str] = frozens
     """Refuse each write into something other than an array of the function's own, and each
     read of a name that may share the written array after the write. Writes into ``lists``
     (the lists pass's own names) are the lists pass's to check."""
-    writes = [node for node in gast.walk(fn) if is_write(node)]
+    writes = [node for node in walk(fn) if is_write(node)]
     if not writes:
         return
     for write in writes:
@@ -134,7 +135,7 @@ class _Sharing:
                 return
 
     def bind(self, target: gast.expr, objects: frozenset) -> None:
-        for node in gast.walk(target):
+        for node in walk(target):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                 self.holds[node.id] = objects
                 self.stale.pop(node.id, None)
@@ -202,7 +203,7 @@ class _Sharing:
         return any(isinstance(o[0], int) and o[0] not in self.arrays for o in held)
 
     def read(self, node: gast.AST) -> None:
-        for n in gast.walk(node):
+        for n in walk(node):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in self.stale:
                 write, owner = self.stale[n.id]
                 raise self.parsed.error(
