@@ -22,7 +22,6 @@ from ad_transpile.dataflow import (
     single_target,
 )
 from ad_transpile.primitives import copy_tree, is_constant, name
-from ad_transpile.trees import walk
 
 
 def store_counts(block: list[gast.stmt]) -> Counter:
@@ -134,7 +133,7 @@ class _Shared(gast.NodeTransformer):
 
     def visit(self, node):
         if isinstance(node, gast.Call) or isinstance(node, (gast.BinOp, gast.UnaryOp)) and sum(
-                isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call)) for n in walk(node)) > 1:
+                isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call)) for n in children(node)) > 1:
             # (one operation such as ``2.0 * y`` costs no more to write again than a name)
             holder = self.seen.get(fingerprint(node))
             if holder is not None:

@@ -17,53 +17,11 @@ from typing import Iterator
 import gast
 
 from ad_transpile.primitives import constant_value, is_constant
+from ad_transpile.trees import children
 
 LOOPS = (gast.For, gast.While)
 LIST_CHANGES = ("append", "pop", "insert", "extend")
 NEVER = math.inf
-
-
-# fields that never hold an expression or statement: names, contexts, operators, flags
-LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "kind", "type_comment", "arg",
-                         "asname", "module", "level", "conversion", "is_async"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def children(node: gast.AST) -> list[gast.AST]:
-    """Every expression, statement and helper node (``arguments``, ``keyword``, ...) below
-    ``node`` and ``node`` itself, in no set order; contexts and operators are left out. A list
-    built in one loop over fields known per node type: this walk is made over every statement
-    in every round of simplify."""
-    found = []
-    stack = [node]
-    fields_of = _CHILD_FIELDS
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        found.append(node)
-        kind = type(node)
-        fields = fields_of.get(kind)
-        if fields is None:
-            fields = fields_of[kind] = _child_fields(kind)
-        for field_ in fields:
-            value = getattr(node, field_, None)
-            if type(value) is list:
-                stack += value
-            elif value is not None:
-                stack.append(value)
-    return found
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    leaves = set(LEAF_FIELDS)
-    if kind is gast.Constant:
-        leaves.add("value")
-    if kind in (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.alias):
-        leaves.add("name")
-    if kind in (gast.Global, gast.Nonlocal):
-        leaves.add("names")
-    return tuple(f for f in kind._fields if f not in leaves)
 
 
 def fingerprint(node: gast.AST) -> tuple:
