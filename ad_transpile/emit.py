@@ -37,9 +37,8 @@ NESTED_TARGET = re.compile(r"^(\s*)([\w ,()]*\([\w ,()]*) = (.*)$")
 def emit(module: gast.Module, header: Header) -> str:
     """The source text of ``module``, below ``header``."""
     module, sections = import_groups(wrap_docstrings(copy_tree(module)))
-    expected = _to_ast(module)  # before the markers: what the text must mean
     comments = _insert_comment_markers(module)  # the one copy above is ours to change
-    tree = _to_ast(module)
+    tree = gast.gast_to_ast(module)  # astor reads no line numbers: none are filled in
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         text = astor.to_source(tree, pretty_source="".join)
@@ -54,7 +53,7 @@ def emit(module: gast.Module, header: Header) -> str:
         else:
             lines.append(_exploded_target(line))
     result = header.above(formatted("\n".join(lines) + "\n"))
-    _check_round_trip(result, expected)
+    _check_round_trip(result, _without_markers(tree, comments))
     return result
 
 
@@ -112,9 +111,19 @@ def _ruff() -> str:
     return os.fsdecode(find_ruff_bin())
 
 
-def _to_ast(module: gast.Module) -> ast.Module:
-    """The ``ast`` tree of ``module``: new nodes, ``module`` is left as it is."""
-    return ast.fix_missing_locations(gast.gast_to_ast(module))
+def _without_markers(tree: ast.Module, comments: dict) -> ast.Module:
+    """``tree`` as it was before the comment markers went in: what the text must mean."""
+    for node in walk(tree):
+        for field in ("body", "orelse"):
+            body = getattr(node, field, None)
+            if isinstance(body, list):
+                setattr(node, field, [s for s in body if not _is_marker(s, comments)])
+    return tree
+
+
+def _is_marker(stmt: ast.stmt, comments: dict) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+        and isinstance(stmt.value.value, str) and stmt.value.value in comments
 
 
 def _insert_comment_markers(module: gast.Module) -> dict[str, tuple[str | None, list[str]]]:

@@ -118,3 +118,12 @@ def test_a_loop_variable_named_underscore_keeps_the_derivative() -> None:
 def test_two_generations_are_byte_identical() -> None:
     path, name, wrt = SAMPLES[-1]
     assert generate(path, name, wrt, "reverse") == generate(path, name, wrt, "reverse")
+
+
+def test_text_that_does_not_mean_the_generated_tree_is_an_internal_error(monkeypatch) -> None:
+    from ad_transpile import emit
+
+    monkeypatch.setattr(emit, "formatted", lambda text: text.replace("math.cos", "math.sin"))
+    with pytest.raises(AssertionError, match="does not mean the generated tree"):
+        generated("import math\n\ndef wave(t):\n    # a comment of the source\n"
+                  "    return math.sin(3.0 * t)\n")
