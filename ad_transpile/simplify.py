@@ -45,11 +45,13 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
     """A simpler function computing the same values; the values the source ``named`` keep
     their names (they are what a reader looks for), temporaries used once are inlined."""
     fn = copy_tree(fn)
-    _fold(fn)
     after = fingerprint(fn)
     before = None
     while before != after:
         before = after
+        in_place = _written_in_place(fn)
+        for stmt in fn.body:
+            _Fold(in_place).visit(stmt)
         fn.body = assign_known_zeros(fn.body)
         fn.body = write_into_zeros(fn.body)
         counts = store_counts(fn.body)  # the next four rewrite values, never stores
@@ -59,20 +61,9 @@ def simplify(fn: gast.FunctionDef, named: frozenset[str] = frozenset()) -> gast.
         fn.body = inline_into_return(fn.body)
         fn.body = inline_single_uses(fn.body, named, counts=counts)
         fn.body = merge_sums(fn.body)
-        # the copies, folds and dead code these rewrites leave, taken now rather than by a
-        # whole round more
-        fn.body = propagate(remove_dead(fn.body))
-        fn.body = inline_into_return(fn.body)
-        _fold(fn)
         fn.body = remove_dead(fn.body)
         after = fingerprint(fn)
     return fn
-
-
-def _fold(fn: gast.FunctionDef) -> None:
-    in_place = _written_in_place(fn)
-    for stmt in fn.body:
-        _Fold(in_place).visit(stmt)
 
 
 def _absorbed_sign(use: gast.expr, folded: gast.expr) -> gast.expr | None:

@@ -235,6 +235,14 @@ def test_a_double_sum_over_a_list_passed_in_walks_its_items():
     assert "for xi in xs:" in text and "for xj in xs:" in text and "len(xs)" not in text, text
 
 
+
+def test_a_double_sum_adds_each_term_to_the_adjoint_in_one_statement():
+    # d_s -= d * (d * math.exp(...)), as by hand: no temporary for the term, the sign folded in
+    text = body_of(generated(PAIRS, 0, name="pair_energy"), "pair_energy_pr")
+    inner = [line.strip() for line in text.split("for xj in xs:")[1].splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    assert inner[0] == "d = xi - xj" and inner[1].startswith("d_s -= ") and len(inner) == 3, text
+
 def test_the_network_sample_saves_nothing():
     text = generated((ROOT / "samples" / "network.py").read_text(), (0, 1, 2, 3), name="loss")
     assert "_stack" not in text and "_items" not in text, text
