@@ -247,6 +247,33 @@ def minimum(a, b):
         b < a, 1.0, np.where(b == a, 0.5, 0.0))
 
 
+@partials(np.fmax)
+def fmax(a, b):  # np.maximum that ignores a nan: the same partials where neither is nan
+    return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        b > a, 1.0, np.where(b == a, 0.5, 0.0))
+
+
+@partials(np.fmin)
+def fmin(a, b):
+    return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)), np.where(
+        b < a, 1.0, np.where(b == a, 0.5, 0.0))
+
+
+@partials(np.float_power)
+def float_power(x, y, *, result):  # np.power computed in float64
+    return y * np.float_power(x, y - 1), result * _power_log(x)
+
+
+@partials(np.copysign)
+def copysign(x, y):  # |x| with the sign of y: the sign of y decides, y itself moves nothing
+    return np.copysign(1.0, x) * np.copysign(1.0, y), 0.0
+
+
+@partials(np.nan_to_num)
+def nan_to_num(x):  # the value where it is finite; nan and the infinities become constants
+    return np.where(np.isfinite(x), 1.0, 0.0)
+
+
 @partials(np.logaddexp)
 def logaddexp(a, b):
     # the logistic function of a - b and of b - a; exp overflows to inf only where it is 0.0
@@ -990,6 +1017,112 @@ def flipud_adjoint(a, *, d_result):
     return np.flipud(d_result)
 
 
+@tangents(np.flip)
+def flip_tangent(m, axis=None, *, d_m):
+    return np.flip(d_m, axis=axis)
+
+
+@batched_tangents(np.flip)
+def flip_batched(m, axis=None, *, d_m):  # every axis but the directions' when axis is None
+    return np.flip(d_m, axis=_reduced_axes(m, axis=axis))
+
+
+@adjoints(np.flip)
+def flip_adjoint(m, axis=None, *, d_result):  # a flip is its own inverse and its own transpose
+    return np.flip(d_result, axis=axis)
+
+
+@tangents(np.rot90)
+def rot90_tangent(m, k=1, axes=(0, 1), *, d_m):
+    return np.rot90(d_m, k, axes=axes)
+
+
+@batched_tangents(np.rot90)
+def rot90_batched(m, k=1, axes=(0, 1), *, d_m):
+    return np.rot90(d_m, k, axes=_shifted_axis(axes))
+
+
+@adjoints(np.rot90)
+def rot90_adjoint(m, k=1, axes=(0, 1), *, d_result):  # the transpose of a rotation: back by k
+    return np.rot90(d_result, -k, axes=axes)
+
+
+@tangents(np.triu)
+def triu_tangent(m, k=0, *, d_m):
+    return np.triu(d_m, k)
+
+
+@batched_tangents(np.triu)
+def triu_batched(m, k=0, *, d_m):
+    # np.triu masks the last two axes: the directions' axis goes in front while it does
+    return np.moveaxis(np.triu(np.moveaxis(d_m, -1, 0), k), 0, -1)
+
+
+@adjoints(np.triu)
+def triu_adjoint(m, k=0, *, d_result):  # a mask: the same mask sends the adjoint back
+    return np.triu(d_result, k)
+
+
+@tangents(np.tril)
+def tril_tangent(m, k=0, *, d_m):
+    return np.tril(d_m, k)
+
+
+@batched_tangents(np.tril)
+def tril_batched(m, k=0, *, d_m):
+    return np.moveaxis(np.tril(np.moveaxis(d_m, -1, 0), k), 0, -1)
+
+
+@adjoints(np.tril)
+def tril_adjoint(m, k=0, *, d_result):
+    return np.tril(d_result, k)
+
+
+@tangents(np.atleast_1d)
+def atleast_1d_tangent(a, *, d_a):
+    return np.atleast_1d(d_a)
+
+
+@batched_tangents(np.atleast_1d)
+def atleast_1d_batched(a, *, result, d_a):  # axes of length one added in front of a's
+    return np.reshape(d_a, (*np.shape(result), -1))
+
+
+@adjoints(np.atleast_1d)
+def atleast_1d_adjoint(a, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.atleast_2d)
+def atleast_2d_tangent(a, *, d_a):
+    return np.atleast_2d(d_a)
+
+
+@batched_tangents(np.atleast_2d)
+def atleast_2d_batched(a, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1))
+
+
+@adjoints(np.atleast_2d)
+def atleast_2d_adjoint(a, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.atleast_3d)
+def atleast_3d_tangent(a, *, d_a):
+    return np.atleast_3d(d_a)
+
+
+@batched_tangents(np.atleast_3d)
+def atleast_3d_batched(a, *, result, d_a):
+    return np.reshape(d_a, (*np.shape(result), -1))
+
+
+@adjoints(np.atleast_3d)
+def atleast_3d_adjoint(a, *, d_result):
+    return np.reshape(d_result, np.shape(a))
+
+
 @tangents(np.trace)
 def trace_tangent(a, *, d_a):
     return np.trace(d_a)
@@ -1096,4 +1229,6 @@ nondifferentiable(
     np.ones_like, np.empty_like, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.all, np.any,
     np.isclose, np.allclose, np.equal, np.less, np.greater, np.less_equal, np.greater_equal,
+    np.not_equal, np.fix, np.around, np.floor_divide, np.heaviside, np.signbit,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
 )

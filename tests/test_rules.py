@@ -134,6 +134,11 @@ TABLE = [
     Rule("np.divide(a, b)", (REAL, NONZERO)),
     Rule("np.maximum(a, b)", (FAR, NEAR)),
     Rule("np.minimum(a, b)", (FAR, NEAR)),
+    Rule("np.fmax(a, b)", (FAR, NEAR)),
+    Rule("np.fmin(a, b)", (FAR, NEAR)),
+    Rule("np.float_power(a, b)", (POSITIVE, REAL)),
+    Rule("np.copysign(a, b)", (NONZERO, NONZERO)),
+    Rule("np.nan_to_num(a)", (REAL,)),
     Rule("np.logaddexp(a, b)", (REAL, REAL)),
     Rule("np.logaddexp2(a, b)", (REAL, REAL)),
     Rule("np.true_divide(a, b)", (REAL, NONZERO)),
@@ -159,7 +164,10 @@ STEPS = [
     "a is not b", "b in range(3)", "len(range(3))", "isinstance(a, float)",
     "math.isclose(a, b)", "math.isnan(a)", "math.isinf(a)",
     "np.floor(a)", "np.ceil(a)", "np.trunc(a)", "np.rint(a)", "np.round(a)", "np.sign(a)",
-    "np.isnan(a)", "np.isinf(a)", "np.isfinite(a)",
+    "np.isnan(a)", "np.isinf(a)", "np.isfinite(a)", "np.fix(a)", "np.around(a)",
+    "np.floor_divide(a, b)", "np.heaviside(a, 0.5)", "np.signbit(a)", "np.not_equal(a, b)",
+    "np.logical_and(a > 0.0, b > 0.0)", "np.logical_or(a > 0.0, b > 0.0)",
+    "np.logical_not(a > b)", "np.logical_xor(a > 0.0, b > 0.0)",
 ]
 # Rounding goes down and up; the last point has a == b and b in range(3).
 STEP_POINTS = [(2.7, 1.3), (-1.4, 2.6), (0.3, -0.8), (2.0, 2.0)]
