@@ -17,7 +17,7 @@ ELEMENTWISE = {f"numpy.{n}" for n in (
     "expm1 log log1p log2 log10 sqrt cbrt square reciprocal power hypot abs absolute fabs "
     "negative add subtract multiply divide true_divide maximum minimum fmax fmin logaddexp "
     "sign floor ceil round rint trunc mod fmod remainder clip where heaviside sinc deg2rad "
-    "rad2deg degrees radians float64 copysign"
+    "rad2deg degrees radians float64 copysign float_power nan_to_num"
 ).split()}
 PREDICATES = {f"numpy.{n}" for n in (
     "isnan isinf isfinite greater less greater_equal less_equal equal not_equal logical_and "

@@ -36,8 +36,9 @@ def form_for(rule: Rule, which: str, args: list[gast.expr | None], kinds: Kinds)
         if arg is None:
             return False
         if condition.ndim is not None:
-            kind = proven_kind(arg, kinds)
-            return kind.is_array and kind.ndim == condition.ndim
+            kind = proven_kind(arg, kinds)  # ndim(0): a number or an array of no axes
+            return (kind.is_array and kind.ndim == condition.ndim) or (
+                condition.ndim == 0 and kind.is_number)
         return isinstance(arg, gast.Constant) and type(arg.value) is type(condition.value) \
             and arg.value == condition.value
 

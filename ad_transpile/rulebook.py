@@ -88,5 +88,6 @@ def plain(helper: Callable[..., Any],
 
 
 def ndim(count: int) -> Any:
-    """A form's condition: the argument is an array of ``count`` dimensions."""
+    """A form's condition: the argument is an array of ``count`` dimensions (``ndim(0)``: or
+    a number)."""
     return count

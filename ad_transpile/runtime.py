@@ -97,6 +97,14 @@ def _uncumsum(g, a, axis=None):
     return np.flip(np.cumsum(flipped, axis=axis), axis)
 
 
+def _undiff(g, n=1, axis=-1):
+    """The adjoint of ``np.diff(a, n, axis)``: a difference's transpose is minus the difference
+    of ``g`` with a zero before and after it along ``axis``, taken ``n`` times."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -331,6 +339,20 @@ def _cumsum_tangent(d_a, axis=None):
     if axis is None:
         return np.cumsum(np.reshape(d_a, (-1, np.shape(d_a)[-1])), axis=0)
     return np.cumsum(d_a, axis=_shifted_axis(axis))
+
+
+def _roll_tangent(d_a, shift, axis=None):
+    """The batched tangent of ``np.roll(a, shift, axis)``: ``axis=None`` rolls ``a`` flattened,
+    each direction on its own."""
+    if axis is None:
+        flat = np.reshape(d_a, (-1, np.shape(d_a)[-1]))
+        return np.reshape(np.roll(flat, shift, axis=0), np.shape(d_a))
+    return np.roll(d_a, shift, axis=_shifted_axis(axis))
+
+
+def _diff_tangent(d_a, n=1, axis=-1):
+    """The batched tangent of ``np.diff(a, n, axis)``: the axis counted as ``a``'s."""
+    return np.diff(d_a, n, axis=_shifted_axis(axis))
 
 
 def _matmul_tangent_a(d_a, b):

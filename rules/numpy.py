@@ -34,6 +34,7 @@ from ad_transpile.runtime import (
     _contraction_tangent_a,
     _contraction_tangent_b,
     _cumsum_tangent,
+    _diff_tangent,
     _dot_axes,
     _einsum_adjoint,
     _einsum_batched,
@@ -51,11 +52,13 @@ from ad_transpile.runtime import (
     _power_log,
     _prod_others,
     _reduced_axes,
+    _roll_tangent,
     _shifted_axis,
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
+    _undiff,
     _unhstack,
     _unreduce,
     _unstack,
@@ -551,6 +554,41 @@ def cumsum_batched(a, axis=None, dtype=None, out=None, *, d_a):
 @adjoints(np.cumsum)
 def cumsum_adjoint(a, axis=None, dtype=None, out=None, *, d_result):
     return _uncumsum(d_result, a, axis=axis)
+
+
+@tangents(np.diff)
+def diff_tangent(a, n=1, axis=-1, *, d_a):
+    return np.diff(d_a, n=n, axis=axis)
+
+
+@batched_tangents(np.diff)
+def diff_batched(a, n=1, axis=-1, *, d_a):
+    return _diff_tangent(d_a, n=n, axis=axis)
+
+
+@adjoints(np.diff)
+def diff_adjoint(a, n=1, axis=-1, *, d_result):
+    return _undiff(d_result, n=n, axis=axis)
+
+
+@tangents(np.roll)
+def roll_tangent(a, shift, axis=None, *, d_a):
+    return np.roll(d_a, shift, axis=axis), None
+
+
+@batched_tangents(np.roll)
+def roll_batched(a, shift, axis=None, *, d_a):
+    return _roll_tangent(d_a, shift, axis=axis), None
+
+
+@adjoints(np.roll)
+def roll_adjoint(a, shift, axis=None, *, d_result):  # rolled back
+    return np.roll(d_result, np.negative(shift), axis=axis), None
+
+
+@adjoints(np.roll, shift=ndim(0))
+def roll_by_a_number_adjoint(a, shift, axis=None, *, d_result):
+    return np.roll(d_result, -shift, axis=axis), None
 
 
 # products

@@ -41,6 +41,7 @@ from ad_transpile.runtime import (
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
+    _undiff,
     _unhstack,
     _unreduce,
     _unstack,
@@ -136,6 +137,16 @@ def uncumsum_tangent(g, a, axis=None, *, d_g):
 @adjoints(_uncumsum)
 def uncumsum_adjoint(g, a, axis=None, *, d_result):
     return np.cumsum(d_result, axis=axis), None
+
+
+@tangents(_undiff)
+def undiff_tangent(g, n=1, axis=-1, *, d_g):
+    return _undiff(d_g, n=n, axis=axis)
+
+
+@adjoints(_undiff)
+def undiff_adjoint(g, n=1, axis=-1, *, d_result):  # the transpose of the transpose
+    return np.diff(d_result, n=n, axis=axis)
 
 
 @tangents(_untile)
