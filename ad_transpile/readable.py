@@ -169,8 +169,9 @@ def module_rebindings(module: gast.Module) -> dict[str, gast.AST]:
         if _plain_bindings(stmt):
             continue
         for node in _module_level_nodes(stmt):
-            for name in _stored_names(node):
-                bind(name, f"line {node.lineno}", node)
+            for name in _stored_names(node):  # gast gives ``except E as e``'s name no line
+                line = getattr(node, "lineno", stmt.lineno)
+                bind(name, f"line {line}", node if hasattr(node, "lineno") else stmt)
     for name, meaning in first.items():  # sum = np.sum: not the builtin qualify sees
         if meaning.startswith("line ") and hasattr(builtins, name):
             rebound.setdefault(name, _Line(int(meaning.removeprefix("line "))))

@@ -303,3 +303,28 @@ def test_bad_wrt_is_a_located_transpile_error(call, wrt, why):
     message = rf"^\S*test_api\.py:{DEF_LINE}:1: cannot differentiate with respect to {why}"
     with pytest.raises(adt.TranspileError, match=message):
         CALLS[call](wrt)
+
+
+SCRIPT_WITH_A_HANDLER = """
+import math
+
+
+def wave(omega):
+    return math.sin(omega * 2.0)
+
+
+for omega in (0.5, 1.0):
+    try:
+        print(wave(omega))
+    except ValueError as problem:
+        print(problem)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_module_whose_top_level_handles_an_exception_is_read(tmp_path, mode):
+    # gast leaves ``except ValueError as problem``'s name without a line number
+    from conftest import imported
+
+    module = imported(SCRIPT_WITH_A_HANDLER, tmp_path, f"handler_{mode}")
+    assert adt.grad(module.wave, mode=mode)(0.7) == pytest.approx(2.0 * math.cos(1.4))
