@@ -105,6 +105,24 @@ def _undiff(g, n=1, axis=-1):
     return g
 
 
+def _undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` written back onto the
+    diagonal it was read from, zeros elsewhere."""
+    g = np.asarray(g)
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    length = np.shape(g)[-1]
+    rows = np.arange(length) + max(-offset, 0)
+    columns = np.arange(length) + max(offset, 0)
+    np.moveaxis(out, (axis1, axis2), (0, 1))[rows, columns] = np.moveaxis(g, -1, 0)
+    return out
+
+
+def _undiag(g, v, k=0):
+    """The adjoint of ``np.diag(v, k)``: the diagonal read back where ``v`` is a vector, the
+    vector written back onto ``v``'s diagonal where it is a matrix."""
+    return np.diag(g, k) if np.ndim(v) == 1 else _undiagonal(g, v, k)
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -353,6 +371,17 @@ def _roll_tangent(d_a, shift, axis=None):
 def _diff_tangent(d_a, n=1, axis=-1):
     """The batched tangent of ``np.diff(a, n, axis)``: the axis counted as ``a``'s."""
     return np.diff(d_a, n, axis=_shifted_axis(axis))
+
+
+def _diagonal_tangent(d_a, offset=0, axis1=0, axis2=1):
+    """The batched tangent of ``np.diagonal``: the diagonal's axis before the directions'."""
+    diagonal = np.diagonal(d_a, offset, _shifted_axis(axis1), _shifted_axis(axis2))
+    return np.moveaxis(diagonal, -1, -2)
+
+
+def _diag_tangent(d_v, v, k=0):
+    """The batched tangent of ``np.diag(v, k)``, each direction on its own."""
+    return np.stack([np.diag(d_v[..., j], k) for j in range(np.shape(d_v)[-1])], axis=-1)
 
 
 def _matmul_tangent_a(d_a, b):

@@ -34,6 +34,8 @@ from ad_transpile.runtime import (
     _contraction_tangent_a,
     _contraction_tangent_b,
     _cumsum_tangent,
+    _diag_tangent,
+    _diagonal_tangent,
     _diff_tangent,
     _dot_axes,
     _einsum_adjoint,
@@ -58,6 +60,8 @@ from ad_transpile.runtime import (
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
+    _undiag,
+    _undiagonal,
     _undiff,
     _unhstack,
     _unreduce,
@@ -1159,6 +1163,51 @@ def atleast_3d_batched(a, *, result, d_a):
 @adjoints(np.atleast_3d)
 def atleast_3d_adjoint(a, *, d_result):
     return np.reshape(d_result, np.shape(a))
+
+
+@tangents(np.diagonal)
+def diagonal_tangent(a, offset=0, axis1=0, axis2=1, *, d_a):
+    return np.diagonal(d_a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@batched_tangents(np.diagonal)
+def diagonal_batched(a, offset=0, axis1=0, axis2=1, *, d_a):
+    return _diagonal_tangent(d_a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@adjoints(np.diagonal)
+def diagonal_adjoint(a, offset=0, axis1=0, axis2=1, *, d_result):
+    return _undiagonal(d_result, a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@tangents(np.diag)
+def diag_tangent(v, k=0, *, d_v):  # a vector's matrix, or a matrix's diagonal
+    return np.diag(d_v, k)
+
+
+@batched_tangents(np.diag)
+def diag_batched(v, k=0, *, d_v):
+    return _diag_tangent(d_v, v, k=k)
+
+
+@batched_tangents(np.diag, v=ndim(2))
+def diag_of_matrix_batched(v, k=0, *, d_v):
+    return _diagonal_tangent(d_v, offset=k)
+
+
+@adjoints(np.diag)
+def diag_adjoint(v, k=0, *, d_result):
+    return _undiag(d_result, v, k=k)
+
+
+@adjoints(np.diag, v=ndim(1))
+def diag_of_vector_adjoint(v, k=0, *, d_result):
+    return np.diag(d_result, k)
+
+
+@adjoints(np.diag, v=ndim(2))
+def diag_of_matrix_adjoint(v, k=0, *, d_result):
+    return _undiagonal(d_result, v, offset=k)
 
 
 @tangents(np.trace)

@@ -41,6 +41,8 @@ from ad_transpile.runtime import (
     _unbroadcast,
     _unconcatenate,
     _uncumsum,
+    _undiag,
+    _undiagonal,
     _undiff,
     _unhstack,
     _unreduce,
@@ -147,6 +149,26 @@ def undiff_tangent(g, n=1, axis=-1, *, d_g):
 @adjoints(_undiff)
 def undiff_adjoint(g, n=1, axis=-1, *, d_result):  # the transpose of the transpose
     return np.diff(d_result, n=n, axis=axis)
+
+
+@tangents(_undiagonal)
+def undiagonal_tangent(g, a, offset=0, axis1=0, axis2=1, *, d_g):
+    return _undiagonal(d_g, a, offset=offset, axis1=axis1, axis2=axis2), None
+
+
+@adjoints(_undiagonal)
+def undiagonal_adjoint(g, a, offset=0, axis1=0, axis2=1, *, d_result):
+    return np.diagonal(d_result, offset=offset, axis1=axis1, axis2=axis2), None
+
+
+@tangents(_undiag)
+def undiag_tangent(g, v, k=0, *, d_g):
+    return _undiag(d_g, v, k=k), None
+
+
+@adjoints(_undiag)
+def undiag_adjoint(g, v, k=0, *, d_result):  # np.diag is its own transpose, either way
+    return np.diag(d_result, k), None
 
 
 @tangents(_untile)

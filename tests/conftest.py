@@ -232,3 +232,19 @@ def closes_at_end(expression: str) -> bool:
         if depth == 0 and char == ")":
             return i == len(expression) - 1
     return False
+
+
+def check_differentiates_again(src: str, args: tuple, i: int, seed: int) -> None:
+    """Forward mode over the generated gradient along argument ``i`` (a Hessian-vector
+    product) agrees with central differences of the gradient along the same direction."""
+    first_text = generated(src, i)
+    gradient = derivative(src, i)
+    product = derivative(first_text, i, "forward", kind="jvp", name="fpr")
+    direction = np.random.default_rng(seed).normal(size=np.shape(args[i]))
+    step = 1e-6
+    up, down = list(args), list(args)
+    up[i], down[i] = args[i] + step * direction, args[i] - step * direction
+    np.testing.assert_allclose(
+        product(*args, direction)[1], (gradient(*up) - gradient(*down)) / (2 * step),
+        rtol=1e-5, atol=1e-5, err_msg=first_text,
+    )

@@ -13,8 +13,15 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import MODES, check_array_gradient, derivative, generated
+from conftest import (
+    MODES,
+    check_array_gradient,
+    check_differentiates_again,
+    derivative,
+    generated,
+)
 from test_batched_forward import HELPERS_DIFFERENTIATED_AGAIN
+from test_linalg_rules import LINALG
 
 from ad_transpile.registry import builtin
 
@@ -112,6 +119,14 @@ TABLE = [
     Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
     Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
     Case("np.fliplr(a)", ((3, 4),)),
+    Case("np.diagonal(a)", ((3, 4),)),
+    Case("np.diagonal(a, 1)", ((3, 4),)),
+    Case("np.diagonal(a, offset=-1, axis1=1, axis2=2)", ((2, 3, 4),)),
+    Case("np.diagonal(a, 0, -1, 0) * b", ((3, 2, 4), (2, 3))),
+    Case("np.diag(a)", ((4,),)),
+    Case("np.diag(a, 1) @ b", ((3,), (4, 2))),
+    Case("np.diag(a)", ((3, 4),)),
+    Case("np.diag(a, -1) * b", ((4, 3), (3,))),
     Case("np.flip(a)", ((3, 4),)),
     Case("np.flip(a, 1)", ((3, 4),)),
     Case("np.flip(a, axis=(0, 2))", ((2, 3, 4),)),
@@ -221,17 +236,7 @@ def test_the_gradient_differentiates_again(case):
     central differences of the gradient along the same direction."""
     args = arguments(case)
     for i in differentiable(case):
-        first_text = generated(source(case), i)
-        gradient = derivative(source(case), i)
-        product = derivative(first_text, i, "forward", kind="jvp", name="fpr")
-        direction = np.random.default_rng(SEED + 1).normal(size=np.shape(args[i]))
-        step = 1e-6
-        up, down = list(args), list(args)
-        up[i], down[i] = args[i] + step * direction, args[i] - step * direction
-        np.testing.assert_allclose(
-            product(*args, direction)[1], (gradient(*up) - gradient(*down)) / (2 * step),
-            rtol=1e-5, atol=1e-5, err_msg=first_text,
-        )
+        check_differentiates_again(source(case), args, i, SEED + 1)
 
 
 def test_the_table_covers_every_structural_rule():
@@ -240,6 +245,7 @@ def test_the_table_covers_every_structural_rule():
     helpers = {name for name in structural if name.startswith("ad_transpile.runtime.")}
     # the helpers of batched forward-mode files, differentiated again in test_batched_forward
     covered = {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
+    covered |= LINALG  # test_linalg_rules.py's table checks each of them
     for case in TABLE:
         wrt = differentiable(case)
         wrt = wrt if len(wrt) > 1 else wrt[0]  # as check_array_gradient asks: made once

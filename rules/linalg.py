@@ -1,0 +1,103 @@
+"""Derivatives of NumPy's linear algebra: the determinant, the inverse, and solving a system.
+
+Each is a structural rule (see rules/numpy.py): a tangent along each argument written with its
+tangent ``d_a``, a batched tangent whose directions are on the last axis of ``d_a``, and the
+adjoint sent back from the result's adjoint ``d_result``; ``result`` is the call's value. With
+``R = inv(A)`` and ``x = solve(A, b)`` (so ``A x = b``):
+
+    det(A):       d det = det(A) * trace(R @ dA)          A gets  d_result * det(A) * R.T
+    inv(A):       d R   = -R @ dA @ R                     A gets  -R.T @ d_result @ R.T
+    solve(A, b):  d x   = solve(A, db - dA @ x)           b gets  g = solve(A.T, d_result)
+                                                          A gets  -g @ x.T  (-outer(g, x))
+
+``R @ dA`` is written ``solve(A, dA)``, which is both cheaper and more accurate than forming
+the inverse. The rules of ``det`` and ``inv`` hold for a stack of matrices too (``A`` of shape
+``(..., n, n)``): their transposes swap the last two axes only. ``solve`` follows NumPy 2: ``b``
+is a vector when it has one dimension, a matrix or a stack of them otherwise, which its rules
+tell apart with ``np.ndim(b) == 1``; a stack of matrices ``A`` solves for a vector ``b`` in
+each of them, and stacks of ``A`` and ``b`` broadcast against each other, their adjoints
+summed back over the stacks each was broadcast along.
+
+At a singular matrix ``inv`` and ``solve`` raise ``LinAlgError``, and so does the adjoint of
+``det`` (it needs ``inv(A)``), as in autograd. ``np.linalg.slogdet``, whose value is a tuple,
+has no rule.
+"""
+
+import numpy as np
+
+from ad_transpile.rulebook import adjoints, batched_tangents, tangents
+from ad_transpile.runtime import _unbroadcast
+
+
+@tangents(np.linalg.det)
+def det_tangent(a, *, result, d_a):
+    return result * np.trace(np.linalg.solve(a, d_a), axis1=-2, axis2=-1)
+
+
+@batched_tangents(np.linalg.det)
+def det_batched(a, *, result, d_a):
+    # trace(R @ dA) for each direction l: sum over i, j of R[i, j] * dA[j, i, l]
+    traces = np.einsum("...ij,...jil->...l", np.linalg.inv(a), d_a)
+    return np.expand_dims(result, -1) * traces
+
+
+@adjoints(np.linalg.det)
+def det_adjoint(a, *, result, d_result):
+    inverse_transposed = np.linalg.inv(np.swapaxes(a, -1, -2))
+    return np.expand_dims(d_result * result, (-2, -1)) * inverse_transposed
+
+
+@tangents(np.linalg.inv)
+def inv_tangent(a, *, result, d_a):
+    return -(result @ d_a @ result)
+
+
+@batched_tangents(np.linalg.inv)
+def inv_batched(a, *, result, d_a):
+    return -np.einsum("...ij,...jkl,...km->...iml", result, d_a, result)
+
+
+@adjoints(np.linalg.inv)
+def inv_adjoint(a, *, result, d_result):
+    inverse_transposed = np.swapaxes(result, -1, -2)
+    return -(inverse_transposed @ d_result @ inverse_transposed)
+
+
+@tangents(np.linalg.solve)
+def solve_tangent(a, b, *, result, d_a, d_b):
+    # a vector b (and x) is a column while it is multiplied and solved for, so that a stack
+    # of matrices a solves for it in each matrix
+    vector = np.ndim(b) == 1
+    return (
+        -(np.squeeze(np.linalg.solve(a, d_a @ np.expand_dims(result, -1)), -1) if vector
+          else np.linalg.solve(a, d_a @ result)),
+        np.squeeze(np.linalg.solve(a, np.expand_dims(d_b, -1)), -1) if vector
+        else np.linalg.solve(a, d_b),
+    )
+
+
+# A batched tangent of x has x's shape with the directions' axis l after it. It is inv(A)
+# times each direction's right-hand side, written with einsum, whose ``...`` broadcasts the
+# stacks of A and b as solve does (solve itself would take l for one more stack).
+
+
+@batched_tangents(np.linalg.solve)
+def solve_batched(a, b, *, result, d_a, d_b):
+    vector = np.ndim(b) == 1
+    inverse = np.linalg.inv(a)
+    products = np.einsum("...ijl,...j->...il" if vector else "...ijl,...jk->...ikl", d_a, result)
+    solved = "...ij,...jl->...il" if vector else "...ij,...jkl->...ikl"
+    return -np.einsum(solved, inverse, products), np.einsum(solved, inverse, d_b)
+
+
+@adjoints(np.linalg.solve)
+def solve_adjoint(a, b, *, result, d_result):
+    vector = np.ndim(b) == 1
+    transposed = np.swapaxes(a, -1, -2)
+    adjoint_b = (np.squeeze(np.linalg.solve(transposed, np.expand_dims(d_result, -1)), -1)
+                 if vector else np.linalg.solve(transposed, d_result))
+    # -g @ x.T: for a vector b, the outer product of g and x; each summed back over the
+    # stacks a or b was broadcast along
+    product = "...i,...j->...ij" if vector else "...ik,...jk->...ij"
+    return (_unbroadcast(-np.einsum(product, adjoint_b, result), a),
+            _unbroadcast(adjoint_b, b))
