@@ -143,7 +143,7 @@ class _Substitute(gast.NodeTransformer):
 
     def _module_reference(self, node):
         name = qualify(node, self.imports, {}, self.local)
-        if name is None:
+        if name is None or self.spell is None:  # parts of a rule: its module names stay
             return self.generic_visit(node)
         return self.spell(name)
 

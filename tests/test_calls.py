@@ -14,9 +14,18 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import MODES, check_gradient, check_rejects, derivative, generated, numeric_gradient
+from conftest import (
+    MODES,
+    check_array_gradient,
+    check_gradient,
+    check_rejects,
+    derivative,
+    generated,
+    numeric_gradient,
+)
 
 import ad_transpile as adt
 from ad_transpile.cli import main
@@ -492,6 +501,38 @@ def test_a_rule_in_the_users_module_for_a_library_function():
         (0.7,),
     )
 
+
+
+def test_a_structural_rule_may_name_parts_that_call_builtins():
+    check_array_gradient(
+        """
+        import numpy as np
+
+        from ad_transpile import adjoints, batched_tangents, tangents
+
+        def doubled(a):
+            return np.sum(np.sin(twice(a)))
+
+        def twice(a):
+            return 2.0 * a
+
+        @tangents(twice)
+        def twice_tangent(a, *, d_a):
+            count = len(a)
+            return d_a * (2.0 * count / count)
+
+        @batched_tangents(twice)
+        def twice_batched(a, *, d_a):
+            count = len(a)
+            return d_a * (2.0 * count / count)
+
+        @adjoints(twice)
+        def twice_adjoint(a, *, d_result):
+            count = len(a)
+            return d_result * (2.0 * count / count)
+        """,
+        (np.array([0.3, -0.4, 1.1]),),
+    )
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_rule_in_the_callers_module_for_a_helper_of_another_module(project, mode):
