@@ -272,6 +272,12 @@ def _check_structural(value: gast.expr, rule, shown: str, parsed: ParsedFunction
                 why="its derivative rule gives no derivative along it")
 
 
+def _keyed_by_text(index: gast.expr) -> bool:
+    """``params["omega"]``: an index no array or list takes, so the value is a mapping."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any(isinstance(p, gast.Constant) and isinstance(p.value, (str, bytes)) for p in parts)
+
+
 def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
                 calls: Calls | None, activity: Activity) -> None:
     def is_active(node: gast.AST) -> bool:
@@ -287,6 +293,12 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
             errors.Unsupported, value.value, construct=f"indexing '"
             f"{_spelled(value.value)}' with values that depend on wrt",
             why="it has no derivative rule; join arrays with np.concatenate instead")
+    if name == GETITEM and is_active(value.value) and _keyed_by_text(value.slice):
+        raise parsed.error(
+            errors.Unsupported, value.value, construct=f"indexing '{_spelled(value.value)}' "
+            "with a string key",
+            why="a dict of values that depend on wrt has no derivative yet; pass them as "
+            "arguments of their own, or as a tuple or an array")
     if name.startswith("<list>.") or is_unbroadcast(value) or name == GETITEM:
         return
     if name in registry.nondifferentiable:  # an array made to be added into: zero derivative

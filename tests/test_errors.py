@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import check_rejects, generated
+from conftest import check_gradient, check_rejects, generated
 
 from ad_transpile import TranspileError
 from ad_transpile.parse import function_in_text
@@ -48,6 +48,8 @@ REJECTED = [
     ("def f(x):\n    return x * SCALE\n", r"reading 'SCALE' .*neither a parameter"),
     ("def f(x, xs):\n    xs.append(x)\n    return x\n",
      r"a call whose result is unused is not supported: it may change a value in place"),
+    ("def f(params, t):\n    return params['omega'] * t * t\n",
+     r"indexing 'params' with a string key is not supported: a dict of values that depend on"),
 ]
 
 
@@ -105,6 +107,7 @@ LOCATED = [
     ("def f(x):\n    square = lambda t: t * t\n    return square(x)\n", "lambda"),
     ("def f(x):\n    y = x * x\n    del y\n    return x\n", "del"),
     ("\n\ndef f(x, *rest):\n    return x\n", "def f"),
+    ("def f(params, t):\n    w = 2.0 * t\n    return w * params['omega']\n", "params['omega']"),
 ]
 
 
@@ -126,3 +129,16 @@ def test_syntax_error_is_located_where_python_locates_it():
         generated(src)
     where = f"example.py:{python.value.lineno}:{python.value.offset}: "
     assert str(caught.value).startswith(where), str(caught.value)
+
+
+DICT_OF_WRT = "def f(params, t):\n    return params['omega'] * t * t\n"
+
+
+def test_a_dict_along_wrt_is_refused_in_forward_mode_too():
+    with pytest.raises(TranspileError, match="indexing 'params' with a string key"):
+        generated(DICT_OF_WRT, 0, "forward")
+
+
+def test_a_dict_of_constants_beside_wrt_is_read_as_it_is():
+    check_gradient("def f(x, options):\n    return options['scale'] * x * x\n",
+                   (0.7, {"scale": 2.0}))
