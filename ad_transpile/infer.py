@@ -237,12 +237,13 @@ def _is_append(call: gast.expr) -> bool:
 
 
 def _constant_kinds(constants: dict[str, gast.stmt]) -> dict[str, Kind]:
-    """Module-level constants bound to a literal: ``SCALE = 2.0`` is a float."""
-    kinds = {}
-    for constant, stmt in constants.items():
+    """Module-level constants bound to a number: ``SCALE = 2.0`` and ``TWO_PI = 2.0 * math.pi``
+    are floats."""
+    kinds: dict[str, Kind] = {}
+    for constant, stmt in constants.items():  # in the module's order: each may read those above
         value = getattr(stmt, "value", None)
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and value is not None:
-            kind = _Evaluate({}, {}).kind(value)
+            kind = _Evaluate({}, dict(kinds)).kind(value)
             if kind.known:
                 kinds[constant] = kind
     return kinds

@@ -18,6 +18,7 @@ import linecache
 import sys
 import sysconfig
 import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,33 +258,66 @@ def collect_imports(module: gast.Module) -> tuple[dict[str, str], list[gast.stmt
 
 
 def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
-    """Module-level ``NAME = <literal arithmetic>`` assignments the function may read."""
-    constants = {}
+    """Module-level ``NAME = <a number>`` assignments the function may read: a number computed
+    from literals, ``math``'s and NumPy's constants and functions, and the constants above it
+    (``TWO_PI = 2.0 * math.pi``), as the module computes it when imported; and loggers."""
+    constants: dict[str, gast.stmt] = {}
+    imports, _ = collect_imports(module)
+    bindings = Counter(t.id for node in module.body if isinstance(node, gast.Assign)
+                       for t in node.targets if isinstance(t, gast.Name))
     for node in module.body:
         if (
             isinstance(node, gast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], gast.Name)
-            and (_is_literal(node.value) or _is_logger(node.value))
+            and (_is_number(node.value, constants, imports, bindings) or _is_logger(node.value))
         ):
+            for part in walk(node.value):  # named as the function body's calls are
+                if isinstance(part, (gast.Call, gast.Attribute, gast.Name)):
+                    part.qualname = qualify(part.func if isinstance(part, gast.Call) else part,
+                                            imports, {}, set(constants))
             constants[node.targets[0].id] = node
     return constants
+
+
+NUMBER_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "numpy.pi", "numpy.e",
+                    "numpy.inf"}
+# functions that give a number for numbers (NumPy's constructors give arrays)
+NUMBER_FUNCTIONS = {f"numpy.{n}" for n in (
+    "sqrt exp log log2 log10 sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh abs "
+    "hypot power float64 radians deg2rad degrees rad2deg").split()}
+
+
+def _is_number(expr: gast.expr, constants: dict[str, gast.stmt], imports: dict[str, str],
+               bindings: Counter) -> bool:
+    """Whether ``expr`` is surely a number, computed from what the module has defined above
+    (a constant it reads is bound once: the generated file defines each constant once)."""
+    if isinstance(expr, gast.Constant):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+    if isinstance(expr, gast.UnaryOp):
+        return isinstance(expr.op, (gast.USub, gast.UAdd)) and _is_number(
+            expr.operand, constants, imports, bindings)
+    if isinstance(expr, gast.BinOp):
+        return not isinstance(expr.op, gast.MatMult) and all(
+            _is_number(e, constants, imports, bindings) for e in (expr.left, expr.right))
+    if isinstance(expr, gast.Name) and expr.id in constants:  # and bound once: the value read
+        return not _is_logger(constants[expr.id].value) and bindings[expr.id] == 1
+    qualname = qualify(expr, imports, {}, set())
+    if isinstance(expr, (gast.Attribute, gast.Name)):  # math.pi, or pi from math
+        return qualname in NUMBER_CONSTANTS
+    if isinstance(expr, gast.Call):
+        called = qualify(expr.func, imports, {}, set())
+        return (called is not None and (called in NUMBER_FUNCTIONS or (
+                    called.startswith("math.") and called.count(".") == 1))
+                and not expr.keywords and bool(expr.args)
+                and all(_is_number(a, constants, imports, bindings) for a in expr.args))
+    return False
 
 
 def _is_logger(expr: gast.expr) -> bool:
     """``logging.getLogger(...)``: a module's logger, which kept log calls need."""
     return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute)
             and expr.func.attr == "getLogger")
-
-
-def _is_literal(expr: gast.expr) -> bool:
-    if isinstance(expr, gast.Constant):
-        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
-    if isinstance(expr, gast.UnaryOp):
-        return _is_literal(expr.operand)
-    if isinstance(expr, gast.BinOp):
-        return _is_literal(expr.left) and _is_literal(expr.right)
-    return False
 
 
 def _first_line(node: gast.FunctionDef) -> int:

@@ -457,3 +457,45 @@ def test_writing_into_a_copy_leaves_the_original_alone(name, wrt, args, tmp_path
             np.testing.assert_array_equal(before, after)  # the caller's arrays are unchanged
         assert value == pytest.approx(f(*[np.copy(a) for a in args]))
         adt.check_grad(f, *args, wrt=wrt, mode=mode)
+
+
+# module constants computed when the module is imported, from numbers, math's and NumPy's
+# constants and functions, and the constants above them
+COMPUTED_CONSTANTS = """
+import math
+from math import pi
+
+import numpy as np
+
+TWO_PI = 2.0 * math.pi
+ROOT_TWO = np.sqrt(2.0)
+RATE = TWO_PI / ROOT_TWO + math.log(3.0) - pi / 4
+
+
+def f(omega):
+    return math.sin(TWO_PI * omega) * RATE + ROOT_TWO * omega * omega
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_constant_computed_at_import_is_read_as_a_number(mode, tmp_path):
+    module = imported(COMPUTED_CONSTANTS, tmp_path, f"computed_{mode}")
+    assert adt.check_grad(module.f, 0.7, mode=mode) is None
+    text = _transpile_text(COMPUTED_CONSTANTS, mode)
+    assert "TWO_PI = 2.0 * math.pi\nROOT_TWO = np.sqrt(2.0)\n" in text, text
+    assert "_unbroadcast" not in text and "_basis" not in text, text  # known to be numbers
+    copied = {}
+    exec(compile(text, "generated.py", "exec"), copied)  # the file runs alone
+    expected = (module.f(0.7 + 1e-6) - module.f(0.7 - 1e-6)) / 2e-6
+    assert copied["fpr"](0.7) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("src", [
+    # read before it is bound again: the generated file could not compute it the same way
+    "SCALE = 2.0\nDOUBLE = 2.0 * SCALE\nSCALE = 3.0\ndef f(x):\n    return DOUBLE * x\n",
+    # an array, which the value model would take for a number
+    "import numpy as np\nW = np.zeros(3) + 1.0\ndef f(x):\n    return np.sum(W * x)\n",
+])
+def test_a_constant_not_surely_a_number_computed_once_is_refused(src):
+    with pytest.raises(TranspileError, match=r"reading '(DOUBLE|W)' is not supported"):
+        _transpile_text(src, "reverse")
