@@ -19,6 +19,7 @@ import copy
 import gast
 
 from ad_transpile import errors
+from ad_transpile.lambdas import inline_local_functions
 from ad_transpile.names import Namer
 from ad_transpile.normalize import refuse_unsupported
 from ad_transpile.parse import ParsedFunction
@@ -31,7 +32,7 @@ LOOPS = (gast.For, gast.While)
 
 def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
     """A copy of ``parsed.tree`` whose jumps all end their paths, with one final ``return``."""
-    fn = _split_chained(copy.deepcopy(parsed.tree))
+    fn = inline_local_functions(_split_chained(copy.deepcopy(parsed.tree)), parsed.qualify)
     refuse_unsupported(parsed, fn)
     _refuse_loop_else(fn, parsed)
     if any(_returns_inside(loop.body) for loop in _loops(fn.body)):
