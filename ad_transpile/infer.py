@@ -378,7 +378,7 @@ class _Evaluate:
             return item if item.is_number else UNKNOWN
         if qualname in ("builtins.list", "builtins.sorted") and len(args) == 1:
             return list_of(self.item(_arguments(node)[0]))
-        if qualname.startswith("numpy.") or qualname == "numpy":
+        if qualname.startswith(("numpy.", "scipy.special.")) or qualname == "numpy":
             return kind_of_numpy_call(qualname, node, args, self)
         if qualname and self.returns is not None and isinstance(node, gast.Call) \
                 and not node.keywords and not qualname.startswith(("builtins.", "operator.")):

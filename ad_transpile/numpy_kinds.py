@@ -19,6 +19,9 @@ ELEMENTWISE = {f"numpy.{n}" for n in (
     "sign floor ceil round rint trunc mod fmod remainder clip where heaviside sinc deg2rad "
     "rad2deg degrees radians float64 copysign float_power nan_to_num"
 ).split()}
+ELEMENTWISE |= {f"scipy.special.{n}" for n in (
+    "expit logit erf erfc erfinv ndtr log_ndtr gamma gammaln digamma polygamma xlogy xlog1py"
+).split()}
 PREDICATES = {f"numpy.{n}" for n in (
     "isnan isinf isfinite greater less greater_equal less_equal equal not_equal logical_and "
     "logical_or logical_not signbit").split()}

@@ -119,6 +119,8 @@ TABLE = [
     Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
     Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
     Case("np.fliplr(a)", ((3, 4),)),
+    Case("a.swapaxes(0, -1)", ((2, 3, 4),)),
+    Case("a.round(1) * a", ((3, 4),)),
     Case("np.diagonal(a)", ((3, 4),)),
     Case("np.diagonal(a, 1)", ((3, 4),)),
     Case("np.diagonal(a, offset=-1, axis1=1, axis2=2)", ((2, 3, 4),)),

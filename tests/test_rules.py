@@ -35,6 +35,7 @@ ABOVE_ONE: Domain = ((1.1, 3.0),)  # acosh
 ABOVE_MINUS_ONE: Domain = ((-0.8, 3.0),)  # log1p
 NO_POLE: Domain = ((-1.2, 1.2),)  # tan, away from its poles at +-pi/2
 BASE: Domain = ((1.5, 5.0),)  # a logarithm's base, away from 1
+PROBABILITY: Domain = ((0.1, 0.9),)  # logit
 # For min and max: the first argument is far from the second, on either side of it.
 FAR: Domain = ((-3.0, -1.0), (1.0, 3.0))
 NEAR: Domain = ((-0.5, 0.5),)
@@ -155,6 +156,20 @@ TABLE = [
     Rule("np.copy(a)", (REAL,)),
     Rule("np.where(a > b, a, b)", (FAR, NEAR)),
     Rule("np.clip(a, b, 2.0)", (FAR, NEAR)),
+    # scipy.special (an optional dependency; the test extra installs it)
+    Rule("scipy.special.expit(a)", (REAL,)),
+    Rule("scipy.special.logit(a)", (PROBABILITY,)),
+    Rule("scipy.special.erf(a)", (REAL,)),
+    Rule("scipy.special.erfc(a)", (REAL,)),
+    Rule("scipy.special.erfinv(a)", (UNIT,)),
+    Rule("scipy.special.ndtr(a)", (REAL,)),
+    Rule("scipy.special.log_ndtr(a)", (REAL,)),
+    Rule("scipy.special.gamma(a)", (POSITIVE,)),
+    Rule("scipy.special.gammaln(a)", (POSITIVE,)),
+    Rule("scipy.special.digamma(a)", (POSITIVE,)),
+    Rule("scipy.special.polygamma(1, a)", (POSITIVE,)),
+    Rule("scipy.special.xlogy(a, b)", (REAL, POSITIVE)),
+    Rule("scipy.special.xlog1py(a, b)", (REAL, ABOVE_MINUS_ONE)),
 ]
 
 # Nondifferentiable functions, written so that a and b reach them; their derivative is zero.
@@ -177,7 +192,9 @@ SEED = 20240
 
 
 def source(body: str, params: str = "a, b") -> str:
-    return f"import math\nimport numpy as np\n\n\ndef f({params}):\n    return {body}\n"
+    scipy = "import scipy.special\n" if "scipy." in body else ""
+    return (f"import math\n\nimport numpy as np\n{scipy}\n\ndef f({params}):\n"
+            f"    return {body}\n")
 
 
 def rule_source(rule: Rule) -> str:
