@@ -24,10 +24,11 @@ Dim = int | str | None
 Shape = tuple[Dim, ...] | None  # None: not known at all
 
 REDUCING = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod", "numpy.amax",
-            "numpy.amin", "numpy.std", "numpy.var"}
+            "numpy.amin", "numpy.std", "numpy.var", "scipy.special.logsumexp"}
 SAME_SHAPE = {"numpy.zeros_like", "numpy.ones_like", "numpy.copy", "numpy.asarray",
               "numpy.full_like", "numpy.empty_like", "numpy.flip", "numpy.fliplr",
-              "numpy.flipud", "numpy.roll", "numpy.nan_to_num"}
+              "numpy.flipud", "numpy.roll", "numpy.nan_to_num", "scipy.special.softmax",
+              "scipy.special.log_softmax"}
 HELPER_SHAPES = {"_unreduce": 1, "_extreme_mask": 0, "_matmul_adjoint_a": 1,
                  "_matmul_adjoint_b": 2, "_contraction_adjoint_a": 1, "_contraction_adjoint_b": 2,
                  "_centered": 0, "_nonzero": 0, "_prod_others": 0,

@@ -27,14 +27,14 @@ PREDICATES = {f"numpy.{n}" for n in (
     "logical_or logical_not signbit").split()}
 REDUCTIONS = {f"numpy.{n}" for n in (
     "sum mean prod max min amax amin std var nansum nanmean median average ptp "
-    "linalg.norm").split()}
+    "linalg.norm").split()} | {"scipy.special.logsumexp"}
 INDEX_REDUCTIONS = {"numpy.argmax", "numpy.argmin"}
 WHOLE_REDUCTIONS = {"numpy.any", "numpy.all"}
 CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
         "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
-        "numpy.astype"}
+        "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax"}
 # along one axis, or over the array flattened where the axis is None (the default of cumsum)
 FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
                           "numpy.argsort": False}

@@ -2,14 +2,16 @@
 
 SciPy is an optional dependency: this file is read as text, like every rule file, so nothing
 here imports SciPy unless the user's own code does, and the derivatives it writes call only
-what the function called (``scipy.special`` and NumPy). The derivative of ``gammaln`` is
+what the function called (``scipy.special`` and NumPy, and ad-transpile's helpers of
+reductions). The derivative of ``gammaln`` is
 ``digamma``, whose own is ``polygamma(1, x)``: each has a rule, so they differentiate again.
 """
 
 import numpy as np
 import scipy.special
 
-from ad_transpile.rulebook import partials
+from ad_transpile.rulebook import adjoints, batched_tangents, partials, tangents
+from ad_transpile.runtime import _reduced_axes, _unreduce
 
 
 @partials(scipy.special.expit)
@@ -76,3 +78,59 @@ def xlogy(x, y):  # x * log(y), 0 where x is 0
 def xlog1py(x, y):  # x * log1p(y), 0 where x is 0
     return np.log1p(y), x / (1.0 + y)
 
+
+
+# structural: a reduction and two normalizations along an axis (``axis=None``: all of them),
+# written with the softmax weights exp(a - logsumexp(a)), which are at most 1
+
+
+@tangents(scipy.special.logsumexp)
+def logsumexp_tangent(a, axis=None, keepdims=False, *, result, d_a):
+    weights = np.exp(a - _unreduce(result, a, axis=axis, keepdims=keepdims))
+    return np.sum(weights * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(scipy.special.logsumexp)
+def logsumexp_batched(a, axis=None, keepdims=False, *, result, d_a):
+    weights = np.exp(a - _unreduce(result, a, axis=axis, keepdims=keepdims))
+    return np.sum(np.expand_dims(weights, -1) * d_a, axis=_reduced_axes(a, axis=axis),
+                  keepdims=keepdims)
+
+
+@adjoints(scipy.special.logsumexp)
+def logsumexp_adjoint(a, axis=None, keepdims=False, *, result, d_result):
+    weights = np.exp(a - _unreduce(result, a, axis=axis, keepdims=keepdims))
+    return weights * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(scipy.special.softmax)
+def softmax_tangent(x, axis=None, *, result, d_x):
+    return result * (d_x - np.sum(result * d_x, axis=axis, keepdims=True))
+
+
+@batched_tangents(scipy.special.softmax)
+def softmax_batched(x, axis=None, *, result, d_x):
+    weighted = np.expand_dims(result, -1) * d_x
+    return weighted - np.expand_dims(result, -1) * np.sum(
+        weighted, axis=_reduced_axes(x, axis=axis), keepdims=True)
+
+
+@adjoints(scipy.special.softmax)
+def softmax_adjoint(x, axis=None, *, result, d_result):  # its Jacobian is symmetric
+    return result * (d_result - np.sum(result * d_result, axis=axis, keepdims=True))
+
+
+@tangents(scipy.special.log_softmax)
+def log_softmax_tangent(x, axis=None, *, result, d_x):
+    return d_x - np.sum(np.exp(result) * d_x, axis=axis, keepdims=True)
+
+
+@batched_tangents(scipy.special.log_softmax)
+def log_softmax_batched(x, axis=None, *, result, d_x):
+    return d_x - np.sum(np.expand_dims(np.exp(result), -1) * d_x,
+                        axis=_reduced_axes(x, axis=axis), keepdims=True)
+
+
+@adjoints(scipy.special.log_softmax)
+def log_softmax_adjoint(x, axis=None, *, result, d_result):
+    return d_result - np.exp(result) * np.sum(d_result, axis=axis, keepdims=True)

@@ -62,6 +62,15 @@ TABLE = [
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
+    Case("scipy.special.logsumexp(a)", ((3, 4),)),
+    Case("scipy.special.logsumexp(a, axis=1)", ((3, 4),)),
+    Case("scipy.special.logsumexp(a, axis=-1, keepdims=True) * b", ((2, 3, 4), (4,))),
+    Case("scipy.special.logsumexp(a, axis=(0, 2))", ((2, 3, 4),)),
+    Case("scipy.special.softmax(a)", ((5,),)),
+    Case("scipy.special.softmax(a, axis=1) * b", ((3, 4), (4,))),
+    Case("scipy.special.softmax(a, axis=0)", ((3, 4),)),
+    Case("scipy.special.log_softmax(a, axis=-1)", ((3, 4),)),
+    Case("scipy.special.log_softmax(a)", ((2, 3),)),
     Case("np.diff(a)", ((5,),)),
     Case("np.diff(a, axis=0)", ((3, 4),)),
     Case("np.diff(a, 2)", ((3, 5),)),
@@ -209,7 +218,9 @@ CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
 
 def source(case: Case) -> str:
     params = ", ".join("ab"[: len(case.shapes)])
-    return f"import numpy as np\n\n\ndef f({params}):\n    return np.sum(np.sin({case.expr}))\n"
+    scipy = "import scipy.special\n" if "scipy." in case.expr else ""
+    return (f"import numpy as np\n{scipy}\n\ndef f({params}):\n"
+            f"    return np.sum(np.sin({case.expr}))\n")
 
 
 def differentiable(case: Case) -> tuple[int, ...]:
