@@ -11,6 +11,7 @@ Every name that refers to an import is resolved to a qualified name::
 from __future__ import annotations
 
 import builtins
+import copy
 import functools
 import hashlib
 import inspect
@@ -240,8 +241,11 @@ def qualify(
     return None
 
 
-def collect_imports(module: gast.Module) -> tuple[dict[str, str], list[gast.stmt]]:
-    """Map each name bound by a module-level import to what it refers to."""
+def collect_imports(module: gast.Module, package: str = "") -> tuple[dict[str, str],
+                                                                     list[gast.stmt]]:
+    """Map each name bound by a module-level import to what it refers to; the import
+    statements, a relative one (``from .helpers import g``) written absolute, from ``package``
+    (the module's own), so that a generated file outside the package imports the same."""
     names: dict[str, str] = {}
     nodes = []
     for node in module.body:
@@ -250,11 +254,39 @@ def collect_imports(module: gast.Module) -> tuple[dict[str, str], list[gast.stmt
                 local = alias.asname or alias.name.split(".")[0]
                 names[local] = alias.name if alias.asname else local
             nodes.append(node)
-        elif isinstance(node, gast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, gast.ImportFrom):
+            source = node.module if node.level == 0 else _absolute(node, package)
+            if not source:
+                continue
             for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-            nodes.append(node)
+                names[alias.asname or alias.name] = f"{source}.{alias.name}"
+            absolute = copy.copy(node)
+            absolute.module, absolute.level = source, 0
+            nodes.append(absolute)
     return names, nodes
+
+
+def _absolute(node: gast.ImportFrom, package: str) -> str | None:
+    """The module ``from ..x import y`` imports from, seen from ``package``; None above its
+    top."""
+    parts = package.split(".") if package else []
+    if node.level - 1 >= len(parts):
+        return None
+    base = parts[: len(parts) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def package_of(path: str, module_name: str) -> str:
+    """The package a module belongs to: from its dotted name where it has one, else from the
+    folders around its file that hold an ``__init__.py``."""
+    if "." in module_name:
+        return module_name.rpartition(".")[0]
+    names: list[str] = []
+    folder = Path(path).resolve().parent
+    while (folder / "__init__.py").is_file():
+        names.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(names)
 
 
 def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
@@ -326,7 +358,7 @@ def _first_line(node: gast.FunctionDef) -> int:
 
 def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
             module_name: str, live: object = None) -> ParsedFunction:
-    imports, import_nodes = collect_imports(module)
+    imports, import_nodes = collect_imports(module, package_of(path, module_name))
     functions = top_level_functions(module)
     parsed = ParsedFunction(
         path=path,

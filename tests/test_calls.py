@@ -1101,3 +1101,57 @@ def test_check_reports_a_file_stale_when_a_rule_changed(project):
     (project / "model.py").write_text(text)
     result = run("check", "energy_pr.py")
     assert result.exit_code == 1 and "stale" in result.stdout
+
+
+PACKAGE = {
+    "physics/__init__.py": "",
+    "physics/helpers.py": """
+        import math
+
+
+        def drag(v, k):
+            return k * v * abs(v)
+
+
+        def bump(x):
+            return math.exp(-x * x)
+        """,
+    "physics/model.py": """
+        from . import helpers
+        from .helpers import drag
+
+
+        def step(v, k):
+            return v - 0.1 * drag(v, k) + helpers.bump(v)
+
+
+        def scaled(v, k):
+            return v * helpers.bump(k)
+        """,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_relative_imports_of_a_package_are_followed(project, mode):
+    (project / "physics").mkdir()
+    write(project, PACKAGE)
+    model = imported(project, "physics.model")
+    assert adt.check_grad(model.step, 0.7, 0.3, wrt=(0, 1), mode=mode) is None
+    out = project / "generated" / f"step_{mode}.py"
+    out.parent.mkdir()
+    result = run("grad", "physics/model.py::step", "--wrt", "v", "--wrt", "k", "--mode", mode,
+                 "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "from ." not in out.read_text()  # the file runs outside the package too
+    step_pr = defined_in(out.read_text(), "step_pr")
+    expected = [numeric_gradient(model.step, (0.7, 0.3), i) for i in (0, 1)]
+    assert step_pr(0.7, 0.3) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_relative_import_the_derivative_needs_is_written_absolute(project):
+    (project / "physics").mkdir()
+    write(project, PACKAGE)
+    result = run("grad", "physics/model.py::scaled", "--wrt", "v")
+    assert result.exit_code == 0, result.output
+    assert "from physics import helpers" in result.output, result.output
+    assert defined_in(result.output, "scaled_pr")(0.7, 0.3) == pytest.approx(math.exp(-0.09))
