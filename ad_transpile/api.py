@@ -495,11 +495,13 @@ def _like_one(gradient: Any, argument: Any) -> Any:
             f"{np.shape(argument)}: broadcasting in reverse mode is not supported yet"
         )
     if isinstance(argument, np.ndarray):
+        # float32 in, float32 out (as JAX and PyTorch give); an int array's gradient is float
+        dtype = argument.dtype if np.issubdtype(argument.dtype, np.floating) else float
         if type(gradient) is np.ndarray and gradient.shape == argument.shape \
-                and gradient.dtype == float and gradient.flags.owndata \
+                and gradient.dtype == dtype and gradient.flags.owndata \
                 and gradient is not argument:  # made by the derivative: no copy to make
             return gradient
-        return np.broadcast_to(np.asarray(gradient, dtype=float), argument.shape).copy()
+        return np.broadcast_to(np.asarray(gradient, dtype=dtype), argument.shape).copy()
     if isinstance(argument, (int, float)) and np.ndim(gradient) == 0:
         return float(gradient)
     return gradient

@@ -36,6 +36,16 @@ def test_grad_of_an_array_argument_has_its_shape_in_both_modes(mode):
         adt.check_grad(softplus_energy, X, W, wrt=wrt, mode=mode)
 
 
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_float32_arrays_get_float32_gradients(mode):
+    single = adt.grad(softplus_energy, (0, 1), mode=mode)(X.astype(np.float32),
+                                                           W.astype(np.float32))
+    double = adt.grad(softplus_energy, (0, 1), mode=mode)(X, W)
+    for s, d in zip(single, double):
+        assert s.dtype == np.float32
+        np.testing.assert_allclose(s, d, rtol=1e-5, atol=1e-5)
+
 def test_forward_and_reverse_give_the_same_numbers():
     forward = adt.grad(softplus_energy, (0, 1), mode="forward")(X, W)
     reverse = adt.grad(softplus_energy, (0, 1))(X, W)
