@@ -52,6 +52,8 @@ REFUSED = [
                  "a lambda", id="an-argument-with-an-effect"),
     pytest.param("def f(x):\n    def g(s):\n        t = s * s\n        return t\n    return g(x)\n",
                  "a nested function", id="def-of-two-statements"),
+    pytest.param("import numpy as np\n\ndef f(x):\n    twice = lambda s: s + s\n"
+                 "    return twice(np.random.normal()) * x\n", "a lambda", id="a-random-argument"),
 ]
 
 
