@@ -1316,6 +1316,6 @@ nondifferentiable(
     np.ones_like, np.empty_like, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.all, np.any,
     np.isclose, np.allclose, np.equal, np.less, np.greater, np.less_equal, np.greater_equal,
-    np.not_equal, np.fix, np.around, np.floor_divide, np.heaviside, np.signbit,
+    np.not_equal, np.around, np.floor_divide, np.heaviside, np.signbit,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
 )

@@ -179,7 +179,7 @@ STEPS = [
     "a is not b", "b in range(3)", "len(range(3))", "isinstance(a, float)",
     "math.isclose(a, b)", "math.isnan(a)", "math.isinf(a)",
     "np.floor(a)", "np.ceil(a)", "np.trunc(a)", "np.rint(a)", "np.round(a)", "np.sign(a)",
-    "np.isnan(a)", "np.isinf(a)", "np.isfinite(a)", "np.fix(a)", "np.around(a)",
+    "np.isnan(a)", "np.isinf(a)", "np.isfinite(a)", "np.around(a)",
     "np.floor_divide(a, b)", "np.heaviside(a, 0.5)", "np.signbit(a)", "np.not_equal(a, b)",
     "np.logical_and(a > 0.0, b > 0.0)", "np.logical_or(a > 0.0, b > 0.0)",
     "np.logical_not(a > b)", "np.logical_xor(a > 0.0, b > 0.0)",
