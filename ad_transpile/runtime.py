@@ -123,6 +123,19 @@ def _undiag(g, v, k=0):
     return np.diag(g, k) if np.ndim(v) == 1 else _undiagonal(g, v, k)
 
 
+def _untake_along_axis(g, arr, indices, axis):
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``: each value of ``g`` added
+    back where it was taken from (an index taken twice gets both)."""
+    out = np.zeros(np.shape(arr), dtype=np.result_type(g, float))
+    if axis is None:
+        np.add.at(out.reshape(-1), np.asarray(indices), g)
+        return out
+    where = list(np.indices(np.shape(indices), sparse=True))
+    where[axis] = np.asarray(indices)
+    np.add.at(out, tuple(where), g)
+    return out
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -382,6 +395,14 @@ def _diagonal_tangent(d_a, offset=0, axis1=0, axis2=1):
 def _diag_tangent(d_v, v, k=0):
     """The batched tangent of ``np.diag(v, k)``, each direction on its own."""
     return np.stack([np.diag(d_v[..., j], k) for j in range(np.shape(d_v)[-1])], axis=-1)
+
+
+def _take_along_tangent(d_arr, indices, axis):
+    """The batched tangent of ``np.take_along_axis``: the same values of each direction."""
+    if axis is None:
+        flat = np.reshape(d_arr, (-1, np.shape(d_arr)[-1]))
+        return np.take_along_axis(flat, np.expand_dims(np.asarray(indices), -1), 0)
+    return np.take_along_axis(d_arr, np.expand_dims(indices, -1), _shifted_axis(axis))
 
 
 def _matmul_tangent_a(d_a, b):

@@ -56,6 +56,7 @@ from ad_transpile.runtime import (
     _reduced_axes,
     _roll_tangent,
     _shifted_axis,
+    _take_along_tangent,
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
@@ -66,6 +67,7 @@ from ad_transpile.runtime import (
     _unhstack,
     _unreduce,
     _unstack,
+    _untake_along_axis,
     _untile,
     _unvstack,
     _vstack_tangent,
@@ -1208,6 +1210,36 @@ def diag_of_vector_adjoint(v, k=0, *, d_result):
 @adjoints(np.diag, v=ndim(2))
 def diag_of_matrix_adjoint(v, k=0, *, d_result):
     return _undiagonal(d_result, v, offset=k)
+
+
+@tangents(np.take_along_axis)
+def take_along_axis_tangent(arr, indices, axis, *, d_arr):
+    return np.take_along_axis(d_arr, indices, axis), None, None
+
+
+@batched_tangents(np.take_along_axis)
+def take_along_axis_batched(arr, indices, axis, *, d_arr):
+    return _take_along_tangent(d_arr, indices, axis), None, None
+
+
+@adjoints(np.take_along_axis)
+def take_along_axis_adjoint(arr, indices, axis, *, d_result):
+    return _untake_along_axis(d_result, arr, indices, axis), None, None
+
+
+@tangents(np.sort)
+def sort_tangent(a, axis=-1, *, d_a):  # through the permutation that sorts a
+    return np.take_along_axis(d_a, np.argsort(a, axis), axis)
+
+
+@batched_tangents(np.sort)
+def sort_batched(a, axis=-1, *, d_a):
+    return _take_along_tangent(d_a, np.argsort(a, axis), axis)
+
+
+@adjoints(np.sort)
+def sort_adjoint(a, axis=-1, *, d_result):
+    return _untake_along_axis(d_result, a, np.argsort(a, axis), axis)
 
 
 @tangents(np.trace)

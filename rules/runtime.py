@@ -47,6 +47,7 @@ from ad_transpile.runtime import (
     _unhstack,
     _unreduce,
     _unstack,
+    _untake_along_axis,
     _untile,
     _unvstack,
     _zero_tangent,
@@ -169,6 +170,16 @@ def undiag_tangent(g, v, k=0, *, d_g):
 @adjoints(_undiag)
 def undiag_adjoint(g, v, k=0, *, d_result):  # np.diag is its own transpose, either way
     return np.diag(d_result, k), None
+
+
+@tangents(_untake_along_axis)
+def untake_along_axis_tangent(g, arr, indices, axis, *, d_g):
+    return _untake_along_axis(d_g, arr, indices, axis), None, None, None
+
+
+@adjoints(_untake_along_axis)
+def untake_along_axis_adjoint(g, arr, indices, axis, *, d_result):
+    return np.take_along_axis(d_result, indices, axis), None, None, None
 
 
 @tangents(_untile)

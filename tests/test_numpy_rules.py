@@ -62,6 +62,12 @@ TABLE = [
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
+    Case("np.sort(a)", ((3, 4),)),
+    Case("np.sort(a, axis=0) * b", ((3, 4), (4,))),
+    Case("np.sort(a, None)", ((3, 4),)),
+    Case("np.take_along_axis(a, np.argsort(b, axis=1), 1)", ((3, 4), (3, 4))),
+    Case("np.take_along_axis(a, np.array([[0, 0, 2], [1, 1, 1]]), 1)", ((2, 3),)),  # twice
+    Case("np.take_along_axis(a, np.array([5, 0, 5]), None)", ((2, 3),)),
     Case("scipy.special.logsumexp(a)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=1)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=-1, keepdims=True) * b", ((2, 3, 4), (4,))),
@@ -225,7 +231,8 @@ def source(case: Case) -> str:
 
 def differentiable(case: Case) -> tuple[int, ...]:
     """The arguments the case's result depends on smoothly (not ``b`` used as an index)."""
-    return tuple(i for i in range(len(case.shapes)) if "astype" not in case.expr or i == 0)
+    index_only = "astype" in case.expr or "argsort(b" in case.expr
+    return tuple(i for i in range(len(case.shapes)) if not index_only or i == 0)
 
 
 def arguments(case: Case) -> tuple:
