@@ -11,7 +11,9 @@ from ad_transpile.trees import walk
 
 VIEWS = {"numpy.reshape", "numpy.transpose", "numpy.ravel", "numpy.squeeze", "numpy.asarray",
          "numpy.expand_dims", "numpy.broadcast_to", "numpy.ndarray.reshape", "numpy.swapaxes",
-         "numpy.moveaxis", "numpy.atleast_1d", "numpy.atleast_2d", "numpy.diagonal"}
+         "numpy.moveaxis", "numpy.atleast_1d", "numpy.atleast_2d", "numpy.atleast_3d",
+         "numpy.diagonal", "numpy.flip", "numpy.fliplr", "numpy.flipud", "numpy.rot90",
+         "numpy.diag"}
 
 
 def fresh_results(fn: gast.FunctionDef, params: dict[str, Shape]) -> gast.FunctionDef:

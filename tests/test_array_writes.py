@@ -157,6 +157,12 @@ REFUSED = [
      r"be a NumPy array"),
     ("into a nested target", "y = np.zeros((2, 2))\n    y[0][1] = x[0]\n    return np.sum(y)",
      r"example.py:6:5: writing into this target is not supported"),
+] + [  # NumPy functions whose result is a view of their argument: a write changes it too
+    (f"into {view}", f"z = x * x\n    v = {view}\n    v[0] = 2.0 * v[0]\n    return np.sum(z)",
+     r"example.py:7:5: writing into 'v' is not supported: it may hold an array that np\.")
+    for view in ("np.flip(z)", "np.flip(z, 0)", "np.rot90(np.reshape(z, (1, 3)))",
+                 "np.fliplr(np.reshape(z, (1, 3)))", "np.diag(np.outer(z, z))",
+                 "np.atleast_3d(z)")
 ]
 
 
