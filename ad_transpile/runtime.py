@@ -194,7 +194,12 @@ def _einsum_adjoint(subscripts, g, k, *operands):
 
 
 def _unconcatenate(g, arrays, position, axis=0):
-    """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``."""
+    """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
+    (``axis=None`` joins them flattened)."""
+    if axis is None:
+        sizes = [np.size(x) for x in arrays]
+        start = sum(sizes[:position])
+        return np.reshape(g[start:start + sizes[position]], np.shape(arrays[position]))
     axis = axis % np.ndim(g)
     sizes = [np.shape(x)[axis] for x in arrays]
     start = sum(sizes[:position])
@@ -205,6 +210,10 @@ def _unconcatenate(g, arrays, position, axis=0):
 def _reconcatenate(piece, arrays, position, axis=0):
     """``piece`` in the place of ``arrays[position]`` in their concatenation, zeros elsewhere:
     the adjoint of ``_unconcatenate``."""
+    if axis is None:
+        parts = [np.ravel(piece) if i == position else np.zeros(np.size(x))
+                 for i, x in enumerate(arrays)]
+        return np.concatenate(parts)
     parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
     return np.concatenate(parts, axis=axis)
 
@@ -403,6 +412,12 @@ def _take_along_tangent(d_arr, indices, axis):
         flat = np.reshape(d_arr, (-1, np.shape(d_arr)[-1]))
         return np.take_along_axis(flat, np.expand_dims(np.asarray(indices), -1), 0)
     return np.take_along_axis(d_arr, np.expand_dims(indices, -1), _shifted_axis(axis))
+
+
+def _flat_concatenate_tangent(d_arrays):
+    """The batched tangent of ``np.concatenate(arrays, axis=None)``: each direction of each
+    array flattened, the directions kept apart."""
+    return np.concatenate([np.reshape(d, (-1, np.shape(d)[-1])) for d in d_arrays], axis=0)
 
 
 def _matmul_tangent_a(d_a, b):

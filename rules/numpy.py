@@ -41,6 +41,7 @@ from ad_transpile.runtime import (
     _einsum_adjoint,
     _einsum_batched,
     _extreme_mask,
+    _flat_concatenate_tangent,
     _full_tangent,
     _hstack_tangent,
     _inner_axes,
@@ -828,6 +829,11 @@ def concatenate_tangent(arrays, axis=0, *, d_arrays):
 @batched_tangents(np.concatenate)
 def concatenate_batched(arrays, axis=0, *, d_arrays):
     return np.concatenate(d_arrays, axis=_shifted_axis(axis))
+
+
+@batched_tangents(np.concatenate, axis=None)
+def concatenate_flat_batched(arrays, axis=0, *, d_arrays):
+    return _flat_concatenate_tangent(d_arrays)
 
 
 @adjoints(np.concatenate)

@@ -172,6 +172,8 @@ TABLE = [
     Case("np.broadcast_to(a, (3, 4))", ((4,),)),
     # joining arrays: each gets its piece of the adjoint back
     Case("np.concatenate([a, b])", ((3,), (4,))),
+    Case("np.concatenate([a, b], axis=None)", ((2, 3), (4,))),
+    Case("np.concatenate((b, np.ones(2), a * a), axis=None)", ((3, 2), (2, 2))),
     Case("np.concatenate((a, 2.0 * b, a), axis=1)", ((3, 2), (3, 4))),
     Case("np.concatenate([a, np.ones((3, 1))], axis=-1)", ((3, 2),)),
     Case("np.stack([a, b])", ((3,), (3,))),

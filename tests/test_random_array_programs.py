@@ -345,14 +345,18 @@ class RandomArrayProgram(ProgramText):
             (2,): ["{23} @ {3}", "np.dot({23}, {3})", "np.sum({23}, axis=1)",
                    "np.mean({23}, axis=-1)", "{23}[:, 0]", "{23}[:, -1]", "{3}[1:]", "{3}[:2]",
                    "{3}[::-1][:2]", "np.max({23}, axis=1)",
-                   "np.concatenate([{2}[:1], {3}[:1]])", "np.stack([{3}[0], {3}[1]])"],
+                   "np.concatenate([{2}[:1], {3}[:1]])", "np.stack([{3}[0], {3}[1]])",
+                   "np.diff({3})", "np.sort({3})[1:]"],
             (3,): ["{33} @ {3}", "{3} @ {33}", "np.dot({33}, {3})", "{23}.T @ {2}",
                    "np.sum({23}, axis=0)", "np.mean({33}, axis=1)", "{23}[0]", "{33}[:, 1]",
                    "{3}[::-1]", "{33}.T[0]", "np.reshape({33}, (9,))[::3]",
                    "np.transpose({33})[-1]", f"{{33}}[{index}]",
                    "np.concatenate([{2}, {3}[:1]])", "np.cumsum({3})", "np.min({33}, axis=0)",
                    "np.hstack([{2}, {3}[-1:]])", "np.ravel({33})[:3]", "{23}.flatten()[::2]",
-                   "np.array([{3}[0], s, {3}[2]])"],
+                   "np.array([{3}[0], s, {3}[2]])",
+                   "np.concatenate([{2}[:1], {23}[1, :2]], axis=None)", "np.roll({3}, 1)",
+                   "np.flip({3})", "np.sort({3})", "np.diagonal({33}).copy()",
+                   "np.diff({23}, axis=0)[0]"],
             (2, 3): ["{23} @ {33}", "{23}[::-1]", "{33}[1:]", "{33}[:2]",
                      "np.reshape({23}.T, (2, 3))", "np.transpose(np.reshape({23}, (3, 2)))",
                      "np.outer({2}, {3})", "{23}.reshape(3, 2).T", "np.stack([{3}, {3}])",
@@ -360,6 +364,8 @@ class RandomArrayProgram(ProgramText):
                      "np.broadcast_to({3}, (2, 3))", "np.expand_dims({3}, 0) * {23}",
                      "np.squeeze(np.reshape({23}, (1, 2, 3)))"],
             (3, 3): ["{33} @ {33}", "{33}.T", "np.transpose({33})", "{23}.T @ {23}",
+                     "np.triu({33})", "np.tril({33}, -1)", "np.diag({3})",
+                     "np.roll({33}, 1, axis=0)", "np.rot90({33})",
                      "np.outer({3}, {3})", "{33}[::-1]", "np.reshape({33}, (9,)).reshape(3, 3)",
                      "np.einsum('ij,jk->ik', {33}, {33})", "np.tile({3}, (3, 1))"],
         }
@@ -642,7 +648,7 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "-= ", "np.tanh(W @ ", "while ", "enumerate(", "np.maximum(",
                       "np.concatenate(", "np.stack(", "np.einsum(", "] = ", "] += ", "] *= ",
                       "np.zeros(", ".copy()", "> 0.0] = ", "keepdims=True)", "[:, None]",
-                      "[None]"):
+                      "[None]", "axis=None)", "np.roll(", "np.diff(", "np.sort(", "np.triu("):
         assert construct in text, construct
     assert {p.wrt for p in programs} >= {("x",), ("A",), ("W",), ("s",), ("x", "W")}
     rng = np.random.default_rng(0)
