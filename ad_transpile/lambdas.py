@@ -44,8 +44,8 @@ def inline_local_functions(fn: gast.FunctionDef,
 def _local_functions(fn: gast.FunctionDef):
     """``(name, statement, parameters, expression)`` of each local function of one expression
     defined once in ``fn``'s own body (not under a branch or loop)."""
-    assigned = [t.id for s in walk(fn) if isinstance(s, gast.Assign)
-                for t in s.targets if isinstance(t, gast.Name)]
+    assigned = [n.id for n in walk(fn) if isinstance(n, gast.Name)  # any binding: a loop's too
+                and isinstance(n.ctx, (gast.Store, gast.Del))]
     assigned += [s.name for s in walk(fn) if isinstance(s, gast.FunctionDef) and s is not fn]
     for stmt in list(fn.body):
         found = _one_expression(stmt)

@@ -48,6 +48,9 @@ REFUSED = [
                  id="called-in-a-comprehension"),
     pytest.param("def f(x):\n    square = lambda s: s * s\n    square = lambda s: s\n"
                  "    return square(x)\n", "a lambda", id="defined-twice"),
+    pytest.param("import math\n\ndef f(x):\n    g = lambda s: s * s\n    total = g(x)\n"
+                 "    for g in (math.sin, math.cos):\n        total = total + g(x)\n"
+                 "    return total\n", "a lambda", id="bound-again-by-a-loop"),
     pytest.param("def f(x, xs):\n    twice = lambda s: s + s\n    return twice(xs.pop()) * x\n",
                  "a lambda", id="an-argument-with-an-effect"),
     pytest.param("def f(x):\n    def g(s):\n        t = s * s\n        return t\n    return g(x)\n",
