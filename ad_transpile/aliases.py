@@ -74,11 +74,26 @@ def refuse_shared_updates(parsed, fn: gast.FunctionDef) -> None:
                 f"{target} = {target} {op} ..., or copy it first ({target} = "
                 f"{_source(shared[0])}.copy())",
             )
+        viewers = [name for name, values in bindings.items()
+                   if name != target and name not in numbers and any(
+                       v is not None and not _fresh(v, parsed) and _reads(v, target)
+                       for v in values)]
+        if viewers:  # v = t[::-1]; t -= e changes v too
+            raise parsed.error(
+                errors.Unsupported, node, construct=shown,
+                why=f"'{viewers[0]}' may hold '{target}' or a view of it, which NumPy would "
+                f"change in place too; write {target} = {target} {op} ..., or make "
+                f"'{viewers[0]}' a copy (.copy())",
+            )
 
 
 _OPERATORS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
               gast.FloorDiv: "//", gast.Mod: "%", gast.MatMult: "@", gast.BitOr: "|",
               gast.BitAnd: "&", gast.BitXor: "^", gast.LShift: "<<", gast.RShift: ">>"}
+
+
+def _reads(expr: gast.expr, name: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == name for n in walk(expr))
 
 
 def _source(expr: gast.expr) -> str:

@@ -219,6 +219,12 @@ SHARED_UPDATES = [
      "array another name holds"),
     (NP + "def f(w, xs):\n    total = xs\n    total += [w]\n    return w * len(xs)\n",
      r"'total \+= \.\.\.' is not supported: 'total' may hold the array or list that 'xs'"),
+] + [  # another name holds the updated array or a view of it, which the update changes too
+    (NP + f"def f(x):\n    v = x @ x.T\n    w = {view}\n    v -= w / (1.0 + w * w)\n"
+     "    return np.sum(v * w)\n",
+     r":5:5: 'v -= \.\.\.' is not supported: 'w' may hold 'v' or a view of it")
+    for view in ("v", "v[::-1]", "v.T", "np.transpose(v)", "np.rot90(v)", "v[0]",
+                 "v.reshape(-1)")
 ]
 FRESH_UPDATES = [  # (source, arguments): each name's own object, or numbers
     (NP + "def f(x):\n    total = x\n    total += x\n    return total * x\n", (0.3,)),
@@ -236,6 +242,8 @@ FRESH_UPDATES = [  # (source, arguments): each name's own object, or numbers
      "    return np.sum(total * v)\n", (0.3, np.array([0.3, 0.5]))),
     (NP + "def f(x, xs):\n    total = 0.0\n    for v in xs:\n        t = v\n        t += x\n"
      "        total += t * t\n    return total\n", (0.3, [0.2, -0.4])),
+    (NP + "def f(x):\n    v = np.outer(x, x)\n    w = v.copy()\n    s = np.sum(v)\n"
+     "    v -= w * s\n    return np.sum(v * w)\n", (np.array([0.3, 0.5]),)),
 ]
 
 
