@@ -136,6 +136,21 @@ def _untake_along_axis(g, arr, indices, axis):
     return out
 
 
+def _unrepeat(g, a, repeats, axis=None):
+    """The adjoint of ``np.repeat(a, repeats, axis)``: the copies of each element summed back
+    onto it (``axis=None`` repeats ``a`` flattened)."""
+    g = np.asarray(g)
+    if axis is None:
+        out = np.zeros(np.size(a), dtype=np.result_type(g, float))
+        np.add.at(out, np.repeat(np.arange(np.size(a)), repeats), g)
+        return out.reshape(np.shape(a))
+    axis = axis % np.ndim(a)
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    source = np.repeat(np.arange(np.shape(a)[axis]), repeats)
+    np.add.at(np.moveaxis(out, axis, 0), source, np.moveaxis(g, axis, 0))
+    return out
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -418,6 +433,13 @@ def _flat_concatenate_tangent(d_arrays):
     """The batched tangent of ``np.concatenate(arrays, axis=None)``: each direction of each
     array flattened, the directions kept apart."""
     return np.concatenate([np.reshape(d, (-1, np.shape(d)[-1])) for d in d_arrays], axis=0)
+
+
+def _repeat_tangent(d_a, repeats, axis=None):
+    """The batched tangent of ``np.repeat(a, repeats, axis)``, each direction on its own."""
+    if axis is None:
+        return np.repeat(np.reshape(d_a, (-1, np.shape(d_a)[-1])), repeats, axis=0)
+    return np.repeat(d_a, repeats, axis=_shifted_axis(axis))
 
 
 def _matmul_tangent_a(d_a, b):

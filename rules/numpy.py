@@ -55,6 +55,7 @@ from ad_transpile.runtime import (
     _power_log,
     _prod_others,
     _reduced_axes,
+    _repeat_tangent,
     _roll_tangent,
     _shifted_axis,
     _take_along_tangent,
@@ -67,6 +68,7 @@ from ad_transpile.runtime import (
     _undiff,
     _unhstack,
     _unreduce,
+    _unrepeat,
     _unstack,
     _untake_along_axis,
     _untile,
@@ -1246,6 +1248,21 @@ def sort_batched(a, axis=-1, *, d_a):
 @adjoints(np.sort)
 def sort_adjoint(a, axis=-1, *, d_result):
     return _untake_along_axis(d_result, a, np.argsort(a, axis), axis)
+
+
+@tangents(np.repeat)
+def repeat_tangent(a, repeats, axis=None, *, d_a):
+    return np.repeat(d_a, repeats, axis=axis), None
+
+
+@batched_tangents(np.repeat)
+def repeat_batched(a, repeats, axis=None, *, d_a):
+    return _repeat_tangent(d_a, repeats, axis=axis), None
+
+
+@adjoints(np.repeat)
+def repeat_adjoint(a, repeats, axis=None, *, d_result):  # axis=None: a flattened
+    return _unrepeat(d_result, a, repeats, axis), None
 
 
 @tangents(np.trace)

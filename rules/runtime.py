@@ -46,6 +46,7 @@ from ad_transpile.runtime import (
     _undiff,
     _unhstack,
     _unreduce,
+    _unrepeat,
     _unstack,
     _untake_along_axis,
     _untile,
@@ -180,6 +181,16 @@ def untake_along_axis_tangent(g, arr, indices, axis, *, d_g):
 @adjoints(_untake_along_axis)
 def untake_along_axis_adjoint(g, arr, indices, axis, *, d_result):
     return np.take_along_axis(d_result, indices, axis), None, None, None
+
+
+@tangents(_unrepeat)
+def unrepeat_tangent(g, a, repeats, axis=None, *, d_g):
+    return _unrepeat(d_g, a, repeats, axis), None, None
+
+
+@adjoints(_unrepeat)
+def unrepeat_adjoint(g, a, repeats, axis=None, *, d_result):
+    return np.repeat(d_result, repeats, axis=axis), None, None
 
 
 @tangents(_untile)

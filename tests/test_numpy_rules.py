@@ -62,6 +62,11 @@ TABLE = [
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
+    Case("np.repeat(a, 2)", ((3,),)),
+    Case("np.repeat(a, 2)", ((2, 3),)),  # flattened
+    Case("np.repeat(a, 2, axis=0)", ((2, 3),)),
+    Case("np.repeat(a, np.array([1, 0, 2]), axis=1)", ((2, 3),)),
+    Case("np.repeat(a, 3, axis=-1) * b", ((2, 3), (9,))),
     Case("np.sort(a)", ((3, 4),)),
     Case("np.sort(a, axis=0) * b", ((3, 4), (4,))),
     Case("np.sort(a, None)", ((3, 4),)),
