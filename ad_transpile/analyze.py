@@ -214,7 +214,7 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
         elif isinstance(node, gast.While):
             bounds |= reads(node.test)
     sources = _closure(bounds, [(n, set(assigned_names(s))) for s in assigns
-                                for n in reads(s.value)])
+                                for n in _read_not_as_length(s.value)])
     for w in wrt:
         other_uses = [s for s in assigns if w in reads(s.value)
                       and not set(assigned_names(s)) <= sources]
@@ -224,6 +224,14 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
                 why="it is only used as a loop bound or to count iterations, "
                 "which carries no derivative",
             )
+
+
+def _read_not_as_length(expr: gast.expr) -> set[str]:
+    """The names ``expr`` reads but in ``len(...)``: a list's length is a count whatever
+    values it holds (``n = len(items)`` bounds a loop, the items do not)."""
+    lengths = {id(n) for call in walk(expr) if isinstance(call, gast.Call)
+               and getattr(call, "qualname", None) == "builtins.len" for n in walk(call)}
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name) and id(n) not in lengths}
 
 
 def _by_name(value: gast.expr, rule) -> list[tuple[str | None, gast.expr]]:

@@ -143,3 +143,9 @@ def test_a_dict_along_wrt_is_refused_in_forward_mode_too():
 def test_a_dict_of_constants_beside_wrt_is_read_as_it_is():
     check_gradient("def f(x, options):\n    return options['scale'] * x * x\n",
                    (0.7, {"scale": 2.0}))
+
+
+def test_a_value_that_only_fills_a_list_looped_over_has_derivative_zero():
+    # the loop's bound is the list's length, not its items: found by the random programs
+    check_gradient("def f(a, b):\n    items = [1.0, a]\n    for z in items:\n        b = b + z\n"
+                   "    return b * 0.0 + 2.0\n", (0.7, 0.3))
