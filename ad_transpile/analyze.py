@@ -210,9 +210,9 @@ def _check_wrt_is_not_only_a_bound(fn, wrt, activity, assigns, parsed) -> None:
     bounds = set()
     for node in walk(fn):
         if isinstance(node, gast.Call) and getattr(node, "qualname", None) == "builtins.range":
-            bounds |= reads(node)
+            bounds |= _read_not_as_length(node)
         elif isinstance(node, gast.While):
-            bounds |= reads(node.test)
+            bounds |= _read_not_as_length(node.test)
     sources = _closure(bounds, [(n, set(assigned_names(s))) for s in assigns
                                 for n in _read_not_as_length(s.value)])
     for w in wrt:

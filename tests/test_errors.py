@@ -149,3 +149,16 @@ def test_a_value_that_only_fills_a_list_looped_over_has_derivative_zero():
     # the loop's bound is the list's length, not its items: found by the random programs
     check_gradient("def f(a, b):\n    items = [1.0, a]\n    for z in items:\n        b = b + z\n"
                    "    return b * 0.0 + 2.0\n", (0.7, 0.3))
+
+
+def test_a_value_in_a_list_whose_length_bounds_a_loop_has_derivative_zero():
+    # range(len(L)) counts L's items and reads none of them: found by the random programs
+    check_gradient("def f(a, b):\n    L = [a, b]\n    k = max(L)\n    total = 0.0\n"
+                   "    for i in range(len(L)):\n        total = total + b * i\n    a = 2.0 * b\n"
+                   "    return total + a\n", (0.7, 0.3), (0, 1))
+
+
+def test_a_value_that_bounds_a_loop_through_a_list_is_still_refused():
+    check_rejects("def f(x, n):\n    L = [n, 2]\n    s = x\n    for i in range(max(L)):\n"
+                  "        s = s * x\n    return s\n", "'n': it is only used as a loop bound",
+                  wrt="n")

@@ -144,6 +144,8 @@ class RandomProgram(ProgramText):
             if scope.loop_depth < self.MAX_LOOP_DEPTH:
                 kinds += ["for_", "for_", "while_"]
         kinds += ["make_list"]
+        if depth == 0:
+            kinds += ["local_function"]
         if scope.lists:
             kinds += ["read_list", "read_list", "change_list", "change_list"]
         if scope.loop_depth:
@@ -246,6 +248,24 @@ class RandomProgram(ProgramText):
                                   f"{s}[1] * {self.bounded(inner)}"])
         self.emit(depth + 1, f"{s} = ({first}, {second})")
         self.emit(depth, self.rng.choice([f"{v}, {w} = {s}", f"{v} = {s}[0] + {s}[-1]"]))
+
+    def local_function(self, scope: Scope, depth: int) -> None:
+        """A lambda or a one-line nested ``def`` of ``s`` closing over a float of the scope
+        (perhaps rebound before the calls, which then read its new value), called twice."""
+        name_, w = self.fresh("q"), self.rng.choice(scope.floats)
+        body = self.expression(Scope(floats=["s", "s", w], counts=scope.counts), 2)
+        if self.rng.random() < 0.5:
+            self.emit(depth, f"{name_} = lambda s: {body}")
+        else:
+            self.emit(depth, f"def {name_}(s):")
+            self.emit(depth + 1, f"return {body}")
+        if self.rng.random() < 0.3:
+            self.emit(depth, f"{w} = {self.expression(scope, 1)}")
+        target = self.rng.choice([self.fresh("v"), *scope.floats])
+        self.emit(depth, f"{target} = {name_}({self.rng.choice(scope.floats)}) + "
+                         f"{name_}({self.expression(scope, 1)} * 0.5)")
+        if target not in scope.floats:
+            scope.floats.append(target)
 
     def two_floats(self, scope: Scope) -> tuple[str, str]:
         """Two variables to assign, distinct where there are two."""
@@ -666,7 +686,7 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h",
                       "sum(t", ", *r", "[-1] - v", "[0] + s",
                       " = [", ".append(", ".pop()", "] += ", "sum(L", "max(L", "min(L",
-                      "len(L", " for c", " in L"):
+                      "len(L", " for c", " in L", " = lambda s: ", "    def q"):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
     assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \
