@@ -305,8 +305,8 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
         raise parsed.error(
             errors.Unsupported, value.value, construct=f"indexing '{_spelled(value.value)}' "
             "with a string key",
-            why="a dict of values that depend on wrt has no derivative yet; pass them as "
-            "arguments of their own, or as a tuple or an array")
+            why="a dict along wrt is differentiated where the function only reads it by "
+            "constant keys (params['omega']); here it is also used whole")
     if name.startswith("<list>.") or is_unbroadcast(value) or name == GETITEM:
         return
     if name in registry.nondifferentiable:  # an array made to be added into: zero derivative

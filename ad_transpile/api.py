@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -16,6 +17,7 @@ from ad_transpile.kinds import UNKNOWN, Kind
 from ad_transpile.load import LIVE, LIVE_NAMES, load
 from ad_transpile.parse import collect_constants, function_from_object, parse_text
 from ad_transpile.pipeline import WrtSpec, transpile
+from ad_transpile.records import records_of, refuse_second_derivatives
 from ad_transpile.specialize import Specializations
 from ad_transpile.trees import walk
 
@@ -84,11 +86,12 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
     params = list(signature.parameters)
     positions = [params.index(n) for n in names]
     several = isinstance(wrt, tuple)
+    records = {r.param for r in records_of(function_from_object(f))}  # a NamedTuple, say
 
     def make(kinds: tuple[Kind, ...]) -> Callable:
         given = _given(params, kinds)
         if mode == "forward" and any(k.name in ("ndarray", "list", "tuple")
-                                     for n, k in given if n in names):
+                                     for n, k in given if n in names and n not in records):
             return _forward_on_arrays(f, wrt, kind, given, positions)
         compiled = _compile(f, wrt, mode, kind, given)
         if kind == "grad" and not several:
@@ -285,6 +288,7 @@ def hvp(f: Callable, wrt: WrtSpec = 0) -> Callable:
 
     The Hessian itself is never built; ``v`` is a number, or a tuple for a tuple ``wrt``.
     """
+    refuse_second_derivatives(function_from_object(f))
     first = _compile(f, _hashable(wrt), "reverse", "grad")
     # a method's receiver stays a constant when its fpr is differentiated again
     first._ad_transpile_receiver = function_from_object(f).receiver
@@ -314,16 +318,61 @@ def check_grad(
     generated = gradient(*args)
     generated = generated if isinstance(wrt, (tuple, list)) else (generated,)
     for name, analytic in zip(names, generated):
-        numeric = finite_difference(f, bound.arguments, name)
-        analytic_arr, numeric_arr = np.asarray(analytic, float), np.asarray(numeric, float)
-        excess = np.abs(analytic_arr - numeric_arr) - (atol + rtol * np.abs(numeric_arr))
-        if not np.all(excess <= 0):
-            worst = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
-            raise AssertionError(
-                f"gradient of {f.__name__} with respect to {name} disagrees with finite "
-                f"differences: generated {analytic!r}, numeric {numeric!r}; worst element "
-                f"{worst}: {analytic_arr[worst]!r} vs {numeric_arr[worst]!r}"
-            )
+        argument = bound.arguments[name]
+        if not _is_record(argument):
+            numeric = finite_difference(f, bound.arguments, name)
+            _compare(f.__name__, name, analytic, numeric, rtol, atol)
+            continue
+        for key, value in _numeric_fields(argument).items():  # a record: field by field
+            along = functools.partial(_along_field, f, bound.arguments, name, key)
+            numeric = finite_difference(along, {"v": value}, "v")
+            _compare(f.__name__, f"{name}.{key}", _numeric_fields(analytic)[key], numeric,
+                     rtol, atol)
+
+
+def _along_field(f: Callable, arguments: dict[str, Any], name: str, key: str, v: Any) -> Any:
+    """``f`` with field ``key`` of its record argument ``name`` replaced by ``v``."""
+    return f(**{**arguments, name: _with_field(arguments[name], key, v)})
+
+
+def _compare(function: str, name: str, analytic: Any, numeric: Any, rtol: float,
+             atol: float) -> None:
+    analytic_arr, numeric_arr = np.asarray(analytic, float), np.asarray(numeric, float)
+    excess = np.abs(analytic_arr - numeric_arr) - (atol + rtol * np.abs(numeric_arr))
+    if not np.all(excess <= 0):
+        worst = np.unravel_index(np.argmax(excess), excess.shape) if excess.shape else ()
+        raise AssertionError(
+            f"gradient of {function} with respect to {name} disagrees with finite "
+            f"differences: generated {analytic!r}, numeric {numeric!r}; worst element "
+            f"{worst}: {analytic_arr[worst]!r} vs {numeric_arr[worst]!r}"
+        )
+
+
+def _numeric_fields(record: Any) -> dict[str, Any]:
+    """The fields of a record that hold numbers or arrays of numbers."""
+    if isinstance(record, dict):
+        fields = dict(record)
+    elif hasattr(record, "_asdict"):
+        fields = record._asdict()
+    elif dataclasses.is_dataclass(record):
+        fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    else:
+        fields = dict(vars(record))
+    return {k: v for k, v in fields.items() if not isinstance(v, bool)
+            and isinstance(v, (int, float, np.ndarray)) and np.asarray(v).dtype.kind in "iuf"}
+
+
+def _with_field(record: Any, key: str, value: Any) -> Any:
+    """``record`` with field ``key`` holding ``value`` (a new record; the old one as it was)."""
+    if isinstance(record, dict):
+        return {**record, key: value}
+    if hasattr(record, "_replace"):
+        return record._replace(**{key: value})
+    if dataclasses.is_dataclass(record):
+        return dataclasses.replace(record, **{key: value})
+    moved = copy.copy(record)
+    setattr(moved, key, value)
+    return moved
 
 
 def finite_difference(f: Callable, arguments: dict[str, Any], name: str) -> Any:
@@ -483,11 +532,20 @@ def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
     return shaped if several else shaped[0]
 
 
+def _is_record(value: Any) -> bool:
+    """A dict, a dataclass, a ``NamedTuple``: a value whose gradient has its fields."""
+    return isinstance(value, dict) or hasattr(value, "_fields") or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type))
+
+
 def _like_one(gradient: Any, argument: Any) -> Any:
     if type(gradient) is float and isinstance(argument, (int, float)):
         return gradient
-    if isinstance(argument, list) and np.shape(gradient) == (len(argument),):
-        return [float(g) for g in gradient]  # a list of numbers: its gradient is one too
+    if type(gradient) is type(argument) and _is_record(argument):
+        return gradient  # a record's gradient is made as one (runtime._like_record)
+    if type(argument) in (list, tuple) and np.shape(gradient) == (len(argument),):
+        # a list (or tuple) of numbers: its gradient is one too
+        return type(argument)(float(g) for g in gradient)
     if np.shape(gradient) != np.shape(argument) and np.ndim(gradient) != 0:
         # an adjoint that was broadcast against a larger array and not summed back
         raise ValueError(

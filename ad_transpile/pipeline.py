@@ -15,6 +15,7 @@ from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
 from ad_transpile.program import Program, ScalarCode
+from ad_transpile.records import refuse_second_derivatives
 from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
 
@@ -86,6 +87,7 @@ def given_kinds(parsed: ParsedFunction) -> tuple[str, ...]:
 def _second_derivative(parsed: ParsedFunction, wrt: WrtSpec, mode: str,
                        rules: tuple[Path, ...], explain: bool) -> tuple[str, str]:
     """``fprpr``: the generated ``fpr`` read back as source and differentiated in forward mode."""
+    refuse_second_derivatives(parsed)
     # the first derivative seeds one number: its batched helpers have no rules to go again
     first, first_entry = transpile(parsed, wrt, mode, "grad", rules, batched=False)
     virtual_path = str(Path(parsed.path).with_name(f"{first_entry}.py"))

@@ -41,6 +41,14 @@ from ad_transpile.own_tapes import own_tapes
 from ad_transpile.parse import ParsedFunction, function_hash, parse_text
 from ad_transpile.plain_numpy import plain_numpy
 from ad_transpile.primitives import copy_tree, name, positional_signature
+from ad_transpile.records import (
+    KINDS_WITH_RECORDS,
+    Record,
+    flat_wrt,
+    flattened,
+    records_of,
+    unpacked,
+)
 from ad_transpile.registry import Registry
 from ad_transpile.restructure import restructure
 from ad_transpile.reverse import reverse
@@ -105,6 +113,9 @@ class Program:
 
     def entry(self, parsed: ParsedFunction, wrt: list[str], kind: str, several: bool) -> str:
         """Generate the derivative asked for and return its name."""
+        records = records_of(parsed)
+        if records:
+            return self.record_entry(parsed, records, wrt, kind, several)
         self.names.taken |= _module_names(parsed)
         base = derivative_name(parsed.name)
         entry = base if kind == "grad" else self.names.numbered(f"{parsed.name}_{kind}")
@@ -138,6 +149,46 @@ class Program:
             self.add_wrapper(wrapper, parsed, wrt, kind)
         else:
             self.generate(parsed, wrt, kind, entry, several)
+        return entry
+
+    def record_entry(self, parsed: ParsedFunction, records: list[Record], wrt: list[str],
+                     kind: str, several: bool) -> str:
+        """The derivative of ``parsed`` with a parameter per field of each record (see
+        ``records``), and a wrapper with ``parsed``'s signature that reads the fields and
+        packs their gradients back into records."""
+        if kind not in KINDS_WITH_RECORDS:
+            raise parsed.error(
+                errors.Unsupported, parsed.tree, construct=f"the {kind} of a function of a "
+                f"record ('{records[0].param}' read field by field)",
+                why="records work with grad and value_and_grad: pass the fields as arguments")
+        flat = flattened(parsed, records)
+        inner = self.entry(flat, flat_wrt(records, wrt), kind, several=True)
+        entry = derivative_name(parsed.name) if kind == "grad" else self.names.numbered(
+            f"{parsed.name}_{kind}")
+        self.names.taken.add(entry)
+        by_param = {r.param: r for r in records}
+        arguments = parsed.tree.args
+        args = [read for p in [*arguments.posonlyargs, *arguments.args]
+                for read in _reads_of(p.id, by_param)]
+        keywords = [gast.keyword(arg=flat_param, value=read) for p in arguments.kwonlyargs
+                    for flat_param, read in zip(_flat_names(p.id, by_param),
+                                                _reads_of(p.id, by_param))]
+        call = gast.Call(func=name(inner), args=args, keywords=keywords)
+        taken = {n.id for n in walk(parsed.tree) if isinstance(n, gast.Name)}
+        gradients = [_free(f"d_{w}", taken) for w in flat_wrt(records, wrt)]
+        targets = gast.Tuple(elts=[gast.Name(id=g, ctx=gast.Store(), annotation=None,
+                                             type_comment=None) for g in gradients],
+                             ctx=gast.Store())
+        packed = unpacked(records, wrt, gast.Tuple(elts=[name(g) for g in gradients],
+                                                   ctx=gast.Load()), several)
+        if kind == "value_and_grad":
+            value = _free("value", taken)
+            targets = gast.Tuple(elts=[gast.Name(id=value, ctx=gast.Store(), annotation=None,
+                                                 type_comment=None), targets], ctx=gast.Store())
+            packed = gast.Tuple(elts=[name(value), packed], ctx=gast.Load())
+        body = [gast.Assign(targets=[targets], value=call, type_comment=None),
+                gast.Return(value=packed)]
+        self.add_wrapper(_wrapper(parsed.tree, entry, body), parsed, wrt, kind)
         return entry
 
     def along_each(self, parsed: ParsedFunction, wrt: list[str], kind: str, entry: str) -> bool:
@@ -523,6 +574,24 @@ def _batched_sweep(fn: gast.FunctionDef, core: str, wrt: list[str], kind: str, e
             gast.Assign(targets=[sweep], value=call, type_comment=None),
             gast.Return(value=result)]
     return _wrapper(fn, entry, body)
+
+
+def _reads_of(param: str, records: dict[str, Record]) -> list[gast.expr]:
+    """What a record wrapper passes for ``param``: the field reads of a record, else itself."""
+    record = records.get(param)
+    return [record.read(i) for i in range(len(record.fields))] if record else [name(param)]
+
+
+def _flat_names(param: str, records: dict[str, Record]) -> tuple[str, ...]:
+    record = records.get(param)
+    return record.flat if record else (param,)
+
+
+def _free(wanted: str, taken: set[str]) -> str:
+    while wanted in taken:
+        wanted += "_"
+    taken.add(wanted)
+    return wanted
 
 
 def _wrapper(fn: gast.FunctionDef, entry: str, body: list[gast.stmt]) -> gast.FunctionDef:

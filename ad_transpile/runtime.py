@@ -24,6 +24,39 @@ def _unbroadcast(value, like):
     return value.sum(axis=stretched, keepdims=True) if stretched else value
 
 
+def _like_record(record, gradients):
+    """The gradient along ``record`` (a dict, a dataclass, a ``NamedTuple`` or another object
+    with attributes) as a record of its type: ``gradients`` by field for the fields the
+    function reads, zero for the numbers and arrays it does not; other values as they are."""
+    import copy
+    import dataclasses
+
+    def zero(value):
+        if isinstance(value, (bool, str)) or value is None:
+            return value
+        if isinstance(value, (int, float, complex, np.ndarray, np.generic)):
+            return np.zeros_like(value, dtype=float) if np.ndim(value) else 0.0
+        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+            return type(value)(zero(v) for v in value)
+        return value
+
+    def field(key, value):
+        return gradients[key] if key in gradients else zero(value)
+
+    if isinstance(record, dict):
+        return {key: field(key, value) for key, value in record.items()}
+    if hasattr(record, "_replace"):  # a NamedTuple
+        return record._replace(**{k: field(k, getattr(record, k)) for k in record._fields})
+    if dataclasses.is_dataclass(record):
+        return dataclasses.replace(record, **{
+            f.name: field(f.name, getattr(record, f.name))
+            for f in dataclasses.fields(record) if f.init})
+    gradient = copy.copy(record)
+    for key, value in vars(record).items():
+        setattr(gradient, key, field(key, value))
+    return gradient
+
+
 def _broadcast_like(value, like):
     """``value`` stretched to the shape of ``like``: the tangent of a number that NumPy
     broadcast against an array (``x + z`` for a number ``x``) before a sum or a product uses it."""

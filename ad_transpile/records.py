@@ -1,0 +1,202 @@
+"""Records pass: a parameter read only field by field (``params.omega``, ``params["omega"]``)
+becomes one parameter per field, and the derivative a wrapper with the original signature::
+
+    def loss(params, x):                        def loss_fields(params_omega, params_phase, x):
+        return sin(params.omega * x              return sin(params_omega * x + params_phase)
+                   + params.phase)
+                                           ->   def loss_pr(params, x):
+                                                    d_params_omega, d_params_phase = \\
+                                                        loss_fields_pr(params.omega,
+                                                                       params.phase, x)
+                                                    return _like_record(params, {
+                                                        "omega": d_params_omega,
+                                                        "phase": d_params_phase})
+
+A dataclass of parameters, a ``NamedTuple`` or a dict with constant keys is then differentiated
+as its numbers are, and its gradient has its type (``_like_record``). A parameter used whole
+anywhere (passed on, assigned, looped over) is not a record and is left as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+
+import gast
+
+from ad_transpile import errors
+from ad_transpile.aliases import ARRAY_ATTRIBUTES
+from ad_transpile.parse import ParsedFunction
+from ad_transpile.primitives import name
+from ad_transpile.trees import walk
+
+KINDS_WITH_RECORDS = ("grad", "value_and_grad")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A parameter read field by field: each field, whether it is read by key (a dict) or as
+    an attribute, and the parameter that stands for it in the flattened function."""
+
+    param: str
+    fields: tuple[str, ...]
+    by_key: bool
+    flat: tuple[str, ...]
+
+    def read(self, index: int) -> gast.expr:
+        """``params.omega`` or ``params["omega"]``: how the wrapper reads field ``index``."""
+        field_ = self.fields[index]
+        if self.by_key:
+            return gast.Subscript(value=name(self.param),
+                                  slice=gast.Constant(value=field_, kind=None), ctx=gast.Load())
+        return gast.Attribute(value=name(self.param), attr=field_, ctx=gast.Load())
+
+
+def records_of(parsed: ParsedFunction) -> list[Record]:
+    """The parameters of ``parsed`` read only field by field, in the order of the signature."""
+    fn = parsed.tree
+    params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    taken = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
+    found = []
+    for param in params:
+        if param == parsed.receiver or param in _with_defaults(fn):
+            continue
+        fields = _fields_read(fn, param)
+        if fields is None:
+            continue
+        keys = {by_key for _, by_key in fields}
+        if len(keys) != 1:
+            continue  # read both as params.a and params["a"]: not one kind of record
+        names = [f for f, _ in fields]
+        flat = []
+        for field_ in names:
+            flat_name = f"{param}_{field_}" if field_.isidentifier() else None
+            if flat_name is None:
+                raise parsed.error(errors.Unsupported, fn, construct=f"the key {field_!r} of "
+                                   f"'{param}'", why="a record's keys must be identifiers")
+            while flat_name in taken:
+                flat_name += "_"
+            taken.add(flat_name)
+            flat.append(flat_name)
+        found.append(Record(param, tuple(names), keys.pop(), tuple(flat)))
+    return found
+
+
+def refuse_second_derivatives(parsed: ParsedFunction) -> None:
+    """A Hessian along or beside a record is not made yet: say so where it is asked for."""
+    records = records_of(parsed)
+    if records:
+        raise parsed.error(
+            errors.Unsupported, parsed.tree, construct=f"a second derivative of a function "
+            f"of a record ('{records[0].param}' read field by field)",
+            why="pass the fields as arguments of their own")
+
+
+def _with_defaults(fn: gast.FunctionDef) -> set[str]:
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    with_default = positional[len(positional) - len(fn.args.defaults):]
+    keywords = [p for p, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None]
+    return {p.id for p in [*with_default, *keywords]}
+
+
+def _fields_read(fn: gast.FunctionDef, param: str) -> list[tuple[str, bool]] | None:
+    """The fields ``param`` is read by (in order of first reading, with whether by key), or
+    None where it is used any other way or never read by field."""
+    parents = {id(child): node for node in walk(fn) for child in gast.iter_child_nodes(node)}
+    fields: list[tuple[str, bool]] = []
+    uses = [n for n in walk(fn) if isinstance(n, gast.Name) and n.id == param
+            and not isinstance(n.ctx, gast.Param)]
+    for node in sorted(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+        field_ = _field(parents.get(id(node)), node)
+        if field_ is None:
+            return None
+        if field_ not in fields:
+            fields.append(field_)
+    return fields or None
+
+
+def _field(parent: gast.AST | None, node: gast.Name) -> tuple[str, bool] | None:
+    if isinstance(parent, gast.Attribute) and parent.value is node \
+            and isinstance(parent.ctx, gast.Load) and parent.attr not in ARRAY_ATTRIBUTES:
+        return parent.attr, False
+    if isinstance(parent, gast.Subscript) and parent.value is node \
+            and isinstance(parent.ctx, gast.Load) and isinstance(parent.slice, gast.Constant) \
+            and isinstance(parent.slice.value, str):
+        return parent.slice.value, True
+    return None
+
+
+def flattened(parsed: ParsedFunction, records: list[Record]) -> ParsedFunction:
+    """``parsed`` named ``<name>_fields``, with a parameter per field in place of each record."""
+    tree = copy.deepcopy(parsed.tree)
+    by_param = {r.param: r for r in records}
+
+    class Flatten(gast.NodeTransformer):
+        def visit_Attribute(self, node):
+            return self.field(node, node.attr) or self.generic_visit(node)
+
+        def visit_Subscript(self, node):
+            key = node.slice.value if isinstance(node.slice, gast.Constant) else None
+            return self.field(node, key) or self.generic_visit(node)
+
+        def field(self, node, key):
+            record = by_param.get(getattr(node.value, "id", None))
+            if record is None or key not in record.fields:
+                return None
+            return gast.copy_location(name(record.flat[record.fields.index(key)]), node)
+
+    tree.body = [Flatten().visit(stmt) for stmt in tree.body]
+    tree.args = _flat_args(tree.args, by_param)
+    tree.name = f"{parsed.name}_fields"
+    kinds = {k: v for k, v in parsed.arg_kinds.items() if k not in by_param}
+    for record in records:
+        for field_, flat in zip(record.fields, record.flat):
+            kind = parsed.arg_kinds.get(f"{record.param}.{field_}")
+            if kind is not None:
+                kinds[flat] = kind
+    return dataclasses.replace(parsed, tree=tree, arg_kinds=kinds)
+
+
+def _flat_args(args: gast.arguments, by_param: dict[str, Record]) -> gast.arguments:
+    def expand(params: list[gast.Name]) -> list[gast.Name]:
+        out = []
+        for p in params:
+            record = by_param.get(p.id)
+            out += [gast.Name(id=f, ctx=gast.Param(), annotation=None, type_comment=None)
+                    for f in record.flat] if record else [p]
+        return out
+
+    keywords = expand(args.kwonlyargs)
+    defaults = dict(zip([p.id for p in args.kwonlyargs], args.kw_defaults))
+    return gast.arguments(
+        args=expand(args.args), posonlyargs=expand(args.posonlyargs), vararg=args.vararg,
+        kwonlyargs=keywords, kw_defaults=[defaults.get(p.id) for p in keywords],
+        kwarg=args.kwarg, defaults=args.defaults)
+
+
+def flat_wrt(records: list[Record], wrt: list[str]) -> list[str]:
+    """``wrt`` with each record replaced by its fields' parameters."""
+    by_param = {r.param: r for r in records}
+    return [f for w in wrt for f in (by_param[w].flat if w in by_param else (w,))]
+
+
+def unpacked(records: list[Record], wrt: list[str], flat: gast.Tuple, several: bool
+             ) -> gast.expr:
+    """The gradient along ``wrt`` from ``flat``, the tuple of gradients along the flattened
+    ``wrt``: each record's fields packed back into one of its type."""
+    parts: list[gast.expr] = []
+    elts = list(flat.elts)
+    by_param = {r.param: r for r in records}
+    for w in wrt:
+        record = by_param.get(w)
+        if record is None:
+            parts.append(elts.pop(0))
+            continue
+        values = [elts.pop(0) for _ in record.fields]
+        mapping = gast.Dict(keys=[gast.Constant(value=f, kind=None) for f in record.fields],
+                            values=values)
+        like = gast.Call(func=name("_like_record"), args=[name(record.param), mapping],
+                         keywords=[])
+        parts.append(like)
+    return gast.Tuple(elts=parts, ctx=gast.Load()) if several else parts[0]

@@ -1,0 +1,223 @@
+"""Records along wrt: a dataclass of parameters, a NamedTuple, a dict with constant keys, read
+field by field, and differentiated with a gradient of the same type (as JAX does with pytrees).
+
+Each gradient is checked field by field against central differences taken here, by rebuilding
+the record with one number moved, in both modes.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+from conftest import MODES, generated, imported, run
+
+import ad_transpile as adt
+from ad_transpile import TranspileError
+from ad_transpile.api import _with_field  # rebuilds a record with one field moved
+
+MODULE = '''
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+
+@dataclass
+class Wave:
+    omega: float
+    phase: float
+
+
+class Pair(NamedTuple):
+    omega: float
+    phase: float
+
+
+@dataclass(frozen=True)
+class Linear:
+    W: np.ndarray
+    b: float
+    name: str = "linear"
+
+
+def wave(p, x):
+    return math.sin(p.omega * x + p.phase)
+
+
+def wave_of_dict(p, x):
+    return math.sin(p["omega"] * x + p["phase"])
+
+
+def loss(p, X, y):
+    r = X @ p.W + p.b - y
+    return np.sum(r * r) / len(y)
+
+
+def series(p, x, n):
+    total = 0.0
+    for i in range(n):
+        total += p.omega * x ** i
+        if total > p.phase:
+            total = total * 0.5
+    return total + p.phase
+
+
+def pair(t, x):
+    return math.sin(t[0] * x + t[1])
+
+
+def reads_one(p, x, *, scale):
+    return scale.b * p.omega * x
+'''
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory):
+    return imported(MODULE, tmp_path_factory.mktemp("records"), "records_module")
+
+
+def central(f, args, position, key, step=1e-6):
+    """d f / d args[position].key, element by element, by central differences."""
+    record = args[position]
+    value = record[key] if isinstance(record, dict) else getattr(record, key)
+    point = np.asarray(value, dtype=float)
+    out = np.zeros_like(point)
+    for index in np.ndindex(point.shape):
+        values = []
+        for sign in (1.0, -1.0):
+            shifted = point.copy()
+            shifted[index] += sign * step
+            new = shifted if shifted.shape else float(shifted)
+            values.append(f(*args[:position], _with_field(record, key, new), *args[position + 1:]))
+        out[index] = (values[0] - values[1]) / (2 * step)
+    return out if out.shape else float(out)
+
+
+def field(record, key):
+    return record[key] if isinstance(record, dict) else getattr(record, key)
+
+
+def check_record_gradient(f, args, keys, mode, position=0):
+    gradient = adt.grad(f, wrt=position, mode=mode)(*args)
+    assert type(gradient) is type(args[position])
+    for key in keys:
+        np.testing.assert_allclose(field(gradient, key), central(f, args, position, key),
+                                   rtol=1e-6, atol=1e-8)
+    return gradient
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dataclass_of_parameters_gets_a_dataclass_gradient(module, mode):
+    check_record_gradient(module.wave, (module.Wave(1.5, 0.1), 0.3), ["omega", "phase"], mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_named_tuple_gets_a_named_tuple_gradient(module, mode):
+    check_record_gradient(module.wave, (module.Pair(1.5, 0.1), 0.3), ["omega", "phase"], mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_simple_namespace_gets_one_too(module, mode):
+    args = (types.SimpleNamespace(omega=1.5, phase=0.1), -0.4)
+    check_record_gradient(module.wave, args, ["omega", "phase"], mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dict_with_constant_keys_gets_a_dict_gradient(module, mode):
+    params = {"omega": 1.5, "phase": 0.1, "unused": 4.0, "label": "fit"}
+    gradient = check_record_gradient(module.wave_of_dict, (params, 0.3), ["omega", "phase"],
+                                     mode)
+    assert list(gradient) == ["omega", "phase", "unused", "label"]
+    assert gradient["unused"] == 0.0 and gradient["label"] == "fit"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_array_fields_and_fields_the_function_does_not_read(module, mode):
+    rng = np.random.default_rng(3)
+    p = module.Linear(rng.normal(size=3), 0.4)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=5)
+    gradient = check_record_gradient(module.loss, (p, X, y), ["W", "b"], mode)
+    assert gradient.name == "linear" and gradient.W.shape == (3,)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_record_read_in_loops_and_branches(module, mode):
+    for p in (module.Wave(0.8, 0.5), module.Wave(0.8, 3.0)):
+        check_record_gradient(module.series, (p, 1.3, 4), ["omega", "phase"], mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_record_beside_other_arguments_along_wrt(module, mode):
+    p, x = module.Wave(1.5, 0.1), 0.3
+    d_p, d_x = adt.grad(module.wave, wrt=(0, 1), mode=mode)(p, x)
+    assert isinstance(d_p, module.Wave)
+    assert d_x == pytest.approx(1.5 * np.cos(1.5 * x + 0.1), rel=1e-12)
+    value, (d_p_again,) = adt.value_and_grad(module.wave, wrt=("p",), mode=mode)(p, x)
+    assert value == module.wave(p, x) and d_p_again == d_p
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_record_of_constants_beside_wrt(module, mode):
+    p, x = module.Wave(1.5, 0.1), 0.3
+    d_x = adt.grad(module.wave, wrt=1, mode=mode)(p, x)
+    assert d_x == pytest.approx(1.5 * np.cos(1.5 * x + 0.1), rel=1e-12)
+    scale = module.Linear(np.zeros(1), 2.0)
+    d_p = adt.grad(module.reads_one, mode=mode)(p, x, scale=scale)
+    assert d_p.omega == pytest.approx(2.0 * x) and d_p.phase == 0.0
+
+
+def test_check_grad_compares_a_record_field_by_field(module):
+    adt.check_grad(module.wave, module.Wave(1.5, 0.1), 0.3)
+    with pytest.raises(AssertionError, match=r"with respect to p\.omega"):
+        adt.check_grad(module.wave, module.Wave(1.5, 0.1), 0.3, rtol=-1.0)
+
+
+def test_the_generated_code_reads_the_fields_and_packs_their_gradients():
+    src = "import math\n\n\ndef wave(p, x):\n    return math.sin(p.omega * x + p.phase)\n"
+    text = generated(src, "p")
+    assert "def wave_fields_pr(p_omega, p_phase, x):" in text
+    assert "d_p_omega, d_p_phase = wave_fields_pr(p.omega, p.phase, x)" in text
+    assert 'return _like_record(p, {"omega": d_p_omega, "phase": d_p_phase})' in text
+
+
+def test_the_command_line_writes_a_file_that_runs_alone(module, tmp_path):
+    source = tmp_path / "waves.py"
+    source.write_text(MODULE, encoding="utf-8")
+    out = tmp_path / "wave_pr.py"
+    result = run("grad", f"{source}::wave", "--wrt", "p", "-o", out)
+    assert result.exit_code == 0, result.output
+    namespace: dict = {}
+    exec(compile(out.read_text(encoding="utf-8"), str(out), "exec"), namespace)
+    gradient = namespace["wave_pr"](module.Wave(1.5, 0.1), 0.3)
+    assert gradient == adt.grad(module.wave)(module.Wave(1.5, 0.1), 0.3)
+    assert run("check", out).exit_code == 0
+
+
+REFUSED = [
+    # used whole as well as by field: not a record
+    ("def f(p, x):\n    q = p\n    return q.omega * x + p.phase\n", "q.omega"),
+    ("def f(p, x):\n    return g(p) * x + p.omega\n\n\ndef g(p):\n    return p.omega\n",
+     "p.omega"),
+]
+
+
+@pytest.mark.parametrize("src, what", REFUSED)
+def test_a_record_also_used_whole_is_refused(src, what):
+    with pytest.raises(TranspileError, match=f"reading '{what}' is not supported"):
+        generated(src, "p")
+
+
+@pytest.mark.parametrize("api", [adt.jvp, adt.vjp, adt.hessian])
+def test_other_derivatives_of_a_record_are_refused_where_asked(module, api):
+    with pytest.raises(TranspileError, match=r"records_module\.py:\d+:1: .*record"):
+        api(module.wave)(module.Wave(1.5, 0.1), 0.3, 1.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_tuple_of_numbers_gets_a_tuple_gradient(module, mode):
+    gradient = adt.grad(module.pair, mode=mode)((1.5, 0.1), 0.3)
+    assert type(gradient) is tuple
+    np.testing.assert_allclose(gradient, [0.3 * np.cos(0.55), np.cos(0.55)], rtol=1e-12)
