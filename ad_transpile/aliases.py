@@ -16,6 +16,7 @@ from __future__ import annotations
 import gast
 
 from ad_transpile import errors
+from ad_transpile.parse import is_number_constant
 from ad_transpile.trees import walk
 
 NUMBER_ANNOTATIONS = {"float", "int", "bool"}
@@ -209,7 +210,7 @@ def _number(expr: gast.expr, numbers: set[str], parsed) -> bool:
     if isinstance(expr, gast.Constant):
         return isinstance(expr.value, (int, float, complex))
     if isinstance(expr, gast.Name):
-        return expr.id in numbers or expr.id in parsed.constants
+        return expr.id in numbers or is_number_constant(parsed.constants, expr.id)
     if isinstance(expr, gast.UnaryOp):
         return _number(expr.operand, numbers, parsed)
     if isinstance(expr, gast.BinOp):

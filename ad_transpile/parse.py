@@ -22,6 +22,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import gast
 
@@ -298,12 +299,16 @@ def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
     bindings = Counter(t.id for node in module.body if isinstance(node, gast.Assign)
                        for t in node.targets if isinstance(t, gast.Name))
     for node in module.body:
-        if (
-            isinstance(node, gast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], gast.Name)
-            and (_is_number(node.value, constants, imports, bindings) or _is_logger(node.value))
-        ):
+        if not (isinstance(node, gast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)):
+            continue
+        if _is_number(node.value, constants, imports, bindings):
+            node.constant_kind = "number"
+        elif _is_array(node.value, constants, imports, bindings):
+            node.constant_kind = "array"
+        elif _is_logger(node.value):
+            node.constant_kind = "logger"
+        if getattr(node, "constant_kind", None):
             for part in walk(node.value):  # named as the function body's calls are
                 if isinstance(part, (gast.Call, gast.Attribute, gast.Name)):
                     part.qualname = qualify(part.func if isinstance(part, gast.Call) else part,
@@ -333,7 +338,7 @@ def _is_number(expr: gast.expr, constants: dict[str, gast.stmt], imports: dict[s
         return not isinstance(expr.op, gast.MatMult) and all(
             _is_number(e, constants, imports, bindings) for e in (expr.left, expr.right))
     if isinstance(expr, gast.Name) and expr.id in constants:  # and bound once: the value read
-        return not _is_logger(constants[expr.id].value) and bindings[expr.id] == 1
+        return is_number_constant(constants, expr.id) and bindings[expr.id] == 1
     qualname = qualify(expr, imports, {}, set())
     if isinstance(expr, (gast.Attribute, gast.Name)):  # math.pi, or pi from math
         return qualname in NUMBER_CONSTANTS
@@ -344,6 +349,74 @@ def _is_number(expr: gast.expr, constants: dict[str, gast.stmt], imports: dict[s
                 and not expr.keywords and bool(expr.args)
                 and all(_is_number(a, constants, imports, bindings) for a in expr.args))
     return False
+
+
+# NumPy's constructors of arrays from numbers and shapes, and those of a literal
+ARRAY_CONSTRUCTORS = {f"numpy.{n}" for n in "eye identity zeros ones full linspace arange".split()}
+LITERAL_ARRAYS = {"numpy.array", "numpy.asarray"}
+
+
+def is_number_constant(constants: dict[str, gast.stmt], name: str) -> bool:
+    """Whether the module constant ``name`` is a number (not an array nor a logger)."""
+    return name in constants and getattr(constants[name], "constant_kind", None) == "number"
+
+
+def _is_array(expr: gast.expr, constants: dict[str, gast.stmt], imports: dict[str, str],
+              bindings: Counter) -> bool:
+    """Whether ``expr`` is surely a NumPy array of numbers, computed when the module is
+    imported from literals, numbers and the constants above it (``W = np.array([[1.0, 2.0]])``,
+    ``COUPLING = np.eye(3) * 0.5``)."""
+    def number(e: gast.expr) -> bool:
+        return _is_number(e, constants, imports, bindings)
+
+    def array(e: gast.expr) -> bool:
+        return _is_array(e, constants, imports, bindings)
+
+    if isinstance(expr, gast.Name) and expr.id in constants:
+        return getattr(constants[expr.id], "constant_kind", None) == "array" \
+            and bindings[expr.id] == 1
+    if isinstance(expr, gast.UnaryOp):
+        return isinstance(expr.op, (gast.USub, gast.UAdd)) and array(expr.operand)
+    if isinstance(expr, gast.BinOp):
+        sides = (expr.left, expr.right)
+        return any(array(e) for e in sides) and all(array(e) or number(e) for e in sides)
+    if isinstance(expr, gast.Attribute) and expr.attr == "T":
+        return array(expr.value)
+    if not isinstance(expr, gast.Call) or not _float_dtype(expr.keywords, imports):
+        return False
+    called = qualify(expr.func, imports, {}, set())
+    if called in LITERAL_ARRAYS:
+        return len(expr.args) == 1 and _numbers_literal(expr.args[0], number)
+    if called in ARRAY_CONSTRUCTORS:
+        return bool(expr.args) and all(number(a) or _numbers_literal(a, number)
+                                       for a in expr.args)
+    return called in NUMBER_FUNCTIONS and bool(expr.args) and not expr.keywords and any(
+        array(a) for a in expr.args) and all(array(a) or number(a) for a in expr.args)
+
+
+def _numbers_literal(expr: gast.expr, number: Callable[[gast.expr], bool]) -> bool:
+    """``[[1.0, 2.0], [3.0, 4.0]]``: nested lists or tuples of numbers, the same length at each
+    depth (so that NumPy makes an array of numbers of them)."""
+    if not isinstance(expr, (gast.List, gast.Tuple)):
+        return number(expr)
+    if not expr.elts:
+        return False
+    nested = [isinstance(e, (gast.List, gast.Tuple)) for e in expr.elts]
+    if any(nested) and not all(nested):
+        return False
+    if all(nested) and len({len(e.elts) for e in expr.elts}) != 1:
+        return False
+    return all(_numbers_literal(e, number) for e in expr.elts)
+
+
+def _float_dtype(keywords: list[gast.keyword], imports: dict[str, str]) -> bool:
+    """No option, or ``dtype=float``: an array of floats (an int array's values would be
+    rounded where a derivative steps them)."""
+    for k in keywords:
+        dtype = qualify(k.value, imports, {}, set()) if k.arg == "dtype" else None
+        if dtype not in ("builtins.float", "numpy.float64"):
+            return False
+    return True
 
 
 def _is_logger(expr: gast.expr) -> bool:

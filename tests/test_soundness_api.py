@@ -69,8 +69,8 @@ HIDDEN_FLOW = [
 ]
 
 
-def _transpile_text(src: str, mode: str) -> str:
-    return transpile(function_in_text(textwrap.dedent(src), "example.py", "f"), 0, mode)[0]
+def _transpile_text(src: str, mode: str, name: str = "f") -> str:
+    return transpile(function_in_text(textwrap.dedent(src), "example.py", name), 0, mode)[0]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -501,9 +501,74 @@ def test_a_constant_computed_at_import_is_read_as_a_number(mode, tmp_path):
 @pytest.mark.parametrize("src", [
     # read before it is bound again: the generated file could not compute it the same way
     "SCALE = 2.0\nDOUBLE = 2.0 * SCALE\nSCALE = 3.0\ndef f(x):\n    return DOUBLE * x\n",
-    # an array, which the value model would take for a number
-    "import numpy as np\nW = np.zeros(3) + 1.0\ndef f(x):\n    return np.sum(W * x)\n",
+    # drawn at random when imported: the generated file would draw other numbers
+    "import numpy as np\nW = np.random.rand(3)\ndef f(x):\n    return np.sum(W * x)\n",
+    # an int array: not one of floats
+    "import numpy as np\nW = np.array([1.0, 2.0], dtype=int)\ndef f(x):\n"
+    "    return np.sum(W * x)\n",
 ])
 def test_a_constant_not_surely_a_number_computed_once_is_refused(src):
     with pytest.raises(TranspileError, match=r"reading '(DOUBLE|W)' is not supported"):
         _transpile_text(src, "reverse")
+
+
+# arrays computed when the module is imported, from literals, NumPy's constructors, numbers and
+# the constants above them
+ARRAY_CONSTANTS = """
+import numpy as np
+
+W = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]])
+B = np.array((0.1, -0.2, 0.3))
+COUPLING = np.eye(3) * 0.5
+GRID = np.linspace(0.0, 1.0, 3)
+SCALE = 2.0
+SHIFTED = -(W * SCALE + 1.0).T
+WAVE = np.sin(GRID * np.pi)
+
+
+def net(x):
+    h = np.tanh(W @ x + B)
+    return np.sum(COUPLING @ h * GRID * WAVE) + np.sum(SHIFTED @ h) + np.sum(np.ones(3) * h)
+
+
+def writes(x):
+    W[0, 0] = x
+    return np.sum(W)
+
+
+def shares(x):
+    v = B
+    v[0] = x
+    return np.sum(v)
+
+
+def copies(x):
+    v = B.copy()
+    v[0] = x * x
+    return np.sum(v * GRID)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_array_computed_at_import_is_read_as_an_array(mode, tmp_path):
+    module = imported(ARRAY_CONSTANTS, tmp_path, f"array_constants_{mode}")
+    x = np.array([0.3, -0.7])
+    assert adt.check_grad(module.net, x, mode=mode) is None
+    assert adt.check_grad(module.copies, 0.4, mode=mode) is None
+    text = _transpile_text(ARRAY_CONSTANTS, mode, "net")
+    assert "W = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]])\n" in text, text
+    copied = {}
+    exec(compile(text, "generated.py", "exec"), copied)  # the file runs alone
+    np.testing.assert_allclose(copied["net_pr"](x), adt.grad(module.net, mode=mode)(x),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("writes", r"writing into the module constant 'W' is not supported: it would change the "
+               r"module's array in place; copy it first \(w = W.copy\(\)\)"),
+    ("shares", r"writing into the module constant 'B' is not supported: 'v' may hold the "
+               r"module's array 'B'"),
+])
+def test_writing_into_a_module_array_is_refused(name, message):
+    with pytest.raises(TranspileError, match=message):
+        _transpile_text(ARRAY_CONSTANTS, "reverse", name)
