@@ -84,7 +84,8 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
     signature = inspect.signature(f)
     names = _wrt_names(f, wrt)
     params = list(signature.parameters)
-    positions = [params.index(n) for n in names]
+    places = [_place(params, n) for n in names]
+    positions = [position for position, _ in places]
     several = isinstance(wrt, tuple)
     records = {r.param for r in records_of(function_from_object(f))}  # a NamedTuple, say
 
@@ -95,18 +96,19 @@ def _specialized(f: Callable, wrt: WrtSpec, mode: str, kind: str) -> Callable:
             return _forward_on_arrays(f, wrt, kind, given, positions)
         compiled = _compile(f, wrt, mode, kind, given)
         if kind == "grad" and not several:
-            first = positions[0]
+            first = places[0]
 
             def gradient(values: tuple, args: tuple, kwargs: dict) -> Any:
                 result = compiled(*args, **kwargs)
-                if type(result) is float and type(values[first]) is float:  # as it is
+                point = _value_at(values, first)
+                if type(result) is float and type(point) is float:  # as it is
                     return result
-                return _like(result, [values[first]], wrt)
+                return _like(result, [point], wrt)
             return gradient
 
         def shaped(values: tuple, args: tuple, kwargs: dict) -> Any:
             result = compiled(*args, **kwargs)
-            arguments = [values[p] for p in positions]
+            arguments = [_value_at(values, place) for place in places]
             if kind == "grad":
                 return _like(result, arguments, wrt)
             return result[0], _like(result[1], arguments, wrt)
@@ -145,7 +147,7 @@ def _guarded(f: Callable, wrt: WrtSpec, mode: str, kind: str, other: Callable) -
         return None
     kinds = assumed_kinds(function_from_object(f))
     names = _wrt_names(f, wrt)
-    if not kinds or not all(kinds[n].is_number for n in names) \
+    if not kinds or not all(n in kinds and kinds[n].is_number for n in names) \
             or not all(k.name in GUARD_TYPES for k in kinds.values()):
         return None
     # the kinds the guard checks are known on entry: the derivative is made for them
@@ -227,7 +229,7 @@ def vjp(f: Callable, wrt: WrtSpec = 0) -> Callable:
         values = tuple(bound.arguments.values())
         product_of = compiled if general else specializations(values)
         value, product = product_of(*values, cotangent)
-        return value, _like(product, [bound.arguments[n] for n in names], wrt)
+        return value, _like(product, [_named(bound.arguments, n) for n in names], wrt)
 
     return vector_jacobian_product
 
@@ -318,7 +320,13 @@ def check_grad(
     generated = gradient(*args)
     generated = generated if isinstance(wrt, (tuple, list)) else (generated,)
     for name, analytic in zip(names, generated):
-        argument = bound.arguments[name]
+        argument = bound.arguments[name] if name in bound.arguments else None
+        if "." in name:  # a field asked for by name: params.omega
+            base, _, key = name.partition(".")
+            along = functools.partial(_along_field, f, bound.arguments, base, key)
+            numeric = finite_difference(along, {"v": _named(bound.arguments, name)}, "v")
+            _compare(f.__name__, name, analytic, numeric, rtol, atol)
+            continue
         if not _is_record(argument):
             numeric = finite_difference(f, bound.arguments, name)
             _compare(f.__name__, name, analytic, numeric, rtol, atol)
@@ -431,7 +439,7 @@ def _forward_by_elements(f: Callable, wrt: WrtSpec, args: tuple, kwargs: dict,
     signature = inspect.signature(f)
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
-    points = [bound.arguments[n] for n in _wrt_names(f, wrt)]
+    points = [_named(bound.arguments, n) for n in _wrt_names(f, wrt)]
     zeros = [np.zeros(np.shape(p)) if np.ndim(p) else 0.0 for p in points]
     gradients = [np.zeros(np.shape(p)) for p in points]
     value = f(*args, **kwargs)
@@ -506,17 +514,17 @@ def _picker(signature: inspect.Signature, names: list[str]) -> Callable:
     """The values of the ``wrt`` arguments of a call: straight from ``args`` when they are there
     (the common case, and a hot path in fitting), else by binding the signature."""
     params = list(signature.parameters.values())
-    positions = [next(i for i, p in enumerate(params) if p.name == n) for n in names]
-    last = max(positions)
+    places = [_place([p.name for p in params], n) for n in names]
+    last = max(position for position, _ in places)
     positional = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                      for p in params[: last + 1])
 
     def pick(args: tuple, kwargs: dict) -> list[Any]:
         if positional and len(args) > last:
-            return [args[i] for i in positions]
+            return [_value_at(args, place) for place in places]
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return [bound.arguments[n] for n in names]
+        return [_named(bound.arguments, n) for n in names]
 
     return pick
 
@@ -530,6 +538,28 @@ def _like(gradient: Any, arguments: list[Any], wrt: WrtSpec) -> Any:
     parts = gradient if several else (gradient,)
     shaped = tuple(_like_one(g, a) for g, a in zip(parts, arguments))
     return shaped if several else shaped[0]
+
+
+def _place(params: list[str], name: str) -> tuple[int, str]:
+    """Where a ``wrt`` name's value is: a parameter's position, and the field asked for of
+    it (``params.omega``), or ``""`` for the whole argument."""
+    base, _, field = name.partition(".")
+    return params.index(base), field
+
+
+def _value_at(values: tuple, place: tuple[int, str]) -> Any:
+    position, field = place
+    return _field_value(values[position], field) if field else values[position]
+
+
+def _named(arguments: dict[str, Any], name: str) -> Any:
+    """The value of a ``wrt`` name among a call's arguments: an argument or one's field."""
+    base, _, field = name.partition(".")
+    return _field_value(arguments[base], field) if field else arguments[base]
+
+
+def _field_value(record: Any, field: str) -> Any:
+    return record[field] if isinstance(record, dict) else getattr(record, field)
 
 
 def _is_record(value: Any) -> bool:

@@ -105,8 +105,9 @@ def _from_fields(fields: dict[str, tuple[int, str]], version: str) -> Header:
         raise HeaderError(line, f"the header's mode {mode!r} is not one of {', '.join(MODES)}")
     line, wrt_text = fields["wrt"]
     wrt = tuple(w.strip() for w in wrt_text.split(","))
-    if not all(w.isidentifier() for w in wrt):
-        raise HeaderError(line, f"the header's wrt {wrt_text!r} is not a list of parameter names")
+    if not all(all(part.isidentifier() for part in w.split(".", 1)) for w in wrt):
+        raise HeaderError(line, f"the header's wrt {wrt_text!r} is not a list of parameter "
+                          "names (or fields of them: params.omega)")
     for key in ("source-hash", "body-hash"):
         line, digest = fields.get(key, (0, None))
         if digest is not None and not HASH.fullmatch(digest):

@@ -15,7 +15,7 @@ from ad_transpile.emit import emit
 from ad_transpile.header import Header
 from ad_transpile.parse import ParsedFunction, function_in_text
 from ad_transpile.program import Program, ScalarCode
-from ad_transpile.records import refuse_second_derivatives
+from ad_transpile.records import records_of, refuse_second_derivatives
 from ad_transpile.registry import builtin, load
 from ad_transpile.version import __version__
 
@@ -125,12 +125,24 @@ def resolve_wrt(parsed: ParsedFunction, wrt: WrtSpec) -> list[str]:
             names.append(params[spec])
         elif isinstance(spec, str) and spec in params:
             names.append(spec)
+        elif isinstance(spec, str) and spec.partition(".")[0] in params and spec.count(".") == 1:
+            names.append(spec)  # a field of a record: params.omega, self.k
         else:
             why = f"{parsed.name} has the parameters ({', '.join(params)})"
             raise parsed.error(errors.BadWrt, parsed.tree, wrt=spec, why=why)
-    if parsed.receiver in names:
-        raise parsed.error(errors.BadWrt, parsed.tree, wrt=parsed.receiver,
-                           why="the receiver of a method is read as a constant")
+    bases = {n.partition(".")[0] for n in names if "." in n} | ({parsed.receiver} & set(names))
+    records = {r.param: r for r in records_of(parsed, names)}
+    for base in sorted(bases):
+        if base not in records:
+            why = ("the receiver of a method is read as a constant, unless it is only read "
+                   "field by field" if base == parsed.receiver else
+                   f"'{base}' is used whole, not only read field by field")
+            raise parsed.error(errors.BadWrt, parsed.tree, wrt=base, why=why)
+    for n in names:
+        base, _, field_ = n.partition(".")
+        if field_ and field_ not in records[base].fields:
+            raise parsed.error(errors.BadWrt, parsed.tree, wrt=n,
+                               why=f"{parsed.name} does not read {n}")
     if len(set(names)) != len(names):
         raise parsed.error(errors.BadWrt, parsed.tree, wrt=wrt, why="an argument is named twice")
     return names

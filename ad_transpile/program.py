@@ -113,7 +113,7 @@ class Program:
 
     def entry(self, parsed: ParsedFunction, wrt: list[str], kind: str, several: bool) -> str:
         """Generate the derivative asked for and return its name."""
-        records = records_of(parsed)
+        records = records_of(parsed, wrt)
         if records:
             return self.record_entry(parsed, records, wrt, kind, several)
         self.names.taken |= _module_names(parsed)
@@ -161,8 +161,8 @@ class Program:
                 errors.Unsupported, parsed.tree, construct=f"the {kind} of a function of a "
                 f"record ('{records[0].param}' read field by field)",
                 why="records work with grad and value_and_grad: pass the fields as arguments")
-        flat = flattened(parsed, records)
-        inner = self.entry(flat, flat_wrt(records, wrt), kind, several=True)
+        flat, along = flattened(parsed, records), flat_wrt(records, wrt)
+        inner = self.entry(flat, along, kind, several=len(along) > 1)
         entry = derivative_name(parsed.name) if kind == "grad" else self.names.numbered(
             f"{parsed.name}_{kind}")
         self.names.taken.add(entry)
@@ -175,10 +175,10 @@ class Program:
                                                 _reads_of(p.id, by_param))]
         call = gast.Call(func=name(inner), args=args, keywords=keywords)
         taken = {n.id for n in walk(parsed.tree) if isinstance(n, gast.Name)}
-        gradients = [_free(f"d_{w}", taken) for w in flat_wrt(records, wrt)]
-        targets = gast.Tuple(elts=[gast.Name(id=g, ctx=gast.Store(), annotation=None,
-                                             type_comment=None) for g in gradients],
-                             ctx=gast.Store())
+        gradients = [_free(f"d_{w}", taken) for w in along]
+        stored = [gast.Name(id=g, ctx=gast.Store(), annotation=None, type_comment=None)
+                  for g in gradients]
+        targets = stored[0] if len(stored) == 1 else gast.Tuple(elts=stored, ctx=gast.Store())
         packed = unpacked(records, wrt, gast.Tuple(elts=[name(g) for g in gradients],
                                                    ctx=gast.Load()), several)
         if kind == "value_and_grad":

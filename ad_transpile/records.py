@@ -53,14 +53,17 @@ class Record:
         return gast.Attribute(value=name(self.param), attr=field_, ctx=gast.Load())
 
 
-def records_of(parsed: ParsedFunction) -> list[Record]:
-    """The parameters of ``parsed`` read only field by field, in the order of the signature."""
+def records_of(parsed: ParsedFunction, wrt: list[str] = ()) -> list[Record]:
+    """The parameters of ``parsed`` read only field by field, in the order of the signature;
+    a method's receiver (whose fields are otherwise constants) only where ``wrt`` asks for it
+    or for one of its fields (``self.k``)."""
+    asked = {w.partition(".")[0] for w in wrt}
     fn = parsed.tree
     params = [p.id for p in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
     taken = {n.id for n in walk(fn) if isinstance(n, gast.Name)}
     found = []
     for param in params:
-        if param == parsed.receiver or param in _with_defaults(fn):
+        if (param == parsed.receiver and param not in asked) or param in _with_defaults(fn):
             continue
         fields = _fields_read(fn, param)
         if fields is None:
@@ -108,9 +111,11 @@ def _fields_read(fn: gast.FunctionDef, param: str) -> list[tuple[str, bool]] | N
     uses = [n for n in walk(fn) if isinstance(n, gast.Name) and n.id == param
             and not isinstance(n.ctx, gast.Param)]
     for node in sorted(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
-        field_ = _field(parents.get(id(node)), node)
-        if field_ is None:
-            return None
+        parent = parents.get(id(node))
+        field_ = _field(parent, node)
+        called = parents.get(id(parent))
+        if field_ is None or (isinstance(called, gast.Call) and called.func is parent):
+            return None  # used whole, or a method called on it (self.position(t))
         if field_ not in fields:
             fields.append(field_)
     return fields or None
@@ -176,9 +181,20 @@ def _flat_args(args: gast.arguments, by_param: dict[str, Record]) -> gast.argume
 
 
 def flat_wrt(records: list[Record], wrt: list[str]) -> list[str]:
-    """``wrt`` with each record replaced by its fields' parameters."""
+    """``wrt`` with each record replaced by its fields' parameters, and each field asked for
+    (``params.omega``) by its own."""
     by_param = {r.param: r for r in records}
-    return [f for w in wrt for f in (by_param[w].flat if w in by_param else (w,))]
+    flat = []
+    for w in wrt:
+        base, _, field_ = w.partition(".")
+        record = by_param[base] if base in by_param else None
+        if record is None:
+            flat.append(w)
+        elif field_:
+            flat.append(record.flat[record.fields.index(field_)])
+        else:
+            flat += record.flat
+    return flat
 
 
 def unpacked(records: list[Record], wrt: list[str], flat: gast.Tuple, several: bool
@@ -190,7 +206,7 @@ def unpacked(records: list[Record], wrt: list[str], flat: gast.Tuple, several: b
     by_param = {r.param: r for r in records}
     for w in wrt:
         record = by_param.get(w)
-        if record is None:
+        if record is None:  # an argument, or a field asked for by name
             parts.append(elts.pop(0))
             continue
         values = [elts.pop(0) for _ in record.fields]

@@ -69,6 +69,38 @@ def pair(t, x):
     return math.sin(t[0] * x + t[1])
 
 
+@dataclass
+class Oscillator:
+    omega: float
+    damping: float
+    label: str = "osc"
+
+    def position(self, t):
+        return math.exp(-self.damping * t) * math.cos(self.omega * t)
+
+    def energy(self, t):
+        return self.position(t) ** 2
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+        self.turns = 3
+
+    def force(self, x):
+        return math.sin(self.k * x) * self.turns
+
+
+@dataclass
+class Outer:
+    inner: Oscillator
+    scale: float
+
+
+def nested(p, t):
+    return p.scale * math.cos(p.inner.omega * t)
+
+
 def reads_one(p, x, *, scale):
     return scale.b * p.omega * x
 '''
@@ -221,3 +253,66 @@ def test_a_tuple_of_numbers_gets_a_tuple_gradient(module, mode):
     gradient = adt.grad(module.pair, mode=mode)((1.5, 0.1), 0.3)
     assert type(gradient) is tuple
     np.testing.assert_allclose(gradient, [0.3 * np.cos(0.55), np.cos(0.55)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_field_of_a_method_s_receiver_asked_for_by_name(module, mode):
+    oscillator = module.Oscillator(1.5, 0.2)
+    d_omega = adt.grad(oscillator.position, wrt="self.omega", mode=mode)(0.7)
+    assert d_omega == pytest.approx(central(module.Oscillator.position, (oscillator, 0.7), 0,
+                                            "omega"), rel=1e-7)
+    d_damping, d_t = adt.grad(oscillator.position, wrt=("self.damping", "t"), mode=mode)(0.7)
+    assert d_damping == pytest.approx(central(module.Oscillator.position, (oscillator, 0.7),
+                                              0, "damping"), rel=1e-7)
+    assert d_t == pytest.approx((oscillator.position(0.7 + 1e-6)
+                                 - oscillator.position(0.7 - 1e-6)) / 2e-6, rel=1e-7)
+    adt.check_grad(oscillator.position, 0.7, wrt="self.omega", mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_receiver_itself_as_wrt_gets_a_gradient_of_its_class(module, mode):
+    check_record_gradient(module.Oscillator.position, (module.Oscillator(1.5, 0.2), 0.7),
+                          ["omega", "damping"], mode)
+    spring = module.Spring(2.0)
+    gradient = check_record_gradient(module.Spring.force, (spring, 0.3), ["k", "turns"], mode)
+    assert gradient is not spring and spring.k == 2.0  # a new object: the old one as it was
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_record_of_records(module, mode):
+    outer = module.Outer(module.Oscillator(1.5, 0.2), 2.0)
+    gradient = adt.grad(module.nested, mode=mode)(outer, 0.7)
+    assert isinstance(gradient.inner, module.Oscillator) and gradient.inner.damping == 0.0
+    inner = central(lambda o, t: module.nested(module.Outer(o, 2.0), t),
+                    (outer.inner, 0.7), 0, "omega")
+    assert gradient.inner.omega == pytest.approx(inner, rel=1e-7)
+    assert gradient.scale == pytest.approx(central(module.nested, (outer, 0.7), 0, "scale"))
+
+
+@pytest.mark.parametrize("wrt, message", [
+    ("self.zeta", r"'self.zeta': position does not read self.zeta"),
+])
+def test_a_field_the_function_does_not_read_is_refused(module, wrt, message):
+    with pytest.raises(TranspileError, match=message):
+        adt.grad(module.Oscillator(1.5, 0.2).position, wrt=wrt)
+
+
+def test_a_receiver_used_whole_is_refused_as_wrt(module):
+    with pytest.raises(TranspileError, match="'self': the receiver of a method is read as a "
+                                             "constant, unless it is only read field by field"):
+        adt.grad(module.Oscillator.energy, wrt="self")
+
+
+def test_the_command_line_takes_a_field_as_wrt(module, tmp_path):
+    source = tmp_path / "waves.py"
+    source.write_text(MODULE, encoding="utf-8")
+    out = tmp_path / "wave_omega.py"
+    assert run("grad", f"{source}::wave", "--wrt", "p.omega", "-o", out).exit_code == 0
+    namespace: dict = {}
+    exec(compile(out.read_text(encoding="utf-8"), str(out), "exec"), namespace)
+    p = module.Wave(1.5, 0.1)
+    assert namespace["wave_pr"](p, 0.3) == pytest.approx(central(module.wave, (p, 0.3), 0,
+                                                                 "omega"), rel=1e-7)
+    assert run("check", out).exit_code == 0
+    refused = run("grad", f"{source}::wave", "--wrt", "p.zeta")
+    assert refused.exit_code == 2 and "wave does not read p.zeta" in refused.output

@@ -335,8 +335,13 @@ def test_methods_of_every_kind(callables):
     assert adt.grad(callables.Model.make)(0.5) == pytest.approx(0.75)
     assert adt.grad(callables.Model.cube)(0.5) == pytest.approx(0.75)
     assert adt.grad(callables.Scaled().__call__)(0.5) == pytest.approx(1.0)
-    with pytest.raises(TranspileError, match=r"respect to 'self': the receiver of a method"):
-        adt.grad(callables.Model.loss, 0)
+    # the receiver along wrt, asked for: read field by field, so its gradient is a Model
+    gradient = adt.grad(callables.Model.loss, 0)(model, 0.3)
+    assert isinstance(gradient, callables.Model) and gradient is not model
+    step = 1e-6
+    expected = (callables.Model(1.7 + step).loss(0.3)
+                - callables.Model(1.7 - step).loss(0.3)) / (2 * step)
+    assert gradient.scale == pytest.approx(expected, rel=1e-7)
 
 
 def test_bare_decorator_means_the_defaults(callables):
