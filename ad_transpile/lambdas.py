@@ -35,7 +35,7 @@ def inline_local_functions(fn: gast.FunctionDef,
                                     and all(_pure(a, qualify) for a in c.args) for c in calls):
             continue
         for call in calls:
-            expression = _Substitute(dict(zip(params, call.args))).visit(copy.deepcopy(body))
+            expression = Substitute(dict(zip(params, call.args))).visit(copy.deepcopy(body))
             _replace(fn, call, gast.copy_location(expression, call))
         _remove(fn, definition)
     return fn
@@ -56,11 +56,11 @@ def _local_functions(fn: gast.FunctionDef):
 def _one_expression(stmt: gast.stmt) -> tuple[str, gast.stmt, list[str], gast.expr] | None:
     if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
             and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Lambda):
-        params = _plain_parameters(stmt.value.args)
+        params = plain_parameters(stmt.value.args)
         body = stmt.value.body
         name = stmt.targets[0].id
     elif isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list and not stmt.returns:
-        params = _plain_parameters(stmt.args)
+        params = plain_parameters(stmt.args)
         body_stmts = stmt.body[1:] if _is_docstring(stmt.body[0]) else stmt.body
         if len(body_stmts) != 1 or not isinstance(body_stmts[0], gast.Return) \
                 or body_stmts[0].value is None:
@@ -75,7 +75,7 @@ def _one_expression(stmt: gast.stmt) -> tuple[str, gast.stmt, list[str], gast.ex
     return name, stmt, params, body
 
 
-def _plain_parameters(args: gast.arguments) -> list[str] | None:
+def plain_parameters(args: gast.arguments) -> list[str] | None:
     if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
         return None
     names = [a.id for a in args.args]
@@ -123,7 +123,7 @@ def _pure(expr: gast.expr, qualify: Callable[[gast.expr], str | None]) -> bool:
     return True
 
 
-class _Substitute(gast.NodeTransformer):
+class Substitute(gast.NodeTransformer):
     """Each read of a parameter becomes (a copy of) its argument."""
 
     def __init__(self, arguments: dict[str, gast.expr]) -> None:

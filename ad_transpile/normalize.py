@@ -29,13 +29,17 @@ from ad_transpile.primitives import assign, is_constant, name, operands
 from ad_transpile.trees import walk
 from ad_transpile.writes import is_write, refuse_unsafe_writes
 
+LOCAL_FUNCTIONS = ("a local function is differentiated where it is defined once in the "
+                   "function's own body and only called, with no comprehension around a call "
+                   "binding a name it reads; otherwise define it at the top level of the module")
 REFUSED = {
     gast.Try: ("'try'", "exceptions cannot be differentiated"),
     gast.With: ("'with'", "context managers cannot be differentiated"),
     gast.Global: ("'global'", "writes to globals cannot be differentiated"),
     gast.Nonlocal: ("'nonlocal'", "writes to enclosing scopes cannot be differentiated"),
     gast.Delete: ("'del'", "deleting a variable cannot be differentiated"),
-    gast.FunctionDef: ("a nested function", "define it at the top level of the module"),
+    gast.FunctionDef: ("a nested function", LOCAL_FUNCTIONS),
+    gast.Lambda: ("a lambda", LOCAL_FUNCTIONS),
     gast.AsyncFunctionDef: ("'async def'", "a coroutine cannot be differentiated"),
     gast.AsyncFor: ("'async for'", "a coroutine cannot be differentiated"),
     gast.AsyncWith: ("'async with'", "a coroutine cannot be differentiated"),
@@ -244,6 +248,15 @@ class _Normalizer:
             unpack = gast.Assign(targets=[gast.Tuple(elts=stores, ctx=gast.Store())],
                                  value=call, type_comment=None)
             return self.emit(unpack, stmt)
+        sequence = self.sequence_constant(value)
+        if isinstance(target, gast.Tuple) and sequence is not None \
+                and all(isinstance(t, gast.Name) for t in target.elts) \
+                and len(target.elts) == len(sequence.elts):  # a, b = PAIR: each item read
+            for k, t in enumerate(target.elts):
+                item = gast.Subscript(value=copy.deepcopy(value),
+                                      slice=gast.Constant(value=k, kind=None), ctx=gast.Load())
+                self.store(t.id, self.atom(gast.copy_location(item, value)), stmt)
+            return None
         if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) \
                 and target.value.id in self.lists:  # v[i] = e into a list
             write = gast.Subscript(value=self.reference(target.value),
@@ -433,6 +446,13 @@ class _Normalizer:
         if isinstance(expr, gast.Call):
             return self.call(expr)
         raise self.error(expr, describe(expr), "not supported yet")
+
+    def sequence_constant(self, expr: gast.expr) -> gast.Tuple | gast.List | None:
+        """The literal of a module constant that is a tuple or list of numbers (``PAIR``)."""
+        if not isinstance(expr, gast.Name) or expr.id in self.current:
+            return None
+        stmt = self.parsed.constants.get(expr.id)
+        return stmt.value if getattr(stmt, "constant_kind", None) == "sequence" else None
 
     def receiver_attribute(self, expr: gast.expr) -> bool:
         """``self.scale`` in a method: the receiver is never differentiated, so what its

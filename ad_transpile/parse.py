@@ -306,6 +306,9 @@ def collect_constants(module: gast.Module) -> dict[str, gast.stmt]:
             node.constant_kind = "number"
         elif _is_array(node.value, constants, imports, bindings):
             node.constant_kind = "array"
+        elif isinstance(node.value, (gast.Tuple, gast.List)) and node.value.elts and all(
+                _is_number(e, constants, imports, bindings) for e in node.value.elts):
+            node.constant_kind = "sequence"
         elif _is_logger(node.value):
             node.constant_kind = "logger"
         if getattr(node, "constant_kind", None):

@@ -3,7 +3,9 @@
     parse -> restructure -> split tuples -> normalize -> analyze -> forward | reverse
         -> simplify -> emit
 
-``Program`` runs the passes for the requested function and for every user function it calls.
+``Program`` runs the passes for the requested function and for every user function it calls
+(the local functions restructure lifts to the module among them); a function of records
+(``params.omega``) is first given a parameter per field (``records``).
 """
 
 from __future__ import annotations

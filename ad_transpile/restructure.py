@@ -19,7 +19,9 @@ import copy
 import gast
 
 from ad_transpile import errors
+from ad_transpile.functional import write_out_functional
 from ad_transpile.lambdas import inline_local_functions
+from ad_transpile.lifting import lift_local_functions
 from ad_transpile.names import Namer
 from ad_transpile.normalize import refuse_unsupported
 from ad_transpile.parse import ParsedFunction
@@ -32,7 +34,9 @@ LOOPS = (gast.For, gast.While)
 
 def restructure(parsed: ParsedFunction, namer: Namer) -> gast.FunctionDef:
     """A copy of ``parsed.tree`` whose jumps all end their paths, with one final ``return``."""
-    fn = inline_local_functions(_split_chained(copy.deepcopy(parsed.tree)), parsed.qualify)
+    fn = write_out_functional(_split_chained(copy.deepcopy(parsed.tree)), parsed)
+    fn = inline_local_functions(fn, parsed.qualify)
+    fn = lift_local_functions(parsed, fn)
     refuse_unsupported(parsed, fn)
     _refuse_loop_else(fn, parsed)
     if any(_returns_inside(loop.body) for loop in _loops(fn.body)):

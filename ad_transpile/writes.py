@@ -234,9 +234,9 @@ class _Sharing:
             copy_name = owner.lower() if owner != owner.lower() else f"{owner}_copy"
             raise self.parsed.error(
                 errors.Unsupported, stmt, construct=f"writing into the module constant "
-                f"'{outside[0]}'", why="it would change the module's array in place; copy it "
+                f"'{outside[0]}'", why="it would change the module's value in place; copy it "
                 f"first ({copy_name} = {outside[0]}.copy())" if owner == outside[0] else
-                f"'{owner}' may hold the module's array '{outside[0]}'; copy it first "
+                f"'{owner}' may hold the module's value '{outside[0]}'; copy it first "
                 f"({owner} = {outside[0]}.copy())")
         if outside:
             what = "the argument" if ("argument", outside[0]) in held else "the value"

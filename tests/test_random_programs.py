@@ -250,20 +250,33 @@ class RandomProgram(ProgramText):
         self.emit(depth, self.rng.choice([f"{v}, {w} = {s}", f"{v} = {s}[0] + {s}[-1]"]))
 
     def local_function(self, scope: Scope, depth: int) -> None:
-        """A lambda or a one-line nested ``def`` of ``s`` closing over a float of the scope
-        (perhaps rebound before the calls, which then read its new value), called twice."""
+        """A lambda, a one-line nested ``def`` (both written where called) or one of two
+        statements (lifted to the module) of ``s``, closing over a float of the scope (perhaps
+        rebound before the calls, which then read its new value), called twice."""
         name_, w = self.fresh("q"), self.rng.choice(scope.floats)
         body = self.expression(Scope(floats=["s", "s", w], counts=scope.counts), 2)
-        if self.rng.random() < 0.5:
+        roll = self.rng.random()
+        if roll < 0.35:
             self.emit(depth, f"{name_} = lambda s: {body}")
-        else:
+        elif roll < 0.7:
             self.emit(depth, f"def {name_}(s):")
             self.emit(depth + 1, f"return {body}")
+        else:
+            self.emit(depth, f"def {name_}(s):")
+            self.emit(depth + 1, f"u = {body}")
+            inner = Scope(floats=["s", "u", "u", w], counts=scope.counts)
+            self.emit(depth + 1, f"return {self.expression(inner, 1)}")
         if self.rng.random() < 0.3:
             self.emit(depth, f"{w} = {self.expression(scope, 1)}")
         target = self.rng.choice([self.fresh("v"), *scope.floats])
-        self.emit(depth, f"{target} = {name_}({self.rng.choice(scope.floats)}) + "
-                         f"{name_}({self.expression(scope, 1)} * 0.5)")
+        second = f"{name_}({self.expression(scope, 1)} * 0.5)"
+        if self.rng.random() < 0.4:  # over a list's items, by map or filter
+            lst = self.rng.choice(scope.lists).name if scope.lists else \
+                f"[{self.rng.choice(scope.floats)}, {self.expression(scope, 1)}]"
+            second = self.rng.choice([f"sum(map({name_}, {lst}))",
+                                      f"sum(filter(lambda z: z > 0.0, map({name_}, {lst})))",
+                                      f"sum({name_}(z) for z in {lst})"])
+        self.emit(depth, f"{target} = {name_}({self.rng.choice(scope.floats)}) + {second}")
         if target not in scope.floats:
             scope.floats.append(target)
 
@@ -686,7 +699,8 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "x = h", "y = h", "a = ", "b += ", "x = 0.", "y = float(", " * 0.5 + h",
                       "sum(t", ", *r", "[-1] - v", "[0] + s",
                       " = [", ".append(", ".pop()", "] += ", "sum(L", "max(L", "min(L",
-                      "len(L", " for c", " in L", " = lambda s: ", "    def q"):
+                      "len(L", " for c", " in L", " = lambda s: ", "    def q", "        u = ",
+                      "sum(map(q", "filter(lambda z", ") for z in "):
         assert construct in text, construct
     assert any(src.count("return") > 1 for src in sources), "no early return"
     assert any(" = h" in line and line.count("(x, x") for line in text.splitlines()), \

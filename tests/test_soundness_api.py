@@ -570,10 +570,52 @@ def test_an_array_computed_at_import_is_read_as_an_array(mode, tmp_path):
 
 @pytest.mark.parametrize("name, message", [
     ("writes", r"writing into the module constant 'W' is not supported: it would change the "
-               r"module's array in place; copy it first \(w = W.copy\(\)\)"),
+               r"module's value in place; copy it first \(w = W.copy\(\)\)"),
     ("shares", r"writing into the module constant 'B' is not supported: 'v' may hold the "
-               r"module's array 'B'"),
+               r"module's value 'B'"),
 ])
 def test_writing_into_a_module_array_is_refused(name, message):
     with pytest.raises(TranspileError, match=message):
         _transpile_text(ARRAY_CONSTANTS, "reverse", name)
+
+
+# tuples and lists of numbers: looped over, indexed, unpacked, summed, read live
+SEQUENCE_CONSTANTS = """
+import math
+
+import numpy as np
+
+SIGMAS = (0.5, 1.0, 2.0)
+WEIGHTS = [0.2, 0.3, 0.5]
+PAIR = (1.5, -0.5)
+
+
+def f(x):
+    total = 0.0
+    for w, s in zip(WEIGHTS, SIGMAS):
+        total += w * math.exp(-x * x / s)
+    a, b = PAIR
+    total += a * x + b * x * x + sum(WEIGHTS) * x + len(SIGMAS)
+    for i in range(len(WEIGHTS)):
+        total += WEIGHTS[i] * x ** i
+    total += sum(w * x ** k for k, w in enumerate(WEIGHTS)) + max(SIGMAS) * x
+    return total + np.sum(np.array(WEIGHTS) * x * x)
+
+
+def appends(x):
+    w = WEIGHTS
+    w[0] = x
+    return sum(w) * x
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_tuple_or_list_of_numbers_is_read_as_one(mode, tmp_path):
+    module = imported(SEQUENCE_CONSTANTS, tmp_path, f"sequence_constants_{mode}")
+    assert adt.check_grad(module.f, 0.7, mode=mode) is None
+    text = _transpile_text(SEQUENCE_CONSTANTS, mode)
+    assert "for w, s in zip(WEIGHTS, SIGMAS):" in text, text  # read where it was, not copied
+    module.SIGMAS = (0.25, 4.0, 1.0)  # read live, as f reads it
+    assert adt.check_grad(module.f, 0.7, mode=mode) is None
+    with pytest.raises(TranspileError, match="writing into the module constant 'WEIGHTS'"):
+        _transpile_text(SEQUENCE_CONSTANTS, mode, "appends")
