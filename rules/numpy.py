@@ -785,36 +785,23 @@ def outer_adjoint(a, b, *, d_result):  # np.outer flattens its arguments
             np.reshape(np.ravel(a) @ d_result, np.shape(b)))
 
 
-@tangents(np.einsum)
-def einsum_tangent(subscripts, a, *, d_a):
-    return None, np.einsum(subscripts, d_a)
-
-
-@batched_tangents(np.einsum)
-def einsum_batched(subscripts, a, *, d_a):
-    return None, np.einsum(_einsum_batched(subscripts, 0, a), d_a)
-
-
-@adjoints(np.einsum)
-def einsum_adjoint(subscripts, a, *, d_result):
-    return None, _einsum_adjoint(subscripts, d_result, 0, a)
+# np.einsum is linear in each operand: its tangent along one is the same contraction with the
+# operand's tangent in its place (``*d_operands``), its adjoint that of _einsum_adjoint.
 
 
 @tangents(np.einsum)
-def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
-    return None, np.einsum(subscripts, d_a, b), np.einsum(subscripts, a, d_b)
+def einsum_tangent(subscripts, *operands, d_operands):
+    return None, np.einsum(subscripts, *d_operands)
 
 
 @batched_tangents(np.einsum)
-def einsum_two_batched(subscripts, a, b, *, d_a, d_b):
-    return (None, np.einsum(_einsum_batched(subscripts, 0, a, b), d_a, b),
-            np.einsum(_einsum_batched(subscripts, 1, a, b), a, d_b))
+def einsum_batched(subscripts, *operands, d_operands, item):
+    return None, np.einsum(_einsum_batched(subscripts, item, *operands), *d_operands)
 
 
 @adjoints(np.einsum)
-def einsum_two_adjoint(subscripts, a, b, *, d_result):
-    adjoint_a = _einsum_adjoint(subscripts, d_result, 0, a, b)
-    return None, adjoint_a, _einsum_adjoint(subscripts, d_result, 1, a, b)
+def einsum_adjoint(subscripts, *operands, d_result, item):
+    return None, _einsum_adjoint(subscripts, d_result, item, *operands)
 
 
 # shapes

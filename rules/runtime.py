@@ -213,18 +213,19 @@ def einsum_adjoint_adjoint(subscripts, g, k, a, *, d_result):
     return None, _einsum_with(subscripts, k, d_result, a), None, None
 
 
+# With several operands, _einsum_adjoint is linear in each but operand k, which only gives a shape
+
+
 @tangents(_einsum_adjoint)
-def einsum_adjoint_two_tangent(subscripts, g, k, a, b, *, d_g, d_a, d_b):
-    along_a = _einsum_adjoint_along(subscripts, g, k, 0, d_a, a, b)
-    along_b = _einsum_adjoint_along(subscripts, g, k, 1, d_b, a, b)
-    return None, _einsum_adjoint(subscripts, d_g, k, a, b), None, along_a, along_b
+def einsum_adjoint_operands_tangent(subscripts, g, k, *operands, d_g, d_operands, item):
+    along = _einsum_adjoint_along(subscripts, g, k, item, d_operands, *operands)
+    return None, _einsum_adjoint(subscripts, d_g, k, *operands), None, along
 
 
 @adjoints(_einsum_adjoint)
-def einsum_adjoint_two_adjoint(subscripts, g, k, a, b, *, d_result):
-    to_a = _einsum_adjoint_swap(subscripts, g, k, 0, d_result, a, b)
-    to_b = _einsum_adjoint_swap(subscripts, g, k, 1, d_result, a, b)
-    return None, _einsum_with(subscripts, k, d_result, a, b), None, to_a, to_b
+def einsum_adjoint_operands_adjoint(subscripts, g, k, *operands, d_result, item):
+    to_operand = _einsum_adjoint_swap(subscripts, g, k, item, d_result, *operands)
+    return None, _einsum_with(subscripts, k, d_result, *operands), None, to_operand
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

@@ -121,6 +121,11 @@ TABLE = [
     Case("np.einsum('ii->i', a)", ((3, 3),)),  # a diagonal
     Case("np.einsum('iij,jk->ik', a, b)", ((3, 3, 2), (2, 4))),
     Case("np.einsum('...ij,...jk->...ik', a, b)", ((5, 2, 3), (5, 3, 4))),
+    # three or four operands: each in turn takes its tangent's place
+    Case("np.einsum('ij,jk,kl->il', a, b, c)", ((2, 3), (3, 4), (4, 2))),
+    Case("np.einsum('...ij,...jk,k->...i', a, b, c)", ((2, 3, 4), (2, 4, 3), (3,))),
+    Case("np.einsum('ij,jk,kk', a, b, c)", ((2, 3), (3, 3), (3, 3))),  # implicit output: i
+    Case("np.einsum('i,ij,jk,k', a, b, c, a)", ((3,), (3, 3), (3, 3))),  # a twice
     Case("np.einsum('...i,...i', a, b)", ((1, 3), (4, 3))),  # a length of 1 broadcast
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
@@ -230,7 +235,7 @@ CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
 
 
 def source(case: Case) -> str:
-    params = ", ".join("ab"[: len(case.shapes)])
+    params = ", ".join("abc"[: len(case.shapes)])
     scipy = "import scipy.special\n" if "scipy." in case.expr else ""
     return (f"import numpy as np\n{scipy}\n\ndef f({params}):\n"
             f"    return np.sum(np.sin({case.expr}))\n")
