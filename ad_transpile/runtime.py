@@ -208,6 +208,56 @@ def _einsum_adjoint(subscripts, g, k, *operands):
     return np.einsum(",".join([unique, *diagonals]) + "->" + "".join(spread), result, *eyes)
 
 
+def _multi_dot_subscripts(arrays):
+    """``np.linalg.multi_dot(arrays)`` as the subscripts of one ``np.einsum``: matrix ``i``
+    spans the letters ``i`` and ``i + 1``; a vector first or last is a row or a column whose
+    other axis is dropped (``[v, A, w]``: ``'b,bc,c->'``)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    parts = [letters[i:i + 2] for i in range(len(arrays))]
+    first, last = np.ndim(arrays[0]) == 2, np.ndim(arrays[-1]) == 2
+    parts[0], parts[-1] = parts[0][1 - first:], parts[-1][:1 + last]
+    return ",".join(parts) + "->" + parts[0][:first] + parts[-1][len(parts[-1]) - last:]
+
+
+def _multi_dot_tangent(arrays, d_arrays):
+    """The tangent of ``np.linalg.multi_dot(arrays)``: each array in turn replaced by its
+    tangent (``d_arrays``, zeros for a constant)."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_with(subscripts, k, d, *arrays) for k, d in enumerate(d_arrays))
+
+
+def _multi_dot_batched(arrays, d_arrays):
+    """The batched tangent of ``np.linalg.multi_dot(arrays)``: directions last."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_with(_einsum_batched(subscripts, k, *arrays), k, d, *arrays)
+               for k, d in enumerate(d_arrays))
+
+
+def _multi_dot_adjoint(g, arrays, position):
+    """The adjoint of ``arrays[position]`` in ``np.linalg.multi_dot(arrays)``, for the
+    adjoint ``g`` of the product: the products on either side of it, transposed, around ``g``."""
+    return _einsum_adjoint(_multi_dot_subscripts(arrays), g, position, *arrays)
+
+
+def _multi_dot_adjoint_along(g, arrays, position, d_arrays):
+    """How ``_multi_dot_adjoint(g, arrays, position)`` changes as ``arrays`` move along
+    ``d_arrays``: linear in each array but the one at ``position``."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_adjoint_along(subscripts, g, position, j, d, *arrays)
+               for j, d in enumerate(d_arrays))
+
+
+def _multi_dot_adjoint_swap(g, arrays, position, j, r):
+    """The adjoint of ``_multi_dot_adjoint(g, arrays, position)`` along ``arrays[j]``, for
+    the adjoint ``r`` of its result."""
+    return _einsum_adjoint_swap(_multi_dot_subscripts(arrays), g, position, j, r, *arrays)
+
+
+def _multi_dot_with(arrays, position, g):
+    """``np.linalg.multi_dot(arrays)`` with ``g`` in the place of ``arrays[position]``."""
+    return _einsum_with(_multi_dot_subscripts(arrays), position, g, *arrays)
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

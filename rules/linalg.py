@@ -26,7 +26,12 @@ has no rule.
 import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
-from ad_transpile.runtime import _unbroadcast
+from ad_transpile.runtime import (
+    _multi_dot_adjoint,
+    _multi_dot_batched,
+    _multi_dot_tangent,
+    _unbroadcast,
+)
 
 
 @tangents(np.linalg.det)
@@ -101,3 +106,22 @@ def solve_adjoint(a, b, *, result, d_result):
     product = "...i,...j->...ij" if vector else "...ik,...jk->...ij"
     return (_unbroadcast(-np.einsum(product, adjoint_b, result), a),
             _unbroadcast(adjoint_b, b))
+
+
+# multi_dot(arrays) is one product, linear in each array: the runtime writes it as an einsum
+# (a vector first or last a row or a column) and differentiates that
+
+
+@tangents(np.linalg.multi_dot)
+def multi_dot_tangent(arrays, *, d_arrays):
+    return _multi_dot_tangent(arrays, d_arrays)
+
+
+@batched_tangents(np.linalg.multi_dot)
+def multi_dot_batched(arrays, *, d_arrays):
+    return _multi_dot_batched(arrays, d_arrays)
+
+
+@adjoints(np.linalg.multi_dot)
+def multi_dot_adjoint(arrays, *, d_result, item):
+    return _multi_dot_adjoint(d_result, arrays, item)

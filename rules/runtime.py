@@ -25,6 +25,10 @@ from ad_transpile.runtime import (
     _inner_axes,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _multi_dot_adjoint,
+    _multi_dot_adjoint_along,
+    _multi_dot_adjoint_swap,
+    _multi_dot_with,
     _nonzero,
     _power_log,
     _prod_others,
@@ -226,6 +230,18 @@ def einsum_adjoint_operands_tangent(subscripts, g, k, *operands, d_g, d_operands
 def einsum_adjoint_operands_adjoint(subscripts, g, k, *operands, d_result, item):
     to_operand = _einsum_adjoint_swap(subscripts, g, k, item, d_result, *operands)
     return None, _einsum_with(subscripts, k, d_result, *operands), None, to_operand
+
+
+@tangents(_multi_dot_adjoint)
+def multi_dot_adjoint_tangent(g, arrays, position, *, d_g, d_arrays):
+    along = _multi_dot_adjoint_along(g, arrays, position, d_arrays)
+    return _multi_dot_adjoint(d_g, arrays, position), along, None
+
+
+@adjoints(_multi_dot_adjoint)
+def multi_dot_adjoint_adjoint(g, arrays, position, *, d_result, item):
+    to_array = _multi_dot_adjoint_swap(g, arrays, position, item, d_result)
+    return _multi_dot_with(arrays, position, d_result), to_array, None
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

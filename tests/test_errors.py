@@ -50,6 +50,11 @@ REJECTED = [
      r"a call whose result is unused is not supported: it may change a value in place"),
     ("def f(params, t):\n    return params['omega'] * t * t\n",
      r"indexing 'params' with a string key is not supported: a dict of values that depend on"),
+    # the adjoint gives each array its piece by its place in the sequence written out
+    ("import numpy as np\ndef f(a, b):\n    ms = [a, b]\n    return np.sum(np.concatenate(ms))\n",
+     r"the arrays 'ms' held in one name, passed to 'numpy\.concatenate' is not supported"),
+    ("import numpy as np\ndef f(a, b):\n    ms = [a, b]\n"
+     "    return np.sum(np.linalg.multi_dot(ms))\n", r"write them out: numpy\.linalg\.multi_dot"),
 ]
 
 

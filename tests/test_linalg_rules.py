@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import check_array_gradient, check_differentiates_again
+from conftest import check_array_gradient, check_differentiates_again, generated
 
 from ad_transpile.registry import builtin
 
@@ -48,10 +48,17 @@ TABLE = [
          ((3, 3), (3,))),
     Case("np.linalg.inv(a + 3.0 * np.eye(3)) @ np.linalg.solve(a.T + 3.0 * np.eye(3), b)",
          ((3, 3), (3, 2))),
+    Case("np.linalg.multi_dot([a, b])", ((2, 3), (3, 4))),
+    Case("np.linalg.multi_dot([a, b, a.T])", ((2, 3), (3, 3))),  # a twice
+    Case("np.linalg.multi_dot([b, a, np.ones((3, 3)), b])", ((3, 3), (3,))),  # vector ends
+    Case("np.linalg.multi_dot((a, b, 2.0 * a))", ((3, 3), (3, 3))),
 ]
 
 SEED = 20261127
-LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve"}
+LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve",
+          "numpy.linalg.multi_dot"}
+# the runtime's helpers that only these rules' gradients call, differentiated again below
+HELPERS = {"ad_transpile.runtime._multi_dot_adjoint"}
 
 CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
                       marks=pytest.mark.xdist_group(f"linalg {case.expr} {case.shapes}"))
@@ -97,3 +104,6 @@ def test_the_table_covers_every_linalg_rule():
     assert used == LINALG
     b_dims = {len(case.shapes[1]) for case in TABLE if "solve" in case.expr}
     assert {1, 2} <= b_dims
+    assert HELPERS <= structural
+    gradients = "".join(generated(source(case), 0) for case in TABLE)
+    assert {h for h in HELPERS if h.rpartition(".")[2] + "(" in gradients} == HELPERS

@@ -21,6 +21,7 @@ from conftest import (
     generated,
 )
 from test_batched_forward import HELPERS_DIFFERENTIATED_AGAIN
+from test_linalg_rules import HELPERS as LINALG_HELPERS
 from test_linalg_rules import LINALG
 
 from ad_transpile.registry import builtin
@@ -277,7 +278,7 @@ def test_the_table_covers_every_structural_rule():
     helpers = {name for name in structural if name.startswith("ad_transpile.runtime.")}
     # the helpers of batched forward-mode files, differentiated again in test_batched_forward
     covered = {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
-    covered |= LINALG  # test_linalg_rules.py's table checks each of them
+    covered |= LINALG | LINALG_HELPERS  # test_linalg_rules.py's table checks each of them
     for case in TABLE:
         wrt = differentiable(case)
         wrt = wrt if len(wrt) > 1 else wrt[0]  # as check_array_gradient asks: made once
