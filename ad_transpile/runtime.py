@@ -258,6 +258,24 @@ def _multi_dot_with(arrays, position, g):
     return _einsum_with(_multi_dot_subscripts(arrays), position, g, *arrays)
 
 
+def _lower_half(x):
+    """The lower triangle of each matrix in ``x`` with its diagonal halved: the part of a
+    symmetric ``m = X + X.T`` that is ``X``, for a lower triangular ``X`` (self-adjoint)."""
+    return np.tril(x) - 0.5 * x * np.eye(np.shape(x)[-1])
+
+
+def _symmetric_from_lower(x):
+    """The symmetric matrices whose lower triangles are those of ``x``: what a function that
+    reads only the lower triangle (``np.linalg.cholesky``, ``eigvalsh``) sees of ``x``."""
+    return np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+
+
+def _lower_of_symmetric(g):
+    """The adjoint of ``_symmetric_from_lower``: the adjoint of an element below the
+    diagonal and of its mirror image, on the element below; nothing above."""
+    return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(np.shape(g)[-1])
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

@@ -27,9 +27,12 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
+    _lower_half,
+    _lower_of_symmetric,
     _multi_dot_adjoint,
     _multi_dot_batched,
     _multi_dot_tangent,
+    _symmetric_from_lower,
     _unbroadcast,
 )
 
@@ -125,3 +128,31 @@ def multi_dot_batched(arrays, *, d_arrays):
 @adjoints(np.linalg.multi_dot)
 def multi_dot_adjoint(arrays, *, d_result, item):
     return _multi_dot_adjoint(d_result, arrays, item)
+
+
+# cholesky(A) = L reads only A's lower triangle: it sees the symmetric E = sym(A) made from it.
+# From dE = dL L.T + L dL.T, L^-1 dE L^-T = X + X.T with X = L^-1 dL lower triangular, so
+# dL = L Phi(L^-1 dE L^-T), Phi the lower triangle with its diagonal halved (_lower_half).
+# Phi is its own adjoint, so E gets L^-T Phi(L.T d_result) L^-1 back, and A its lower part.
+
+
+@tangents(np.linalg.cholesky)
+def cholesky_tangent(a, *, result, d_a):
+    left = np.linalg.solve(result, _symmetric_from_lower(d_a))  # L^-1 dE
+    return result @ _lower_half(np.linalg.solve(result, np.swapaxes(left, -1, -2)))
+
+
+@batched_tangents(np.linalg.cholesky)
+def cholesky_batched(a, *, result, d_a):
+    # the directions first, a stack that L broadcasts against, and back last
+    left = np.linalg.solve(result, _symmetric_from_lower(np.moveaxis(d_a, -1, 0)))
+    lower = _lower_half(np.linalg.solve(result, np.swapaxes(left, -1, -2)))
+    return np.moveaxis(result @ lower, 0, -1)
+
+
+@adjoints(np.linalg.cholesky)
+def cholesky_adjoint(a, *, result, d_result):
+    transposed = np.swapaxes(result, -1, -2)
+    right = np.linalg.solve(transposed, _lower_half(transposed @ d_result))  # L^-T Phi
+    inner = np.linalg.solve(transposed, np.swapaxes(right, -1, -2))  # (L^-T Phi L^-1).T
+    return _lower_of_symmetric(inner)

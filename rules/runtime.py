@@ -23,6 +23,8 @@ from ad_transpile.runtime import (
     _full_tangent,
     _gradient,
     _inner_axes,
+    _lower_half,
+    _lower_of_symmetric,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _multi_dot_adjoint,
@@ -39,6 +41,7 @@ from ad_transpile.runtime import (
     _restack,
     _revstack,
     _shifted_axis,
+    _symmetric_from_lower,
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
@@ -242,6 +245,39 @@ def multi_dot_adjoint_tangent(g, arrays, position, *, d_g, d_arrays):
 def multi_dot_adjoint_adjoint(g, arrays, position, *, d_result, item):
     to_array = _multi_dot_adjoint_swap(g, arrays, position, item, d_result)
     return _multi_dot_with(arrays, position, d_result), to_array, None
+
+
+# Lower triangles: _lower_half is its own adjoint, and the two others each other's
+
+
+@tangents(_lower_half)
+def lower_half_tangent(x, *, d_x):
+    return _lower_half(d_x)
+
+
+@adjoints(_lower_half)
+def lower_half_adjoint(x, *, d_result):
+    return _lower_half(d_result)
+
+
+@tangents(_symmetric_from_lower)
+def symmetric_from_lower_tangent(x, *, d_x):
+    return _symmetric_from_lower(d_x)
+
+
+@adjoints(_symmetric_from_lower)
+def symmetric_from_lower_adjoint(x, *, d_result):
+    return _lower_of_symmetric(d_result)
+
+
+@tangents(_lower_of_symmetric)
+def lower_of_symmetric_tangent(g, *, d_g):
+    return _lower_of_symmetric(d_g)
+
+
+@adjoints(_lower_of_symmetric)
+def lower_of_symmetric_adjoint(g, *, d_result):
+    return _symmetric_from_lower(d_result)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

@@ -52,13 +52,21 @@ TABLE = [
     Case("np.linalg.multi_dot([a, b, a.T])", ((2, 3), (3, 3))),  # a twice
     Case("np.linalg.multi_dot([b, a, np.ones((3, 3)), b])", ((3, 3), (3,))),  # vector ends
     Case("np.linalg.multi_dot((a, b, 2.0 * a))", ((3, 3), (3, 3))),
+    Case("np.linalg.cholesky(a @ a.T + 2.0 * np.eye(2))", ((2, 2),)),
+    Case("np.linalg.cholesky(a @ a.T + 3.0 * np.eye(3))", ((3, 3),)),
+    Case("np.linalg.cholesky(a @ a.T + 4.0 * np.eye(4))", ((4, 4),)),
+    # not symmetric: cholesky reads the lower triangle only, and the upper gets no adjoint
+    Case("np.linalg.cholesky(a + 3.0 * np.eye(3))", ((3, 3),)),
+    Case("np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + 3.0 * np.eye(3))", ((2, 3, 3),)),
+    Case("np.linalg.cholesky(a @ a.T + 3.0 * np.eye(3)) @ b", ((3, 3), (3, 2))),
 ]
 
 SEED = 20261127
 LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve",
-          "numpy.linalg.multi_dot"}
+          "numpy.linalg.multi_dot", "numpy.linalg.cholesky"}
 # the runtime's helpers that only these rules' gradients call, differentiated again below
-HELPERS = {"ad_transpile.runtime._multi_dot_adjoint"}
+HELPERS = {"ad_transpile.runtime._multi_dot_adjoint", "ad_transpile.runtime._lower_half",
+           "ad_transpile.runtime._lower_of_symmetric"}
 
 CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
                       marks=pytest.mark.xdist_group(f"linalg {case.expr} {case.shapes}"))
