@@ -34,7 +34,8 @@ CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
         "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
-        "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax"}
+        "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax",
+        "numpy.linalg.cholesky", "numpy.linalg.pinv", "numpy.linalg.matrix_power"}
 # along one axis, or over the array flattened where the axis is None (the default of cumsum)
 FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
                           "numpy.argsort": False}

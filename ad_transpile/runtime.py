@@ -276,6 +276,36 @@ def _lower_of_symmetric(g):
     return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(np.shape(g)[-1])
 
 
+def _pinv_tangent(a, p, d_a):
+    """The tangent of ``p = np.linalg.pinv(a)`` where ``a``'s rank does not change about it
+    (full rank): ``-p da p + p p.T da.T (I - a p) + (I - p a) da.T p.T p``, for stacks too."""
+    d_t, p_t = np.swapaxes(d_a, -1, -2), np.swapaxes(p, -1, -2)
+    rows = p @ (p_t @ d_t)
+    columns = d_t @ (p_t @ p)
+    return -(p @ d_a @ p) + rows - rows @ a @ p + columns - p @ (a @ columns)
+
+
+def _block_upper(a, e):
+    """The block matrices ``[[a, e], [0, a]]`` (for stacks, of the last two axes): the power
+    of one has the derivative of the power of ``a`` along ``e`` in its upper right block."""
+    top = np.concatenate([a, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(top[..., :np.shape(a)[-1]]), a], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def _upper_right(x):
+    """The upper right quarter of each matrix in ``x``."""
+    half = np.shape(x)[-1] // 2
+    return x[..., :half, half:]
+
+
+def _diagonal_blocks(g):
+    """The sum of the upper left and lower right quarters of each matrix in ``g``: what
+    ``a`` gets back from the adjoint ``g`` of ``_block_upper(a, e)``."""
+    half = np.shape(g)[-1] // 2
+    return g[..., :half, :half] + g[..., half:, half:]
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

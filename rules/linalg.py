@@ -27,13 +27,16 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
+    _block_upper,
     _lower_half,
     _lower_of_symmetric,
     _multi_dot_adjoint,
     _multi_dot_batched,
     _multi_dot_tangent,
+    _pinv_tangent,
     _symmetric_from_lower,
     _unbroadcast,
+    _upper_right,
 )
 
 
@@ -156,3 +159,51 @@ def cholesky_adjoint(a, *, result, d_result):
     right = np.linalg.solve(transposed, _lower_half(transposed @ d_result))  # L^-T Phi
     inner = np.linalg.solve(transposed, np.swapaxes(right, -1, -2))  # (L^-T Phi L^-1).T
     return _lower_of_symmetric(inner)
+
+
+# pinv(A) = P where A's rank is the same all about it (full rank; at a change of rank pinv
+# jumps): dP = -P dA P + P P.T dA.T (I - A P) + (I - P A) dA.T P.T P (Golub and Pereyra), and A
+# gets each term's transpose around d_result back (P = inv(A) for an invertible A).
+
+
+@tangents(np.linalg.pinv)
+def pinv_tangent(a, *, result, d_a):
+    return _pinv_tangent(a, result, d_a)
+
+
+@batched_tangents(np.linalg.pinv)
+def pinv_batched(a, *, result, d_a):
+    return np.moveaxis(_pinv_tangent(a, result, np.moveaxis(d_a, -1, 0)), 0, -1)
+
+
+@adjoints(np.linalg.pinv)
+def pinv_adjoint(a, *, result, d_result):
+    p_t = np.swapaxes(result, -1, -2)
+    g_t = np.swapaxes(d_result, -1, -2)
+    rows = (g_t - a @ (result @ g_t)) @ (result @ p_t)  # (I - A P) G.T P P.T
+    columns = (p_t @ result) @ (g_t - g_t @ result @ a)  # P.T P G.T (I - P A)
+    return -(p_t @ d_result @ p_t) + rows + columns
+
+
+# matrix_power(A, n) for any integer n (n < 0: of inv(A)): the derivative along E of the
+# power of A is the upper right block of the power of [[A, E], [0, A]], and A gets back the
+# same of A.T along d_result; the derivative is made of matrix_power again, so it
+# differentiates again.
+
+
+@tangents(np.linalg.matrix_power)
+def matrix_power_tangent(a, n, *, d_a):
+    return _upper_right(np.linalg.matrix_power(_block_upper(a, d_a), n)), None
+
+
+@batched_tangents(np.linalg.matrix_power)
+def matrix_power_batched(a, n, *, d_a):
+    moved = np.moveaxis(d_a, -1, 0)  # the directions a stack ahead of a's
+    block = _block_upper(np.broadcast_to(a, np.shape(moved)), moved)
+    return np.moveaxis(_upper_right(np.linalg.matrix_power(block, n)), 0, -1), None
+
+
+@adjoints(np.linalg.matrix_power)
+def matrix_power_adjoint(a, n, *, d_result):
+    transposed = np.swapaxes(a, -1, -2)
+    return _upper_right(np.linalg.matrix_power(_block_upper(transposed, d_result), n)), None

@@ -10,10 +10,12 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
     _basis,
+    _block_upper,
     _broadcast_like,
     _centered,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
+    _diagonal_blocks,
     _dot_axes,
     _einsum_adjoint,
     _einsum_adjoint_along,
@@ -58,6 +60,7 @@ from ad_transpile.runtime import (
     _untake_along_axis,
     _untile,
     _unvstack,
+    _upper_right,
     _zero_tangent,
 )
 
@@ -278,6 +281,39 @@ def lower_of_symmetric_tangent(g, *, d_g):
 @adjoints(_lower_of_symmetric)
 def lower_of_symmetric_adjoint(g, *, d_result):
     return _symmetric_from_lower(d_result)
+
+
+# Block matrices: linear, each the other's adjoint
+
+
+@tangents(_block_upper)
+def block_upper_tangent(a, e, *, d_a, d_e):
+    return _block_upper(d_a, np.zeros_like(a)), _block_upper(np.zeros_like(a), d_e)
+
+
+@adjoints(_block_upper)
+def block_upper_adjoint(a, e, *, d_result):
+    return _diagonal_blocks(d_result), _upper_right(d_result)
+
+
+@tangents(_upper_right)
+def upper_right_tangent(x, *, d_x):
+    return _upper_right(d_x)
+
+
+@adjoints(_upper_right)
+def upper_right_adjoint(x, *, d_result):
+    return _block_upper(np.zeros_like(d_result), d_result)
+
+
+@tangents(_diagonal_blocks)
+def diagonal_blocks_tangent(g, *, d_g):
+    return _diagonal_blocks(d_g)
+
+
+@adjoints(_diagonal_blocks)
+def diagonal_blocks_adjoint(g, *, d_result):
+    return _block_upper(d_result, np.zeros_like(d_result))
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

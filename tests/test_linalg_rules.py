@@ -59,14 +59,27 @@ TABLE = [
     Case("np.linalg.cholesky(a + 3.0 * np.eye(3))", ((3, 3),)),
     Case("np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + 3.0 * np.eye(3))", ((2, 3, 3),)),
     Case("np.linalg.cholesky(a @ a.T + 3.0 * np.eye(3)) @ b", ((3, 3), (3, 2))),
+    Case("np.linalg.pinv(a + 3.0 * np.eye(3))", ((3, 3),)),  # square: the inverse
+    Case("np.linalg.pinv(a + np.eye(4, 2))", ((4, 2),)),  # tall, of full rank
+    Case("np.linalg.pinv(a + np.eye(2, 4))", ((2, 4),)),  # wide
+    Case("np.linalg.pinv(a + np.eye(3, 2))", ((2, 3, 2),)),  # a stack
+    Case("np.linalg.pinv(a + np.eye(3, 2)) @ b", ((3, 2), (3,))),
+    Case("np.linalg.matrix_power(a, 0)", ((3, 3),)),
+    Case("np.linalg.matrix_power(a, 1)", ((3, 3),)),
+    Case("np.linalg.matrix_power(a, 3)", ((3, 3),)),
+    Case("np.linalg.matrix_power(a, 4)", ((2, 3, 3),)),
+    Case("np.linalg.matrix_power(a + 3.0 * np.eye(3), -2)", ((3, 3),)),  # of the inverse
+    Case("np.linalg.matrix_power(a + 3.0 * np.eye(3), -1) * b", ((3, 3), (3,))),
 ]
 
 SEED = 20261127
 LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve",
-          "numpy.linalg.multi_dot", "numpy.linalg.cholesky"}
+          "numpy.linalg.multi_dot", "numpy.linalg.cholesky", "numpy.linalg.pinv",
+          "numpy.linalg.matrix_power"}
 # the runtime's helpers that only these rules' gradients call, differentiated again below
 HELPERS = {"ad_transpile.runtime._multi_dot_adjoint", "ad_transpile.runtime._lower_half",
-           "ad_transpile.runtime._lower_of_symmetric"}
+           "ad_transpile.runtime._lower_of_symmetric", "ad_transpile.runtime._block_upper",
+           "ad_transpile.runtime._upper_right"}
 
 CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
                       marks=pytest.mark.xdist_group(f"linalg {case.expr} {case.shapes}"))
