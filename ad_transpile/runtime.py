@@ -6,6 +6,8 @@ still runs without ad-transpile installed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -304,6 +306,39 @@ def _diagonal_blocks(g):
     ``a`` gets back from the adjoint ``g`` of ``_block_upper(a, e)``."""
     half = np.shape(g)[-1] // 2
     return g[..., :half, :half] + g[..., half:, half:]
+
+
+def _digamma(x):
+    """The digamma function psi = Gamma' / Gamma of a number, the derivative of math.lgamma
+    (``math`` has none, and scipy is optional): psi(x) = psi(1 - x) - pi / tan(pi x) below
+    1/2, psi(x) = psi(x + 1) - 1 / x up to 10, then the asymptotic series in 1 / x**2, whose
+    terms are Bernoulli numbers B_2k / 2k; within a few 1e-16 of the value's size."""
+    if x < 0.5:
+        # tan and sin**2 repeat every whole number: x - round(x) is exact, pi * x is not
+        return _digamma(1.0 - x) - math.pi / math.tan(math.pi * (x - round(x)))
+    shift = 0.0
+    while x < 10.0:
+        shift -= 1.0 / x
+        x += 1.0
+    w = 1.0 / (x * x)
+    series = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (
+        1 / 132 - w * (691 / 32760 - w / 12))))))
+    return shift + math.log(x) - 0.5 / x - series
+
+
+def _trigamma(x):
+    """The derivative of ``_digamma``: psi'(x) = pi**2 / sin(pi x)**2 - psi'(1 - x) below 1/2,
+    psi'(x + 1) + 1 / x**2 up to 10, then the asymptotic series B_2k / x**(2k + 1)."""
+    if x < 0.5:
+        return (math.pi / math.sin(math.pi * (x - round(x)))) ** 2 - _trigamma(1.0 - x)
+    shift = 0.0
+    while x < 10.0:
+        shift += 1.0 / (x * x)
+        x += 1.0
+    w = 1.0 / (x * x)
+    series = w * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (
+        5 / 66 - w * (691 / 2730 - w * 7 / 6))))))
+    return shift + 1.0 / x + 0.5 * w + series / x
 
 
 def _unconcatenate(g, arrays, position, axis=0):
