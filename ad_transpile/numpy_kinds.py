@@ -76,6 +76,9 @@ def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluat
         return array(2)
     if qualname in SIZES:
         return INT
+    if qualname in ("numpy.linalg.eigvalsh", "numpy.linalg.svdvals"):  # one value a row
+        first = args[0] if args else UNKNOWN
+        return array(first.ndim - 1 if first.is_array and first.ndim else None)
     if qualname in ("numpy.dot", "numpy.matmul", "numpy.inner"):
         return _product(args)
     if qualname == "numpy.concatenate" and args and args[0].name in ("list", "tuple") \

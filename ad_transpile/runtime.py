@@ -341,6 +341,48 @@ def _trigamma(x):
     return shift + 1.0 / x + 0.5 * w + series / x
 
 
+def _eigenvectors(a):
+    """The eigenvectors (columns) of the symmetric matrices made of ``a``'s lower triangles,
+    in the order of ``np.linalg.eigvalsh(a)``'s values: what its derivative is made of."""
+    return np.linalg.eigh(a)[1]
+
+
+def _eigen_gaps(a):
+    """``1 / (w[j] - w[i])`` off the diagonal, 0 on it, ``w`` the eigenvalues of ``a``: how
+    much an eigenvector turns toward another for a change of the matrix between them."""
+    w = np.linalg.eigvalsh(a)
+    gaps = w[..., None, :] - w[..., :, None]
+    off = ~np.eye(np.shape(w)[-1], dtype=bool)
+    return np.divide(1.0, gaps, out=np.zeros_like(gaps), where=off)
+
+
+def _eigenvectors_tangent(a, v, d_a):
+    """The tangent of ``v = _eigenvectors(a)``, for distinct eigenvalues: ``v (F * (v.T dE
+    v))``, ``F`` the gaps, ``dE`` the symmetric change ``d_a``'s lower triangle makes."""
+    turn = np.swapaxes(v, -1, -2) @ _symmetric_from_lower(d_a) @ v
+    return v @ (_eigen_gaps(a) * turn)
+
+
+def _eigenvectors_adjoint(g, a, v):
+    """The adjoint of ``a`` in ``v = _eigenvectors(a)`` for ``v``'s adjoint ``g``, the
+    transpose of ``_eigenvectors_tangent``: ``v (F * (v.T g)) v.T``, on the lower triangle."""
+    v_t = np.swapaxes(v, -1, -2)
+    return _lower_of_symmetric(v @ (_eigen_gaps(a) * (v_t @ g)) @ v_t)
+
+
+def _svdvals_tangent(a, d_a):
+    """The tangent of ``np.linalg.svdvals(a)`` for distinct singular values: ``u_i.T da
+    v_i``, the singular vectors of ``a`` around ``d_a`` (for stacks too)."""
+    u, _, v_t = np.linalg.svd(a, full_matrices=False)
+    return np.einsum("...ji,...jk,...ik->...i", u, d_a, v_t)
+
+
+def _svdvals_adjoint(g, a):
+    """The adjoint of ``a`` in ``np.linalg.svdvals(a)``: ``u diag(g) v.T``."""
+    u, _, v_t = np.linalg.svd(a, full_matrices=False)
+    return (u * np.expand_dims(g, -2)) @ v_t
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

@@ -28,12 +28,15 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
     _block_upper,
+    _eigenvectors,
     _lower_half,
     _lower_of_symmetric,
     _multi_dot_adjoint,
     _multi_dot_batched,
     _multi_dot_tangent,
     _pinv_tangent,
+    _svdvals_adjoint,
+    _svdvals_tangent,
     _symmetric_from_lower,
     _unbroadcast,
     _upper_right,
@@ -207,3 +210,48 @@ def matrix_power_batched(a, n, *, d_a):
 def matrix_power_adjoint(a, n, *, d_result):
     transposed = np.swapaxes(a, -1, -2)
     return _upper_right(np.linalg.matrix_power(_block_upper(transposed, d_result), n)), None
+
+
+# eigvalsh(A) = w, ascending, of the symmetric E made of A's lower triangle (UPLO='L'): with
+# E = V diag(w) V.T, dw_i = v_i.T dE v_i and E gets V diag(d_result) V.T back. Where two
+# values meet the order swaps them and the derivative jumps; the tests keep them apart.
+
+
+@tangents(np.linalg.eigvalsh)
+def eigvalsh_tangent(a, *, result, d_a):
+    vectors = _eigenvectors(a)
+    return np.einsum("...ji,...jk,...ki->...i", vectors, _symmetric_from_lower(d_a), vectors)
+
+
+@batched_tangents(np.linalg.eigvalsh)
+def eigvalsh_batched(a, *, result, d_a):
+    vectors = _eigenvectors(a)
+    changes = _symmetric_from_lower(np.moveaxis(d_a, -1, 0))  # the directions a stack
+    return np.moveaxis(np.einsum("...ji,...jk,...ki->...i", vectors, changes, vectors), 0, -1)
+
+
+@adjoints(np.linalg.eigvalsh)
+def eigvalsh_adjoint(a, *, result, d_result):
+    vectors = _eigenvectors(a)
+    spread = vectors * np.expand_dims(d_result, -2)  # V diag(d_result)
+    return _lower_of_symmetric(spread @ np.swapaxes(vectors, -1, -2))
+
+
+# svdvals(A) = s, descending: ds_i = u_i.T dA v_i, and A gets U diag(d_result) V.T back (for
+# distinct singular values; 0 has a kink). The singular vectors' own derivative has no rule
+# yet, so the gradient is not differentiated again.
+
+
+@tangents(np.linalg.svdvals)
+def svdvals_tangent(x, *, result, d_x):
+    return _svdvals_tangent(x, d_x)
+
+
+@batched_tangents(np.linalg.svdvals)
+def svdvals_batched(x, *, result, d_x):
+    return np.moveaxis(_svdvals_tangent(x, np.moveaxis(d_x, -1, 0)), 0, -1)
+
+
+@adjoints(np.linalg.svdvals)
+def svdvals_adjoint(x, *, result, d_result):
+    return _svdvals_adjoint(d_result, x)

@@ -17,6 +17,9 @@ from ad_transpile.runtime import (
     _contraction_adjoint_b,
     _diagonal_blocks,
     _dot_axes,
+    _eigenvectors,
+    _eigenvectors_adjoint,
+    _eigenvectors_tangent,
     _einsum_adjoint,
     _einsum_adjoint_along,
     _einsum_adjoint_swap,
@@ -314,6 +317,16 @@ def diagonal_blocks_tangent(g, *, d_g):
 @adjoints(_diagonal_blocks)
 def diagonal_blocks_adjoint(g, *, d_result):
     return _block_upper(d_result, np.zeros_like(d_result))
+
+
+@tangents(_eigenvectors)
+def eigenvectors_tangent(a, *, result, d_a):
+    return _eigenvectors_tangent(a, result, d_a)
+
+
+@adjoints(_eigenvectors)
+def eigenvectors_adjoint(a, *, result, d_result):
+    return _eigenvectors_adjoint(d_result, a, result)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

@@ -13,15 +13,19 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import check_array_gradient, check_differentiates_again, generated
+from conftest import check_array_gradient, check_differentiates_again, derivative, generated
 
+from ad_transpile import TranspileError
 from ad_transpile.registry import builtin
 
 
 class Case(NamedTuple):
     expr: str
     shapes: tuple[tuple[int, ...], ...]  # one per argument: a, then b
+    not_twice: str = ""  # the error differentiating the gradient again gives, while it does
 
+
+SINGULAR = "no derivative rule for 'ad_transpile.runtime._svdvals_adjoint'"
 
 TABLE = [
     Case("np.linalg.det(a + 2.0 * np.eye(2))", ((2, 2),)),
@@ -70,16 +74,28 @@ TABLE = [
     Case("np.linalg.matrix_power(a, 4)", ((2, 3, 3),)),
     Case("np.linalg.matrix_power(a + 3.0 * np.eye(3), -2)", ((3, 3),)),  # of the inverse
     Case("np.linalg.matrix_power(a + 3.0 * np.eye(3), -1) * b", ((3, 3), (3,))),
+    # distinct eigenvalues and singular values: a diagonal of 1, 2, 3, ... dominates
+    Case("np.linalg.eigvalsh(a @ a.T + np.diag([1.0, 3.0]))", ((2, 2),)),
+    Case("np.linalg.eigvalsh(a @ a.T + np.diag([1.0, 3.0, 5.0]))", ((3, 3),)),
+    Case("np.linalg.eigvalsh(a + np.diag([1.0, 3.0, 5.0]))", ((3, 3),)),  # the lower part
+    Case("np.linalg.eigvalsh(a @ np.swapaxes(a, -1, -2) + np.diag([1.0, 3.0, 5.0]))",
+         ((2, 3, 3),)),
+    Case("np.linalg.eigvalsh(a + a.T + np.diag([1.0, 4.0, 7.0])) * b", ((3, 3), (3,))),
+    Case("np.linalg.svdvals(a + np.diag([2.0, 4.0, 6.0]))", ((3, 3),), SINGULAR),
+    Case("np.linalg.svdvals(a + 3.0 * np.eye(4, 2))", ((4, 2),), SINGULAR),  # tall
+    Case("np.linalg.svdvals(a + 3.0 * np.eye(2, 3))", ((2, 3),), SINGULAR),  # wide
+    Case("np.linalg.svdvals(a + np.diag([2.0, 4.0, 6.0]))", ((2, 3, 3),), SINGULAR),
 ]
 
 SEED = 20261127
 LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve",
           "numpy.linalg.multi_dot", "numpy.linalg.cholesky", "numpy.linalg.pinv",
-          "numpy.linalg.matrix_power"}
+          "numpy.linalg.matrix_power", "numpy.linalg.eigvalsh", "numpy.linalg.svdvals"}
 # the runtime's helpers that only these rules' gradients call, differentiated again below
 HELPERS = {"ad_transpile.runtime._multi_dot_adjoint", "ad_transpile.runtime._lower_half",
            "ad_transpile.runtime._lower_of_symmetric", "ad_transpile.runtime._block_upper",
-           "ad_transpile.runtime._upper_right"}
+           "ad_transpile.runtime._upper_right", "ad_transpile.runtime._eigenvectors",
+           "ad_transpile.runtime._diagonal_blocks"}  # the last in reverse over reverse
 
 CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
                       marks=pytest.mark.xdist_group(f"linalg {case.expr} {case.shapes}"))
@@ -112,7 +128,33 @@ def test_the_gradient_differentiates_again(case):
     differences of the gradient along the same direction."""
     args = arguments(case)
     for i in range(len(case.shapes)):
+        if case.not_twice:
+            with pytest.raises(TranspileError, match=case.not_twice):
+                generated(generated(source(case), i), i, "forward", kind="jvp", name="fpr")
+            continue
         check_differentiates_again(source(case), args, i, SEED + 1)
+
+
+# reverse mode over the gradient too (a vector-Hessian product, the Hessian-vector product for
+# a symmetric Hessian): the adjoints of the helpers the gradients call
+TWICE_IN_REVERSE = [case for case in TABLE if any(
+    name in case.expr for name in ("matrix_power(a, 3)", "cholesky(a + ", "eigvalsh(a + a.T"))]
+
+
+@pytest.mark.parametrize("case", TWICE_IN_REVERSE, ids=[c.expr for c in TWICE_IN_REVERSE])
+def test_the_gradient_differentiates_again_in_reverse_mode(case):
+    args = arguments(case)
+    first_text = generated(source(case), 0)
+    gradient = derivative(source(case), 0)
+    product = derivative(first_text, 0, "reverse", kind="vjp", name="fpr")
+    direction = np.random.default_rng(SEED + 2).normal(size=np.shape(args[0]))
+    up, down = list(args), list(args)
+    up[0], down[0] = args[0] + 1e-6 * direction, args[0] - 1e-6 * direction
+    np.testing.assert_allclose(product(*args, direction)[1],
+                               (gradient(*up) - gradient(*down)) / 2e-6, rtol=1e-5, atol=1e-5,
+                               err_msg=generated(first_text, 0, "reverse", kind="vjp", name="fpr"))
+    assert "_diagonal_blocks(" in generated(first_text, 0, "reverse", kind="vjp", name="fpr") \
+        or "matrix_power" not in case.expr
 
 
 def test_the_table_covers_every_linalg_rule():
@@ -127,4 +169,6 @@ def test_the_table_covers_every_linalg_rule():
     assert {1, 2} <= b_dims
     assert HELPERS <= structural
     gradients = "".join(generated(source(case), 0) for case in TABLE)
+    gradients += "".join(generated(generated(source(case), 0), 0, "reverse", kind="vjp",
+                                   name="fpr") for case in TWICE_IN_REVERSE)
     assert {h for h in HELPERS if h.rpartition(".")[2] + "(" in gradients} == HELPERS
