@@ -126,8 +126,11 @@ def _reduction(qualname: str, node: gast.expr, args: list[Kind], keywords: dict)
     number = INT if qualname in INDEX_REDUCTIONS else (
         BOOL if qualname in WHOLE_REDUCTIONS else FLOAT)
     axis = keywords.get("axis")
-    if axis is None and len(args) > 1 and qualname != "numpy.linalg.norm":
-        axis = _positional(node)[1]
+    place = 2 if qualname == "numpy.linalg.norm" else 1  # norm(x, ord, axis)
+    if axis is None and len(args) > place:
+        axis = _positional(node)[place]
+    if len(args) > place + 1:  # keepdims among the other options, given by place
+        return array(None) if first.is_array else UNKNOWN
     if _is_none(axis) and "keepdims" not in keywords and "out" not in keywords:
         return number  # over every axis of anything array-like: one number
     kept = keywords.get("keepdims")

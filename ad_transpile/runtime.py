@@ -383,6 +383,98 @@ def _svdvals_adjoint(g, a):
     return (u * np.expand_dims(g, -2)) @ v_t
 
 
+def _norm_axes(x, ord=None, axis=None):
+    """The axes ``np.linalg.norm(x, ord, axis)`` reduces, as a tuple, and whether it takes a
+    matrix norm over them (two axes, or a matrix with no axis and an ``ord``)."""
+    if axis is None:
+        axes = tuple(range(np.ndim(x)))
+        return axes, ord is not None and len(axes) == 2
+    axes = tuple(a % np.ndim(x) for a in (axis if isinstance(axis, tuple) else (axis,)))
+    return axes, len(axes) == 2
+
+
+def _norm_partial(x, ord=None, axis=None):
+    """The derivative of ``np.linalg.norm(x, ord, axis)`` along each element of ``x``, with
+    NumPy's choices where there is none: 0 where the norm is 0 or an element is 0 (|x|'s
+    kink), ties of a largest or smallest element, row or column shared evenly (as np.max)."""
+    x = np.asarray(x, dtype=float)
+    axes, matrix = _norm_axes(x, ord, axis)
+    r = np.linalg.norm(x, ord, axis, keepdims=True)
+    if ord is None or (ord == "fro" and matrix) or (ord == 2 and not matrix):
+        return x / _nonzero(r)
+    sign = np.sign(x)
+    if not matrix:
+        if ord in (np.inf, -np.inf):
+            hit = np.abs(x) == r
+            return sign * hit / np.sum(hit, axis=axes, keepdims=True)
+        if ord == 0:
+            return np.zeros_like(x)
+        if ord == 1:
+            return sign
+        scaled = np.abs(x) / _nonzero(r)  # sign(x) |x|^(p-1) / r^(p-1)
+        return np.where(x == 0, 0.0, sign * np.power(np.where(x == 0, 1.0, scaled), ord - 1))
+    rows, columns = axes
+    if ord in (1, -1, np.inf, -np.inf):  # the largest (smallest) column (row) sum
+        along, across = (rows, columns) if ord in (1, -1) else (columns, rows)
+        hit = np.sum(np.abs(x), axis=along, keepdims=True) == r
+        return sign * hit / np.sum(hit, axis=across, keepdims=True)
+    u, s, v_t = np.linalg.svd(np.moveaxis(x, axes, (-2, -1)), full_matrices=False)
+    if ord == "nuc":
+        part = u @ v_t
+    else:  # 2 or -2: the largest or smallest singular value's vectors
+        k = 0 if ord == 2 else -1
+        part = u[..., :, k:k + 1 or None] @ v_t[..., k:k + 1 or None, :]
+    return np.moveaxis(part, (-2, -1), axes) * (r != 0)
+
+
+def _norm_partial_along(x, v, ord=None, axis=None):
+    """How ``_norm_partial(x, ord, axis)`` changes as ``x`` moves along ``v``: the norm's
+    Hessian times ``v``, symmetric, so the adjoint too. A kink (1, inf, -inf, 0, and the
+    matrix norms made of them) has 0; a p-norm (2 and Frobenius too)
+    ``(p - 1) / r * ((|x| / r)^(p - 2) v - g (g . v))``, ``g`` the derivative; the singular
+    values' norms the change of their singular vectors (distinct singular values)."""
+    x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
+    axes, matrix = _norm_axes(x, ord, axis)
+    p = 2 if ord is None or ord == "fro" else ord
+    if (not matrix or ord is None or ord == "fro") and p not in (1, 0, np.inf, -np.inf):
+        r = _nonzero(np.linalg.norm(x, ord, axis, keepdims=True))
+        g = _norm_partial(x, ord, axis)
+        flat = axes if axis is not None or ord is not None else None
+        scaled = np.where(x == 0, 0.0, np.power(np.where(x == 0, 1.0, np.abs(x) / r), p - 2))
+        return (p - 1) / r * (scaled * v - g * np.sum(g * v, axis=flat, keepdims=True))
+    if not matrix or ord in (1, -1, np.inf, -np.inf):
+        return np.zeros_like(x)
+    moved, d = np.moveaxis(x, axes, (-2, -1)), np.moveaxis(v, axes, (-2, -1))
+    u, s, v_t = np.linalg.svd(moved, full_matrices=False)
+    d_u, d_v = _singular_vectors_tangent(moved, d, u, s, v_t)
+    if ord == "nuc":
+        part = d_u @ v_t + u @ np.swapaxes(d_v, -1, -2)
+    else:
+        k = slice(0, 1) if ord == 2 else slice(-1, None)
+        part = (d_u[..., :, k] @ v_t[..., k, :]
+                + u[..., :, k] @ np.swapaxes(d_v[..., :, k], -1, -2))
+    return np.moveaxis(part, (-2, -1), axes)
+
+
+def _singular_vectors_tangent(a, d_a, u, s, v_t):
+    """The tangents of the thin SVD's ``u`` and ``v`` (``a = u diag(s) v_t``) along ``d_a``,
+    for distinct nonzero singular values: ``du = u (F * (P S + S P.T)) + (I - u u.T) da v / s``
+    and ``dv = v (F * (S P + P.T S)) + (I - v v.T) da.T u / s``, ``P = u.T da v`` and
+    ``F = 1 / (s_j**2 - s_i**2)`` off the diagonal."""
+    v, u_t = np.swapaxes(v_t, -1, -2), np.swapaxes(u, -1, -2)
+    p = u_t @ d_a @ v
+    squares = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    off = ~np.eye(np.shape(s)[-1], dtype=bool)
+    f = np.divide(1.0, squares, out=np.zeros_like(squares), where=off)
+    ps, sp = p * s[..., None, :], s[..., :, None] * p
+    p_t = np.swapaxes(p, -1, -2)
+    rest_u = d_a @ v - u @ p  # (I - u u.T) da v
+    rest_v = np.swapaxes(d_a, -1, -2) @ u - v @ p_t  # (I - v v.T) da.T u
+    d_u = u @ (f * (ps + np.swapaxes(ps, -1, -2))) + rest_u / s[..., None, :]
+    d_v = v @ (f * (sp + np.swapaxes(sp, -1, -2))) + rest_v / s[..., None, :]
+    return d_u, d_v
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

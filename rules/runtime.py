@@ -37,6 +37,8 @@ from ad_transpile.runtime import (
     _multi_dot_adjoint_swap,
     _multi_dot_with,
     _nonzero,
+    _norm_partial,
+    _norm_partial_along,
     _power_log,
     _prod_others,
     _prod_others_along,
@@ -327,6 +329,19 @@ def eigenvectors_tangent(a, *, result, d_a):
 @adjoints(_eigenvectors)
 def eigenvectors_adjoint(a, *, result, d_result):
     return _eigenvectors_adjoint(d_result, a, result)
+
+
+# A norm's derivative changes by its Hessian, which is symmetric: the same both ways
+
+
+@tangents(_norm_partial)
+def norm_partial_tangent(x, ord=None, axis=None, *, d_x):
+    return _norm_partial_along(x, d_x, ord, axis)
+
+
+@adjoints(_norm_partial)
+def norm_partial_adjoint(x, ord=None, axis=None, *, d_result):
+    return _norm_partial_along(x, d_result, ord, axis)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

@@ -61,6 +61,27 @@ TABLE = [
     Case("np.linalg.norm(a)", ((5,),)),
     Case("np.linalg.norm(a)", ((3, 4),)),
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
+    # other ords: vectors, then matrices (1, inf: a column's, a row's sum of |a|; 2, nuc:
+    # of singular values), then along axes
+    Case("np.linalg.norm(a, 1)", ((5,),)),
+    Case("np.linalg.norm(a, 2)", ((5,),)),
+    Case("np.linalg.norm(a, np.inf)", ((5,),)),
+    Case("np.linalg.norm(a, ord=-np.inf)", ((5,),)),
+    Case("np.linalg.norm(a, 3)", ((5,),)),
+    Case("np.linalg.norm(a, 0.5)", ((5,),)),
+    Case("np.linalg.norm(a, -1.5)", ((5,),)),
+    Case("np.linalg.norm(a, 'fro')", ((3, 4),)),
+    Case("np.linalg.norm(a, 'nuc')", ((3, 4),)),
+    Case("np.linalg.norm(a, 2)", ((3, 4),)),
+    Case("np.linalg.norm(a, -2)", ((4, 3),)),
+    Case("np.linalg.norm(a, 1)", ((3, 4),)),
+    Case("np.linalg.norm(a, -1)", ((3, 4),)),
+    Case("np.linalg.norm(a, np.inf)", ((3, 4),)),
+    Case("np.linalg.norm(a, -np.inf)", ((3, 4),)),
+    Case("np.linalg.norm(a, 3, axis=1, keepdims=True)", ((3, 4),)),
+    Case("np.linalg.norm(a, np.inf, axis=0) * b", ((3, 4), (4,))),
+    Case("np.linalg.norm(a, 'nuc', axis=(2, 0))", ((2, 3, 4),)),
+    Case("np.linalg.norm(a, 2, (0, 2), True)", ((2, 3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
     Case("np.repeat(a, 2)", ((3,),)),
@@ -375,3 +396,26 @@ def test_an_array_function_without_derivative_contributes_zero(step):
     src = (f"import numpy as np\n\n\ndef f(a):\n"
            f"    return np.sum(a ** 2) * (1.0 + 0.1 * np.sum({step}))\n")
     check_array_gradient(src, (np.array([0.5, 1.7, 1.2, 0.8]),))
+
+
+# Where a norm has no derivative, NumPy's choice among its subgradients, as np.max's: ties
+# share evenly, a zero element or a norm of 0 gives 0 (never nan)
+NORM_KINKS = [
+    ("np.linalg.norm(a, np.inf)", [1.0, -1.0, 0.5], [0.5, -0.5, 0.0]),
+    ("np.linalg.norm(a, 1)", [0.0, 2.0], [0.0, 1.0]),
+    ("np.linalg.norm(a)", [0.0, 0.0], [0.0, 0.0]),
+    ("np.linalg.norm(a, 3)", [0.0, 0.0], [0.0, 0.0]),
+    ("np.linalg.norm(a, 0.5)", [0.0, 2.0], [0.0, 1.0]),
+    ("np.linalg.norm(a, np.inf)", [[1.0, 2.0], [-2.0, 1.0]], [[0.5, 0.5], [-0.5, 0.5]]),
+    ("np.linalg.norm(a, 'nuc')", [[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+    ("np.linalg.norm(a, 2)", [[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("expr", "at", "expected"), NORM_KINKS,
+                         ids=[f"{e} at {a}" for e, a, _ in NORM_KINKS])
+def test_a_norm_at_a_kink_has_numpys_subgradient(expr, at, expected, mode):
+    src = f"import numpy as np\n\n\ndef f(a):\n    return {expr}\n"
+    got = derivative(src, 0, mode)(np.array(at))
+    np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=generated(src, 0, mode))
