@@ -383,6 +383,16 @@ def _svdvals_adjoint(g, a):
     return (u * np.expand_dims(g, -2)) @ v_t
 
 
+def _svdvals_adjoint_along(g, a, d_a):
+    """How ``_svdvals_adjoint(g, a)``, the gradient of ``g . s(a)``, changes as ``a`` moves
+    along ``d_a``: that sum's Hessian times ``d_a`` (symmetric), from the singular vectors'
+    change (distinct nonzero singular values)."""
+    u, s, v_t = np.linalg.svd(a, full_matrices=False)
+    d_u, d_v = _singular_vectors_tangent(a, d_a, u, s, v_t)
+    weights = np.expand_dims(g, -2)
+    return (d_u * weights) @ v_t + (u * weights) @ np.swapaxes(d_v, -1, -2)
+
+
 def _norm_axes(x, ord=None, axis=None):
     """The axes ``np.linalg.norm(x, ord, axis)`` reduces, as a tuple, and whether it takes a
     matrix norm over them (two axes, or a matrix with no axis and an ``ord``)."""

@@ -48,6 +48,9 @@ from ad_transpile.runtime import (
     _restack,
     _revstack,
     _shifted_axis,
+    _svdvals_adjoint,
+    _svdvals_adjoint_along,
+    _svdvals_tangent,
     _symmetric_from_lower,
     _tangent_index,
     _tensordot_axes,
@@ -342,6 +345,19 @@ def norm_partial_tangent(x, ord=None, axis=None, *, d_x):
 @adjoints(_norm_partial)
 def norm_partial_adjoint(x, ord=None, axis=None, *, d_result):
     return _norm_partial_along(x, d_result, ord, axis)
+
+
+# linear in g, whose transpose is svdvals' tangent; along a, the Hessian of g . s(a)
+
+
+@tangents(_svdvals_adjoint)
+def svdvals_adjoint_tangent(g, a, *, d_g, d_a):
+    return _svdvals_adjoint(d_g, a), _svdvals_adjoint_along(g, a, d_a)
+
+
+@adjoints(_svdvals_adjoint)
+def svdvals_adjoint_adjoint(g, a, *, d_result):
+    return _svdvals_tangent(a, d_result), _svdvals_adjoint_along(g, a, d_result)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only
