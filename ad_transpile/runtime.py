@@ -485,6 +485,77 @@ def _singular_vectors_tangent(a, d_a, u, s, v_t):
     return d_u, d_v
 
 
+def _vector_norm_partial(x, ord=2, axis=None):
+    """``_norm_partial`` of ``np.linalg.vector_norm``, which takes the elements along all of
+    ``axis`` (every axis where it is None) for one vector, whatever their number."""
+    moved, shape = _as_vectors(x, axis)
+    return np.reshape(_norm_partial(moved, ord, -1), shape).transpose(_back(x, axis))
+
+
+def _vector_norm_partial_along(x, v, ord=2, axis=None):
+    """``_norm_partial_along`` of ``np.linalg.vector_norm``."""
+    moved, shape = _as_vectors(x, axis)
+    along = _norm_partial_along(moved, _as_vectors(v, axis)[0], ord, -1)
+    return np.reshape(along, shape).transpose(_back(x, axis))
+
+
+def _as_vectors(x, axis):
+    """``x`` with the axes of ``axis`` (all where None) last and made one, and the shape it
+    has with them last but not yet one."""
+    x = np.asarray(x, dtype=float)
+    axes = _vector_axes(x, axis)
+    kept = [a for a in range(np.ndim(x)) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    return np.reshape(moved, (*np.shape(moved)[:len(kept)], -1)), np.shape(moved)
+
+
+def _vector_axes(x, axis):
+    if axis is None:
+        return tuple(range(np.ndim(x)))
+    return tuple(a % np.ndim(x) for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def _back(x, axis):
+    """The transposition that undoes ``_as_vectors``' move of the axes."""
+    axes = _vector_axes(x, axis)
+    order = [a for a in range(np.ndim(x)) if a not in axes] + list(axes)
+    return tuple(np.argsort(order))
+
+
+def _vecdot_tangent(d, other, axis=-1):
+    """The batched tangent of ``np.linalg.vecdot`` along one operand, ``d`` its batched
+    tangent: the vectors' axis of each moved last (before the directions' of ``d``)."""
+    moved = np.moveaxis(d, axis if axis >= 0 else axis - 1, -2)
+    return np.einsum("...il,...i->...l", moved, np.moveaxis(other, axis, -1))
+
+
+def _vecdot_adjoint(g, x, other, axis=-1):
+    """The adjoint of ``x`` in ``np.linalg.vecdot(x, other, axis=axis)`` (either operand):
+    ``g`` times the other's vectors, summed back over what ``x`` was broadcast along."""
+    piece = np.expand_dims(g, -1) * np.moveaxis(other, axis, -1)
+    return np.moveaxis(_unbroadcast(piece, np.moveaxis(x, axis, -1)), -1, axis)
+
+
+def _cross_adjoint(left, right, like, axis=-1):
+    """``np.linalg.cross(left, right, axis=axis)`` summed back to the shape of ``like``, the
+    operand whose adjoint it is: ``a x b`` sends ``b x g`` to ``a`` and ``g x a`` to ``b``."""
+    product = np.cross(np.moveaxis(left, axis, -1), np.moveaxis(right, axis, -1))
+    return np.moveaxis(_unbroadcast(product, np.moveaxis(like, axis, -1)), -1, axis)
+
+
+def _cross_tangent(d_left, right, axis=-1, first=True):
+    """The batched tangent of ``np.linalg.cross`` along ``left`` (``first``) or ``right``:
+    ``e_ijk`` times the tangent's vectors and the other operand's, directions last."""
+    levi_civita = np.zeros((3, 3, 3))
+    levi_civita[[0, 1, 2], [1, 2, 0], [2, 0, 1]] = 1.0
+    levi_civita[[0, 1, 2], [2, 0, 1], [1, 2, 0]] = -1.0
+    moved = np.moveaxis(d_left, axis if axis >= 0 else axis - 1, -2)
+    other = np.moveaxis(right, axis, -1)
+    spec = "ijk,...jl,...k->...il" if first else "ijk,...kl,...j->...il"
+    return np.moveaxis(np.einsum(spec, levi_civita, moved, other), -2,
+                       axis if axis >= 0 else axis - 1)
+
+
 def _unconcatenate(g, arrays, position, axis=0):
     """The piece of ``g`` that ``np.concatenate(arrays, axis)`` took from ``arrays[position]``
     (``axis=None`` joins them flattened)."""

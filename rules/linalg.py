@@ -28,18 +28,26 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
     _block_upper,
+    _cross_adjoint,
+    _cross_tangent,
     _eigenvectors,
     _lower_half,
     _lower_of_symmetric,
     _multi_dot_adjoint,
     _multi_dot_batched,
     _multi_dot_tangent,
+    _norm_partial,
     _pinv_tangent,
+    _reduced_axes,
     _svdvals_adjoint,
     _svdvals_tangent,
     _symmetric_from_lower,
     _unbroadcast,
+    _unreduce,
     _upper_right,
+    _vecdot_adjoint,
+    _vecdot_tangent,
+    _vector_norm_partial,
 )
 
 
@@ -254,3 +262,125 @@ def svdvals_batched(x, *, result, d_x):
 @adjoints(np.linalg.svdvals)
 def svdvals_adjoint(x, *, result, d_result):
     return _svdvals_adjoint(d_result, x)
+
+
+# NumPy 2's array API names. matrix_transpose swaps the last two axes; outer takes vectors;
+# trace sums the offset diagonal of the last two axes; vecdot and cross are linear in each
+# operand, their vectors along ``axis`` of each (the runtime moves them last to find them).
+
+
+@tangents(np.linalg.matrix_transpose)
+def matrix_transpose_tangent(x, *, d_x):
+    return np.linalg.matrix_transpose(d_x)
+
+
+@batched_tangents(np.linalg.matrix_transpose)
+def matrix_transpose_batched(x, *, d_x):
+    return np.swapaxes(d_x, -3, -2)
+
+
+@adjoints(np.linalg.matrix_transpose)
+def matrix_transpose_adjoint(x, *, d_result):
+    return np.linalg.matrix_transpose(d_result)
+
+
+@tangents(np.linalg.outer)
+def linalg_outer_tangent(x1, x2, *, d_x1, d_x2):
+    return np.linalg.outer(d_x1, x2), np.linalg.outer(x1, d_x2)
+
+
+@batched_tangents(np.linalg.outer)
+def linalg_outer_batched(x1, x2, *, d_x1, d_x2):
+    return np.einsum("il,j->ijl", d_x1, x2), np.einsum("i,jl->ijl", x1, d_x2)
+
+
+@adjoints(np.linalg.outer)
+def linalg_outer_adjoint(x1, x2, *, d_result):
+    return d_result @ x2, x1 @ d_result
+
+
+@tangents(np.linalg.trace)
+def linalg_trace_tangent(x, offset=0, dtype=None, *, d_x):
+    return np.linalg.trace(d_x, offset=offset)
+
+
+@batched_tangents(np.linalg.trace)
+def linalg_trace_batched(x, offset=0, dtype=None, *, d_x):
+    return np.trace(d_x, offset=offset, axis1=-3, axis2=-2)
+
+
+@adjoints(np.linalg.trace)
+def linalg_trace_adjoint(x, offset=0, dtype=None, *, d_result):
+    diagonal = np.eye(np.shape(x)[-2], np.shape(x)[-1], offset)
+    return np.expand_dims(d_result, (-2, -1)) * diagonal
+
+
+@tangents(np.linalg.vecdot)
+def vecdot_tangent(x1, x2, axis=-1, *, d_x1, d_x2):
+    return np.linalg.vecdot(d_x1, x2, axis=axis), np.linalg.vecdot(x1, d_x2, axis=axis)
+
+
+@batched_tangents(np.linalg.vecdot)
+def vecdot_batched(x1, x2, axis=-1, *, d_x1, d_x2):
+    return _vecdot_tangent(d_x1, x2, axis), _vecdot_tangent(d_x2, x1, axis)
+
+
+@adjoints(np.linalg.vecdot)
+def vecdot_adjoint(x1, x2, axis=-1, *, d_result):
+    return _vecdot_adjoint(d_result, x1, x2, axis), _vecdot_adjoint(d_result, x2, x1, axis)
+
+
+@tangents(np.linalg.cross)
+def cross_tangent(x1, x2, axis=-1, *, d_x1, d_x2):
+    return np.linalg.cross(d_x1, x2, axis=axis), np.linalg.cross(x1, d_x2, axis=axis)
+
+
+@batched_tangents(np.linalg.cross)
+def cross_batched(x1, x2, axis=-1, *, d_x1, d_x2):
+    return _cross_tangent(d_x1, x2, axis, True), _cross_tangent(d_x2, x1, axis, False)
+
+
+@adjoints(np.linalg.cross)
+def cross_adjoint(x1, x2, axis=-1, *, d_result):  # a x b: b x g to a, g x a to b
+    return (_cross_adjoint(x2, d_result, x1, axis),
+            _cross_adjoint(d_result, x1, x2, axis))
+
+
+# vector_norm takes the elements along all of its axes (all of them, where None) for one
+# vector, of ord 2 unless told; matrix_norm is norm over the last two axes, 'fro' unless told
+
+
+@tangents(np.linalg.vector_norm)
+def vector_norm_tangent(x, axis=None, keepdims=False, ord=2, *, result, d_x):
+    partial = _vector_norm_partial(x, ord, axis)
+    return np.sum(partial * d_x, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.linalg.vector_norm)
+def vector_norm_batched(x, axis=None, keepdims=False, ord=2, *, result, d_x):
+    partial = np.expand_dims(_vector_norm_partial(x, ord, axis), -1)
+    return np.sum(partial * d_x, axis=_reduced_axes(x, axis=axis), keepdims=keepdims)
+
+
+@adjoints(np.linalg.vector_norm)
+def vector_norm_adjoint(x, axis=None, keepdims=False, ord=2, *, result, d_result):
+    spread = _unreduce(d_result, x, axis=axis, keepdims=keepdims)
+    return _vector_norm_partial(x, ord, axis) * spread
+
+
+@tangents(np.linalg.matrix_norm)
+def matrix_norm_tangent(x, keepdims=False, ord="fro", *, result, d_x):
+    partial = _norm_partial(x, ord, (-2, -1))
+    return np.sum(partial * d_x, axis=(-2, -1), keepdims=keepdims)
+
+
+@batched_tangents(np.linalg.matrix_norm)
+def matrix_norm_batched(x, keepdims=False, ord="fro", *, result, d_x):
+    partial = np.expand_dims(_norm_partial(x, ord, (-2, -1)), -1)
+    return np.sum(partial * d_x, axis=(-3, -2), keepdims=keepdims)
+
+
+@adjoints(np.linalg.matrix_norm)
+def matrix_norm_adjoint(x, keepdims=False, ord="fro", *, result, d_result):
+    spread = _unreduce(d_result, x, axis=(-2, -1), keepdims=keepdims)
+    return _norm_partial(x, ord, (-2, -1)) * spread

@@ -15,6 +15,7 @@ from ad_transpile.runtime import (
     _centered,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
+    _cross_adjoint,
     _diagonal_blocks,
     _dot_axes,
     _eigenvectors,
@@ -69,6 +70,9 @@ from ad_transpile.runtime import (
     _untile,
     _unvstack,
     _upper_right,
+    _vecdot_adjoint,
+    _vector_norm_partial,
+    _vector_norm_partial_along,
     _zero_tangent,
 )
 
@@ -358,6 +362,44 @@ def svdvals_adjoint_tangent(g, a, *, d_g, d_a):
 @adjoints(_svdvals_adjoint)
 def svdvals_adjoint_adjoint(g, a, *, d_result):
     return _svdvals_tangent(a, d_result), _svdvals_adjoint_along(g, a, d_result)
+
+
+@tangents(_vector_norm_partial)
+def vector_norm_partial_tangent(x, ord=2, axis=None, *, d_x):
+    return _vector_norm_partial_along(x, d_x, ord, axis)
+
+
+@adjoints(_vector_norm_partial)
+def vector_norm_partial_adjoint(x, ord=2, axis=None, *, d_result):
+    return _vector_norm_partial_along(x, d_result, ord, axis)
+
+
+# The adjoints of vecdot and cross: linear in both operands they are made of, the operand
+# whose shape they take (like, x) gives only that
+
+
+@tangents(_vecdot_adjoint)
+def vecdot_adjoint_tangent(g, x, other, axis=-1, *, d_g, d_other):
+    return _vecdot_adjoint(d_g, x, other, axis), None, _vecdot_adjoint(g, x, d_other, axis)
+
+
+@adjoints(_vecdot_adjoint)
+def vecdot_adjoint_adjoint(g, x, other, axis=-1, *, d_result):
+    return (np.linalg.vecdot(d_result, other, axis=axis), None,
+            _vecdot_adjoint(g, other, d_result, axis))
+
+
+@tangents(_cross_adjoint)
+def cross_adjoint_tangent(left, right, like, axis=-1, *, d_left, d_right):
+    return (_cross_adjoint(d_left, right, like, axis),
+            _cross_adjoint(left, d_right, like, axis), None)
+
+
+@adjoints(_cross_adjoint)
+def cross_adjoint_adjoint(left, right, like, axis=-1, *, d_result):
+    # r . (left x right) = left . (right x r) = right . (r x left)
+    return (_cross_adjoint(right, d_result, left, axis),
+            _cross_adjoint(d_result, left, right, axis), None)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

@@ -81,17 +81,40 @@ TABLE = [
     Case("np.linalg.svdvals(a + 3.0 * np.eye(4, 2))", ((4, 2),)),  # tall
     Case("np.linalg.svdvals(a + 3.0 * np.eye(2, 3))", ((2, 3),)),  # wide
     Case("np.linalg.svdvals(a + np.diag([2.0, 4.0, 6.0]))", ((2, 3, 3),)),
+    # NumPy 2's array API names
+    Case("np.linalg.matrix_transpose(a) * b", ((2, 3, 4), (3,))),
+    Case("np.linalg.outer(a, b)", ((3,), (4,))),
+    Case("np.linalg.trace(a)", ((3, 3),)),
+    Case("np.linalg.trace(a, offset=1) * b", ((2, 3, 4), (2,))),
+    Case("np.linalg.vecdot(a, b)", ((2, 3), (3,))),
+    Case("np.linalg.vecdot(a, b, axis=0)", ((4, 3), (4, 2, 3))),
+    Case("np.linalg.cross(a, b)", ((2, 3), (3,))),
+    Case("np.linalg.cross(a, b, axis=0)", ((3, 3), (3, 2, 3))),
+    Case("np.linalg.vecdot(a, a * a, axis=0)", ((4, 3),)),  # a in both: both operands' rules
+    Case("np.linalg.cross(a, a * a)", ((2, 3),)),
+    Case("np.linalg.vector_norm(a)", ((3, 4),)),  # all the elements one vector
+    Case("np.linalg.vector_norm(a, ord=1, axis=(0, 2))", ((2, 3, 4),)),
+    Case("np.linalg.vector_norm(a, axis=1, keepdims=True, ord=3)", ((3, 4),)),
+    Case("np.linalg.vector_norm(a, ord=np.inf)", ((3, 4),)),
+    Case("np.linalg.matrix_norm(a)", ((2, 3, 4),)),
+    Case("np.linalg.matrix_norm(a, ord='nuc')", ((3, 4),)),
+    Case("np.linalg.matrix_norm(a, ord=2, keepdims=True)", ((2, 4, 3),)),
+    Case("np.linalg.matrix_norm(a, ord=-np.inf)", ((3, 4),)),
 ]
 
 SEED = 20261127
 LINALG = {"numpy.linalg.det", "numpy.linalg.inv", "numpy.linalg.solve",
           "numpy.linalg.multi_dot", "numpy.linalg.cholesky", "numpy.linalg.pinv",
-          "numpy.linalg.matrix_power", "numpy.linalg.eigvalsh", "numpy.linalg.svdvals"}
+          "numpy.linalg.matrix_power", "numpy.linalg.eigvalsh", "numpy.linalg.svdvals",
+          "numpy.linalg.matrix_transpose", "numpy.linalg.outer", "numpy.linalg.trace",
+          "numpy.linalg.vecdot", "numpy.linalg.cross", "numpy.linalg.vector_norm",
+          "numpy.linalg.matrix_norm"}
 # the runtime's helpers that only these rules' gradients call, differentiated again below
 HELPERS = {"ad_transpile.runtime._multi_dot_adjoint", "ad_transpile.runtime._lower_half",
            "ad_transpile.runtime._lower_of_symmetric", "ad_transpile.runtime._block_upper",
            "ad_transpile.runtime._upper_right", "ad_transpile.runtime._eigenvectors",
-           "ad_transpile.runtime._svdvals_adjoint",
+           "ad_transpile.runtime._svdvals_adjoint", "ad_transpile.runtime._vecdot_adjoint",
+           "ad_transpile.runtime._cross_adjoint", "ad_transpile.runtime._vector_norm_partial",
            "ad_transpile.runtime._diagonal_blocks"}  # only in reverse mode over a gradient
 
 CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
@@ -132,7 +155,9 @@ def test_the_gradient_differentiates_again(case):
 # a symmetric Hessian): the adjoints of the helpers the gradients call
 TWICE_IN_REVERSE = [case for case in TABLE if any(
     name in case.expr for name in ("matrix_power(a, 3)", "cholesky(a + ", "eigvalsh(a + a.T",
-                                         "svdvals(a + 3.0 * np.eye(4, 2)"))]
+                                         "svdvals(a + 3.0 * np.eye(4, 2)", "a, a * a",
+                                         "multi_dot([a, b, a.T]", "matrix_norm(a, ord='nuc'",
+                                         "vector_norm(a, axis=1"))]
 
 
 @pytest.mark.parametrize("case", TWICE_IN_REVERSE, ids=[c.expr for c in TWICE_IN_REVERSE])
