@@ -16,7 +16,7 @@ import gast
 from ad_transpile import errors
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.infer import Kinds
-from ad_transpile.list_rules import ListStatements
+from ad_transpile.list_rules import ARRAYS, ListStatements
 from ad_transpile.normalize import scatter_parts
 from ad_transpile.parse import ParsedFunction
 from ad_transpile.primitives import GETITEM, operands, primitive
@@ -278,6 +278,12 @@ def _check_structural(value: gast.expr, rule, shown: str, parsed: ParsedFunction
                 f"argument '{param}' of '{shown}'" + (" (in a nested sequence)" if nested
                                                       else ""),
                 why="its derivative rule gives no derivative along it")
+        if isinstance(arg, gast.Name) and rule.joins(index) and not rule.nests(index) \
+                and rule.primitive not in ARRAYS:
+            # its adjoint gives each array its piece by its place in a written-out sequence
+            raise parsed.error(
+                errors.Unsupported, arg, construct=f"the arrays '{arg.id}' held in one name, "
+                f"passed to '{shown}'", why=f"write them out: {shown}([a, b, ...])")
 
 
 def _keyed_by_text(index: gast.expr) -> bool:

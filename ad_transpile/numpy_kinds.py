@@ -34,12 +34,14 @@ CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
         "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
-        "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax"}
+        "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax",
+        "numpy.linalg.cholesky", "numpy.linalg.pinv", "numpy.linalg.matrix_power",
+        "numpy.linalg.matrix_transpose"}
 # along one axis, or over the array flattened where the axis is None (the default of cumsum)
 FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
                           "numpy.argsort": False}
 ONE_DIMENSIONAL = {"numpy.arange", "numpy.ravel", "numpy.ndarray.flatten"}
-TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer"}
+TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.linalg.outer"}
 SIZES = {"numpy.size", "numpy.ndim"}
 
 
@@ -75,6 +77,9 @@ def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluat
         return array(2)
     if qualname in SIZES:
         return INT
+    if qualname in ("numpy.linalg.eigvalsh", "numpy.linalg.svdvals"):  # one value a row
+        first = args[0] if args else UNKNOWN
+        return array(first.ndim - 1 if first.is_array and first.ndim else None)
     if qualname in ("numpy.dot", "numpy.matmul", "numpy.inner"):
         return _product(args)
     if qualname == "numpy.concatenate" and args and args[0].name in ("list", "tuple") \
@@ -122,8 +127,11 @@ def _reduction(qualname: str, node: gast.expr, args: list[Kind], keywords: dict)
     number = INT if qualname in INDEX_REDUCTIONS else (
         BOOL if qualname in WHOLE_REDUCTIONS else FLOAT)
     axis = keywords.get("axis")
-    if axis is None and len(args) > 1 and qualname != "numpy.linalg.norm":
-        axis = _positional(node)[1]
+    place = 2 if qualname == "numpy.linalg.norm" else 1  # norm(x, ord, axis)
+    if axis is None and len(args) > place:
+        axis = _positional(node)[place]
+    if len(args) > place + 1:  # keepdims among the other options, given by place
+        return array(None) if first.is_array else UNKNOWN
     if _is_none(axis) and "keepdims" not in keywords and "out" not in keywords:
         return number  # over every axis of anything array-like: one number
     kept = keywords.get("keepdims")

@@ -368,6 +368,8 @@ class Program:
         imports = self.imports(everything)
         if helpers and not _binds(imports, "np", "numpy"):
             imports.append(gast.Import(names=[gast.alias(name="numpy", asname="np")]))
+        if any(_reads(h, "math") for h in helpers) and not _binds(imports, "math", "math"):
+            imports.append(gast.Import(names=[gast.alias(name="math", asname=None)]))  # digamma
         return gast.Module(body=[*imports, *helpers, *[f for f, _ in everything]],
                            type_ignores=[])
 
@@ -517,6 +519,10 @@ def _helpers(used: set[str]) -> list[gast.FunctionDef]:
 def _helpers_called(name_: str) -> frozenset[str]:
     return frozenset(n.id for n in walk(_helper(name_))
                      if isinstance(n, gast.Name) and n.id in runtime.HELPERS)
+
+
+def _reads(tree: gast.AST, identifier: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == identifier for n in walk(tree))
 
 
 def _binds(imports: list[gast.stmt], local: str, module: str) -> bool:

@@ -27,6 +27,7 @@ BATCHED_MARKS = ("ad_transpile.rulebook.batched_tangents", "ad_transpile.batched
 _MARK = {"tangents": "tangents", "adjoints": "adjoints", "batched": "batched_tangents"}
 NONDIFF_MARKS = ("ad_transpile.rulebook.nondifferentiable", "ad_transpile.nondifferentiable")
 NDIM_MARKS = ("ad_transpile.rulebook.ndim",)
+MOST_OPERANDS = 8  # a rule taking ``*operands`` (np.einsum) serves calls of 1 to 8 of them
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,14 @@ class Registry:
         self.halves: dict[tuple[str, int], dict[str, tuple]] = {}  # a structural rule's halves
         for node in module.body:
             self._add_statement(node, where)
-        for (primitive, _), halves in self.halves.items():
-            self._add_structural(primitive, halves, where)
+        # a rule for a fixed number of arguments wins over one taking *operands
+        for (primitive, count), halves in sorted(self.halves.items(),
+                                                 key=lambda item: type(item[0][1]) is int):
+            if isinstance(count, tuple):
+                for operands in range(1, MOST_OPERANDS + 1):
+                    self._add_structural(primitive, _spread(halves, count[1], operands), where)
+            else:
+                self._add_structural(primitive, halves, where)
 
     def _qualify(self, expr: gast.expr) -> str | None:
         imports, functions, module_name = self.scope
@@ -277,19 +284,26 @@ class Registry:
                             node.args.defaults))
         params = tuple(a.id for a in args)
         extra = tuple(a.id for a in node.args.kwonlyargs)
+        vararg = node.args.vararg.id if node.args.vararg else None
+        if vararg and (defaults or mark.keywords):
+            raise _bad(where, node, f"rule '{node.name}' takes *{vararg}: it can have neither "
+                       "options nor forms")
         allowed = {"result"} | ({f"d_{p}" for p in params} if which != "adjoints"
                                else {"d_result", "item"})
+        if vararg:  # each operand in turn: its tangent, and its position among them
+            allowed |= {"item"} | ({f"d_{vararg}"} if which != "adjoints" else set())
         if set(extra) - allowed:
             raise _bad(where, node, f"@{_MARK[which]} rule '{node.name}' may only name "
                        f"{', '.join(sorted(allowed))} after '*'")
         ret, templates = _returned(node, where, "templates")
         templates = tuple(None if isinstance(t, gast.Constant) and t.value is None else t
                           for t in templates)
-        required = [p for p in params if p not in defaults]
+        required = [p for p in params if p not in defaults] + ([f"*{vararg}"] if vararg else [])
         if len(templates) != len(required):
             raise _bad(where, ret, f"rule '{node.name}' has {len(required)} argument(s) "
                        f"without a default but returns {len(templates)} template(s)")
-        halves = self.halves.setdefault((primitive, len(params)), {})
+        halves = self.halves.setdefault((primitive, (len(params), vararg) if vararg
+                                         else len(params)), {})
         if mark.keywords:  # a form for calls that meet its conditions
             conditions = self._conditions(mark, params, where)
             halves.setdefault("forms", []).append((which, conditions, templates, node, params))
@@ -346,6 +360,52 @@ class Registry:
                 forms=tuple((which, conditions, templates)
                             for which, conditions, templates, _, _ in forms),
             )
+
+
+def _spread(halves: dict[str, tuple], vararg: str, count: int) -> dict[str, tuple]:
+    """The halves of a rule taking ``*operands``, written out for ``count`` operands named
+    ``operands_0``, ``operands_1``, ...: the rule's template for an operand stands once for
+    each, ``item`` its position, ``d_operands`` its tangent, ``*operands`` them all and
+    ``*d_operands`` them all with the operand in turn replaced by its tangent."""
+    names = [f"{vararg}_{i}" for i in range(count)]
+    spread = {}
+    for which, (node, params, defaults, templates) in halves.items():
+        *fixed, each = templates
+        fixed = [None if t is None else _Spread(vararg, names, None).visit(_copy(t))
+                 for t in fixed]
+        written = [None if each is None else
+                   _Spread(vararg, names, i).visit(_copy(each)) for i in range(count)]
+        spread[which] = (node, (*params, *names), defaults, (*fixed, *written))
+    return spread
+
+
+class _Spread(gast.NodeTransformer):
+    def __init__(self, vararg: str, names: list[str], position: int | None) -> None:
+        self.vararg, self.names, self.position = vararg, names, position
+
+    def visit_Call(self, node):
+        args = []
+        for arg in node.args:
+            spread = isinstance(arg, gast.Starred) and isinstance(arg.value, gast.Name)
+            if spread and arg.value.id in (self.vararg, f"d_{self.vararg}"):
+                tangent = arg.value.id != self.vararg
+                args += [_name(f"d_{n}" if tangent and i == self.position else n)
+                         for i, n in enumerate(self.names)]
+            else:
+                args.append(arg)
+        node.args = args
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id == "item":
+            return gast.Constant(self.position, None)
+        if node.id == f"d_{self.vararg}":
+            return _name(f"d_{self.names[self.position]}")
+        return node
+
+
+def _name(identifier: str) -> gast.Name:
+    return gast.Name(identifier, gast.Load(), None, None)
 
 
 def _returned(node: gast.FunctionDef, where: str, what: str) -> tuple[gast.Return, tuple]:

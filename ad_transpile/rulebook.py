@@ -30,6 +30,14 @@ A parameter with a default is an option that carries no derivative; a keyword th
 is left out of the derivative too. ``None`` in place of a template means no derivative along that
 argument.
 
+An operation of any number of operands (``np.einsum``) takes them as ``*operands``; its template
+for an operand stands for each in turn, ``item`` its position, ``d_operands`` its tangent,
+``*operands`` all of them and ``*d_operands`` all of them with its tangent in its place::
+
+    @tangents(np.einsum)
+    def einsum_tangent(subscripts, *operands, d_operands):
+        return None, np.einsum(subscripts, *d_operands)
+
 Where the arguments' shapes are known, a helper a template calls may have a plain form, a
 second template under a condition on the numbers of dimensions of its arguments::
 

@@ -6,6 +6,8 @@ still runs without ad-transpile installed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -239,6 +241,352 @@ def _einsum_adjoint(subscripts, g, k, *operands):
             spread.append(c)
     eyes = [np.eye(sizes[d[0]]) for d in diagonals]
     return np.einsum(",".join([unique, *diagonals]) + "->" + "".join(spread), result, *eyes)
+
+
+def _multi_dot_subscripts(arrays):
+    """``np.linalg.multi_dot(arrays)`` as the subscripts of one ``np.einsum``: matrix ``i``
+    spans the letters ``i`` and ``i + 1``; a vector first or last is a row or a column whose
+    other axis is dropped (``[v, A, w]``: ``'b,bc,c->'``)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    parts = [letters[i:i + 2] for i in range(len(arrays))]
+    first, last = np.ndim(arrays[0]) == 2, np.ndim(arrays[-1]) == 2
+    parts[0], parts[-1] = parts[0][1 - first:], parts[-1][:1 + last]
+    return ",".join(parts) + "->" + parts[0][:first] + parts[-1][len(parts[-1]) - last:]
+
+
+def _multi_dot_tangent(arrays, d_arrays):
+    """The tangent of ``np.linalg.multi_dot(arrays)``: each array in turn replaced by its
+    tangent (``d_arrays``, zeros for a constant)."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_with(subscripts, k, d, *arrays) for k, d in enumerate(d_arrays))
+
+
+def _multi_dot_batched(arrays, d_arrays):
+    """The batched tangent of ``np.linalg.multi_dot(arrays)``: directions last."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_with(_einsum_batched(subscripts, k, *arrays), k, d, *arrays)
+               for k, d in enumerate(d_arrays))
+
+
+def _multi_dot_adjoint(g, arrays, position):
+    """The adjoint of ``arrays[position]`` in ``np.linalg.multi_dot(arrays)``, for the
+    adjoint ``g`` of the product: the products on either side of it, transposed, around ``g``."""
+    return _einsum_adjoint(_multi_dot_subscripts(arrays), g, position, *arrays)
+
+
+def _multi_dot_adjoint_along(g, arrays, position, d_arrays):
+    """How ``_multi_dot_adjoint(g, arrays, position)`` changes as ``arrays`` move along
+    ``d_arrays``: linear in each array but the one at ``position``."""
+    subscripts = _multi_dot_subscripts(arrays)
+    return sum(_einsum_adjoint_along(subscripts, g, position, j, d, *arrays)
+               for j, d in enumerate(d_arrays))
+
+
+def _multi_dot_adjoint_swap(g, arrays, position, j, r):
+    """The adjoint of ``_multi_dot_adjoint(g, arrays, position)`` along ``arrays[j]``, for
+    the adjoint ``r`` of its result."""
+    return _einsum_adjoint_swap(_multi_dot_subscripts(arrays), g, position, j, r, *arrays)
+
+
+def _multi_dot_with(arrays, position, g):
+    """``np.linalg.multi_dot(arrays)`` with ``g`` in the place of ``arrays[position]``."""
+    return _einsum_with(_multi_dot_subscripts(arrays), position, g, *arrays)
+
+
+def _lower_half(x):
+    """The lower triangle of each matrix in ``x`` with its diagonal halved: the part of a
+    symmetric ``m = X + X.T`` that is ``X``, for a lower triangular ``X`` (self-adjoint)."""
+    return np.tril(x) - 0.5 * x * np.eye(np.shape(x)[-1])
+
+
+def _symmetric_from_lower(x):
+    """The symmetric matrices whose lower triangles are those of ``x``: what a function that
+    reads only the lower triangle (``np.linalg.cholesky``, ``eigvalsh``) sees of ``x``."""
+    return np.tril(x) + np.swapaxes(np.tril(x, -1), -1, -2)
+
+
+def _lower_of_symmetric(g):
+    """The adjoint of ``_symmetric_from_lower``: the adjoint of an element below the
+    diagonal and of its mirror image, on the element below; nothing above."""
+    return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(np.shape(g)[-1])
+
+
+def _pinv_tangent(a, p, d_a):
+    """The tangent of ``p = np.linalg.pinv(a)`` where ``a``'s rank does not change about it
+    (full rank): ``-p da p + p p.T da.T (I - a p) + (I - p a) da.T p.T p``, for stacks too."""
+    d_t, p_t = np.swapaxes(d_a, -1, -2), np.swapaxes(p, -1, -2)
+    rows = p @ (p_t @ d_t)
+    columns = d_t @ (p_t @ p)
+    return -(p @ d_a @ p) + rows - rows @ a @ p + columns - p @ (a @ columns)
+
+
+def _block_upper(a, e):
+    """The block matrices ``[[a, e], [0, a]]`` (for stacks, of the last two axes): the power
+    of one has the derivative of the power of ``a`` along ``e`` in its upper right block."""
+    top = np.concatenate([a, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(top[..., :np.shape(a)[-1]]), a], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def _upper_right(x):
+    """The upper right quarter of each matrix in ``x``."""
+    half = np.shape(x)[-1] // 2
+    return x[..., :half, half:]
+
+
+def _diagonal_blocks(g):
+    """The sum of the upper left and lower right quarters of each matrix in ``g``: what
+    ``a`` gets back from the adjoint ``g`` of ``_block_upper(a, e)``."""
+    half = np.shape(g)[-1] // 2
+    return g[..., :half, :half] + g[..., half:, half:]
+
+
+def _digamma(x):
+    """The digamma function psi = Gamma' / Gamma of a number, the derivative of math.lgamma
+    (``math`` has none, and scipy is optional): psi(x) = psi(1 - x) - pi / tan(pi x) below
+    1/2, psi(x) = psi(x + 1) - 1 / x up to 10, then the asymptotic series in 1 / x**2, whose
+    terms are Bernoulli numbers B_2k / 2k; within a few 1e-16 of the value's size."""
+    if x < 0.5:
+        # tan and sin**2 repeat every whole number: x - round(x) is exact, pi * x is not
+        return _digamma(1.0 - x) - math.pi / math.tan(math.pi * (x - round(x)))
+    shift = 0.0
+    while x < 10.0:
+        shift -= 1.0 / x
+        x += 1.0
+    w = 1.0 / (x * x)
+    series = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (
+        1 / 132 - w * (691 / 32760 - w / 12))))))
+    return shift + math.log(x) - 0.5 / x - series
+
+
+def _trigamma(x):
+    """The derivative of ``_digamma``: psi'(x) = pi**2 / sin(pi x)**2 - psi'(1 - x) below 1/2,
+    psi'(x + 1) + 1 / x**2 up to 10, then the asymptotic series B_2k / x**(2k + 1)."""
+    if x < 0.5:
+        return (math.pi / math.sin(math.pi * (x - round(x)))) ** 2 - _trigamma(1.0 - x)
+    shift = 0.0
+    while x < 10.0:
+        shift += 1.0 / (x * x)
+        x += 1.0
+    w = 1.0 / (x * x)
+    series = w * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (
+        5 / 66 - w * (691 / 2730 - w * 7 / 6))))))
+    return shift + 1.0 / x + 0.5 * w + series / x
+
+
+def _eigenvectors(a):
+    """The eigenvectors (columns) of the symmetric matrices made of ``a``'s lower triangles,
+    in the order of ``np.linalg.eigvalsh(a)``'s values: what its derivative is made of."""
+    return np.linalg.eigh(a)[1]
+
+
+def _eigen_gaps(a):
+    """``1 / (w[j] - w[i])`` off the diagonal, 0 on it, ``w`` the eigenvalues of ``a``: how
+    much an eigenvector turns toward another for a change of the matrix between them."""
+    w = np.linalg.eigvalsh(a)
+    gaps = w[..., None, :] - w[..., :, None]
+    off = ~np.eye(np.shape(w)[-1], dtype=bool)
+    return np.divide(1.0, gaps, out=np.zeros_like(gaps), where=off)
+
+
+def _eigenvectors_tangent(a, v, d_a):
+    """The tangent of ``v = _eigenvectors(a)``, for distinct eigenvalues: ``v (F * (v.T dE
+    v))``, ``F`` the gaps, ``dE`` the symmetric change ``d_a``'s lower triangle makes."""
+    turn = np.swapaxes(v, -1, -2) @ _symmetric_from_lower(d_a) @ v
+    return v @ (_eigen_gaps(a) * turn)
+
+
+def _eigenvectors_adjoint(g, a, v):
+    """The adjoint of ``a`` in ``v = _eigenvectors(a)`` for ``v``'s adjoint ``g``, the
+    transpose of ``_eigenvectors_tangent``: ``v (F * (v.T g)) v.T``, on the lower triangle."""
+    v_t = np.swapaxes(v, -1, -2)
+    return _lower_of_symmetric(v @ (_eigen_gaps(a) * (v_t @ g)) @ v_t)
+
+
+def _svdvals_tangent(a, d_a):
+    """The tangent of ``np.linalg.svdvals(a)`` for distinct singular values: ``u_i.T da
+    v_i``, the singular vectors of ``a`` around ``d_a`` (for stacks too)."""
+    u, _, v_t = np.linalg.svd(a, full_matrices=False)
+    return np.einsum("...ji,...jk,...ik->...i", u, d_a, v_t)
+
+
+def _svdvals_adjoint(g, a):
+    """The adjoint of ``a`` in ``np.linalg.svdvals(a)``: ``u diag(g) v.T``."""
+    u, _, v_t = np.linalg.svd(a, full_matrices=False)
+    return (u * np.expand_dims(g, -2)) @ v_t
+
+
+def _svdvals_adjoint_along(g, a, d_a):
+    """How ``_svdvals_adjoint(g, a)``, the gradient of ``g . s(a)``, changes as ``a`` moves
+    along ``d_a``: that sum's Hessian times ``d_a`` (symmetric), from the singular vectors'
+    change (distinct nonzero singular values)."""
+    u, s, v_t = np.linalg.svd(a, full_matrices=False)
+    d_u, d_v = _singular_vectors_tangent(a, d_a, u, s, v_t)
+    weights = np.expand_dims(g, -2)
+    return (d_u * weights) @ v_t + (u * weights) @ np.swapaxes(d_v, -1, -2)
+
+
+def _norm_axes(x, ord=None, axis=None):
+    """The axes ``np.linalg.norm(x, ord, axis)`` reduces, as a tuple, and whether it takes a
+    matrix norm over them (two axes, or a matrix with no axis and an ``ord``)."""
+    if axis is None:
+        axes = tuple(range(np.ndim(x)))
+        return axes, ord is not None and len(axes) == 2
+    axes = tuple(a % np.ndim(x) for a in (axis if isinstance(axis, tuple) else (axis,)))
+    return axes, len(axes) == 2
+
+
+def _norm_partial(x, ord=None, axis=None):
+    """The derivative of ``np.linalg.norm(x, ord, axis)`` along each element of ``x``, with
+    NumPy's choices where there is none: 0 where the norm is 0 or an element is 0 (|x|'s
+    kink), ties of a largest or smallest element, row or column shared evenly (as np.max)."""
+    x = np.asarray(x, dtype=float)
+    axes, matrix = _norm_axes(x, ord, axis)
+    r = np.linalg.norm(x, ord, axis, keepdims=True)
+    if ord is None or (ord == "fro" and matrix) or (ord == 2 and not matrix):
+        return x / _nonzero(r)
+    sign = np.sign(x)
+    if not matrix:
+        if ord in (np.inf, -np.inf):
+            hit = np.abs(x) == r
+            return sign * hit / np.sum(hit, axis=axes, keepdims=True)
+        if ord == 0:
+            return np.zeros_like(x)
+        if ord == 1:
+            return sign
+        scaled = np.abs(x) / _nonzero(r)  # sign(x) |x|^(p-1) / r^(p-1)
+        return np.where(x == 0, 0.0, sign * np.power(np.where(x == 0, 1.0, scaled), ord - 1))
+    rows, columns = axes
+    if ord in (1, -1, np.inf, -np.inf):  # the largest (smallest) column (row) sum
+        along, across = (rows, columns) if ord in (1, -1) else (columns, rows)
+        hit = np.sum(np.abs(x), axis=along, keepdims=True) == r
+        return sign * hit / np.sum(hit, axis=across, keepdims=True)
+    u, s, v_t = np.linalg.svd(np.moveaxis(x, axes, (-2, -1)), full_matrices=False)
+    if ord == "nuc":
+        part = u @ v_t
+    else:  # 2 or -2: the largest or smallest singular value's vectors
+        k = 0 if ord == 2 else -1
+        part = u[..., :, k:k + 1 or None] @ v_t[..., k:k + 1 or None, :]
+    return np.moveaxis(part, (-2, -1), axes) * (r != 0)
+
+
+def _norm_partial_along(x, v, ord=None, axis=None):
+    """How ``_norm_partial(x, ord, axis)`` changes as ``x`` moves along ``v``: the norm's
+    Hessian times ``v``, symmetric, so the adjoint too. A kink (1, inf, -inf, 0, and the
+    matrix norms made of them) has 0; a p-norm (2 and Frobenius too)
+    ``(p - 1) / r * ((|x| / r)^(p - 2) v - g (g . v))``, ``g`` the derivative; the singular
+    values' norms the change of their singular vectors (distinct singular values)."""
+    x, v = np.asarray(x, dtype=float), np.asarray(v, dtype=float)
+    axes, matrix = _norm_axes(x, ord, axis)
+    p = 2 if ord is None or ord == "fro" else ord
+    if (not matrix or ord is None or ord == "fro") and p not in (1, 0, np.inf, -np.inf):
+        r = _nonzero(np.linalg.norm(x, ord, axis, keepdims=True))
+        g = _norm_partial(x, ord, axis)
+        flat = axes if axis is not None or ord is not None else None
+        scaled = np.where(x == 0, 0.0, np.power(np.where(x == 0, 1.0, np.abs(x) / r), p - 2))
+        return (p - 1) / r * (scaled * v - g * np.sum(g * v, axis=flat, keepdims=True))
+    if not matrix or ord in (1, -1, np.inf, -np.inf):
+        return np.zeros_like(x)
+    moved, d = np.moveaxis(x, axes, (-2, -1)), np.moveaxis(v, axes, (-2, -1))
+    u, s, v_t = np.linalg.svd(moved, full_matrices=False)
+    d_u, d_v = _singular_vectors_tangent(moved, d, u, s, v_t)
+    if ord == "nuc":
+        part = d_u @ v_t + u @ np.swapaxes(d_v, -1, -2)
+    else:
+        k = slice(0, 1) if ord == 2 else slice(-1, None)
+        part = (d_u[..., :, k] @ v_t[..., k, :]
+                + u[..., :, k] @ np.swapaxes(d_v[..., :, k], -1, -2))
+    return np.moveaxis(part, (-2, -1), axes)
+
+
+def _singular_vectors_tangent(a, d_a, u, s, v_t):
+    """The tangents of the thin SVD's ``u`` and ``v`` (``a = u diag(s) v_t``) along ``d_a``,
+    for distinct nonzero singular values: ``du = u (F * (P S + S P.T)) + (I - u u.T) da v / s``
+    and ``dv = v (F * (S P + P.T S)) + (I - v v.T) da.T u / s``, ``P = u.T da v`` and
+    ``F = 1 / (s_j**2 - s_i**2)`` off the diagonal."""
+    v, u_t = np.swapaxes(v_t, -1, -2), np.swapaxes(u, -1, -2)
+    p = u_t @ d_a @ v
+    squares = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    off = ~np.eye(np.shape(s)[-1], dtype=bool)
+    f = np.divide(1.0, squares, out=np.zeros_like(squares), where=off)
+    ps, sp = p * s[..., None, :], s[..., :, None] * p
+    p_t = np.swapaxes(p, -1, -2)
+    rest_u = d_a @ v - u @ p  # (I - u u.T) da v
+    rest_v = np.swapaxes(d_a, -1, -2) @ u - v @ p_t  # (I - v v.T) da.T u
+    d_u = u @ (f * (ps + np.swapaxes(ps, -1, -2))) + rest_u / s[..., None, :]
+    d_v = v @ (f * (sp + np.swapaxes(sp, -1, -2))) + rest_v / s[..., None, :]
+    return d_u, d_v
+
+
+def _vector_norm_partial(x, ord=2, axis=None):
+    """``_norm_partial`` of ``np.linalg.vector_norm``, which takes the elements along all of
+    ``axis`` (every axis where it is None) for one vector, whatever their number."""
+    moved, shape = _as_vectors(x, axis)
+    return np.reshape(_norm_partial(moved, ord, -1), shape).transpose(_back(x, axis))
+
+
+def _vector_norm_partial_along(x, v, ord=2, axis=None):
+    """``_norm_partial_along`` of ``np.linalg.vector_norm``."""
+    moved, shape = _as_vectors(x, axis)
+    along = _norm_partial_along(moved, _as_vectors(v, axis)[0], ord, -1)
+    return np.reshape(along, shape).transpose(_back(x, axis))
+
+
+def _as_vectors(x, axis):
+    """``x`` with the axes of ``axis`` (all where None) last and made one, and the shape it
+    has with them last but not yet one."""
+    x = np.asarray(x, dtype=float)
+    axes = _vector_axes(x, axis)
+    kept = [a for a in range(np.ndim(x)) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    return np.reshape(moved, (*np.shape(moved)[:len(kept)], -1)), np.shape(moved)
+
+
+def _vector_axes(x, axis):
+    if axis is None:
+        return tuple(range(np.ndim(x)))
+    return tuple(a % np.ndim(x) for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def _back(x, axis):
+    """The transposition that undoes ``_as_vectors``' move of the axes."""
+    axes = _vector_axes(x, axis)
+    order = [a for a in range(np.ndim(x)) if a not in axes] + list(axes)
+    return tuple(np.argsort(order))
+
+
+def _vecdot_tangent(d, other, axis=-1):
+    """The batched tangent of ``np.linalg.vecdot`` along one operand, ``d`` its batched
+    tangent: the vectors' axis of each moved last (before the directions' of ``d``)."""
+    moved = np.moveaxis(d, axis if axis >= 0 else axis - 1, -2)
+    return np.einsum("...il,...i->...l", moved, np.moveaxis(other, axis, -1))
+
+
+def _vecdot_adjoint(g, x, other, axis=-1):
+    """The adjoint of ``x`` in ``np.linalg.vecdot(x, other, axis=axis)`` (either operand):
+    ``g`` times the other's vectors, summed back over what ``x`` was broadcast along."""
+    piece = np.expand_dims(g, -1) * np.moveaxis(other, axis, -1)
+    return np.moveaxis(_unbroadcast(piece, np.moveaxis(x, axis, -1)), -1, axis)
+
+
+def _cross_adjoint(left, right, like, axis=-1):
+    """``np.linalg.cross(left, right, axis=axis)`` summed back to the shape of ``like``, the
+    operand whose adjoint it is: ``a x b`` sends ``b x g`` to ``a`` and ``g x a`` to ``b``."""
+    product = np.cross(np.moveaxis(left, axis, -1), np.moveaxis(right, axis, -1))
+    return np.moveaxis(_unbroadcast(product, np.moveaxis(like, axis, -1)), -1, axis)
+
+
+def _cross_tangent(d_left, right, axis=-1, first=True):
+    """The batched tangent of ``np.linalg.cross`` along ``left`` (``first``) or ``right``:
+    ``e_ijk`` times the tangent's vectors and the other operand's, directions last."""
+    levi_civita = np.zeros((3, 3, 3))
+    levi_civita[[0, 1, 2], [1, 2, 0], [2, 0, 1]] = 1.0
+    levi_civita[[0, 1, 2], [2, 0, 1], [1, 2, 0]] = -1.0
+    moved = np.moveaxis(d_left, axis if axis >= 0 else axis - 1, -2)
+    other = np.moveaxis(right, axis, -1)
+    spec = "ijk,...jl,...k->...il" if first else "ijk,...kl,...j->...il"
+    return np.moveaxis(np.einsum(spec, levi_civita, moved, other), -2,
+                       axis if axis >= 0 else axis - 1)
 
 
 def _unconcatenate(g, arrays, position, axis=0):

@@ -8,7 +8,7 @@ a power's base is 0 where the base is 0.
 import math
 
 from ad_transpile.rulebook import nondifferentiable, partials
-from ad_transpile.runtime import _power_log
+from ad_transpile.runtime import _digamma, _power_log, _trigamma
 
 
 @partials(math.sin)
@@ -139,6 +139,26 @@ def erf(x):
 @partials(math.erfc)
 def erfc(x):
     return -2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+# Gamma' = Gamma * psi and (log |Gamma|)' = psi, negative x too; psi (digamma) is the
+# runtime's own, and so is its derivative psi' (trigamma), which has no rule: a third
+# derivative is refused
+
+
+@partials(math.gamma)
+def gamma(x, *, result):
+    return result * _digamma(x)
+
+
+@partials(math.lgamma)
+def lgamma(x):
+    return _digamma(x)
+
+
+@partials(_digamma)
+def digamma(x):
+    return _trigamma(x)
 
 
 @partials(math.radians)

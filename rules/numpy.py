@@ -50,6 +50,7 @@ from ad_transpile.runtime import (
     _matmul_tangent_a,
     _matmul_tangent_b,
     _nonzero,
+    _norm_partial,
     _outer_tangent_a,
     _outer_tangent_b,
     _power_log,
@@ -533,20 +534,40 @@ def std_adjoint(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, r
     return _centered(a, axis=axis) * spread
 
 
+# np.linalg.norm of any ord: its derivative along each element is _norm_partial's (which
+# follows NumPy in telling vector norms from matrix norms); the 2-norm (ord left out) is x / r
+
+
 @tangents(np.linalg.norm)
 def norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
-    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / _nonzero(result)
+    return np.sum(_norm_partial(x, ord, axis) * d_x, axis=axis, keepdims=keepdims)
 
 
 @batched_tangents(np.linalg.norm)
 def norm_batched(x, ord=None, axis=None, keepdims=False, *, result, d_x):
+    partial = np.expand_dims(_norm_partial(x, ord, axis), -1)
+    return np.sum(partial * d_x, axis=_reduced_axes(x, axis=axis), keepdims=keepdims)
+
+
+@adjoints(np.linalg.norm)
+def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
+    return _norm_partial(x, ord, axis) * _unreduce(d_result, x, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.linalg.norm, ord=None)
+def two_norm_tangent(x, ord=None, axis=None, keepdims=False, *, result, d_x):
+    return np.sum(x * d_x, axis=axis, keepdims=keepdims) / _nonzero(result)
+
+
+@batched_tangents(np.linalg.norm, ord=None)
+def two_norm_batched(x, ord=None, axis=None, keepdims=False, *, result, d_x):
     total = np.sum(np.expand_dims(x, -1) * d_x, axis=_reduced_axes(x, axis=axis),
                    keepdims=keepdims)
     return total / np.expand_dims(_nonzero(result), -1)
 
 
-@adjoints(np.linalg.norm)
-def norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
+@adjoints(np.linalg.norm, ord=None)
+def two_norm_adjoint(x, ord=None, axis=None, keepdims=False, *, result, d_result):
     return x * _unreduce(d_result / _nonzero(result), x, axis=axis, keepdims=keepdims)
 
 
@@ -785,36 +806,23 @@ def outer_adjoint(a, b, *, d_result):  # np.outer flattens its arguments
             np.reshape(np.ravel(a) @ d_result, np.shape(b)))
 
 
-@tangents(np.einsum)
-def einsum_tangent(subscripts, a, *, d_a):
-    return None, np.einsum(subscripts, d_a)
-
-
-@batched_tangents(np.einsum)
-def einsum_batched(subscripts, a, *, d_a):
-    return None, np.einsum(_einsum_batched(subscripts, 0, a), d_a)
-
-
-@adjoints(np.einsum)
-def einsum_adjoint(subscripts, a, *, d_result):
-    return None, _einsum_adjoint(subscripts, d_result, 0, a)
+# np.einsum is linear in each operand: its tangent along one is the same contraction with the
+# operand's tangent in its place (``*d_operands``), its adjoint that of _einsum_adjoint.
 
 
 @tangents(np.einsum)
-def einsum_two_tangent(subscripts, a, b, *, d_a, d_b):
-    return None, np.einsum(subscripts, d_a, b), np.einsum(subscripts, a, d_b)
+def einsum_tangent(subscripts, *operands, d_operands):
+    return None, np.einsum(subscripts, *d_operands)
 
 
 @batched_tangents(np.einsum)
-def einsum_two_batched(subscripts, a, b, *, d_a, d_b):
-    return (None, np.einsum(_einsum_batched(subscripts, 0, a, b), d_a, b),
-            np.einsum(_einsum_batched(subscripts, 1, a, b), a, d_b))
+def einsum_batched(subscripts, *operands, d_operands, item):
+    return None, np.einsum(_einsum_batched(subscripts, item, *operands), *d_operands)
 
 
 @adjoints(np.einsum)
-def einsum_two_adjoint(subscripts, a, b, *, d_result):
-    adjoint_a = _einsum_adjoint(subscripts, d_result, 0, a, b)
-    return None, adjoint_a, _einsum_adjoint(subscripts, d_result, 1, a, b)
+def einsum_adjoint(subscripts, *operands, d_result, item):
+    return None, _einsum_adjoint(subscripts, d_result, item, *operands)
 
 
 # shapes

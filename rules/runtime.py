@@ -10,11 +10,17 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
     _basis,
+    _block_upper,
     _broadcast_like,
     _centered,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
+    _cross_adjoint,
+    _diagonal_blocks,
     _dot_axes,
+    _eigenvectors,
+    _eigenvectors_adjoint,
+    _eigenvectors_tangent,
     _einsum_adjoint,
     _einsum_adjoint_along,
     _einsum_adjoint_swap,
@@ -23,9 +29,17 @@ from ad_transpile.runtime import (
     _full_tangent,
     _gradient,
     _inner_axes,
+    _lower_half,
+    _lower_of_symmetric,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
+    _multi_dot_adjoint,
+    _multi_dot_adjoint_along,
+    _multi_dot_adjoint_swap,
+    _multi_dot_with,
     _nonzero,
+    _norm_partial,
+    _norm_partial_along,
     _power_log,
     _prod_others,
     _prod_others_along,
@@ -35,6 +49,10 @@ from ad_transpile.runtime import (
     _restack,
     _revstack,
     _shifted_axis,
+    _svdvals_adjoint,
+    _svdvals_adjoint_along,
+    _svdvals_tangent,
+    _symmetric_from_lower,
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
@@ -51,6 +69,10 @@ from ad_transpile.runtime import (
     _untake_along_axis,
     _untile,
     _unvstack,
+    _upper_right,
+    _vecdot_adjoint,
+    _vector_norm_partial,
+    _vector_norm_partial_along,
     _zero_tangent,
 )
 
@@ -213,18 +235,171 @@ def einsum_adjoint_adjoint(subscripts, g, k, a, *, d_result):
     return None, _einsum_with(subscripts, k, d_result, a), None, None
 
 
+# With several operands, _einsum_adjoint is linear in each but operand k, which only gives a shape
+
+
 @tangents(_einsum_adjoint)
-def einsum_adjoint_two_tangent(subscripts, g, k, a, b, *, d_g, d_a, d_b):
-    along_a = _einsum_adjoint_along(subscripts, g, k, 0, d_a, a, b)
-    along_b = _einsum_adjoint_along(subscripts, g, k, 1, d_b, a, b)
-    return None, _einsum_adjoint(subscripts, d_g, k, a, b), None, along_a, along_b
+def einsum_adjoint_operands_tangent(subscripts, g, k, *operands, d_g, d_operands, item):
+    along = _einsum_adjoint_along(subscripts, g, k, item, d_operands, *operands)
+    return None, _einsum_adjoint(subscripts, d_g, k, *operands), None, along
 
 
 @adjoints(_einsum_adjoint)
-def einsum_adjoint_two_adjoint(subscripts, g, k, a, b, *, d_result):
-    to_a = _einsum_adjoint_swap(subscripts, g, k, 0, d_result, a, b)
-    to_b = _einsum_adjoint_swap(subscripts, g, k, 1, d_result, a, b)
-    return None, _einsum_with(subscripts, k, d_result, a, b), None, to_a, to_b
+def einsum_adjoint_operands_adjoint(subscripts, g, k, *operands, d_result, item):
+    to_operand = _einsum_adjoint_swap(subscripts, g, k, item, d_result, *operands)
+    return None, _einsum_with(subscripts, k, d_result, *operands), None, to_operand
+
+
+@tangents(_multi_dot_adjoint)
+def multi_dot_adjoint_tangent(g, arrays, position, *, d_g, d_arrays):
+    along = _multi_dot_adjoint_along(g, arrays, position, d_arrays)
+    return _multi_dot_adjoint(d_g, arrays, position), along, None
+
+
+@adjoints(_multi_dot_adjoint)
+def multi_dot_adjoint_adjoint(g, arrays, position, *, d_result, item):
+    to_array = _multi_dot_adjoint_swap(g, arrays, position, item, d_result)
+    return _multi_dot_with(arrays, position, d_result), to_array, None
+
+
+# Lower triangles: _lower_half is its own adjoint, and the two others each other's
+
+
+@tangents(_lower_half)
+def lower_half_tangent(x, *, d_x):
+    return _lower_half(d_x)
+
+
+@adjoints(_lower_half)
+def lower_half_adjoint(x, *, d_result):
+    return _lower_half(d_result)
+
+
+@tangents(_symmetric_from_lower)
+def symmetric_from_lower_tangent(x, *, d_x):
+    return _symmetric_from_lower(d_x)
+
+
+@adjoints(_symmetric_from_lower)
+def symmetric_from_lower_adjoint(x, *, d_result):
+    return _lower_of_symmetric(d_result)
+
+
+@tangents(_lower_of_symmetric)
+def lower_of_symmetric_tangent(g, *, d_g):
+    return _lower_of_symmetric(d_g)
+
+
+@adjoints(_lower_of_symmetric)
+def lower_of_symmetric_adjoint(g, *, d_result):
+    return _symmetric_from_lower(d_result)
+
+
+# Block matrices: linear, each the other's adjoint
+
+
+@tangents(_block_upper)
+def block_upper_tangent(a, e, *, d_a, d_e):
+    return _block_upper(d_a, np.zeros_like(a)), _block_upper(np.zeros_like(a), d_e)
+
+
+@adjoints(_block_upper)
+def block_upper_adjoint(a, e, *, d_result):
+    return _diagonal_blocks(d_result), _upper_right(d_result)
+
+
+@tangents(_upper_right)
+def upper_right_tangent(x, *, d_x):
+    return _upper_right(d_x)
+
+
+@adjoints(_upper_right)
+def upper_right_adjoint(x, *, d_result):
+    return _block_upper(np.zeros_like(d_result), d_result)
+
+
+@tangents(_diagonal_blocks)
+def diagonal_blocks_tangent(g, *, d_g):
+    return _diagonal_blocks(d_g)
+
+
+@adjoints(_diagonal_blocks)
+def diagonal_blocks_adjoint(g, *, d_result):
+    return _block_upper(d_result, np.zeros_like(d_result))
+
+
+@tangents(_eigenvectors)
+def eigenvectors_tangent(a, *, result, d_a):
+    return _eigenvectors_tangent(a, result, d_a)
+
+
+@adjoints(_eigenvectors)
+def eigenvectors_adjoint(a, *, result, d_result):
+    return _eigenvectors_adjoint(d_result, a, result)
+
+
+# A norm's derivative changes by its Hessian, which is symmetric: the same both ways
+
+
+@tangents(_norm_partial)
+def norm_partial_tangent(x, ord=None, axis=None, *, d_x):
+    return _norm_partial_along(x, d_x, ord, axis)
+
+
+@adjoints(_norm_partial)
+def norm_partial_adjoint(x, ord=None, axis=None, *, d_result):
+    return _norm_partial_along(x, d_result, ord, axis)
+
+
+# linear in g, whose transpose is svdvals' tangent; along a, the Hessian of g . s(a)
+
+
+@tangents(_svdvals_adjoint)
+def svdvals_adjoint_tangent(g, a, *, d_g, d_a):
+    return _svdvals_adjoint(d_g, a), _svdvals_adjoint_along(g, a, d_a)
+
+
+@adjoints(_svdvals_adjoint)
+def svdvals_adjoint_adjoint(g, a, *, d_result):
+    return _svdvals_tangent(a, d_result), _svdvals_adjoint_along(g, a, d_result)
+
+
+@tangents(_vector_norm_partial)
+def vector_norm_partial_tangent(x, ord=2, axis=None, *, d_x):
+    return _vector_norm_partial_along(x, d_x, ord, axis)
+
+
+@adjoints(_vector_norm_partial)
+def vector_norm_partial_adjoint(x, ord=2, axis=None, *, d_result):
+    return _vector_norm_partial_along(x, d_result, ord, axis)
+
+
+# The adjoints of vecdot and cross: linear in both operands they are made of, the operand
+# whose shape they take (like, x) gives only that
+
+
+@tangents(_vecdot_adjoint)
+def vecdot_adjoint_tangent(g, x, other, axis=-1, *, d_g, d_other):
+    return _vecdot_adjoint(d_g, x, other, axis), None, _vecdot_adjoint(g, x, d_other, axis)
+
+
+@adjoints(_vecdot_adjoint)
+def vecdot_adjoint_adjoint(g, x, other, axis=-1, *, d_result):
+    return (np.linalg.vecdot(d_result, other, axis=axis), None,
+            _vecdot_adjoint(g, other, d_result, axis))
+
+
+@tangents(_cross_adjoint)
+def cross_adjoint_tangent(left, right, like, axis=-1, *, d_left, d_right):
+    return (_cross_adjoint(d_left, right, like, axis),
+            _cross_adjoint(left, d_right, like, axis), None)
+
+
+@adjoints(_cross_adjoint)
+def cross_adjoint_adjoint(left, right, like, axis=-1, *, d_result):
+    # r . (left x right) = left . (right x r) = right . (r x left)
+    return (_cross_adjoint(right, d_result, left, axis),
+            _cross_adjoint(d_result, left, right, axis), None)
 
 
 # The pieces an adjoint of joined arrays is cut into: linear in the adjoint cut, the arrays only

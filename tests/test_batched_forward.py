@@ -267,14 +267,17 @@ AGAIN = [
      (np.linspace(-1.0, 1.0, 6).reshape(3, 2),)),
     ("import numpy as np\n\ndef f(a, i):\n    return np.sum(np.exp(a[i])) * np.sum(a * a)\n",
      (np.linspace(-1.0, 1.0, 4), (Ellipsis, slice(1, 3)))),
+    ("import numpy as np\n\ndef f(a):\n    return np.sum(np.sin(np.linalg.cholesky("
+     "a + a.T + 4.0 * np.eye(3))))\n", (np.linspace(-1.0, 1.0, 9).reshape(3, 3) ** 3,)),
 ]
 HELPERS_DIFFERENTIATED_AGAIN = {"_full_tangent", "_gradient", "_basis", "_reduced_axes",
                                 "_shifted_axis", "_zero_tangent", "_transposed_axes",
-                                "_tangent_index"}
+                                "_tangent_index", "_symmetric_from_lower", "_lower_half"}
 
 
 @pytest.mark.parametrize(("src", "args"), AGAIN,
-                         ids=["full", "joined", "joined unknown", "transposed", "index"])
+                         ids=["full", "joined", "joined unknown", "transposed", "index",
+                              "cholesky"])
 def test_a_batched_file_differentiates_again(src, args):
     first_text = generated(src, 0, "forward")
     gradient = derivative(src, 0, "forward")

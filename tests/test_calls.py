@@ -734,6 +734,19 @@ BAD_RULES = [
         6, r"bad derivative rule: @batched_tangents rule 'running_mean_batched' may only name "
         "d_xs, result after", id="batched-names-an-adjoint",
     ),
+    pytest.param(
+        """
+        import neurons
+        from ad_transpile import tangents
+
+
+        @tangents(neurons.running_mean)
+        def running_mean_tangent(scale=1.0, *xs, d_xs):
+            return d_xs
+        """,
+        6, r"bad derivative rule: rule 'running_mean_tangent' takes \*xs: it can have neither "
+        "options nor forms", id="operands-and-options",
+    ),
 ]
 
 

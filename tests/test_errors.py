@@ -51,6 +51,11 @@ REJECTED = [
     ("def f(params, t):\n    p = params\n    return p['omega'] * t * t\n",
      r"indexing 'p' with a string key is not supported: a dict along wrt is differentiated "
      r"where the function only reads it by constant keys"),
+    # the adjoint gives each array its piece by its place in the sequence written out
+    ("import numpy as np\ndef f(a, b):\n    ms = [a, b]\n    return np.sum(np.concatenate(ms))\n",
+     r"the arrays 'ms' held in one name, passed to 'numpy\.concatenate' is not supported"),
+    ("import numpy as np\ndef f(a, b):\n    ms = [a, b]\n"
+     "    return np.sum(np.linalg.multi_dot(ms))\n", r"write them out: numpy\.linalg\.multi_dot"),
 ]
 
 

@@ -21,6 +21,7 @@ from conftest import (
     generated,
 )
 from test_batched_forward import HELPERS_DIFFERENTIATED_AGAIN
+from test_linalg_rules import HELPERS as LINALG_HELPERS
 from test_linalg_rules import LINALG
 
 from ad_transpile.registry import builtin
@@ -60,6 +61,27 @@ TABLE = [
     Case("np.linalg.norm(a)", ((5,),)),
     Case("np.linalg.norm(a)", ((3, 4),)),
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
+    # other ords: vectors, then matrices (1, inf: a column's, a row's sum of |a|; 2, nuc:
+    # of singular values), then along axes
+    Case("np.linalg.norm(a, 1)", ((5,),)),
+    Case("np.linalg.norm(a, 2)", ((5,),)),
+    Case("np.linalg.norm(a, np.inf)", ((5,),)),
+    Case("np.linalg.norm(a, ord=-np.inf)", ((5,),)),
+    Case("np.linalg.norm(a, 3)", ((5,),)),
+    Case("np.linalg.norm(a, 0.5)", ((5,),)),
+    Case("np.linalg.norm(a, -1.5)", ((5,),)),
+    Case("np.linalg.norm(a, 'fro')", ((3, 4),)),
+    Case("np.linalg.norm(a, 'nuc')", ((3, 4),)),
+    Case("np.linalg.norm(a, 2)", ((3, 4),)),
+    Case("np.linalg.norm(a, -2)", ((4, 3),)),
+    Case("np.linalg.norm(a, 1)", ((3, 4),)),
+    Case("np.linalg.norm(a, -1)", ((3, 4),)),
+    Case("np.linalg.norm(a, np.inf)", ((3, 4),)),
+    Case("np.linalg.norm(a, -np.inf)", ((3, 4),)),
+    Case("np.linalg.norm(a, 3, axis=1, keepdims=True)", ((3, 4),)),
+    Case("np.linalg.norm(a, np.inf, axis=0) * b", ((3, 4), (4,))),
+    Case("np.linalg.norm(a, 'nuc', axis=(2, 0))", ((2, 3, 4),)),
+    Case("np.linalg.norm(a, 2, (0, 2), True)", ((2, 3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
     Case("np.repeat(a, 2)", ((3,),)),
@@ -121,6 +143,11 @@ TABLE = [
     Case("np.einsum('ii->i', a)", ((3, 3),)),  # a diagonal
     Case("np.einsum('iij,jk->ik', a, b)", ((3, 3, 2), (2, 4))),
     Case("np.einsum('...ij,...jk->...ik', a, b)", ((5, 2, 3), (5, 3, 4))),
+    # three or four operands: each in turn takes its tangent's place
+    Case("np.einsum('ij,jk,kl->il', a, b, c)", ((2, 3), (3, 4), (4, 2))),
+    Case("np.einsum('...ij,...jk,k->...i', a, b, c)", ((2, 3, 4), (2, 4, 3), (3,))),
+    Case("np.einsum('ij,jk,kk', a, b, c)", ((2, 3), (3, 3), (3, 3))),  # implicit output: i
+    Case("np.einsum('i,ij,jk,k', a, b, c, a)", ((3,), (3, 3), (3, 3))),  # a twice
     Case("np.einsum('...i,...i', a, b)", ((1, 3), (4, 3))),  # a length of 1 broadcast
     # shapes
     Case("np.transpose(a)", ((3, 4),)),
@@ -230,7 +257,7 @@ CASES = [pytest.param(case, id=f"{case.expr} {case.shapes}",
 
 
 def source(case: Case) -> str:
-    params = ", ".join("ab"[: len(case.shapes)])
+    params = ", ".join("abc"[: len(case.shapes)])
     scipy = "import scipy.special\n" if "scipy." in case.expr else ""
     return (f"import numpy as np\n{scipy}\n\ndef f({params}):\n"
             f"    return np.sum(np.sin({case.expr}))\n")
@@ -272,7 +299,7 @@ def test_the_table_covers_every_structural_rule():
     helpers = {name for name in structural if name.startswith("ad_transpile.runtime.")}
     # the helpers of batched forward-mode files, differentiated again in test_batched_forward
     covered = {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
-    covered |= LINALG  # test_linalg_rules.py's table checks each of them
+    covered |= LINALG | LINALG_HELPERS  # test_linalg_rules.py's table checks each of them
     for case in TABLE:
         wrt = differentiable(case)
         wrt = wrt if len(wrt) > 1 else wrt[0]  # as check_array_gradient asks: made once
@@ -369,3 +396,26 @@ def test_an_array_function_without_derivative_contributes_zero(step):
     src = (f"import numpy as np\n\n\ndef f(a):\n"
            f"    return np.sum(a ** 2) * (1.0 + 0.1 * np.sum({step}))\n")
     check_array_gradient(src, (np.array([0.5, 1.7, 1.2, 0.8]),))
+
+
+# Where a norm has no derivative, NumPy's choice among its subgradients, as np.max's: ties
+# share evenly, a zero element or a norm of 0 gives 0 (never nan)
+NORM_KINKS = [
+    ("np.linalg.norm(a, np.inf)", [1.0, -1.0, 0.5], [0.5, -0.5, 0.0]),
+    ("np.linalg.norm(a, 1)", [0.0, 2.0], [0.0, 1.0]),
+    ("np.linalg.norm(a)", [0.0, 0.0], [0.0, 0.0]),
+    ("np.linalg.norm(a, 3)", [0.0, 0.0], [0.0, 0.0]),
+    ("np.linalg.norm(a, 0.5)", [0.0, 2.0], [0.0, 1.0]),
+    ("np.linalg.norm(a, np.inf)", [[1.0, 2.0], [-2.0, 1.0]], [[0.5, 0.5], [-0.5, 0.5]]),
+    ("np.linalg.norm(a, 'nuc')", [[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+    ("np.linalg.norm(a, 2)", [[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("expr", "at", "expected"), NORM_KINKS,
+                         ids=[f"{e} at {a}" for e, a, _ in NORM_KINKS])
+def test_a_norm_at_a_kink_has_numpys_subgradient(expr, at, expected, mode):
+    src = f"import numpy as np\n\n\ndef f(a):\n    return {expr}\n"
+    got = derivative(src, 0, mode)(np.array(at))
+    np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=generated(src, 0, mode))

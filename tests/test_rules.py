@@ -36,6 +36,7 @@ ABOVE_MINUS_ONE: Domain = ((-0.8, 3.0),)  # log1p
 NO_POLE: Domain = ((-1.2, 1.2),)  # tan, away from its poles at +-pi/2
 BASE: Domain = ((1.5, 5.0),)  # a logarithm's base, away from 1
 PROBABILITY: Domain = ((0.1, 0.9),)  # logit
+GAMMA: Domain = ((-2.8, -2.2), (-0.7, -0.3), (0.2, 4.0))  # away from the poles at 0, -1, ...
 # For min and max: the first argument is far from the second, on either side of it.
 FAR: Domain = ((-3.0, -1.0), (1.0, 3.0))
 NEAR: Domain = ((-0.5, 0.5),)
@@ -93,6 +94,8 @@ TABLE = [
     Rule("math.pow(a, b)", (POSITIVE, REAL)),
     Rule("math.hypot(a, b)", (NONZERO, REAL)),
     Rule("math.fabs(a)", (NONZERO,)),
+    Rule("math.gamma(a)", (GAMMA,)),
+    Rule("math.lgamma(a)", (GAMMA,)),
     Rule("math.erf(a)", (REAL,)),
     Rule("math.erfc(a)", (REAL,)),
     Rule("math.radians(a)", (REAL,)),
@@ -247,7 +250,31 @@ RULES = [pytest.param(rule, id=rule.call, marks=pytest.mark.xdist_group(f"rule {
 
 def test_the_table_covers_every_rule():
     elementwise = [key for key, rule in builtin().rules.items() if not rule.structural]
-    assert sorted(elementwise) == sorted(rule_key(rule.call) for rule in TABLE)
+    # digamma, the derivative of math.gamma and math.lgamma: their second derivatives use it
+    helpers = [("ad_transpile.runtime._digamma", 1)]
+    assert sorted(elementwise) == sorted([*helpers, *(rule_key(rule.call) for rule in TABLE)])
+
+
+@pytest.mark.parametrize("function", ["math.gamma", "math.lgamma"])
+def test_a_third_derivative_of_gamma_is_refused(function):
+    """Its second derivative calls trigamma, which has no rule."""
+    second = generated(generated(source(f"{function}(a)", "a")), 0, "forward", name="fpr")
+    with pytest.raises(adt.TranspileError, match=r"no derivative rule for 'ad_transpile\.runtime\."
+                       "_trigamma'"):
+        generated(second, 0, "forward", name="fpr_jvp")
+
+
+def test_digamma_and_trigamma_match_scipy():
+    """The runtime's own digamma and its derivative, on both sides of 1/2 and 10, where their
+    reflection and series begin, and between the poles at 0, -1, -2, ..."""
+    special = pytest.importorskip("scipy.special")
+    from ad_transpile.runtime import _digamma, _trigamma
+
+    xs = np.concatenate([np.linspace(-7.9, -0.1, 300) + 1e-3, np.linspace(0.01, 60.0, 900),
+                         [1e-8, 0.5, 6.0, 10.0, 1e5]])
+    for x in xs:
+        assert _digamma(float(x)) == pytest.approx(special.digamma(x), rel=1e-13, abs=1e-13)
+        assert _trigamma(float(x)) == pytest.approx(special.polygamma(1, x), rel=1e-13)
 
 
 def test_the_steps_cover_every_nondifferentiable_function():

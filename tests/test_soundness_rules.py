@@ -273,8 +273,12 @@ def test_a_transpose_with_axes_counted_from_the_end_matches_finite_differences()
     check_array_gradient(src, drawn(((2, 2, 2),)))
 
 
-def test_einsum_of_three_operands_is_refused():
-    check_rejects(numpy_source("np.sum(np.einsum('ij,jk,kl->il', a, b, b))"), "numpy.einsum")
+def test_einsum_of_more_operands_than_its_rule_is_written_for_is_refused():
+    """Three to eight have a rule (tests/test_numpy_rules.py); nine do not."""
+    operands = ", ".join(["a", "b"] * 4 + ["a"])
+    check_rejects(numpy_source(f"np.sum(np.einsum('ij,jk,kl,lm,mn,no,op,pq,qr->ir', "
+                               f"{operands}))"),
+                  r"calling 'numpy.einsum' with 10 argument\(s\) is not supported")
 
 
 # found while merging the array writes: np.array of an array's name crashed in reverse mode
