@@ -32,6 +32,9 @@ from ad_transpile.primitives import name
 from ad_transpile.trees import walk
 
 KINDS_WITH_RECORDS = ("grad", "value_and_grad")
+# what an array has that a record of parameters does not: ``x.real`` reads an array whole
+NOT_FIELDS = ARRAY_ATTRIBUTES | {"real", "imag", "flat", "mT", "strides", "itemsize",
+                                 "nbytes", "base", "data", "device", "ctypes", "flags"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _fields_read(fn: gast.FunctionDef, param: str) -> list[tuple[str, bool]] | N
 
 def _field(parent: gast.AST | None, node: gast.Name) -> tuple[str, bool] | None:
     if isinstance(parent, gast.Attribute) and parent.value is node \
-            and isinstance(parent.ctx, gast.Load) and parent.attr not in ARRAY_ATTRIBUTES:
+            and isinstance(parent.ctx, gast.Load) and parent.attr not in NOT_FIELDS:
         return parent.attr, False
     if isinstance(parent, gast.Subscript) and parent.value is node \
             and isinstance(parent.ctx, gast.Load) and isinstance(parent.slice, gast.Constant) \

@@ -53,6 +53,9 @@ def _like_record(record, gradients):
         return dataclasses.replace(record, **{
             f.name: field(f.name, getattr(record, f.name))
             for f in dataclasses.fields(record) if f.init})
+    if not hasattr(record, "__dict__"):
+        raise TypeError(f"a gradient along fields needs a dict, a dataclass, a NamedTuple or "
+                        f"an object with attributes, not {type(record).__name__}")
     gradient = copy.copy(record)
     for key, value in vars(record).items():
         setattr(gradient, key, field(key, value))

@@ -316,3 +316,10 @@ def test_the_command_line_takes_a_field_as_wrt(module, tmp_path):
     assert run("check", out).exit_code == 0
     refused = run("grad", f"{source}::wave", "--wrt", "p.zeta")
     assert refused.exit_code == 2 and "wave does not read p.zeta" in refused.output
+
+
+def test_an_array_s_own_attributes_are_not_fields():
+    # x.real reads an array whole: refused as before, never a record whose gradient would crash
+    src = "import numpy as np\n\n\ndef f(x):\n    return np.sum(x.real * x.T)\n"
+    with pytest.raises(TranspileError, match="reading 'x.real' is not supported"):
+        generated(src, 0)
