@@ -572,7 +572,10 @@ def _like_one(gradient: Any, argument: Any) -> Any:
     if type(gradient) is float and isinstance(argument, (int, float)):
         return gradient
     if type(gradient) is type(argument) and _is_record(argument):
-        return gradient  # a record's gradient is made as one (runtime._like_record)
+        # made as one (runtime._like_record): each field given its argument's type
+        for key, value in _numeric_fields(argument).items():
+            gradient = _with_field(gradient, key, _like_one(_field_value(gradient, key), value))
+        return gradient
     if type(argument) in (list, tuple) and np.shape(gradient) == (len(argument),):
         # a list (or tuple) of numbers: its gradient is one too
         return type(argument)(float(g) for g in gradient)

@@ -65,7 +65,7 @@ class ParsedFunction:
                     return function_from_object(target)
             text = "".join(self.lines)
             return _parsed(self.path, text, self.module, self.functions[name], self.module_name,
-                           self.live)
+                           self.live, self.functions)  # with those the passes made
         if self.live is not None:
             return _live_callee(module, name)
         return _file_callee(Path(self.path).parent, module, name)
@@ -433,9 +433,11 @@ def _first_line(node: gast.FunctionDef) -> int:
 
 
 def _parsed(path: str, text: str, module: gast.Module, tree: gast.FunctionDef,
-            module_name: str, live: object = None) -> ParsedFunction:
+            module_name: str, live: object = None,
+            made: dict[str, gast.FunctionDef] | None = None) -> ParsedFunction:
+    """``made``: functions the passes added to the module (``records``, ``lifting``)."""
     imports, import_nodes = collect_imports(module, package_of(path, module_name))
-    functions = top_level_functions(module)
+    functions = {**(made or {}), **top_level_functions(module)}
     parsed = ParsedFunction(
         path=path,
         tree=tree,

@@ -56,7 +56,8 @@ class Record:
         return gast.Attribute(value=name(self.param), attr=field_, ctx=gast.Load())
 
 
-def records_of(parsed: ParsedFunction, wrt: list[str] = ()) -> list[Record]:
+def records_of(parsed: ParsedFunction, wrt: list[str] = (),
+               visiting: frozenset = frozenset()) -> list[Record]:
     """The parameters of ``parsed`` read only field by field, in the order of the signature;
     a method's receiver (whose fields are otherwise constants) only where ``wrt`` asks for it
     or for one of its fields (``self.k``)."""
@@ -68,7 +69,7 @@ def records_of(parsed: ParsedFunction, wrt: list[str] = ()) -> list[Record]:
     for param in params:
         if (param == parsed.receiver and param not in asked) or param in _with_defaults(fn):
             continue
-        fields = _fields_read(fn, param)
+        fields = _fields_read(parsed, param, visiting | {parsed.name})
         if fields is None:
             continue
         keys = {by_key for _, by_key in fields}
@@ -106,22 +107,55 @@ def _with_defaults(fn: gast.FunctionDef) -> set[str]:
     return {p.id for p in [*with_default, *keywords]}
 
 
-def _fields_read(fn: gast.FunctionDef, param: str) -> list[tuple[str, bool]] | None:
-    """The fields ``param`` is read by (in order of first reading, with whether by key), or
-    None where it is used any other way or never read by field."""
+def _fields_read(parsed: ParsedFunction, param: str,
+                 visiting: frozenset) -> list[tuple[str, bool]] | None:
+    """The fields ``param`` is read by (in order of first reading, with whether by key), here
+    or in the user's functions it is passed on to (``model(params, X)``, which reads
+    ``params.W``), or None where it is used any other way or never read by field."""
+    fn = parsed.tree
     parents = {id(child): node for node in walk(fn) for child in gast.iter_child_nodes(node)}
     fields: list[tuple[str, bool]] = []
     uses = [n for n in walk(fn) if isinstance(n, gast.Name) and n.id == param
             and not isinstance(n.ctx, gast.Param)]
     for node in sorted(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
         parent = parents.get(id(node))
-        field_ = _field(parent, node)
-        called = parents.get(id(parent))
-        if field_ is None or (isinstance(called, gast.Call) and called.func is parent):
-            return None  # used whole, or a method called on it (self.position(t))
-        if field_ not in fields:
-            fields.append(field_)
+        passed = _passed_to(parsed, parent, node, visiting)
+        if passed is not None:
+            callee, position = passed
+            inner = records_of(callee, (), visiting)
+            record = next((r for r in inner if r.param == _param_at(callee, position)), None)
+            if record is None:
+                return None
+            read = [(f, record.by_key) for f in record.fields]
+        else:
+            field_ = _field(parent, node)
+            called = parents.get(id(parent))
+            if field_ is None or (isinstance(called, gast.Call) and called.func is parent):
+                return None  # used whole, or a method called on it (self.position(t))
+            read = [field_]
+        fields += [f for f in read if f not in fields]
     return fields or None
+
+
+def _passed_to(parsed: ParsedFunction, parent: gast.AST | None, node: gast.Name,
+               visiting: frozenset) -> tuple[ParsedFunction, int] | None:
+    """The user's function ``node`` is passed to as a positional argument, and where."""
+    if not isinstance(parent, gast.Call) or not any(a is node for a in parent.args):
+        return None
+    qualname = getattr(parent, "qualname", None) or ""
+    module, _, called = qualname.rpartition(".")
+    if module != parsed.module_name or called not in parsed.functions or called in visiting:
+        return None
+    callee = parsed.callee(qualname)
+    if callee is None:
+        return None
+    position = [i for i, a in enumerate(parent.args) if a is node][0]
+    return callee, position
+
+
+def _param_at(parsed: ParsedFunction, position: int) -> str | None:
+    positional = [*parsed.tree.args.posonlyargs, *parsed.tree.args.args]
+    return positional[position].id if position < len(positional) else None
 
 
 def _field(parent: gast.AST | None, node: gast.Name) -> tuple[str, bool] | None:
@@ -135,12 +169,32 @@ def _field(parent: gast.AST | None, node: gast.Name) -> tuple[str, bool] | None:
     return None
 
 
-def flattened(parsed: ParsedFunction, records: list[Record]) -> ParsedFunction:
-    """``parsed`` named ``<name>_fields``, with a parameter per field in place of each record."""
+def flattened(parsed: ParsedFunction, records: list[Record],
+              made: dict[str, gast.FunctionDef] | None = None) -> ParsedFunction:
+    """``parsed`` named ``<name>_fields``, with a parameter per field in place of each record;
+    a call passing a record on calls the callee's own ``<callee>_fields``, added to ``made``
+    (``parsed.functions``, which its callees share)."""
+    made = parsed.functions if made is None else made
     tree = copy.deepcopy(parsed.tree)
     by_param = {r.param: r for r in records}
 
     class Flatten(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            passed = [a for a in node.args if isinstance(a, gast.Name) and a.id in by_param]
+            if not passed:
+                return node
+            callee = parsed.callee(node.qualname)
+            inner = records_of(callee)
+            flat = f"{callee.name}_fields"
+            if flat not in made:
+                made[flat] = flattened(callee, inner, made).tree
+            node.args = [a for i, arg in enumerate(node.args)
+                         for a in _passed_fields(arg, _param_at(callee, i), inner, by_param)]
+            node.func = gast.copy_location(name(flat), node.func)
+            node.qualname = f"{parsed.module_name}.{flat}"
+            return node
+
         def visit_Attribute(self, node):
             return self.field(node, node.attr) or self.generic_visit(node)
 
@@ -164,6 +218,24 @@ def flattened(parsed: ParsedFunction, records: list[Record]) -> ParsedFunction:
             if kind is not None:
                 kinds[flat] = kind
     return dataclasses.replace(parsed, tree=tree, arg_kinds=kinds)
+
+
+def _passed_fields(arg: gast.expr, param: str | None, inner: list[Record],
+                   outer: dict[str, Record]) -> list[gast.expr]:
+    """What a call passes for the callee's parameter ``param``: the fields of a record the
+    callee reads (the caller's own field parameters, or reads of a name's fields), else
+    ``arg`` itself."""
+    record = next((r for r in inner if r.param == param), None)
+    if record is None:
+        return [arg]
+    if isinstance(arg, gast.Name) and arg.id in outer:
+        mine = outer[arg.id]
+        return [name(mine.flat[mine.fields.index(f)]) for f in record.fields]
+    reading = dataclasses.replace(record, param=getattr(arg, "id", ""))
+    if not isinstance(arg, gast.Name):
+        raise errors.Unsupported("<record>", 1, 1, construct="a record made in the call",
+                                 why="bind it to a name first")
+    return [reading.read(i) for i in range(len(record.fields))]
 
 
 def _flat_args(args: gast.arguments, by_param: dict[str, Record]) -> gast.arguments:

@@ -65,6 +65,47 @@ def series(p, x, n):
     return total + p.phase
 
 
+@dataclass
+class Net:
+    W: np.ndarray
+    b: np.ndarray
+    scale: float
+
+
+def predict(p, X):
+    return np.tanh(X @ p.W + p.b)
+
+
+def penalty(p):
+    return p.scale * np.sum(p.W * p.W)
+
+
+def net_loss(params, X, y):
+    r = predict(params, X) - y
+    return np.mean(r * r) + penalty(params)
+
+
+def twice(params, X, y):
+    return net_loss(params, X, y) + 0.5 * np.sum(predict(params, X))
+
+
+def dict_loss(params, X, y):
+    r = np.tanh(X @ params["W"]) - y
+    return np.mean(r * r) + regularizer(params)
+
+
+def regularizer(q):
+    return 0.1 * np.sum(q["W"] ** 2)
+
+
+def uses_whole(p, x):
+    return p.omega * x + len(p)
+
+
+def passes_whole(p, x):
+    return uses_whole(p, x) * p.phase
+
+
 def pair(t, x):
     return math.sin(t[0] * x + t[1])
 
@@ -231,7 +272,7 @@ def test_the_command_line_writes_a_file_that_runs_alone(module, tmp_path):
 REFUSED = [
     # used whole as well as by field: not a record
     ("def f(p, x):\n    q = p\n    return q.omega * x + p.phase\n", "q.omega"),
-    ("def f(p, x):\n    return g(p) * x + p.omega\n\n\ndef g(p):\n    return p.omega\n",
+    ("def f(p, x):\n    return g(p) * x + p.omega\n\n\ndef g(p):\n    return p.omega * len(p)\n",
      "p.omega"),
 ]
 
@@ -323,3 +364,25 @@ def test_an_array_s_own_attributes_are_not_fields():
     src = "import numpy as np\n\n\ndef f(x):\n    return np.sum(x.real * x.T)\n"
     with pytest.raises(TranspileError, match="reading 'x.real' is not supported"):
         generated(src, 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_record_passed_on_to_the_user_s_functions(module, mode):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=5)
+    net = module.Net(rng.normal(size=3), np.array([0.2]), 0.3)
+    for f in (module.net_loss, module.twice):
+        gradient = check_record_gradient(f, (net, X, y), ["W", "b", "scale"], mode)
+        assert type(gradient.scale) is float and gradient.b.shape == (1,)
+    check_record_gradient(module.dict_loss, ({"W": net.W, "rate": 0.1}, X, y), ["W"], mode)
+
+
+def test_a_record_passed_on_is_flattened_in_the_callee_too():
+    text = generated(MODULE, "params", name="net_loss")
+    assert "def predict_fields_pr(p_W, p_b, X, d_predict_fields):" in text, text
+    assert "def penalty_fields_pr(p_scale, p_W, d_penalty_fields):" in text, text
+
+
+def test_a_record_a_callee_uses_whole_is_refused(module):
+    with pytest.raises(TranspileError, match="reading 'p.phase' is not supported"):
+        adt.grad(module.passes_whole)(module.Wave(1.5, 0.1), 0.3)
