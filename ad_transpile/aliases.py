@@ -154,8 +154,8 @@ def _fresh(expr: gast.expr, parsed) -> bool:
 
 
 FRESH_METHODS = {"copy", "sum", "mean", "prod", "max", "min", "std", "var", "dot", "flatten",
-                 "clip", "cumsum", "trace", "astype", "argmax", "argmin", "argsort", "any",
-                 "all", "tolist"}
+                 "clip", "cumsum", "cumprod", "trace", "astype", "argmax", "argmin", "argsort",
+                 "any", "all", "tolist"}
 
 ARRAY_ATTRIBUTES = FRESH_METHODS | VIEW_METHODS | {"T", "shape", "ndim", "size", "dtype"}
 

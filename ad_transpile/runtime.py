@@ -151,6 +151,92 @@ def _unrepeat(g, a, repeats, axis=None):
     return out
 
 
+def _along_last(x, axis=None):
+    """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
+    along an axis is taken."""
+    return np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
+
+
+def _back_from_last(x, a, axis=None):
+    """``x``, laid out as ``_along_last(a, axis)``, put back in the shape of ``a``."""
+    return np.reshape(x, np.shape(a)) if axis is None else np.moveaxis(x, -1, axis)
+
+
+def _products_before(b):
+    """The running products of the elements before each one along the last axis (1 for the
+    first): multiplied out, never divided, so exact where an element is 0."""
+    ones = np.ones((*np.shape(b)[:-1], 1))
+    return np.cumprod(np.concatenate([ones, b[..., :-1]], axis=-1), axis=-1)
+
+
+def _cumprod_tangent(a, u, axis=None):
+    """The tangent of ``np.cumprod(a, axis)`` along ``u``: ``y[i] = y[i-1] * a[i]``, so
+    ``dy[i] = dy[i-1] * a[i] + y[i-1] * u[i]``, run along the axis (no division by ``a``)."""
+    b = _along_last(a, axis)
+    u = _along_last(np.broadcast_to(u, np.shape(a)), axis)
+    before = _products_before(b)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, u, float))
+    running = np.zeros(np.shape(b)[:-1])
+    for i in range(np.shape(b)[-1]):
+        running = running * b[..., i] + before[..., i] * u[..., i]
+        out[..., i] = running
+    return out if axis is None else np.moveaxis(out, -1, axis)
+
+
+def _uncumprod(g, a, axis=None):
+    """The adjoint of ``np.cumprod(a, axis)``: ``a[j]`` gets ``before[j] * s[j]``, with
+    ``before[j]`` the product of the elements before it and ``s[j] = g[j] + a[j+1] * s[j+1]``
+    the adjoints after it weighed by the elements between (exact where ``a`` is 0)."""
+    b, g = _along_last(a, axis), _along_last(g, axis)
+    before = _products_before(b)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, g, float))
+    running = np.zeros(np.shape(b)[:-1])
+    for j in reversed(range(np.shape(b)[-1])):
+        following = b[..., j + 1] if j + 1 < np.shape(b)[-1] else 0.0
+        running = g[..., j] + following * running
+        out[..., j] = before[..., j] * running
+    return _back_from_last(out, a, axis)
+
+
+def _cumprod_along(a, u, v, axis=None):
+    """How ``_cumprod_tangent(a, u, axis)`` changes as ``a`` moves along ``v``: its recurrence
+    differentiated once more (a second derivative of ``np.cumprod``)."""
+    b = _along_last(a, axis)
+    u = _along_last(np.broadcast_to(u, np.shape(a)), axis)
+    v = _along_last(np.broadcast_to(v, np.shape(a)), axis)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, u, v, float))
+    before, d_before = np.ones(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    running, d_running = np.zeros(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    for i in range(np.shape(b)[-1]):
+        d_running = d_running * b[..., i] + running * v[..., i] + d_before * u[..., i]
+        running = running * b[..., i] + before * u[..., i]
+        d_before = d_before * b[..., i] + before * v[..., i]
+        before = before * b[..., i]
+        out[..., i] = d_running
+    return out if axis is None else np.moveaxis(out, -1, axis)
+
+
+def _uncumprod_along(g, a, v, axis=None):
+    """How ``_uncumprod(g, a, axis)`` changes as ``a`` moves along ``v`` (the Hessian of
+    ``g . np.cumprod(a)`` times ``v``; it is symmetric, so this is also its adjoint)."""
+    b, g = _along_last(a, axis), _along_last(g, axis)
+    v = _along_last(np.broadcast_to(v, np.shape(a)), axis)
+    before = _products_before(b)
+    d_before = _cumprod_tangent(np.concatenate([np.ones((*np.shape(b)[:-1], 1)), b[..., :-1]],
+                                               axis=-1),
+                                np.concatenate([np.zeros((*np.shape(b)[:-1], 1)), v[..., :-1]],
+                                               axis=-1), -1)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, g, v, float))
+    running, d_running = np.zeros(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    for j in reversed(range(np.shape(b)[-1])):
+        last = j + 1 == np.shape(b)[-1]
+        following, d_following = (0.0, 0.0) if last else (b[..., j + 1], v[..., j + 1])
+        d_running = d_following * running + following * d_running
+        running = g[..., j] + following * running
+        out[..., j] = d_before[..., j] * running + before[..., j] * d_running
+    return _back_from_last(out, a, axis)
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -440,6 +526,12 @@ def _repeat_tangent(d_a, repeats, axis=None):
     if axis is None:
         return np.repeat(np.reshape(d_a, (-1, np.shape(d_a)[-1])), repeats, axis=0)
     return np.repeat(d_a, repeats, axis=_shifted_axis(axis))
+
+
+def _cumprod_batched(a, d_a, axis=None):
+    """The batched tangent of ``np.cumprod(a, axis)``, each direction on its own."""
+    return np.stack([_cumprod_tangent(a, d_a[..., k], axis) for k in range(np.shape(d_a)[-1])],
+                    axis=-1)
 
 
 def _matmul_tangent_a(d_a, b):

@@ -14,6 +14,8 @@ from ad_transpile.runtime import (
     _centered,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
+    _cumprod_along,
+    _cumprod_tangent,
     _dot_axes,
     _einsum_adjoint,
     _einsum_adjoint_along,
@@ -40,6 +42,8 @@ from ad_transpile.runtime import (
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
+    _uncumprod,
+    _uncumprod_along,
     _uncumsum,
     _undiag,
     _undiagonal,
@@ -141,6 +145,32 @@ def uncumsum_tangent(g, a, axis=None, *, d_g):
 @adjoints(_uncumsum)
 def uncumsum_adjoint(g, a, axis=None, *, d_result):
     return np.cumsum(d_result, axis=axis), None
+
+
+# The running product's helpers: linear in the direction or the adjoint they carry; along ``a``
+# their derivatives are np.cumprod's second derivatives, whose matrix (for each adjoint) is
+# symmetric, so one helper serves the tangent and the adjoint. (_cumprod_along and
+# _uncumprod_along have no rule: a third derivative of np.cumprod is refused.)
+
+
+@tangents(_cumprod_tangent)
+def cumprod_tangent_tangent(a, u, axis=None, *, d_a, d_u):
+    return _cumprod_along(a, u, d_a, axis=axis), _cumprod_tangent(a, d_u, axis=axis)
+
+
+@adjoints(_cumprod_tangent)
+def cumprod_tangent_adjoint(a, u, axis=None, *, d_result):
+    return _uncumprod_along(d_result, a, u, axis=axis), _uncumprod(d_result, a, axis=axis)
+
+
+@tangents(_uncumprod)
+def uncumprod_tangent(g, a, axis=None, *, d_g, d_a):
+    return _uncumprod(d_g, a, axis=axis), _uncumprod_along(g, a, d_a, axis=axis)
+
+
+@adjoints(_uncumprod)
+def uncumprod_adjoint(g, a, axis=None, *, d_result):
+    return _cumprod_tangent(a, d_result, axis=axis), _uncumprod_along(g, a, d_result, axis=axis)
 
 
 @tangents(_undiff)

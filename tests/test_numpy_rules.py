@@ -62,6 +62,12 @@ TABLE = [
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
+    Case("np.cumprod(a)", ((5,),)),
+    Case("np.cumprod(a)", ((3, 4),), 0.5, 1.5),  # flattened
+    Case("np.cumprod(a, axis=0)", ((3, 4),)),
+    Case("np.cumprod(a, 1) * b", ((3, 4), (4,))),
+    Case("a.cumprod(axis=-2)", ((2, 3, 4),)),
+    Case("a.cumprod()", ((2, 3),)),
     Case("np.repeat(a, 2)", ((3,),)),
     Case("np.repeat(a, 2)", ((2, 3),)),  # flattened
     Case("np.repeat(a, 2, axis=0)", ((2, 3),)),
@@ -335,6 +341,16 @@ def f(x):
     return np.sum(y * a * b)
 """
     check_array_gradient(src, (np.linspace(-1.0, 1.0, 5),))
+
+
+@pytest.mark.parametrize("axis", [None, 1, 0])
+def test_a_running_product_is_exact_where_an_element_is_zero(axis):
+    # its partials are products of the other elements, never the product divided by one
+    src = (f"import numpy as np\n\ndef f(a):\n"
+           f"    return np.sum(np.sin(np.cumprod(a, axis={axis})))\n")
+    a = np.array([[1.5, 0.0, 2.0, -0.5], [0.0, 0.0, -1.2, 0.7], [0.9, 1.1, 0.0, 1.3]])
+    check_array_gradient(src, (a,))
+    check_differentiates_again(src, (a,), 0, SEED)
 
 
 def test_shape_and_size_carry_no_derivative():
