@@ -151,6 +151,21 @@ def _unrepeat(g, a, repeats, axis=None):
     return out
 
 
+def _untake(g, a, indices, axis=None):
+    """The adjoint of ``np.take(a, indices, axis)``: each value of ``g`` added back where it
+    was taken from (an index taken twice gets both; ``axis=None`` takes from ``a`` flattened)."""
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    indices = np.asarray(indices)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % np.ndim(a)
+    taken = tuple(range(axis, axis + indices.ndim))
+    np.add.at(np.moveaxis(out, axis, 0), indices,
+              np.moveaxis(g, taken, tuple(range(indices.ndim))))
+    return out
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""

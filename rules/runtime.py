@@ -52,6 +52,7 @@ from ad_transpile.runtime import (
     _unreduce,
     _unrepeat,
     _unstack,
+    _untake,
     _untake_along_axis,
     _untile,
     _unvstack,
@@ -211,6 +212,16 @@ def untake_along_axis_tangent(g, arr, indices, axis, *, d_g):
 @adjoints(_untake_along_axis)
 def untake_along_axis_adjoint(g, arr, indices, axis, *, d_result):
     return np.take_along_axis(d_result, indices, axis), None, None, None
+
+
+@tangents(_untake)
+def untake_tangent(g, a, indices, axis=None, *, d_g):
+    return _untake(d_g, a, indices, axis=axis), None, None
+
+
+@adjoints(_untake)
+def untake_adjoint(g, a, indices, axis=None, *, d_result):
+    return np.take(d_result, indices, axis=axis), None, None
 
 
 @tangents(_unrepeat)

@@ -5,7 +5,13 @@ elements: structural rules (see rules/numpy.py), a tangent, a batched tangent an
 import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
-from ad_transpile.runtime import _cumprod_batched, _cumprod_tangent, _uncumprod
+from ad_transpile.runtime import (
+    _cumprod_batched,
+    _cumprod_tangent,
+    _shifted_axis,
+    _uncumprod,
+    _untake,
+)
 
 # A running product's partials are products of the other elements up to each one, taken by a
 # recurrence along the axis (never the product divided by an element: 0 / 0 where it is 0).
@@ -24,3 +30,27 @@ def cumprod_batched(a, axis=None, dtype=None, out=None, *, d_a):
 @adjoints(np.cumprod)
 def cumprod_adjoint(a, axis=None, dtype=None, out=None, *, d_result):
     return _uncumprod(d_result, a, axis=axis)
+
+
+# Picking elements: the tangent picks the same elements of the tangent, and the adjoint adds
+# each back where it was picked (np.add.at: an index picked twice gets both).
+
+
+@tangents(np.take)
+def take_tangent(a, indices, axis=None, *, d_a):
+    return np.take(d_a, indices, axis=axis), None
+
+
+@batched_tangents(np.take)
+def take_batched(a, indices, axis=None, *, d_a):
+    return np.take(d_a, indices, axis=_shifted_axis(axis)), None
+
+
+@batched_tangents(np.take, axis=None)
+def take_flat_batched(a, indices, axis=None, *, d_a):  # from each direction flattened
+    return np.take(np.reshape(d_a, (-1, np.shape(d_a)[-1])), indices, axis=0), None
+
+
+@adjoints(np.take)
+def take_adjoint(a, indices, axis=None, *, d_result):
+    return _untake(d_result, a, indices, axis=axis), None

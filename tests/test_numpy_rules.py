@@ -79,6 +79,11 @@ TABLE = [
     Case("np.take_along_axis(a, np.argsort(b, axis=1), 1)", ((3, 4), (3, 4))),
     Case("np.take_along_axis(a, np.array([[0, 0, 2], [1, 1, 1]]), 1)", ((2, 3),)),  # twice
     Case("np.take_along_axis(a, np.array([5, 0, 5]), None)", ((2, 3),)),
+    Case("np.take(a, np.array([4, 0, 4, 2]))", ((2, 3),)),  # flattened; 4 taken twice
+    Case("np.take(a, 2)", ((5,),)),
+    Case("np.take(a, np.array([[1, 1], [0, 2]]), axis=1)", ((2, 3),)),
+    Case("np.take(a, 1, axis=0) * b", ((3, 4), (4,))),
+    Case("np.take(a, np.array([0, 0]), -1) * b", ((2, 3, 4), (2,))),
     Case("scipy.special.logsumexp(a)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=1)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=-1, keepdims=True) * b", ((2, 3, 4), (4,))),
