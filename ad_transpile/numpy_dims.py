@@ -145,17 +145,27 @@ def _take(ndim, positional, args, keywords):
     return None if ndim is None else ndim - 1 + picked
 
 
+def _append(ndim, positional, args, keywords):
+    """``np.append(arr, values, axis)``: one axis where both are flattened (``axis=None``),
+    ``arr``'s where they are joined along an axis."""
+    axis = keywords.get("axis", positional[2] if len(positional) > 2 else None)
+    if axis is None or _is_none(axis):
+        return 1
+    return ndim if _is_int(axis) else None
+
+
 _RULES = {
     "numpy.reshape": _reshape, "numpy.ndarray.reshape": _reshape,
     "numpy.expand_dims": _expand_dims, "numpy.squeeze": _squeeze, "numpy.tile": _tile,
     "numpy.broadcast_to": _broadcast_to, "numpy.stack": _stack, "numpy.hstack": _hstack,
     "numpy.vstack": _vstack, "numpy.linspace": _linspace, "numpy.einsum": _einsum,
     "numpy.tensordot": _tensordot, "numpy.inner": _inner, "numpy.dot": _dot,
-    "numpy.take": _take,
+    "numpy.take": _take, "numpy.append": _append,
 }
 _OPTIONS = {"numpy.reshape": {"order"}, "numpy.ndarray.reshape": {"order"},
             "numpy.squeeze": {"axis"}, "numpy.linspace": {"endpoint"},
-            "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}, "numpy.take": {"axis"}}
+            "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}, "numpy.take": {"axis"},
+            "numpy.append": {"axis"}}
 _PRODUCTS = {"numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.dot",
              "numpy.take"}  # 0 dimensions: a number
 

@@ -8,9 +8,12 @@ from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
     _cumprod_batched,
     _cumprod_tangent,
+    _flat_concatenate_tangent,
     _shifted_axis,
+    _unconcatenate,
     _uncumprod,
     _untake,
+    _zero_tangent,
 )
 
 # A running product's partials are products of the other elements up to each one, taken by a
@@ -54,3 +57,32 @@ def take_flat_batched(a, indices, axis=None, *, d_a):  # from each direction fla
 @adjoints(np.take)
 def take_adjoint(a, indices, axis=None, *, d_result):
     return _untake(d_result, a, indices, axis=axis), None
+
+
+# np.append is np.concatenate of two arrays, both flattened where axis is None: each gets its
+# piece of the adjoint back.
+
+
+@tangents(np.append)
+def append_tangent(arr, values, axis=None, *, d_arr, d_values):
+    return (np.append(d_arr, np.zeros(np.shape(values)), axis=axis),
+            np.append(np.zeros(np.shape(arr)), d_values, axis=axis))
+
+
+@batched_tangents(np.append)
+def append_batched(arr, values, axis=None, *, d_arr, d_values):
+    return (np.concatenate([d_arr, _zero_tangent(values, d_arr)], axis=_shifted_axis(axis)),
+            np.concatenate([_zero_tangent(arr, d_values), d_values], axis=_shifted_axis(axis)))
+
+
+@batched_tangents(np.append, axis=None)
+def append_flat_batched(arr, values, axis=None, *, d_arr, d_values):
+    return (_flat_concatenate_tangent([d_arr, _zero_tangent(values, d_arr)]),
+            _flat_concatenate_tangent([_zero_tangent(arr, d_values), d_values]))
+
+
+@adjoints(np.append)
+def append_adjoint(arr, values, axis=None, *, d_result):
+    # axis passed by position: _unconcatenate's own default is 0, np.append's None
+    return (_unconcatenate(d_result, (arr, values), 0, axis),
+            _unconcatenate(d_result, (arr, values), 1, axis))

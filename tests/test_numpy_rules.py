@@ -192,6 +192,11 @@ TABLE = [
     Case("np.concatenate((b, np.ones(2), a * a), axis=None)", ((3, 2), (2, 2))),
     Case("np.concatenate((a, 2.0 * b, a), axis=1)", ((3, 2), (3, 4))),
     Case("np.concatenate([a, np.ones((3, 1))], axis=-1)", ((3, 2),)),
+    Case("np.append(a, b)", ((2, 3), (4,))),  # both flattened
+    Case("np.append(a, 1.5) * a[0]", ((3,),)),
+    Case("np.append(a, b, axis=0)", ((2, 3), (1, 3))),
+    Case("np.append(a, b * a, -1)", ((3, 2), (3, 2))),
+    Case("np.append(np.ones((2, 2)), a, axis=1)", ((2, 3),)),
     Case("np.stack([a, b])", ((3,), (3,))),
     Case("np.stack([a, b], axis=1)", ((3, 2), (3, 2))),
     Case("np.hstack([a, b])", ((3,), (2,))),
