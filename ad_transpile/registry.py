@@ -75,6 +75,18 @@ class Rule:
                 for n in walk(t) if isinstance(n, gast.Name)}
         return [p for p in given if p in self.defaults and p not in read]
 
+    def checked_options(self, checks: dict[str, Callable]) -> list[tuple[str, tuple[str, ...]]]:
+        """The checks (runtime helpers named in ``checks``) the templates run on options, each
+        with the options it is given: ``_linear_pad(mode)`` is ``("_linear_pad", ("mode",))``."""
+        found = []
+        for template in (*self.tangents, *self.adjoints):
+            for n in walk(template) if template is not None else ():
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                        and n.func.id in checks and all(
+                            isinstance(a, gast.Name) and a.id in self.defaults for a in n.args):
+                    found.append((n.func.id, tuple(a.id for a in n.args)))
+        return list(dict.fromkeys(found))
+
     def joins(self, index: int) -> bool:
         """Whether argument ``index`` is a sequence of arrays (its adjoint names an ``item``)."""
         template = self.adjoints[index] if index < len(self.adjoints) else None

@@ -166,6 +166,29 @@ def _untake(g, a, indices, axis=None):
     return out
 
 
+def _linear_pad(mode):
+    """``mode`` of ``np.pad`` where padding is linear in the array (copies of its elements, or
+    a constant), so that its derivative pads the tangent the same way; else an error, never a
+    wrong derivative ('maximum', 'median' pick elements by value)."""
+    if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        raise ValueError("the derivative of np.pad is written for the modes 'constant', "
+                         f"'edge', 'reflect', 'symmetric' and 'wrap', not {mode!r}")
+    return mode
+
+
+def _unpad(g, a, pad_width, mode="constant", constant_values=0):
+    """The adjoint of ``np.pad(a, pad_width, mode)``: each element of ``g`` added back onto
+    the element of ``a`` it copies (the constant ``constant_values`` sends nothing back)."""
+    flat = np.arange(np.size(a)).reshape(np.shape(a))
+    if _linear_pad(mode) == "constant":
+        source = np.pad(flat, pad_width, constant_values=-1)
+    else:
+        source = np.pad(flat, pad_width, mode=mode)
+    out = np.zeros(np.size(a), dtype=np.result_type(g, float))
+    np.add.at(out, source[source >= 0], np.asarray(g)[source >= 0])
+    return out.reshape(np.shape(a))
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""
@@ -549,6 +572,12 @@ def _cumprod_batched(a, d_a, axis=None):
                     axis=-1)
 
 
+def _pad_tangent(d_a, a, pad_width, mode="constant"):
+    """The batched tangent of ``np.pad(a, pad_width, mode)``: the directions' axis not padded."""
+    widths = np.broadcast_to(np.asarray(pad_width), (np.ndim(a), 2)).tolist()
+    return np.pad(d_a, [*widths, (0, 0)], mode=_linear_pad(mode))
+
+
 def _matmul_tangent_a(d_a, b):
     """The batched tangent of ``a @ b`` along ``a``: the directions moved out of the way of the
     product, ahead of the matrix axes, and back last."""
@@ -739,6 +768,10 @@ HELPERS = {
     if name.startswith("_") and not name.startswith("__") and callable(helper)
     and getattr(helper, "__module__", None) == __name__
 }
+
+# The helpers a rule's templates call on its options to refuse what they cannot differentiate:
+# run on literal options when the derivative is made, so the refusal comes then.
+OPTION_CHECKS = {helper.__name__: helper for helper in (_linear_pad,)}
 
 # The helpers whose value depends on nothing but their arguments' numbers of dimensions and their
 # options: where those are known, the transpiler writes the value in place of the call.

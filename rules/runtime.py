@@ -25,6 +25,7 @@ from ad_transpile.runtime import (
     _full_tangent,
     _gradient,
     _inner_axes,
+    _linear_pad,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
     _nonzero,
@@ -49,6 +50,7 @@ from ad_transpile.runtime import (
     _undiagonal,
     _undiff,
     _unhstack,
+    _unpad,
     _unreduce,
     _unrepeat,
     _unstack,
@@ -214,6 +216,16 @@ def untake_along_axis_adjoint(g, arr, indices, axis, *, d_result):
     return np.take_along_axis(d_result, indices, axis), None, None, None
 
 
+@tangents(_unpad)
+def unpad_tangent(g, a, pad_width, mode="constant", constant_values=0, *, d_g):
+    return _unpad(d_g, a, pad_width, mode=mode, constant_values=constant_values), None, None
+
+
+@adjoints(_unpad)
+def unpad_adjoint(g, a, pad_width, mode="constant", constant_values=0, *, d_result):
+    return np.pad(d_result, pad_width, mode=_linear_pad(mode)), None, None
+
+
 @tangents(_untake)
 def untake_tangent(g, a, indices, axis=None, *, d_g):
     return _untake(d_g, a, indices, axis=axis), None, None
@@ -374,5 +386,5 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis,
+nondifferentiable(_extreme_mask, _linear_pad, _dot_axes, _inner_axes, _tensordot_axes, _basis,
                   _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent)

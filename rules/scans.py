@@ -9,9 +9,12 @@ from ad_transpile.runtime import (
     _cumprod_batched,
     _cumprod_tangent,
     _flat_concatenate_tangent,
+    _linear_pad,
+    _pad_tangent,
     _shifted_axis,
     _unconcatenate,
     _uncumprod,
+    _unpad,
     _untake,
     _zero_tangent,
 )
@@ -86,3 +89,23 @@ def append_adjoint(arr, values, axis=None, *, d_result):
     # axis passed by position: _unconcatenate's own default is 0, np.append's None
     return (_unconcatenate(d_result, (arr, values), 0, axis),
             _unconcatenate(d_result, (arr, values), 1, axis))
+
+
+# Padding copies elements or writes a constant: linear in the array for the modes _linear_pad
+# lets through, so the tangent is padded the same way (a constant's tangent is 0) and the
+# adjoint adds each copy back onto its element. Other modes raise when the derivative runs.
+
+
+@tangents(np.pad)
+def pad_tangent(array, pad_width, mode="constant", constant_values=0, *, d_array):
+    return np.pad(d_array, pad_width, mode=_linear_pad(mode)), None
+
+
+@batched_tangents(np.pad)
+def pad_batched(array, pad_width, mode="constant", constant_values=0, *, d_array):
+    return _pad_tangent(d_array, array, pad_width, mode=mode), None
+
+
+@adjoints(np.pad)
+def pad_adjoint(array, pad_width, mode="constant", constant_values=0, *, d_result):
+    return _unpad(d_result, array, pad_width, mode=mode, constant_values=constant_values), None

@@ -17,6 +17,7 @@ from conftest import (
     MODES,
     check_array_gradient,
     check_differentiates_again,
+    check_rejects,
     derivative,
     generated,
 )
@@ -197,6 +198,13 @@ TABLE = [
     Case("np.append(a, b, axis=0)", ((2, 3), (1, 3))),
     Case("np.append(a, b * a, -1)", ((3, 2), (3, 2))),
     Case("np.append(np.ones((2, 2)), a, axis=1)", ((2, 3),)),
+    Case("np.pad(a, 2)", ((3,),)),
+    Case("np.pad(a, ((1, 0), (2, 1)), constant_values=1.5)", ((2, 3),)),
+    Case("np.pad(a, (1, 2), 'constant') * b", ((2, 3), (6,))),
+    Case("np.pad(a, 2, mode='edge')", ((2, 3),)),
+    Case("np.pad(a, ((1, 2), (0, 2)), mode='reflect')", ((3, 3),)),
+    Case("np.pad(a, 2, mode='symmetric')", ((3,),)),
+    Case("np.pad(a, ((0, 1), (4, 1)), mode='wrap')", ((2, 3),)),  # wraps more than once
     Case("np.stack([a, b])", ((3,), (3,))),
     Case("np.stack([a, b], axis=1)", ((3, 2), (3, 2))),
     Case("np.hstack([a, b])", ((3,), (2,))),
@@ -361,6 +369,22 @@ def test_a_running_product_is_exact_where_an_element_is_zero(axis):
     a = np.array([[1.5, 0.0, 2.0, -0.5], [0.0, 0.0, -1.2, 0.7], [0.9, 1.1, 0.0, 1.3]])
     check_array_gradient(src, (a,))
     check_differentiates_again(src, (a,), 0, SEED)
+
+
+@pytest.mark.parametrize("mode", ["maximum", "mean", "linear_ramp"])
+def test_padding_by_a_mode_without_a_rule_is_refused(mode):
+    src = f"import numpy as np\n\ndef f(a):\n    return np.sum(np.pad(a, 1, mode='{mode}'))\n"
+    check_rejects(src, f"the option mode='{mode}' of 'numpy.pad' is not supported: the "
+                  "derivative of np.pad is written for the modes 'constant', 'edge'")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_padding_by_a_mode_known_only_when_it_runs_is_refused_then(mode):
+    src = "import numpy as np\n\ndef f(a, how):\n    return np.sum(np.pad(a, 1, mode=how))\n"
+    gradient = derivative(src, 0, mode)
+    assert gradient(np.ones(3), "edge").shape == (3,)
+    with pytest.raises(ValueError, match="not 'maximum'"):
+        gradient(np.ones(3), "maximum")
 
 
 def test_shape_and_size_carry_no_derivative():
