@@ -154,6 +154,10 @@ def _append(ndim, positional, args, keywords):
     return ndim if _is_int(axis) else None
 
 
+def _vdot(ndim, positional, args, keywords):  # both flattened: a number
+    return 0
+
+
 _RULES = {
     "numpy.reshape": _reshape, "numpy.ndarray.reshape": _reshape,
     "numpy.expand_dims": _expand_dims, "numpy.squeeze": _squeeze, "numpy.tile": _tile,
@@ -161,13 +165,14 @@ _RULES = {
     "numpy.vstack": _vstack, "numpy.linspace": _linspace, "numpy.einsum": _einsum,
     "numpy.tensordot": _tensordot, "numpy.inner": _inner, "numpy.dot": _dot,
     "numpy.take": _take, "numpy.append": _append,
+    "numpy.vdot": _vdot,
 }
 _OPTIONS = {"numpy.reshape": {"order"}, "numpy.ndarray.reshape": {"order"},
             "numpy.squeeze": {"axis"}, "numpy.linspace": {"endpoint"},
             "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}, "numpy.take": {"axis"},
             "numpy.append": {"axis"}}
 _PRODUCTS = {"numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.dot",
-             "numpy.take"}  # 0 dimensions: a number
+             "numpy.take", "numpy.vdot"}  # 0 dimensions: a number
 
 
 def _items(positional, args) -> int | None:

@@ -189,6 +189,40 @@ def _unpad(g, a, pad_width, mode="constant", constant_values=0):
     return out.reshape(np.shape(a))
 
 
+def _kron_blocks(a, b):
+    """The shapes ``np.kron(a, b)`` gives ``a`` and ``b`` (as many axes, ones in front) and
+    the shape of its result with their axes interleaved, ``(a0, b0, a1, b1, ...)``."""
+    ndim = max(np.ndim(a), np.ndim(b))
+    shape_a = (1,) * (ndim - np.ndim(a)) + tuple(np.shape(a))
+    shape_b = (1,) * (ndim - np.ndim(b)) + tuple(np.shape(b))
+    return shape_a, shape_b, [n for pair in zip(shape_a, shape_b) for n in pair]
+
+
+def _unkron_a(g, a, b):
+    """The adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` weighed by ``b``."""
+    shape_a, shape_b, blocks = _kron_blocks(a, b)
+    spread_b = [n for pair in zip((1,) * len(shape_b), shape_b) for n in pair]
+    weighed = np.reshape(g, blocks) * np.reshape(b, spread_b)
+    return np.sum(weighed, axis=tuple(range(1, len(blocks), 2))).reshape(np.shape(a))
+
+
+def _unkron_b(g, a, b):
+    """The adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` weighed by ``a``."""
+    shape_a, shape_b, blocks = _kron_blocks(a, b)
+    spread_a = [n for pair in zip(shape_a, (1,) * len(shape_a)) for n in pair]
+    weighed = np.reshape(g, blocks) * np.reshape(a, spread_a)
+    return np.sum(weighed, axis=tuple(range(0, len(blocks), 2))).reshape(np.shape(b))
+
+
+def _uncross(g, a, b, axis=None):
+    """The adjoint of ``a`` in ``np.cross(a, b, axis=axis)``: ``g . (a x b) = a . (b x g)``.
+    For 3-vectors only (NumPy 2 deprecates the cross product of 2-vectors)."""
+    axis = -1 if axis is None else axis
+    if np.shape(a)[axis] != 3 or np.shape(b)[axis] != 3:
+        raise ValueError("the derivative of np.cross is written for 3-vectors")
+    return _unbroadcast(np.cross(b, g, axis=axis), a)
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""

@@ -43,6 +43,7 @@ from ad_transpile.runtime import (
     _transposed_axes,
     _unbroadcast,
     _unconcatenate,
+    _uncross,
     _uncumprod,
     _uncumprod_along,
     _uncumsum,
@@ -50,6 +51,8 @@ from ad_transpile.runtime import (
     _undiagonal,
     _undiff,
     _unhstack,
+    _unkron_a,
+    _unkron_b,
     _unpad,
     _unreduce,
     _unrepeat,
@@ -138,6 +141,40 @@ def contraction_adjoint_b_tangent(g, a, b, axes, *, d_g, d_a):
 def contraction_adjoint_b_adjoint(g, a, b, axes, *, d_result):
     return (np.tensordot(a, d_result, axes=_tensordot_axes(a, b, axes)),
             _contraction_adjoint_a(g, a, d_result, axes), None, None)
+
+
+@tangents(_unkron_a)
+def unkron_a_tangent(g, a, b, *, d_g, d_b):
+    return _unkron_a(d_g, a, b), None, _unkron_a(g, a, d_b)
+
+
+@adjoints(_unkron_a)
+def unkron_a_adjoint(g, a, b, *, d_result):
+    return np.kron(d_result, b), None, _unkron_b(g, d_result, b)
+
+
+@tangents(_unkron_b)
+def unkron_b_tangent(g, a, b, *, d_g, d_a):
+    return _unkron_b(d_g, a, b), _unkron_b(g, d_a, b), None
+
+
+@adjoints(_unkron_b)
+def unkron_b_adjoint(g, a, b, *, d_result):
+    return np.kron(a, d_result), _unkron_a(g, a, d_result), None
+
+
+# g . (a x b) = a . (b x g) = b . (g x a): the adjoint of a cross product is linear in g and b
+
+
+@tangents(_uncross)
+def uncross_tangent(g, a, b, axis=None, *, d_g, d_b):
+    return _uncross(d_g, a, b, axis=axis), None, _uncross(g, a, d_b, axis=axis)
+
+
+@adjoints(_uncross)
+def uncross_adjoint(g, a, b, axis=None, *, d_result):
+    return (np.cross(d_result, b, axis=axis), None,
+            _unbroadcast(np.cross(g, d_result, axis=axis), b))
 
 
 @tangents(_uncumsum)

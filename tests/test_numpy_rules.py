@@ -123,6 +123,16 @@ TABLE = [
     Case("np.inner(a, b)", ((3, 4), (2, 4))),
     Case("np.inner(a, b)", ((3, 4), (4,))),
     Case("np.inner(a, b)", ((4,), (2, 4))),
+    Case("np.vdot(a, b)", ((3,), (3,))),
+    Case("np.vdot(a, b)", ((2, 3), (6,))),  # flattened
+    Case("np.kron(a, b)", ((3,), (2,))),
+    Case("np.kron(a, b)", ((2, 3), (2, 2))),
+    Case("np.kron(a, b)", ((3,), (2, 2))),  # a given a first axis of 1
+    Case("np.kron(a, b)", ((2, 1, 3), (2, 2))),
+    Case("np.cross(a, b)", ((3,), (3,))),
+    Case("np.cross(a, b)", ((4, 3), (3,))),  # a stack against one vector
+    Case("np.cross(a, b, axis=0)", ((3, 2), (3, 2))),
+    Case("np.cross(a, b, axis=-2)", ((2, 3, 2), (1, 3, 2))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
@@ -385,6 +395,14 @@ def test_padding_by_a_mode_known_only_when_it_runs_is_refused_then(mode):
     assert gradient(np.ones(3), "edge").shape == (3,)
     with pytest.raises(ValueError, match="not 'maximum'"):
         gradient(np.ones(3), "maximum")
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors are deprecated")
+def test_a_cross_product_of_2_vectors_is_refused_when_its_gradient_runs():
+    src = "import numpy as np\n\ndef f(a, b):\n    return np.sum(np.cross(a, b))\n"
+    with pytest.raises(ValueError, match="written for 3-vectors"):
+        derivative(src, 0)(np.ones(2), np.ones(3))
+    check_rejects(src.replace("(a, b)", "(a, b, axisa=0)"), "the option 'axisa' of 'numpy.cross'")
 
 
 def test_shape_and_size_carry_no_derivative():
