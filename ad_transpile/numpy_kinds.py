@@ -33,13 +33,14 @@ WHOLE_REDUCTIONS = {"numpy.any", "numpy.all"}
 CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
+        "numpy.rollaxis",
         "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
         "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax"}
 # along one axis, or over the array flattened where the axis is None (the default of cumsum)
 FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
                           "numpy.argsort": False}
 ONE_DIMENSIONAL = {"numpy.arange", "numpy.ravel", "numpy.ndarray.flatten"}
-TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer"}
+TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.column_stack"}
 SIZES = {"numpy.size", "numpy.ndim"}
 
 

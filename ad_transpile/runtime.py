@@ -387,8 +387,13 @@ def _reconcatenate(piece, arrays, position, axis=0):
         parts = [np.ravel(piece) if i == position else np.zeros(np.size(x))
                  for i, x in enumerate(arrays)]
         return np.concatenate(parts)
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.concatenate(parts, axis=axis)
+    return np.concatenate(_with_zeros(piece, arrays, position), axis=axis)
+
+
+def _with_zeros(piece, arrays, position):
+    """``arrays`` with ``piece`` in the place of ``arrays[position]`` and zeros of the shape of
+    each of the others: a piece of joined arrays' adjoint, joined back."""
+    return [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
 
 
 def _unstack(g, arrays, position, axis=0):
@@ -398,8 +403,7 @@ def _unstack(g, arrays, position, axis=0):
 
 def _restack(piece, arrays, position, axis=0):
     """``piece`` in the place of ``arrays[position]`` in their stack, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.stack(parts, axis=axis)
+    return np.stack(_with_zeros(piece, arrays, position), axis=axis)
 
 
 def _unhstack(g, arrays, position):
@@ -411,8 +415,7 @@ def _unhstack(g, arrays, position):
 
 def _rehstack(piece, arrays, position):
     """``piece`` in the place of ``arrays[position]`` in ``np.hstack(arrays)``, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.hstack(parts)
+    return np.hstack(_with_zeros(piece, arrays, position))
 
 
 def _unvstack(g, arrays, position):
@@ -423,8 +426,42 @@ def _unvstack(g, arrays, position):
 
 def _revstack(piece, arrays, position):
     """``piece`` in the place of ``arrays[position]`` in ``np.vstack(arrays)``, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.vstack(parts)
+    return np.vstack(_with_zeros(piece, arrays, position))
+
+
+def _as_columns(x):
+    """What ``np.column_stack`` joins for ``x``: a vector (or a number) as one column."""
+    return np.reshape(x, (-1, 1)) if np.ndim(x) < 2 else x
+
+
+def _uncolumn_stack(g, arrays, position):
+    """The piece of ``g`` that ``np.column_stack(arrays)`` took from ``arrays[position]``."""
+    columns = [_as_columns(x) for x in arrays]
+    return _unconcatenate(g, columns, position, axis=1).reshape(np.shape(arrays[position]))
+
+
+def _recolumn_stack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.column_stack(arrays)``, zeros
+    elsewhere."""
+    return np.column_stack(_with_zeros(piece, arrays, position))
+
+
+def _undstack(g, arrays, position):
+    """The piece of ``g`` that ``np.dstack(arrays)`` took from ``arrays[position]``."""
+    layers = [np.atleast_3d(x) for x in arrays]
+    return _unconcatenate(g, layers, position, axis=2).reshape(np.shape(arrays[position]))
+
+
+def _redstack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.dstack(arrays)``, zeros elsewhere."""
+    return np.dstack(_with_zeros(piece, arrays, position))
+
+
+def _rolled_to(a, axis, start=0):
+    """Where ``np.rollaxis(a, axis, start)`` puts ``axis``, as ``np.moveaxis`` counts."""
+    ndim = np.ndim(a)
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return start - 1 if axis < start else start
 
 
 def _einsum_adjoint_along(subscripts, g, k, j, direction, *operands):
@@ -610,6 +647,18 @@ def _pad_tangent(d_a, a, pad_width, mode="constant"):
     """The batched tangent of ``np.pad(a, pad_width, mode)``: the directions' axis not padded."""
     widths = np.broadcast_to(np.asarray(pad_width), (np.ndim(a), 2)).tolist()
     return np.pad(d_a, [*widths, (0, 0)], mode=_linear_pad(mode))
+
+
+def _column_stack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.column_stack(arrays)``: a vector's directions one column."""
+    return np.concatenate([np.reshape(d, (*np.shape(_as_columns(a)), -1))
+                           for d, a in zip(d_arrays, arrays)], axis=1)
+
+
+def _dstack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.dstack(arrays)``: each array given three axes first."""
+    return np.concatenate([np.reshape(d, (*np.shape(np.atleast_3d(a)), -1))
+                           for d, a in zip(d_arrays, arrays)], axis=2)
 
 
 def _matmul_tangent_a(d_a, b):
@@ -811,4 +860,4 @@ OPTION_CHECKS = {helper.__name__: helper for helper in (_linear_pad,)}
 # options: where those are known, the transpiler writes the value in place of the call.
 SHAPE_ONLY = {helper.__name__: helper for helper in (
     _reduced_axes, _shifted_axis, _transposed_axes, _dot_axes, _inner_axes, _tensordot_axes,
-    _einsum_batched)}
+    _einsum_batched, _rolled_to)}

@@ -32,16 +32,20 @@ from ad_transpile.runtime import (
     _power_log,
     _prod_others,
     _prod_others_along,
+    _recolumn_stack,
     _reconcatenate,
+    _redstack,
     _reduced_axes,
     _rehstack,
     _restack,
     _revstack,
+    _rolled_to,
     _shifted_axis,
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
     _unbroadcast,
+    _uncolumn_stack,
     _unconcatenate,
     _uncross,
     _uncumprod,
@@ -50,6 +54,7 @@ from ad_transpile.runtime import (
     _undiag,
     _undiagonal,
     _undiff,
+    _undstack,
     _unhstack,
     _unkron_a,
     _unkron_b,
@@ -351,6 +356,26 @@ def unhstack_adjoint(g, arrays, position, *, d_result):
     return _rehstack(d_result, arrays, position), None, None
 
 
+@tangents(_uncolumn_stack)
+def uncolumn_stack_tangent(g, arrays, position, *, d_g):
+    return _uncolumn_stack(d_g, arrays, position), None, None
+
+
+@adjoints(_uncolumn_stack)
+def uncolumn_stack_adjoint(g, arrays, position, *, d_result):
+    return _recolumn_stack(d_result, arrays, position), None, None
+
+
+@tangents(_undstack)
+def undstack_tangent(g, arrays, position, *, d_g):
+    return _undstack(d_g, arrays, position), None, None
+
+
+@adjoints(_undstack)
+def undstack_adjoint(g, arrays, position, *, d_result):
+    return _redstack(d_result, arrays, position), None, None
+
+
 @tangents(_unvstack)
 def unvstack_tangent(g, arrays, position, *, d_g):
     return _unvstack(d_g, arrays, position), None, None
@@ -423,5 +448,6 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _linear_pad, _dot_axes, _inner_axes, _tensordot_axes, _basis,
-                  _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent)
+nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis, _linear_pad,
+                  _rolled_to, _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes,
+                  _zero_tangent)

@@ -6,14 +6,19 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
+    _column_stack_tangent,
     _cumprod_batched,
     _cumprod_tangent,
+    _dstack_tangent,
     _flat_concatenate_tangent,
     _linear_pad,
     _pad_tangent,
+    _rolled_to,
     _shifted_axis,
+    _uncolumn_stack,
     _unconcatenate,
     _uncumprod,
+    _undstack,
     _unpad,
     _untake,
     _zero_tangent,
@@ -109,3 +114,52 @@ def pad_batched(array, pad_width, mode="constant", constant_values=0, *, d_array
 @adjoints(np.pad)
 def pad_adjoint(array, pad_width, mode="constant", constant_values=0, *, d_result):
     return _unpad(d_result, array, pad_width, mode=mode, constant_values=constant_values), None
+
+
+@tangents(np.rollaxis)
+def rollaxis_tangent(a, axis, start=0, *, d_a):
+    return np.rollaxis(d_a, axis, start), None
+
+
+@batched_tangents(np.rollaxis)
+def rollaxis_batched(a, axis, start=0, *, d_a):  # as np.moveaxis moves it: directions last
+    return np.moveaxis(d_a, np.mod(axis, np.ndim(a)), _rolled_to(a, axis, start)), None
+
+
+@adjoints(np.rollaxis)
+def rollaxis_adjoint(a, axis, start=0, *, d_result):  # moved back
+    return np.moveaxis(d_result, _rolled_to(a, axis, start), axis), None
+
+
+# Joining arrays as columns (vectors made columns) or along a third axis (each array given
+# three axes first): each array gets its piece of the adjoint back, found by its position.
+
+
+@tangents(np.column_stack)
+def column_stack_tangent(tup, *, d_tup):
+    return np.column_stack(d_tup)
+
+
+@batched_tangents(np.column_stack)
+def column_stack_batched(tup, *, d_tup):
+    return _column_stack_tangent(d_tup, tup)
+
+
+@adjoints(np.column_stack)
+def column_stack_adjoint(tup, *, d_result, item):
+    return _uncolumn_stack(d_result, tup, item)
+
+
+@tangents(np.dstack)
+def dstack_tangent(tup, *, d_tup):
+    return np.dstack(d_tup)
+
+
+@batched_tangents(np.dstack)
+def dstack_batched(tup, *, d_tup):
+    return _dstack_tangent(d_tup, tup)
+
+
+@adjoints(np.dstack)
+def dstack_adjoint(tup, *, d_result, item):
+    return _undstack(d_result, tup, item)

@@ -161,6 +161,10 @@ TABLE = [
     Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
     Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
     Case("np.fliplr(a)", ((3, 4),)),
+    Case("np.rollaxis(a, 2)", ((2, 3, 4),)),
+    Case("np.rollaxis(a, 0, 3)", ((2, 3, 4),)),  # to the end
+    Case("np.rollaxis(a, -1, 1)", ((2, 3, 4),)),
+    Case("np.rollaxis(a, 1, start=-1) * b", ((2, 3, 4), (4,))),
     Case("a.swapaxes(0, -1)", ((2, 3, 4),)),
     Case("a.round(1) * a", ((3, 4),)),
     Case("np.diagonal(a)", ((3, 4),)),
@@ -221,6 +225,12 @@ TABLE = [
     Case("np.hstack([a, b])", ((3, 1), (3, 2))),
     Case("np.vstack([a, b])", ((3,), (3,))),
     Case("np.vstack([a, b])", ((2, 3), (1, 3))),
+    Case("np.column_stack([a, b])", ((3,), (3,))),
+    Case("np.column_stack((a, b, a))", ((3, 2), (3,))),
+    Case("np.column_stack([a, np.ones(3)])", ((3, 2),)),
+    Case("np.dstack([a, b])", ((3,), (3,))),
+    Case("np.dstack((a, b))", ((2, 3), (2, 3))),
+    Case("np.dstack([a, b * b])", ((2, 3, 2), (2, 3))),
     Case("np.array([a, b, a * b])", ((), ())),
     Case("np.array([a, b])", ((3,), (3,))),
     Case("np.array([[a, -b], [b, a]])", ((), ())),  # nested lists of numbers
