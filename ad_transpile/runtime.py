@@ -223,6 +223,42 @@ def _uncross(g, a, b, axis=None):
     return _unbroadcast(np.cross(b, g, axis=axis), a)
 
 
+def _ptp_mask(a, axis=None, keepdims=False):
+    """The partials of ``np.ptp(a, axis)``, the max minus the min: a share of +1 on the maxima
+    and of -1 on the minima (ties split it, as for ``np.max``; 0 where all are equal)."""
+    highest = np.max(a, axis=axis, keepdims=keepdims)
+    lowest = np.min(a, axis=axis, keepdims=keepdims)
+    return (_extreme_mask(a, highest, axis=axis, keepdims=keepdims)
+            - _extreme_mask(a, lowest, axis=axis, keepdims=keepdims))
+
+
+def _average_weights(a, axis=None, weights=None):
+    """Each element's weight in ``np.average(a, axis, weights)``: its weight over the sum of
+    the weights it is averaged with (a 1-D ``weights`` lies along ``axis``)."""
+    if weights is None:
+        w = np.ones(np.shape(a))
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != np.shape(a):
+            w = np.reshape(w, [-1 if n == axis % np.ndim(a) else 1 for n in range(np.ndim(a))])
+        w = np.broadcast_to(w, np.shape(a))
+    return w / np.sum(w, axis=axis, keepdims=True)
+
+
+def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """Each sample's weight in ``np.trapezoid(y, x, dx, axis)``: half of the steps on either
+    side of it (``x``'s differences, or ``dx``), shaped to multiply ``y``."""
+    axis = axis % np.ndim(y)
+    if x is None:
+        steps = np.full(np.shape(y)[axis] - 1, float(dx)) if np.ndim(dx) == 0 else dx
+    else:
+        steps = np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
+    if np.ndim(steps) == 1:
+        steps = np.reshape(steps, [-1 if n == axis else 1 for n in range(np.ndim(y))])
+    zero = [(1, 0) if n == axis else (0, 0) for n in range(np.ndim(steps))]
+    return (np.pad(steps, zero) + np.pad(steps, [p[::-1] for p in zero])) / 2.0
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""

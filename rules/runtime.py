@@ -9,6 +9,7 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
+    _average_weights,
     _basis,
     _broadcast_like,
     _centered,
@@ -32,6 +33,7 @@ from ad_transpile.runtime import (
     _power_log,
     _prod_others,
     _prod_others_along,
+    _ptp_mask,
     _recolumn_stack,
     _reconcatenate,
     _redstack,
@@ -44,6 +46,7 @@ from ad_transpile.runtime import (
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
+    _trapezoid_weights,
     _unbroadcast,
     _uncolumn_stack,
     _unconcatenate,
@@ -448,6 +451,7 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis, _linear_pad,
+nondifferentiable(_extreme_mask, _ptp_mask, _average_weights, _trapezoid_weights,
+                  _dot_axes, _inner_axes, _tensordot_axes, _basis, _linear_pad,
                   _rolled_to, _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes,
                   _zero_tangent)

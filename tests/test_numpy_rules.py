@@ -58,6 +58,22 @@ TABLE = [
     Case("np.var(a, axis=0, ddof=1)", ((3, 4),)),
     Case("np.std(a)", ((3, 4),)),
     Case("a.std(axis=1, keepdims=True)", ((3, 4),)),
+    Case("np.ptp(a)", ((3, 4),)),
+    Case("np.ptp(a, axis=1)", ((3, 4),)),
+    Case("np.ptp(a, 0, keepdims=True) * b", ((3, 4), (4,))),
+    Case("np.average(a)", ((3, 4),)),
+    Case("np.average(a, axis=0)", ((3, 4),)),
+    Case("np.average(a, axis=1, weights=np.array([1.0, 2.0, 0.5, 3.0]))", ((3, 4),)),
+    Case("np.average(a, weights=np.arange(6.0).reshape(2, 3) + 1.0)", ((2, 3),)),
+    Case("np.average(a, -1, np.arange(1.0, 4.0), keepdims=True) * a", ((2, 3),)),
+    Case("np.nansum(a)", ((3, 4),)),
+    Case("np.nansum(np.where(a > 0.5, np.nan, a), axis=0)", ((3, 4),)),  # nan: no derivative
+    Case("np.nanmean(np.where(a > 0.5, np.nan, a))", ((3, 4),)),
+    Case("np.nanmean(np.where(a > 0.5, np.nan, a), axis=1, keepdims=True) * b", ((3, 4), (4,))),
+    Case("np.trapezoid(a)", ((5,),)),
+    Case("np.trapezoid(a, dx=0.5, axis=0)", ((4, 3),)),
+    Case("np.trapezoid(a, np.array([0.0, 0.5, 1.5, 2.0]))", ((3, 4),)),
+    Case("np.trapezoid(a, x=np.cumsum(np.ones((4, 3)), axis=0) ** 2, axis=0)", ((4, 3),)),
     Case("np.linalg.norm(a)", ((5,),)),
     Case("np.linalg.norm(a)", ((3, 4),)),
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
@@ -413,6 +429,11 @@ def test_a_cross_product_of_2_vectors_is_refused_when_its_gradient_runs():
     with pytest.raises(ValueError, match="written for 3-vectors"):
         derivative(src, 0)(np.ones(2), np.ones(3))
     check_rejects(src.replace("(a, b)", "(a, b, axisa=0)"), "the option 'axisa' of 'numpy.cross'")
+
+
+def test_weights_that_depend_on_wrt_are_refused():
+    src = "import numpy as np\n\ndef f(a, w):\n    return np.average(a, weights=w * w)\n"
+    check_rejects(src, "the argument 'weights' of 'numpy.average' is not supported", wrt=(0, 1))
 
 
 def test_shape_and_size_carry_no_derivative():

@@ -1,0 +1,114 @@
+"""Derivatives of NumPy's other reductions: the peak-to-peak spread, averages (weighted, or
+ignoring nan) and the trapezoid rule. Structural rules (see rules/numpy.py); each result is a
+weighted sum of the elements, so its tangent sums the weighted tangents and its adjoint spreads
+the result's adjoint back with the same weights. A weight or an ``x`` that depends on wrt is
+refused (their rules give no derivative along them).
+"""
+
+import numpy as np
+
+from ad_transpile.rulebook import adjoints, batched_tangents, tangents
+from ad_transpile.runtime import (
+    _average_weights,
+    _ptp_mask,
+    _reduced_axes,
+    _shifted_axis,
+    _trapezoid_weights,
+    _unbroadcast,
+    _unreduce,
+)
+
+
+@tangents(np.ptp)
+def ptp_tangent(a, axis=None, out=None, keepdims=False, *, d_a):
+    return np.sum(_ptp_mask(a, axis=axis, keepdims=keepdims) * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.ptp)
+def ptp_batched(a, axis=None, out=None, keepdims=False, *, d_a):
+    mask = np.expand_dims(_ptp_mask(a, axis=axis, keepdims=keepdims), -1)
+    return np.sum(mask * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+
+
+@adjoints(np.ptp)
+def ptp_adjoint(a, axis=None, out=None, keepdims=False, *, d_result):
+    mask = _ptp_mask(a, axis=axis, keepdims=keepdims)
+    return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+@tangents(np.average)
+def average_tangent(a, axis=None, weights=None, returned=False, keepdims=False, *, d_a):
+    share = _average_weights(a, axis=axis, weights=weights)
+    return np.sum(share * d_a, axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.average)
+def average_batched(a, axis=None, weights=None, returned=False, keepdims=False, *, d_a):
+    share = np.expand_dims(_average_weights(a, axis=axis, weights=weights), -1)
+    return np.sum(share * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+
+
+@adjoints(np.average)
+def average_adjoint(a, axis=None, weights=None, returned=False, keepdims=False, *, d_result):
+    share = _average_weights(a, axis=axis, weights=weights)
+    return share * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+
+
+# np.nansum and np.nanmean leave the nan elements out: those get no derivative, and the mean
+# divides by the count of the others.
+
+
+@tangents(np.nansum)
+def nansum_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    return np.sum(np.where(np.isnan(a), 0.0, d_a), axis=axis, keepdims=keepdims)
+
+
+@batched_tangents(np.nansum)
+def nansum_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    kept = np.where(np.expand_dims(np.isnan(a), -1), 0.0, d_a)
+    return np.sum(kept, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+
+
+@adjoints(np.nansum)
+def nansum_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
+    return np.where(np.isnan(a), 0.0, _unreduce(d_result, a, axis=axis, keepdims=keepdims))
+
+
+@tangents(np.nanmean)
+def nanmean_tangent(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    count = np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims)
+    return np.sum(np.where(np.isnan(a), 0.0, d_a), axis=axis, keepdims=keepdims) / count
+
+
+@batched_tangents(np.nanmean)
+def nanmean_batched(a, axis=None, dtype=None, out=None, keepdims=False, *, d_a):
+    count = np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims)
+    kept = np.where(np.expand_dims(np.isnan(a), -1), 0.0, d_a)
+    return np.sum(kept, axis=_reduced_axes(a, axis=axis), keepdims=keepdims) / np.expand_dims(
+        count, -1)
+
+
+@adjoints(np.nanmean)
+def nanmean_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_result):
+    count = np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims)
+    spread = _unreduce(d_result / count, a, axis=axis, keepdims=keepdims)
+    return np.where(np.isnan(a), 0.0, spread)
+
+
+@tangents(np.trapezoid)
+def trapezoid_tangent(y, x=None, dx=1.0, axis=-1, *, d_y):
+    return np.trapezoid(d_y, x=x, dx=dx, axis=axis)
+
+
+@batched_tangents(np.trapezoid)
+def trapezoid_batched(y, x=None, dx=1.0, axis=-1, *, d_y):
+    share = np.expand_dims(_trapezoid_weights(y, x=x, dx=dx, axis=axis), -1)
+    # the axis by position: a keyword reading a left-out option is left out, and np.sum's
+    # default (every axis) is not np.trapezoid's (-1)
+    return np.sum(share * d_y, _shifted_axis(axis))
+
+
+@adjoints(np.trapezoid)
+def trapezoid_adjoint(y, x=None, dx=1.0, axis=-1, *, d_result):
+    share = _trapezoid_weights(y, x=x, dx=dx, axis=axis)
+    return _unbroadcast(share * np.expand_dims(d_result, axis), y)
