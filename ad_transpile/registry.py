@@ -254,10 +254,6 @@ class Registry:
                          "batched" if kind in BATCHED_MARKS else "adjoints")
                 self._add_half(node, mark, which, where)
             return
-        mark = marks[0]
-        if len(mark.args) != 1:
-            raise _bad(where, mark, "@partials takes exactly one primitive")
-        primitive = self._primitive(mark.args[0], where)
         params = tuple(arg.id for arg in node.args.args)
         result = [arg.id for arg in node.args.kwonlyargs]
         if len(result) > 1 or (result and result[0] != "result"):
@@ -269,15 +265,20 @@ class Registry:
                 f"rule '{node.name}' has {len(params)} parameter(s) but returns "
                 f"{len(partials)} partial derivative(s)",
             )
-        key = (primitive, len(params))
-        if key in self.added_now:
-            raise _bad(where, node, f"a second rule for {primitive} with {len(params)} argument(s)")
-        self.added_now.add(key)
         digest = hashlib.sha256(gast.dump(node).encode()).hexdigest()[:16]
-        self.rules[key] = Rule(  # a later file's rule wins: the user's over the built-in
-            primitive, params, partials, result[0] if result else None, imports,
-            f"{where}:{node.lineno}", digest, user=self.user,
-        )
+        for mark in marks:  # one rule may serve several names (np.arccos and np.acos)
+            if self._qualify(mark.func) not in RULE_MARKS or len(mark.args) != 1:
+                raise _bad(where, mark, "@partials takes exactly one primitive")
+            primitive = self._primitive(mark.args[0], where)
+            key = (primitive, len(params))
+            if key in self.added_now:
+                raise _bad(where, node,
+                           f"a second rule for {primitive} with {len(params)} argument(s)")
+            self.added_now.add(key)
+            self.rules[key] = Rule(  # a later file's rule wins: the user's over the built-in
+                primitive, params, partials, result[0] if result else None, imports,
+                f"{where}:{node.lineno}", digest, user=self.user,
+            )
 
     def _add_half(self, node: gast.FunctionDef, mark: gast.Call, which: str, where: str) -> None:
         """Keep one template function of a structural rule until its other half is read."""

@@ -1,12 +1,12 @@
-"""Derivatives of NumPy's other products: np.vdot, np.kron and np.cross, structural rules (see
-rules/numpy.py). Each is linear in either factor, so its tangent is the product with that
+"""Derivatives of NumPy's other products: np.vdot, np.vecdot, np.kron and np.cross, structural
+rules (see rules/numpy.py). Each is linear in either factor, so its tangent is the product with that
 factor's tangent, and each factor gets the result's adjoint contracted with the other.
 """
 
 import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
-from ad_transpile.runtime import _shifted_axis, _uncross, _unkron_a, _unkron_b
+from ad_transpile.runtime import _shifted_axis, _unbroadcast, _uncross, _unkron_a, _unkron_b
 
 
 @tangents(np.vdot)
@@ -60,3 +60,20 @@ def cross_last_batched(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, d_a, d_
 @adjoints(np.cross)
 def cross_adjoint(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, d_result):
     return _uncross(d_result, a, b, axis=axis), -_uncross(d_result, b, a, axis=axis)  # b x a
+
+
+@tangents(np.vecdot)
+def vecdot_tangent(x1, x2, axis=-1, *, d_x1, d_x2):  # sum(x1 * x2, axis), broadcast
+    return np.vecdot(d_x1, x2, axis=axis), np.vecdot(x1, d_x2, axis=axis)
+
+
+@batched_tangents(np.vecdot)
+def vecdot_batched(x1, x2, axis=-1, *, d_x1, d_x2):  # the axis by position: -1 if left out
+    return (np.sum(d_x1 * np.expand_dims(x2, -1), _shifted_axis(axis)),
+            np.sum(np.expand_dims(x1, -1) * d_x2, _shifted_axis(axis)))
+
+
+@adjoints(np.vecdot)
+def vecdot_adjoint(x1, x2, axis=-1, *, d_result):
+    return (_unbroadcast(np.expand_dims(d_result, axis) * x2, x1),
+            _unbroadcast(np.expand_dims(d_result, axis) * x1, x2))

@@ -149,6 +149,9 @@ TABLE = [
     Case("np.cross(a, b)", ((4, 3), (3,))),  # a stack against one vector
     Case("np.cross(a, b, axis=0)", ((3, 2), (3, 2))),
     Case("np.cross(a, b, axis=-2)", ((2, 3, 2), (1, 3, 2))),
+    Case("np.vecdot(a, b)", ((3,), (3,))),
+    Case("np.vecdot(a, b)", ((2, 3), (3,))),  # broadcast
+    Case("np.vecdot(a, b, axis=0) * a[0]", ((3, 4), (3, 1))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
@@ -177,6 +180,10 @@ TABLE = [
     Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
     Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
     Case("np.fliplr(a)", ((3, 4),)),
+    Case("np.permute_dims(a)", ((3, 4),)),  # NumPy 2's name for np.transpose
+    Case("np.permute_dims(a, (2, 0, 1))", ((2, 3, 4),)),
+    Case("np.matrix_transpose(a)", ((3, 4),)),
+    Case("np.matrix_transpose(a) * b", ((2, 3, 4), (3,))),
     Case("np.rollaxis(a, 2)", ((2, 3, 4),)),
     Case("np.rollaxis(a, 0, 3)", ((2, 3, 4),)),  # to the end
     Case("np.rollaxis(a, -1, 1)", ((2, 3, 4),)),
@@ -235,6 +242,9 @@ TABLE = [
     Case("np.pad(a, ((1, 2), (0, 2)), mode='reflect')", ((3, 3),)),
     Case("np.pad(a, 2, mode='symmetric')", ((3,),)),
     Case("np.pad(a, ((0, 1), (4, 1)), mode='wrap')", ((2, 3),)),  # wraps more than once
+    Case("np.concat([a, b])", ((3,), (4,))),  # NumPy 2's name for np.concatenate
+    Case("np.concat((a, b), axis=None)", ((2, 3), (4,))),
+    Case("np.concat([a, b * a], axis=-1)", ((3, 2), (3, 2))),
     Case("np.stack([a, b])", ((3,), (3,))),
     Case("np.stack([a, b], axis=1)", ((3, 2), (3, 2))),
     Case("np.hstack([a, b])", ((3,), (2,))),

@@ -1,5 +1,6 @@
-"""Derivatives of NumPy's running products and of its functions that pick, add or pad
-elements: structural rules (see rules/numpy.py), a tangent, a batched tangent and an adjoint.
+"""Derivatives of NumPy's running products and of its functions that pick, append, pad, join
+or move the elements of arrays: structural rules (see rules/numpy.py), each a tangent, a batched
+tangent and an adjoint.
 """
 
 import numpy as np
@@ -114,6 +115,21 @@ def pad_batched(array, pad_width, mode="constant", constant_values=0, *, d_array
 @adjoints(np.pad)
 def pad_adjoint(array, pad_width, mode="constant", constant_values=0, *, d_result):
     return _unpad(d_result, array, pad_width, mode=mode, constant_values=constant_values), None
+
+
+@tangents(np.matrix_transpose)
+def matrix_transpose_tangent(x, *, d_x):  # the last two axes swapped
+    return np.matrix_transpose(d_x)
+
+
+@batched_tangents(np.matrix_transpose)
+def matrix_transpose_batched(x, *, d_x):
+    return np.swapaxes(d_x, -2, -3)
+
+
+@adjoints(np.matrix_transpose)
+def matrix_transpose_adjoint(x, *, d_result):
+    return np.matrix_transpose(d_result)
 
 
 @tangents(np.rollaxis)
