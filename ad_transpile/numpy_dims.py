@@ -154,6 +154,13 @@ def _append(ndim, positional, args, keywords):
     return ndim if _is_int(axis) else None
 
 
+def _gradient(ndim, positional, args, keywords):
+    """``np.gradient(f, ..., axis=k)``, or of a vector: one array of ``f``'s dimensions (along
+    several axes it is a list of them)."""
+    axis = keywords.get("axis")
+    return ndim if ndim == 1 or (axis is not None and _is_int(axis)) else None
+
+
 def _vdot(ndim, positional, args, keywords):  # both flattened: a number
     return 0
 
@@ -165,12 +172,12 @@ _RULES = {
     "numpy.vstack": _vstack, "numpy.linspace": _linspace, "numpy.einsum": _einsum,
     "numpy.tensordot": _tensordot, "numpy.inner": _inner, "numpy.dot": _dot,
     "numpy.take": _take, "numpy.append": _append,
-    "numpy.vdot": _vdot,
+    "numpy.vdot": _vdot, "numpy.gradient": _gradient,
 }
 _OPTIONS = {"numpy.reshape": {"order"}, "numpy.ndarray.reshape": {"order"},
             "numpy.squeeze": {"axis"}, "numpy.linspace": {"endpoint"},
             "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}, "numpy.take": {"axis"},
-            "numpy.append": {"axis"}}
+            "numpy.append": {"axis"}, "numpy.gradient": {"axis", "edge_order"}}
 _PRODUCTS = {"numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.dot",
              "numpy.take", "numpy.vdot"}  # 0 dimensions: a number
 

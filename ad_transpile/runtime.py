@@ -259,6 +259,27 @@ def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
     return (np.pad(steps, zero) + np.pad(steps, [p[::-1] for p in zero])) / 2.0
 
 
+def _gradient_axis(f, axis=None):
+    """The one axis ``np.gradient(f, ..., axis=axis)`` differentiates along, counted from 0;
+    an error where it gives a list of arrays (several axes), whose derivative has no rule."""
+    if axis is None and np.ndim(f) == 1:
+        return 0
+    if axis is None or not isinstance(axis, (int, np.integer)):
+        raise ValueError("the derivative of np.gradient is written for one axis: give axis=k "
+                         "(or a 1-D array)")
+    return axis % np.ndim(f)
+
+
+def _ungradient(g, f, spacing=1.0, axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis)``: a linear map along the axis,
+    whose matrix (the differences of the identity) is transposed onto ``g``."""
+    axis = _gradient_axis(f, axis)
+    count = np.shape(f)[axis]
+    weights = np.gradient(np.eye(count), spacing, axis=0, edge_order=edge_order)
+    moved = np.tensordot(weights.T, np.moveaxis(np.asarray(g, dtype=float), axis, 0), axes=1)
+    return np.moveaxis(moved, 0, axis)
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""

@@ -25,6 +25,7 @@ from ad_transpile.runtime import (
     _extreme_mask,
     _full_tangent,
     _gradient,
+    _gradient_axis,
     _inner_axes,
     _linear_pad,
     _matmul_adjoint_a,
@@ -58,6 +59,7 @@ from ad_transpile.runtime import (
     _undiagonal,
     _undiff,
     _undstack,
+    _ungradient,
     _unhstack,
     _unkron_a,
     _unkron_b,
@@ -271,6 +273,17 @@ def unpad_adjoint(g, a, pad_width, mode="constant", constant_values=0, *, d_resu
     return np.pad(d_result, pad_width, mode=_linear_pad(mode)), None, None
 
 
+@tangents(_ungradient)
+def ungradient_tangent(g, f, spacing=1.0, axis=None, edge_order=1, *, d_g):
+    return _ungradient(d_g, f, spacing, axis=axis, edge_order=edge_order), None
+
+
+@adjoints(_ungradient)
+def ungradient_adjoint(g, f, spacing=1.0, axis=None, edge_order=1, *, d_result):
+    along = _gradient_axis(f, axis=axis)
+    return np.gradient(d_result, spacing, axis=along, edge_order=edge_order), None
+
+
 @tangents(_untake)
 def untake_tangent(g, a, indices, axis=None, *, d_g):
     return _untake(d_g, a, indices, axis=axis), None, None
@@ -451,7 +464,7 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _ptp_mask, _average_weights, _trapezoid_weights,
+nondifferentiable(_extreme_mask, _gradient_axis, _ptp_mask, _average_weights, _trapezoid_weights,
                   _dot_axes, _inner_axes, _tensordot_axes, _basis, _linear_pad,
                   _rolled_to, _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes,
                   _zero_tangent)

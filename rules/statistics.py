@@ -1,8 +1,8 @@
 """Derivatives of NumPy's other reductions: the peak-to-peak spread, averages (weighted, or
-ignoring nan) and the trapezoid rule. Structural rules (see rules/numpy.py); each result is a
-weighted sum of the elements, so its tangent sums the weighted tangents and its adjoint spreads
-the result's adjoint back with the same weights. A weight or an ``x`` that depends on wrt is
-refused (their rules give no derivative along them).
+ignoring nan), the trapezoid rule; and np.gradient's differences. Structural rules (see
+rules/numpy.py); each result is a weighted sum of the elements, so its tangent sums the weighted
+tangents and its adjoint spreads the result's adjoint back with the same weights. A weight, an
+``x`` or a spacing that depends on wrt is refused (their rules give no derivative along them).
 """
 
 import numpy as np
@@ -10,11 +10,13 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
     _average_weights,
+    _gradient_axis,
     _ptp_mask,
     _reduced_axes,
     _shifted_axis,
     _trapezoid_weights,
     _unbroadcast,
+    _ungradient,
     _unreduce,
 )
 
@@ -112,3 +114,22 @@ def trapezoid_batched(y, x=None, dx=1.0, axis=-1, *, d_y):
 def trapezoid_adjoint(y, x=None, dx=1.0, axis=-1, *, d_result):
     share = _trapezoid_weights(y, x=x, dx=dx, axis=axis)
     return _unbroadcast(share * np.expand_dims(d_result, axis), y)
+
+
+# np.gradient along one axis is linear in f (the spacing is a constant): the tangent is the
+# gradient of the tangent; several axes give a list of arrays, refused by _gradient_axis.
+
+
+@tangents(np.gradient)
+def gradient_tangent(f, spacing=1.0, axis=None, edge_order=1, *, d_f):
+    return np.gradient(d_f, spacing, axis=_gradient_axis(f, axis=axis), edge_order=edge_order)
+
+
+@batched_tangents(np.gradient)
+def gradient_batched(f, spacing=1.0, axis=None, edge_order=1, *, d_f):  # axis counted from 0
+    return np.gradient(d_f, spacing, axis=_gradient_axis(f, axis=axis), edge_order=edge_order)
+
+
+@adjoints(np.gradient)
+def gradient_adjoint(f, spacing=1.0, axis=None, edge_order=1, *, d_result):
+    return _ungradient(d_result, f, spacing, axis=axis, edge_order=edge_order)

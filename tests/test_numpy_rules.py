@@ -74,6 +74,11 @@ TABLE = [
     Case("np.trapezoid(a, dx=0.5, axis=0)", ((4, 3),)),
     Case("np.trapezoid(a, np.array([0.0, 0.5, 1.5, 2.0]))", ((3, 4),)),
     Case("np.trapezoid(a, x=np.cumsum(np.ones((4, 3)), axis=0) ** 2, axis=0)", ((4, 3),)),
+    Case("np.gradient(a)", ((5,),)),
+    Case("np.gradient(a, 0.5, edge_order=2)", ((5,),)),
+    Case("np.gradient(a, np.array([0.0, 0.3, 1.0, 1.2, 2.0]))", ((5,),)),  # uneven steps
+    Case("np.gradient(a, axis=0)", ((4, 3),)),
+    Case("np.gradient(a, 2.0, axis=-1, edge_order=2) * b", ((2, 3, 4), (4,))),
     Case("np.linalg.norm(a)", ((5,),)),
     Case("np.linalg.norm(a)", ((3, 4),)),
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
@@ -444,6 +449,13 @@ def test_a_cross_product_of_2_vectors_is_refused_when_its_gradient_runs():
 def test_weights_that_depend_on_wrt_are_refused():
     src = "import numpy as np\n\ndef f(a, w):\n    return np.average(a, weights=w * w)\n"
     check_rejects(src, "the argument 'weights' of 'numpy.average' is not supported", wrt=(0, 1))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_np_gradient_along_several_axes_is_refused_when_it_runs(mode):
+    src = "import numpy as np\n\ndef f(a):\n    return np.sum(np.gradient(a)[0])\n"
+    with pytest.raises(ValueError, match="np.gradient is written for one axis"):
+        derivative(src, 0, mode)(np.ones((3, 4)))
 
 
 def test_shape_and_size_carry_no_derivative():
