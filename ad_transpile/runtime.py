@@ -280,6 +280,58 @@ def _ungradient(g, f, spacing=1.0, axis=None, edge_order=1):
     return np.moveaxis(moved, 0, axis)
 
 
+def _chosen(condlist, choicelist):
+    """Which choice ``np.select(condlist, choicelist)`` takes at each element (-1: the
+    default): the first whose condition holds."""
+    return np.select(condlist, [np.full(np.shape(c), i) for i, c in enumerate(condlist)], -1)
+
+
+def _unselect(g, condlist, choicelist, position):
+    """The adjoint of ``choicelist[position]`` in ``np.select(condlist, choicelist)``: ``g``
+    where that choice was taken, 0 elsewhere, summed back over broadcasting."""
+    if position is Ellipsis:  # the choices as one array: each its piece
+        return np.stack([_unselect(g, condlist, choicelist, i) for i in range(len(choicelist))])
+    piece = np.where(_chosen(condlist, choicelist) == position, g, 0.0)
+    return _unbroadcast(piece, np.asarray(choicelist[position]))
+
+
+def _reselect(piece, condlist, choicelist, position):
+    """``piece`` where ``choicelist[position]`` was chosen, zeros elsewhere: the adjoint of
+    ``_unselect``."""
+    return np.select(condlist, _with_zeros(piece, choicelist, position))
+
+
+def _unconvolve(g, other, like, mode="full"):
+    """The adjoint of ``like`` in ``np.convolve(like, other, mode)`` (or ``(other, like)``: a
+    convolution is symmetric): ``g`` put back in the full convolution's place, correlated with
+    ``other``."""
+    n, m = np.size(like), np.size(other)
+    start = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
+    full = np.zeros(n + m - 1, dtype=np.result_type(g, float))
+    full[start:start + np.size(g)] = g
+    return np.convolve(full, np.asarray(other)[::-1], "valid")
+
+
+def _interp_weights(x, xp):
+    """The weight of each ``fp[j]`` in ``np.interp(x, xp, fp)``, on a last axis: the
+    interpolation is linear in ``fp``."""
+    return np.stack([np.interp(x, xp, e) for e in np.eye(np.size(xp))], axis=-1)
+
+
+def _interp_slopes(x, xp):
+    """How the weights ``_interp_weights(x, xp)`` change with ``x``: -1 / h and 1 / h on the
+    ends of the segment holding ``x`` (the one to its right at a knot), 0 outside ``xp``'s
+    range, where ``np.interp`` is constant."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    step = np.where(inside, 1.0 / (xp[i + 1] - xp[i]), 0.0)
+    slopes = np.zeros((*np.shape(x), np.size(xp)))
+    np.put_along_axis(slopes, np.expand_dims(i, -1), -np.expand_dims(step, -1), -1)
+    np.put_along_axis(slopes, np.expand_dims(i + 1, -1), np.expand_dims(step, -1), -1)
+    return slopes
+
+
 def _along_last(x, axis=None):
     """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
     along an axis is taken."""
@@ -716,6 +768,18 @@ def _dstack_tangent(d_arrays, arrays):
     """The batched tangent of ``np.dstack(arrays)``: each array given three axes first."""
     return np.concatenate([np.reshape(d, (*np.shape(np.atleast_3d(a)), -1))
                            for d, a in zip(d_arrays, arrays)], axis=2)
+
+
+def _select_tangent(condlist, d_choicelist, default=0):
+    """The batched tangent of ``np.select(condlist, choicelist, default)``: the conditions
+    given the directions' axis, the constant default zeros."""
+    zeros = np.expand_dims(np.zeros(np.shape(default)), -1)
+    return np.select([np.expand_dims(c, -1) for c in condlist], d_choicelist, zeros)
+
+
+def _convolve_tangent(d_a, v, mode="full"):
+    """The batched tangent of ``np.convolve(a, v, mode)``, each direction on its own."""
+    return np.stack([np.convolve(d_a[:, k], v, mode) for k in range(np.shape(d_a)[-1])], -1)
 
 
 def _matmul_tangent_a(d_a, b):

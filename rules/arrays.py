@@ -15,12 +15,14 @@ from ad_transpile.runtime import (
     _linear_pad,
     _pad_tangent,
     _rolled_to,
+    _select_tangent,
     _shifted_axis,
     _uncolumn_stack,
     _unconcatenate,
     _uncumprod,
     _undstack,
     _unpad,
+    _unselect,
     _untake,
     _zero_tangent,
 )
@@ -179,3 +181,23 @@ def dstack_batched(tup, *, d_tup):
 @adjoints(np.dstack)
 def dstack_adjoint(tup, *, d_result, item):
     return _undstack(d_result, tup, item)
+
+
+# np.select takes each element from the first choice whose condition holds: the conditions
+# carry no derivative, each choice gets the adjoint where it was taken (the default is fixed).
+
+
+@tangents(np.select)
+def select_tangent(condlist, choicelist, default=0, *, d_choicelist):
+    # the default is a constant: its tangent is zeros (of its shape, which may broadcast)
+    return None, np.select(condlist, d_choicelist, default=np.zeros(np.shape(default)))
+
+
+@batched_tangents(np.select)
+def select_batched(condlist, choicelist, default=0, *, d_choicelist):
+    return None, _select_tangent(condlist, d_choicelist, default=default)
+
+
+@adjoints(np.select)
+def select_adjoint(condlist, choicelist, default=0, *, d_result, item):
+    return None, _unselect(d_result, condlist, choicelist, item)

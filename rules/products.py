@@ -1,12 +1,24 @@
-"""Derivatives of NumPy's other products: np.vdot, np.vecdot, np.kron and np.cross, structural
-rules (see rules/numpy.py). Each is linear in either factor, so its tangent is the product with that
-factor's tangent, and each factor gets the result's adjoint contracted with the other.
+"""Derivatives of NumPy's other products (np.vdot, np.vecdot, np.kron, np.cross, np.convolve),
+of polynomials and of linear interpolation: structural rules (see rules/numpy.py). A product is
+linear in either factor, so its tangent is the product with that factor's tangent, and each
+factor gets the result's adjoint contracted with the other.
 """
 
 import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
-from ad_transpile.runtime import _shifted_axis, _unbroadcast, _uncross, _unkron_a, _unkron_b
+from ad_transpile.runtime import (
+    _convolve_tangent,
+    _interp_slopes,
+    _interp_weights,
+    _reduced_axes,
+    _shifted_axis,
+    _unbroadcast,
+    _unconvolve,
+    _uncross,
+    _unkron_a,
+    _unkron_b,
+)
 
 
 @tangents(np.vdot)
@@ -77,3 +89,68 @@ def vecdot_batched(x1, x2, axis=-1, *, d_x1, d_x2):  # the axis by position: -1 
 def vecdot_adjoint(x1, x2, axis=-1, *, d_result):
     return (_unbroadcast(np.expand_dims(d_result, axis) * x2, x1),
             _unbroadcast(np.expand_dims(d_result, axis) * x1, x2))
+
+
+@tangents(np.convolve)
+def convolve_tangent(a, v, mode="full", *, d_a, d_v):
+    return np.convolve(d_a, v, mode=mode), np.convolve(a, d_v, mode=mode)
+
+
+@batched_tangents(np.convolve)
+def convolve_batched(a, v, mode="full", *, d_a, d_v):  # a convolution is symmetric
+    return _convolve_tangent(d_a, v, mode=mode), _convolve_tangent(d_v, a, mode=mode)
+
+
+@adjoints(np.convolve)
+def convolve_adjoint(a, v, mode="full", *, d_result):
+    return _unconvolve(d_result, v, a, mode=mode), _unconvolve(d_result, a, v, mode=mode)
+
+
+# np.polyval(p, x) = sum of p[i] * x ** (n - 1 - i): linear in p, a polynomial in x whose
+# derivative has the coefficients p[i] * (n - 1 - i), written out so it differentiates again.
+
+
+@tangents(np.polyval)
+def polyval_tangent(p, x, *, d_p, d_x):
+    slope = np.polyval(p[:-1] * np.arange(np.size(p) - 1, 0, -1), x)
+    return np.polyval(d_p, x), slope * d_x
+
+
+@batched_tangents(np.polyval)
+def polyval_batched(p, x, *, d_p, d_x):
+    powers = np.expand_dims(x, -1) ** np.arange(np.size(p) - 1, -1, -1)
+    slope = np.polyval(p[:-1] * np.arange(np.size(p) - 1, 0, -1), x)
+    return np.tensordot(powers, d_p, axes=1), np.expand_dims(slope, -1) * d_x
+
+
+@adjoints(np.polyval)
+def polyval_adjoint(p, x, *, d_result):
+    powers = np.expand_dims(x, -1) ** np.arange(np.size(p) - 1, -1, -1)
+    slope = np.polyval(p[:-1] * np.arange(np.size(p) - 1, 0, -1), x)
+    return (np.sum(np.expand_dims(d_result, -1) * powers, axis=_reduced_axes(x)),
+            _unbroadcast(d_result * slope, x))
+
+
+# np.interp(x, xp, fp) is linear in fp (weights of the two knots around x) and, within a
+# segment, in x (the segment's slope); xp only places the knots. left, right and period are
+# refused (no template reads them).
+
+
+@tangents(np.interp)
+def interp_tangent(x, xp, fp, left=None, right=None, period=None, *, d_x, d_fp):
+    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
+    return slope * d_x, None, np.interp(x, xp, d_fp)
+
+
+@batched_tangents(np.interp)
+def interp_batched(x, xp, fp, left=None, right=None, period=None, *, d_x, d_fp):
+    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
+    return (np.expand_dims(slope, -1) * d_x, None,
+            np.tensordot(_interp_weights(x, xp), d_fp, axes=1))
+
+
+@adjoints(np.interp)
+def interp_adjoint(x, xp, fp, left=None, right=None, period=None, *, d_result):
+    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
+    return (d_result * slope, None,
+            np.tensordot(d_result, _interp_weights(x, xp), axes=np.ndim(x)))

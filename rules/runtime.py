@@ -27,6 +27,8 @@ from ad_transpile.runtime import (
     _gradient,
     _gradient_axis,
     _inner_axes,
+    _interp_slopes,
+    _interp_weights,
     _linear_pad,
     _matmul_adjoint_a,
     _matmul_adjoint_b,
@@ -40,6 +42,7 @@ from ad_transpile.runtime import (
     _redstack,
     _reduced_axes,
     _rehstack,
+    _reselect,
     _restack,
     _revstack,
     _rolled_to,
@@ -51,6 +54,7 @@ from ad_transpile.runtime import (
     _unbroadcast,
     _uncolumn_stack,
     _unconcatenate,
+    _unconvolve,
     _uncross,
     _uncumprod,
     _uncumprod_along,
@@ -66,6 +70,7 @@ from ad_transpile.runtime import (
     _unpad,
     _unreduce,
     _unrepeat,
+    _unselect,
     _unstack,
     _untake,
     _untake_along_axis,
@@ -284,6 +289,42 @@ def ungradient_adjoint(g, f, spacing=1.0, axis=None, edge_order=1, *, d_result):
     return np.gradient(d_result, spacing, axis=along, edge_order=edge_order), None
 
 
+@tangents(_unselect)
+def unselect_tangent(g, condlist, choicelist, position, *, d_g):
+    return _unselect(d_g, condlist, choicelist, position), None, None, None
+
+
+@adjoints(_unselect)
+def unselect_adjoint(g, condlist, choicelist, position, *, d_result):
+    return _reselect(d_result, condlist, choicelist, position), None, None, None
+
+
+# The adjoint of a convolution is linear in the adjoint and in the other factor; the factor
+# whose adjoint it is gives only its length.
+
+
+@tangents(_unconvolve)
+def unconvolve_tangent(g, other, like, mode="full", *, d_g, d_other):
+    return (_unconvolve(d_g, other, like, mode=mode), _unconvolve(g, d_other, like, mode=mode),
+            None)
+
+
+@adjoints(_unconvolve)
+def unconvolve_adjoint(g, other, like, mode="full", *, d_result):
+    return (np.convolve(d_result, other, mode=mode), _unconvolve(g, d_result, other, mode=mode),
+            None)
+
+
+@tangents(_interp_weights)
+def interp_weights_tangent(x, xp, *, d_x):  # within a segment the weights are linear in x
+    return np.expand_dims(d_x, -1) * _interp_slopes(x, xp), None
+
+
+@adjoints(_interp_weights)
+def interp_weights_adjoint(x, xp, *, d_result):
+    return np.sum(d_result * _interp_slopes(x, xp), axis=-1), None
+
+
 @tangents(_untake)
 def untake_tangent(g, a, indices, axis=None, *, d_g):
     return _untake(d_g, a, indices, axis=axis), None, None
@@ -464,7 +505,9 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _gradient_axis, _ptp_mask, _average_weights, _trapezoid_weights,
-                  _dot_axes, _inner_axes, _tensordot_axes, _basis, _linear_pad,
-                  _rolled_to, _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes,
-                  _zero_tangent)
+nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis, _reduced_axes,
+                  _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent,
+                  # the weights, masks, checks and axes of the rules of rules/arrays.py,
+                  # products.py and statistics.py: constants, or steps in their arguments
+                  _average_weights, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
+                  _rolled_to, _trapezoid_weights)

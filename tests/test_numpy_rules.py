@@ -157,6 +157,19 @@ TABLE = [
     Case("np.vecdot(a, b)", ((3,), (3,))),
     Case("np.vecdot(a, b)", ((2, 3), (3,))),  # broadcast
     Case("np.vecdot(a, b, axis=0) * a[0]", ((3, 4), (3, 1))),
+    Case("np.convolve(a, b)", ((5,), (3,))),
+    Case("np.convolve(a, b, 'same')", ((5,), (3,))),
+    Case("np.convolve(a, b, mode='same')", ((2,), (5,))),  # the longer one second
+    Case("np.convolve(a, b, mode='valid')", ((4,), (6,))),
+    Case("np.polyval(a, b)", ((4,), (3,))),
+    Case("np.polyval(a, b)", ((3,), ())),
+    Case("np.polyval(a, b)", ((2,), (2, 3))),
+    Case("np.interp(a, np.array([-1.0, 0.0, 0.5, 1.5]), b)", ((5,), (4,))),  # some outside
+    Case("np.interp(a, np.array([-3.0, -1.0, 0.5, 3.0]), b)", ((), (4,))),
+    Case("np.interp(a, np.linspace(-2.0, 2.0, 3), b * b)", ((2, 3), (3,))),
+    Case("np.select([a > 0.5, a < -0.5], [a * a, b])", ((3, 4), (3, 4))),
+    Case("np.select([a > 0.0], [b], default=1.0) * a", ((3, 4), (4,))),  # a choice broadcast
+    Case("np.select((a > 0.5, b > 0.0), (b, 2.0 * a), 0.5)", ((5,), (5,))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
@@ -456,6 +469,12 @@ def test_np_gradient_along_several_axes_is_refused_when_it_runs(mode):
     src = "import numpy as np\n\ndef f(a):\n    return np.sum(np.gradient(a)[0])\n"
     with pytest.raises(ValueError, match="np.gradient is written for one axis"):
         derivative(src, 0, mode)(np.ones((3, 4)))
+
+
+def test_interp_with_left_right_or_period_is_refused():
+    src = ("import numpy as np\n\ndef f(x, fp):\n"
+           "    return np.sum(np.interp(x, np.arange(3.0), fp, left=0.0))\n")
+    check_rejects(src, "the option 'left' of 'numpy.interp' is not supported")
 
 
 def test_shape_and_size_carry_no_derivative():
