@@ -341,12 +341,16 @@ class RandomArrayProgram(ProgramText):
                  "{3}[0]", "{3}[-1]", "{23}[1, 2]", "{23}[1, -1]", "{33}[2][0]",
                  "np.sum({33}, axis=0)[1]", f"{{3}}[{index}]", "np.max({any})",
                  "np.min({23})", "np.prod(np.tanh({3}))", "np.linalg.norm({3})",
-                 "np.var({23})", "np.cumsum({3})[-1]", "np.einsum('i,i->', {3}, {3})"],
+                 "np.var({23})", "np.cumsum({3})[-1]", "np.einsum('i,i->', {3}, {3})",
+                 "np.ptp({3})", "np.vdot({23}, {23})", "np.trapezoid({3})",
+                 "np.cumprod({3})[-1]", "np.nanmean({23})"],
             (2,): ["{23} @ {3}", "np.dot({23}, {3})", "np.sum({23}, axis=1)",
                    "np.mean({23}, axis=-1)", "{23}[:, 0]", "{23}[:, -1]", "{3}[1:]", "{3}[:2]",
                    "{3}[::-1][:2]", "np.max({23}, axis=1)",
                    "np.concatenate([{2}[:1], {3}[:1]])", "np.stack([{3}[0], {3}[1]])",
-                   "np.diff({3})", "np.sort({3})[1:]", "np.repeat({23}[0, :1], 2)"],
+                   "np.diff({3})", "np.sort({3})[1:]", "np.repeat({23}[0, :1], 2)",
+                   "np.take({3}, np.array([2, 0]))", "np.append({3}[:1], s)",
+                   "np.convolve({2}, {2})[:2]", "np.average({23}, axis=1)"],
             (3,): ["{33} @ {3}", "{3} @ {33}", "np.dot({33}, {3})", "{23}.T @ {2}",
                    "np.sum({23}, axis=0)", "np.mean({33}, axis=1)", "{23}[0]", "{33}[:, 1]",
                    "{3}[::-1]", "{33}.T[0]", "np.reshape({33}, (9,))[::3]",
@@ -356,18 +360,23 @@ class RandomArrayProgram(ProgramText):
                    "np.array([{3}[0], s, {3}[2]])",
                    "np.concatenate([{2}[:1], {23}[1, :2]], axis=None)", "np.roll({3}, 1)",
                    "np.flip({3})", "np.sort({3})", "np.diagonal({33}).copy()",
-                   "np.diff({23}, axis=0)[0]"],
+                   "np.diff({23}, axis=0)[0]", "np.cumprod({3})", "np.cross({3}, {3})",
+                   "np.pad({2}, (1, 0))", "np.polyval({3}, {23})[0]",
+                   "np.interp({3}, np.array([-1.0, 0.0, 1.0]), {3})"],
             (2, 3): ["{23} @ {33}", "{23}[::-1]", "{33}[1:]", "{33}[:2]",
                      "np.reshape({23}.T, (2, 3))", "np.transpose(np.reshape({23}, (3, 2)))",
                      "np.outer({2}, {3})", "{23}.reshape(3, 2).T", "np.stack([{3}, {3}])",
                      "np.vstack([{3}, {3}])", "np.tile({3}, (2, 1))",
                      "np.broadcast_to({3}, (2, 3))", "np.expand_dims({3}, 0) * {23}",
-                     "np.squeeze(np.reshape({23}, (1, 2, 3)))"],
+                     "np.squeeze(np.reshape({23}, (1, 2, 3)))",
+                     "np.take({33}, np.array([0, 2]), axis=0)", "np.rollaxis({23}.T, 1)",
+                     "np.column_stack([{2}, {2}, {2}])"],
             (3, 3): ["{33} @ {33}", "{33}.T", "np.transpose({33})", "{23}.T @ {23}",
                      "np.triu({33})", "np.tril({33}, -1)", "np.diag({3})",
                      "np.roll({33}, 1, axis=0)", "np.rot90({33})",
                      "np.outer({3}, {3})", "{33}[::-1]", "np.reshape({33}, (9,)).reshape(3, 3)",
-                     "np.einsum('ij,jk->ik', {33}, {33})", "np.tile({3}, (3, 1))"],
+                     "np.einsum('ij,jk->ik', {33}, {33})", "np.tile({3}, (3, 1))",
+                     "np.pad({23}, ((1, 0), (0, 0)), mode='edge')", "np.kron({3}[:1], {33})"],
         }
         template = self.rng.choice(choices[shape])
         shapes = {"2": (2,), "3": (3,), "23": (2, 3), "33": (3, 3)}
@@ -648,7 +657,9 @@ def test_generator_is_deterministic_and_uses_every_construct():
                       "-= ", "np.tanh(W @ ", "while ", "enumerate(", "np.maximum(",
                       "np.concatenate(", "np.stack(", "np.einsum(", "] = ", "] += ", "] *= ",
                       "np.zeros(", ".copy()", "> 0.0] = ", "keepdims=True)", "[:, None]",
-                      "[None]", "axis=None)", "np.roll(", "np.diff(", "np.sort(", "np.triu("):
+                      "[None]", "axis=None)", "np.roll(", "np.diff(", "np.sort(", "np.triu(",
+                      "np.cumprod(", "np.take(", "np.append(", "np.pad(", "np.convolve(",
+                      "np.interp(", "np.polyval(", "np.kron("):
         assert construct in text, construct
     assert {p.wrt for p in programs} >= {("x",), ("A",), ("W",), ("s",), ("x", "W")}
     rng = np.random.default_rng(0)
