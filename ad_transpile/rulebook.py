@@ -26,9 +26,10 @@ A third template, ``@batched_tangents(np.sum)``, is the tangent when it carries 
 ``k`` directions (``d_a.shape == (*a.shape, k)``), so that one forward sweep gives a whole
 gradient; an operation without one is differentiated one direction at a time.
 
-A parameter with a default is an option that carries no derivative; a keyword the call leaves out
-is left out of the derivative too. ``None`` in place of a template means no derivative along that
-argument.
+A parameter with a default is an option that carries no derivative, unless the rule returns a
+template for it too (``np.trapezoid(y, x=None, ...)`` returns one for ``y`` and one for ``x``); a
+keyword the call leaves out is left out of the derivative too. ``None`` in place of a template
+means no derivative along that argument.
 
 Where the arguments' shapes are known, a helper a template calls may have a plain form, a
 second template under a condition on the numbers of dimensions of its arguments::

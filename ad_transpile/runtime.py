@@ -248,15 +248,29 @@ def _average_weights(a, axis=None, weights=None):
 def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
     """Each sample's weight in ``np.trapezoid(y, x, dx, axis)``: half of the steps on either
     side of it (``x``'s differences, or ``dx``), shaped to multiply ``y``."""
-    axis = axis % np.ndim(y)
+    given, axis = axis, axis % np.ndim(y)
     if x is None:
         steps = np.full(np.shape(y)[axis] - 1, float(dx)) if np.ndim(dx) == 0 else dx
-    else:
-        steps = np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
+    else:  # along the axis as given, as np.trapezoid takes it (x may have fewer axes)
+        steps = np.diff(x, axis=given if np.ndim(x) > 1 else -1)
     if np.ndim(steps) == 1:
         steps = np.reshape(steps, [-1 if n == axis else 1 for n in range(np.ndim(y))])
+    steps = np.reshape(steps, (1,) * (np.ndim(y) - np.ndim(steps)) + np.shape(steps))
     zero = [(1, 0) if n == axis else (0, 0) for n in range(np.ndim(steps))]
     return (np.pad(steps, zero) + np.pad(steps, [p[::-1] for p in zero])) / 2.0
+
+
+def _untrapezoid_x(g, y, x, axis=-1):
+    """The adjoint of ``x`` in ``np.trapezoid(y, x, axis=axis)``: the result is the sum of the
+    mean of each pair of neighbours in ``y`` times the step of ``x`` between them, so ``x``
+    gets the transpose of its differences applied to those means times ``g``."""
+    axis = axis % np.ndim(y)
+    count = np.shape(y)[axis]
+    means = (np.take(y, range(1, count), axis) + np.take(y, range(count - 1), axis)) / 2.0
+    out = _undiff(means * (np.expand_dims(g, axis) if np.ndim(g) else g), axis=axis)
+    if np.ndim(x) == 1:  # the steps of a 1-D x lie along axis
+        return np.sum(out, axis=tuple(n for n in range(np.ndim(out)) if n != axis))
+    return _unbroadcast(out, np.asarray(x))
 
 
 def _gradient_axis(f, axis=None):
@@ -780,6 +794,13 @@ def _select_tangent(condlist, d_choicelist, default=0):
 def _convolve_tangent(d_a, v, mode="full"):
     """The batched tangent of ``np.convolve(a, v, mode)``, each direction on its own."""
     return np.stack([np.convolve(d_a[:, k], v, mode) for k in range(np.shape(d_a)[-1])], -1)
+
+
+def _trapezoid_x_tangent(y, d_x, axis=-1):
+    """The batched tangent of ``np.trapezoid(y, x, axis=axis)`` along ``x``, each direction
+    on its own (it is linear in ``x``)."""
+    return np.stack([np.trapezoid(y, x=d_x[..., k], axis=axis)
+                     for k in range(np.shape(d_x)[-1])], axis=-1)
 
 
 def _matmul_tangent_a(d_a, b):

@@ -75,6 +75,7 @@ from ad_transpile.runtime import (
     _untake,
     _untake_along_axis,
     _untile,
+    _untrapezoid_x,
     _unvstack,
     _zero_tangent,
 )
@@ -325,6 +326,32 @@ def interp_weights_adjoint(x, xp, *, d_result):
     return np.sum(d_result * _interp_slopes(x, xp), axis=-1), None
 
 
+# The trapezoid rule's weights are linear in x, and the adjoint along x is linear in the adjoint
+# and in y (x gives only its shape): the rules that let a gradient along x differentiate again.
+
+
+@tangents(_trapezoid_weights)
+def trapezoid_weights_tangent(y, x=None, dx=1.0, axis=-1, *, d_x):
+    return None, _trapezoid_weights(y, x=d_x, dx=dx, axis=axis)  # dx: unused beside an x
+
+
+@adjoints(_trapezoid_weights)
+def trapezoid_weights_adjoint(y, x=None, dx=1.0, axis=-1, *, d_result):
+    return None, _untrapezoid_x(1.0, d_result, x, axis=axis)
+
+
+@tangents(_untrapezoid_x)
+def untrapezoid_x_tangent(g, y, x, axis=-1, *, d_g, d_y):
+    return _untrapezoid_x(d_g, y, x, axis=axis), _untrapezoid_x(g, d_y, x, axis=axis), None
+
+
+@adjoints(_untrapezoid_x)
+def untrapezoid_x_adjoint(g, y, x, axis=-1, *, d_result):
+    share = _trapezoid_weights(y, x=d_result, axis=axis)
+    return (np.trapezoid(y, x=d_result, axis=axis),
+            _unbroadcast(share * np.expand_dims(g, axis), y), None)
+
+
 @tangents(_untake)
 def untake_tangent(g, a, indices, axis=None, *, d_g):
     return _untake(d_g, a, indices, axis=axis), None, None
@@ -510,4 +537,4 @@ nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis
                   # the weights, masks, checks and axes of the rules of rules/arrays.py,
                   # products.py and statistics.py: constants, or steps in their arguments
                   _average_weights, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
-                  _rolled_to, _trapezoid_weights)
+                  _rolled_to)

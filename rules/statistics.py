@@ -1,8 +1,8 @@
 """Derivatives of NumPy's other reductions: the peak-to-peak spread, averages (weighted, or
 ignoring nan), the trapezoid rule; and np.gradient's differences. Structural rules (see
 rules/numpy.py); each result is a weighted sum of the elements, so its tangent sums the weighted
-tangents and its adjoint spreads the result's adjoint back with the same weights. A weight, an
-``x`` or a spacing that depends on wrt is refused (their rules give no derivative along them).
+tangents and its adjoint spreads the result's adjoint back with the same weights. A weight or a
+spacing that depends on wrt is refused (their rules give no derivative along them).
 """
 
 import numpy as np
@@ -15,9 +15,11 @@ from ad_transpile.runtime import (
     _reduced_axes,
     _shifted_axis,
     _trapezoid_weights,
+    _trapezoid_x_tangent,
     _unbroadcast,
     _ungradient,
     _unreduce,
+    _untrapezoid_x,
 )
 
 
@@ -97,23 +99,28 @@ def nanmean_adjoint(a, axis=None, dtype=None, out=None, keepdims=False, *, d_res
     return np.where(np.isnan(a), 0.0, spread)
 
 
+# np.trapezoid is linear in y (weights: half the steps on either side) and, apart, in x (the
+# means of neighbours in y times the steps of x); dx is a constant.
+
+
 @tangents(np.trapezoid)
-def trapezoid_tangent(y, x=None, dx=1.0, axis=-1, *, d_y):
-    return np.trapezoid(d_y, x=x, dx=dx, axis=axis)
+def trapezoid_tangent(y, x=None, dx=1.0, axis=-1, *, d_y, d_x):
+    return np.trapezoid(d_y, x=x, dx=dx, axis=axis), np.trapezoid(y, x=d_x, axis=axis)
 
 
 @batched_tangents(np.trapezoid)
-def trapezoid_batched(y, x=None, dx=1.0, axis=-1, *, d_y):
+def trapezoid_batched(y, x=None, dx=1.0, axis=-1, *, d_y, d_x):
     share = np.expand_dims(_trapezoid_weights(y, x=x, dx=dx, axis=axis), -1)
     # the axis by position: a keyword reading a left-out option is left out, and np.sum's
     # default (every axis) is not np.trapezoid's (-1)
-    return np.sum(share * d_y, _shifted_axis(axis))
+    return np.sum(share * d_y, _shifted_axis(axis)), _trapezoid_x_tangent(y, d_x, axis=axis)
 
 
 @adjoints(np.trapezoid)
 def trapezoid_adjoint(y, x=None, dx=1.0, axis=-1, *, d_result):
     share = _trapezoid_weights(y, x=x, dx=dx, axis=axis)
-    return _unbroadcast(share * np.expand_dims(d_result, axis), y)
+    return (_unbroadcast(share * np.expand_dims(d_result, axis), y),
+            _untrapezoid_x(d_result, y, x, axis=axis))
 
 
 # np.gradient along one axis is linear in f (the spacing is a constant): the tangent is the

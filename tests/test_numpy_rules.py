@@ -74,6 +74,10 @@ TABLE = [
     Case("np.trapezoid(a, dx=0.5, axis=0)", ((4, 3),)),
     Case("np.trapezoid(a, np.array([0.0, 0.5, 1.5, 2.0]))", ((3, 4),)),
     Case("np.trapezoid(a, x=np.cumsum(np.ones((4, 3)), axis=0) ** 2, axis=0)", ((4, 3),)),
+    Case("np.trapezoid(a, b)", ((5,), (5,))),  # along x too
+    Case("np.trapezoid(a, b, axis=0)", ((4, 3), (4,))),
+    Case("np.trapezoid(a * b, x=b * b)", ((2, 4), (2, 4))),
+    Case("np.trapezoid(a, x=b, axis=-2)", ((2, 4, 3), (4, 1))),  # x broadcast
     Case("np.gradient(a)", ((5,),)),
     Case("np.gradient(a, 0.5, edge_order=2)", ((5,),)),
     Case("np.gradient(a, np.array([0.0, 0.3, 1.0, 1.2, 2.0]))", ((5,),)),  # uneven steps
