@@ -7,6 +7,7 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
+    _chosen,
     _column_stack_tangent,
     _cumprod_batched,
     _cumprod_tangent,
@@ -17,6 +18,7 @@ from ad_transpile.runtime import (
     _rolled_to,
     _select_tangent,
     _shifted_axis,
+    _unbroadcast,
     _uncolumn_stack,
     _unconcatenate,
     _uncumprod,
@@ -183,21 +185,27 @@ def dstack_adjoint(tup, *, d_result, item):
     return _undstack(d_result, tup, item)
 
 
-# np.select takes each element from the first choice whose condition holds: the conditions
-# carry no derivative, each choice gets the adjoint where it was taken (the default is fixed).
+# np.select takes each element from the first choice whose condition holds, or from the default
+# where none does: the conditions carry no derivative, each choice and the default get the
+# adjoint where they were taken.
 
 
 @tangents(np.select)
-def select_tangent(condlist, choicelist, default=0, *, d_choicelist):
-    # the default is a constant: its tangent is zeros (of its shape, which may broadcast)
-    return None, np.select(condlist, d_choicelist, default=np.zeros(np.shape(default)))
+def select_tangent(condlist, choicelist, default=0, *, d_choicelist, d_default):
+    taken = _chosen(condlist, choicelist)
+    return (None, np.select(condlist, d_choicelist, default=np.zeros(np.shape(default))),
+            np.where(taken < 0, d_default, 0.0))
 
 
 @batched_tangents(np.select)
-def select_batched(condlist, choicelist, default=0, *, d_choicelist):
-    return None, _select_tangent(condlist, d_choicelist, default=default)
+def select_batched(condlist, choicelist, default=0, *, d_choicelist, d_default):
+    taken = np.expand_dims(_chosen(condlist, choicelist), -1)
+    return (None, _select_tangent(condlist, d_choicelist, default=default),
+            np.where(taken < 0, d_default, 0.0))
 
 
 @adjoints(np.select)
 def select_adjoint(condlist, choicelist, default=0, *, d_result, item):
-    return None, _unselect(d_result, condlist, choicelist, item)
+    taken = _chosen(condlist, choicelist)
+    return (None, _unselect(d_result, condlist, choicelist, item),
+            _unbroadcast(np.where(taken < 0, d_result, 0.0), default))

@@ -13,6 +13,7 @@ from ad_transpile.runtime import (
     _basis,
     _broadcast_like,
     _centered,
+    _chosen,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
     _cumprod_along,
@@ -536,5 +537,5 @@ nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis
                   _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent,
                   # the weights, masks, checks and axes of the rules of rules/arrays.py,
                   # products.py and statistics.py: constants, or steps in their arguments
-                  _average_weights, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
+                  _average_weights, _chosen, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
                   _rolled_to)

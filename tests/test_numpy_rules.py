@@ -174,6 +174,8 @@ TABLE = [
     Case("np.select([a > 0.5, a < -0.5], [a * a, b])", ((3, 4), (3, 4))),
     Case("np.select([a > 0.0], [b], default=1.0) * a", ((3, 4), (4,))),  # a choice broadcast
     Case("np.select((a > 0.5, b > 0.0), (b, 2.0 * a), 0.5)", ((5,), (5,))),
+    Case("np.select([a > 0.5, a < -1.0], [a, a * a], default=b)", ((3, 4), ())),  # the default
+    Case("np.select([a > 0.0], [a], b * b)", ((3, 4), (4,))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i

@@ -273,10 +273,10 @@ def test_the_steps_cover_every_nondifferentiable_function():
     mentioned |= {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
     # the masks and weights of np.ptp and np.average, the mode check of np.pad,
     # np.rollaxis's destination, np.gradient's axis, np.interp's
-    # slopes: test_numpy_rules differentiates them again
+    # slopes, np.select's choices: test_numpy_rules differentiates them again
     mentioned |= {f"ad_transpile.runtime.{h}" for h in (
         "_ptp_mask", "_average_weights", "_linear_pad", "_rolled_to",
-        "_gradient_axis", "_interp_slopes")}
+        "_gradient_axis", "_interp_slopes", "_chosen")}
     assert builtin().nondifferentiable <= mentioned
 
 
