@@ -326,16 +326,19 @@ def _unconvolve(g, other, like, mode="full"):
     return np.convolve(full, np.asarray(other)[::-1], "valid")
 
 
-def _interp_weights(x, xp):
-    """The weight of each ``fp[j]`` in ``np.interp(x, xp, fp)``, on a last axis: the
-    interpolation is linear in ``fp``."""
-    return np.stack([np.interp(x, xp, e) for e in np.eye(np.size(xp))], axis=-1)
+def _interp_weights(x, xp, left=None, right=None):
+    """The weight of each ``fp[j]`` in ``np.interp(x, xp, fp, left, right)``, on a last axis:
+    the interpolation is linear in ``fp`` (beyond the knots, a ``left`` or ``right`` given is
+    a constant, so the weights are 0 there)."""
+    beyond = {"left": None if left is None else 0.0, "right": None if right is None else 0.0}
+    return np.stack([np.interp(x, xp, e, **beyond) for e in np.eye(np.size(xp))], axis=-1)
 
 
-def _interp_slopes(x, xp):
-    """How the weights ``_interp_weights(x, xp)`` change with ``x``: -1 / h and 1 / h on the
-    ends of the segment holding ``x`` (the one to its right at a knot), 0 outside ``xp``'s
-    range, where ``np.interp`` is constant."""
+def _interp_slopes(x, xp, left=None, right=None):
+    """How the weights ``_interp_weights(x, xp, left, right)`` change with ``x``: -1 / h and
+    1 / h on the ends of the segment holding ``x`` (the one to its right at a knot), 0 outside
+    ``xp``'s range, where ``np.interp`` is constant (``fp``'s end, or ``left`` and ``right``,
+    which therefore change nothing here)."""
     x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
     i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
     inside = (x >= xp[0]) & (x <= xp[-1])

@@ -132,25 +132,25 @@ def polyval_adjoint(p, x, *, d_result):
 
 
 # np.interp(x, xp, fp) is linear in fp (weights of the two knots around x) and, within a
-# segment, in x (the segment's slope); xp only places the knots. left, right and period are
-# refused (no template reads them).
+# segment, in x (the segment's slope); xp only places the knots, left and right are constants
+# beyond them. period is refused (no template reads it).
 
 
 @tangents(np.interp)
 def interp_tangent(x, xp, fp, left=None, right=None, period=None, *, d_x, d_fp):
-    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
-    return slope * d_x, None, np.interp(x, xp, d_fp)
+    slope = np.tensordot(_interp_slopes(x, xp, left=left, right=right), fp, axes=1)
+    return slope * d_x, None, np.interp(x, xp, d_fp, left=0.0 * left, right=0.0 * right)
 
 
 @batched_tangents(np.interp)
 def interp_batched(x, xp, fp, left=None, right=None, period=None, *, d_x, d_fp):
-    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
+    slope = np.tensordot(_interp_slopes(x, xp, left=left, right=right), fp, axes=1)
     return (np.expand_dims(slope, -1) * d_x, None,
-            np.tensordot(_interp_weights(x, xp), d_fp, axes=1))
+            np.tensordot(_interp_weights(x, xp, left=left, right=right), d_fp, axes=1))
 
 
 @adjoints(np.interp)
 def interp_adjoint(x, xp, fp, left=None, right=None, period=None, *, d_result):
-    slope = np.tensordot(_interp_slopes(x, xp), fp, axes=1)
-    return (d_result * slope, None,
-            np.tensordot(d_result, _interp_weights(x, xp), axes=np.ndim(x)))
+    slope = np.tensordot(_interp_slopes(x, xp, left=left, right=right), fp, axes=1)
+    weights = _interp_weights(x, xp, left=left, right=right)
+    return d_result * slope, None, np.tensordot(d_result, weights, axes=np.ndim(x))

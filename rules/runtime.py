@@ -318,13 +318,13 @@ def unconvolve_adjoint(g, other, like, mode="full", *, d_result):
 
 
 @tangents(_interp_weights)
-def interp_weights_tangent(x, xp, *, d_x):  # within a segment the weights are linear in x
-    return np.expand_dims(d_x, -1) * _interp_slopes(x, xp), None
+def interp_weights_tangent(x, xp, left=None, right=None, *, d_x):  # linear in x in a segment
+    return np.expand_dims(d_x, -1) * _interp_slopes(x, xp, left=left, right=right), None
 
 
 @adjoints(_interp_weights)
-def interp_weights_adjoint(x, xp, *, d_result):
-    return np.sum(d_result * _interp_slopes(x, xp), axis=-1), None
+def interp_weights_adjoint(x, xp, left=None, right=None, *, d_result):
+    return np.sum(d_result * _interp_slopes(x, xp, left=left, right=right), axis=-1), None
 
 
 # The trapezoid rule's weights are linear in x, and the adjoint along x is linear in the adjoint

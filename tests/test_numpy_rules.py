@@ -171,6 +171,8 @@ TABLE = [
     Case("np.interp(a, np.array([-1.0, 0.0, 0.5, 1.5]), b)", ((5,), (4,))),  # some outside
     Case("np.interp(a, np.array([-3.0, -1.0, 0.5, 3.0]), b)", ((), (4,))),
     Case("np.interp(a, np.linspace(-2.0, 2.0, 3), b * b)", ((2, 3), (3,))),
+    Case("np.interp(a, np.array([-1.0, 0.0, 1.5]), b, left=0.5)", ((6,), (3,))),
+    Case("np.interp(a, np.array([-1.0, 1.0]), b, right=-1.0, left=2.0)", ((3, 2), (2,))),
     Case("np.select([a > 0.5, a < -0.5], [a * a, b])", ((3, 4), (3, 4))),
     Case("np.select([a > 0.0], [b], default=1.0) * a", ((3, 4), (4,))),  # a choice broadcast
     Case("np.select((a > 0.5, b > 0.0), (b, 2.0 * a), 0.5)", ((5,), (5,))),
@@ -477,10 +479,10 @@ def test_np_gradient_along_several_axes_is_refused_when_it_runs(mode):
         derivative(src, 0, mode)(np.ones((3, 4)))
 
 
-def test_interp_with_left_right_or_period_is_refused():
+def test_interp_with_a_period_is_refused():
     src = ("import numpy as np\n\ndef f(x, fp):\n"
-           "    return np.sum(np.interp(x, np.arange(3.0), fp, left=0.0))\n")
-    check_rejects(src, "the option 'left' of 'numpy.interp' is not supported")
+           "    return np.sum(np.interp(x, np.arange(3.0), fp, period=2.0))\n")
+    check_rejects(src, "the option 'period' of 'numpy.interp' is not supported")
 
 
 def test_shape_and_size_carry_no_derivative():
