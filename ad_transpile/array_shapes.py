@@ -34,7 +34,8 @@ HELPER_SHAPES = {"_unreduce": 1, "_extreme_mask": 0, "_matmul_adjoint_a": 1,
                  "_centered": 0, "_nonzero": 0, "_prod_others": 0, "_power_log": 0,
                  "_uncumprod": 1, "_untake": 1, "_unpad": 1, "_unconvolve": 2, "_uncross": 1,
                  "_unkron_a": 1, "_unkron_b": 2, "_ungradient": 1, "_untrapezoid_x": 2,
-                 "_ptp_mask": 0, "_average_weights": 0}  # the argument whose shape it has
+                 "_ptp_mask": 0, "_average_weights": 0,
+                 "_spread_weights": 0}  # the argument whose shape it has
 
 
 class Lengths:

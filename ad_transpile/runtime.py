@@ -232,17 +232,31 @@ def _ptp_mask(a, axis=None, keepdims=False):
             - _extreme_mask(a, lowest, axis=axis, keepdims=keepdims))
 
 
+def _spread_weights(a, axis=None, weights=None):
+    """The weights of ``np.average(a, axis, weights)`` stretched to the shape of ``a`` (a 1-D
+    ``weights`` lies along ``axis``; none: ones)."""
+    if weights is None:
+        return np.ones(np.shape(a))
+    w = np.asarray(weights, dtype=float)
+    if w.shape != np.shape(a):
+        w = np.reshape(w, [-1 if n == axis % np.ndim(a) else 1 for n in range(np.ndim(a))])
+    return np.broadcast_to(w, np.shape(a))
+
+
+def _unspread_weights(g, a, axis=None, weights=None):
+    """The adjoint of ``_spread_weights``: ``g`` summed back to the shape of ``weights``."""
+    g = np.broadcast_to(g, np.shape(a))
+    if np.shape(weights) == np.shape(a):
+        return np.array(g, dtype=float)
+    others = tuple(n for n in range(np.ndim(a)) if n != axis % np.ndim(a))
+    return np.reshape(np.sum(g, axis=others), np.shape(weights))
+
+
 def _average_weights(a, axis=None, weights=None):
     """Each element's weight in ``np.average(a, axis, weights)``: its weight over the sum of
-    the weights it is averaged with (a 1-D ``weights`` lies along ``axis``)."""
-    if weights is None:
-        w = np.ones(np.shape(a))
-    else:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != np.shape(a):
-            w = np.reshape(w, [-1 if n == axis % np.ndim(a) else 1 for n in range(np.ndim(a))])
-        w = np.broadcast_to(w, np.shape(a))
-    return w / np.sum(w, axis=axis, keepdims=True)
+    the weights it is averaged with."""
+    spread = _spread_weights(a, axis, weights)
+    return spread / np.sum(spread, axis=axis, keepdims=True)
 
 
 def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
@@ -804,6 +818,16 @@ def _trapezoid_x_tangent(y, d_x, axis=-1):
     on its own (it is linear in ``x``)."""
     return np.stack([np.trapezoid(y, x=d_x[..., k], axis=axis)
                      for k in range(np.shape(d_x)[-1])], axis=-1)
+
+
+def _average_weights_tangent(a, d_weights, result, axis=None, weights=None, keepdims=False):
+    """The batched tangent of ``np.average(a, axis, weights)`` along ``weights``: the elements'
+    distances from the average, weighed by each direction of the weights' tangent."""
+    apart = a - _unreduce(result, a, axis=axis, keepdims=keepdims)
+    total = np.sum(_spread_weights(a, axis, weights), axis=axis, keepdims=keepdims)
+    return np.stack([np.sum(apart * _spread_weights(a, axis, d_weights[..., k]), axis=axis,
+                            keepdims=keepdims) / total
+                     for k in range(np.shape(d_weights)[-1])], axis=-1)
 
 
 def _matmul_tangent_a(d_a, b):

@@ -48,6 +48,7 @@ from ad_transpile.runtime import (
     _revstack,
     _rolled_to,
     _shifted_axis,
+    _spread_weights,
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
@@ -72,6 +73,7 @@ from ad_transpile.runtime import (
     _unreduce,
     _unrepeat,
     _unselect,
+    _unspread_weights,
     _unstack,
     _untake,
     _untake_along_axis,
@@ -353,6 +355,45 @@ def untrapezoid_x_adjoint(g, y, x, axis=-1, *, d_result):
             _unbroadcast(share * np.expand_dims(g, axis), y), None)
 
 
+# np.average's weights: stretching them is linear, and each element's share of them a ratio
+
+
+@tangents(_spread_weights)
+def spread_weights_tangent(a, axis=None, weights=None, *, d_weights):
+    return None, None, _spread_weights(a, axis=axis, weights=d_weights)
+
+
+@adjoints(_spread_weights)
+def spread_weights_adjoint(a, axis=None, weights=None, *, d_result):
+    return None, None, _unspread_weights(d_result, a, axis=axis, weights=weights)
+
+
+@tangents(_unspread_weights)
+def unspread_weights_tangent(g, a, axis=None, weights=None, *, d_g):
+    return _unspread_weights(d_g, a, axis=axis, weights=weights), None
+
+
+@adjoints(_unspread_weights)
+def unspread_weights_adjoint(g, a, axis=None, weights=None, *, d_result):
+    return _spread_weights(a, axis=axis, weights=d_result), None
+
+
+@tangents(_average_weights)
+def average_weights_tangent(a, axis=None, weights=None, *, d_weights):
+    share = _average_weights(a, axis=axis, weights=weights)
+    moved = _spread_weights(a, axis=axis, weights=d_weights)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=True)
+    return None, None, (moved - share * np.sum(moved, axis=axis, keepdims=True)) / total
+
+
+@adjoints(_average_weights)
+def average_weights_adjoint(a, axis=None, weights=None, *, d_result):
+    share = _average_weights(a, axis=axis, weights=weights)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=True)
+    back = (d_result - np.sum(d_result * share, axis=axis, keepdims=True)) / total
+    return None, None, _unspread_weights(back, a, axis=axis, weights=weights)
+
+
 @tangents(_untake)
 def untake_tangent(g, a, indices, axis=None, *, d_g):
     return _untake(d_g, a, indices, axis=axis), None, None
@@ -537,5 +578,5 @@ nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis
                   _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent,
                   # the weights, masks, checks and axes of the rules of rules/arrays.py,
                   # products.py and statistics.py: constants, or steps in their arguments
-                  _average_weights, _chosen, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
+                  _chosen, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
                   _rolled_to)

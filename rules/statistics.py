@@ -1,8 +1,8 @@
 """Derivatives of NumPy's other reductions: the peak-to-peak spread, averages (weighted, or
 ignoring nan), the trapezoid rule; and np.gradient's differences. Structural rules (see
 rules/numpy.py); each result is a weighted sum of the elements, so its tangent sums the weighted
-tangents and its adjoint spreads the result's adjoint back with the same weights. A weight or a
-spacing that depends on wrt is refused (their rules give no derivative along them).
+tangents and its adjoint spreads the result's adjoint back with the same weights. A spacing
+that depends on wrt is refused (its rule gives no derivative along it).
 """
 
 import numpy as np
@@ -10,15 +10,18 @@ import numpy as np
 from ad_transpile.rulebook import adjoints, batched_tangents, tangents
 from ad_transpile.runtime import (
     _average_weights,
+    _average_weights_tangent,
     _gradient_axis,
     _ptp_mask,
     _reduced_axes,
     _shifted_axis,
+    _spread_weights,
     _trapezoid_weights,
     _trapezoid_x_tangent,
     _unbroadcast,
     _ungradient,
     _unreduce,
+    _unspread_weights,
     _untrapezoid_x,
 )
 
@@ -40,22 +43,39 @@ def ptp_adjoint(a, axis=None, out=None, keepdims=False, *, d_result):
     return mask * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
 
 
+# np.average is linear in a (each element's share of the weights) and, apart, a ratio in the
+# weights: moving them moves the average by the elements' distances from it, over their sum.
+
+
 @tangents(np.average)
-def average_tangent(a, axis=None, weights=None, returned=False, keepdims=False, *, d_a):
+def average_tangent(a, axis=None, weights=None, returned=False, keepdims=False, *, result, d_a,
+                    d_weights):
     share = _average_weights(a, axis=axis, weights=weights)
-    return np.sum(share * d_a, axis=axis, keepdims=keepdims)
+    apart = a - _unreduce(result, a, axis=axis, keepdims=keepdims)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=keepdims)
+    moved = _spread_weights(a, axis=axis, weights=d_weights)
+    return (np.sum(share * d_a, axis=axis, keepdims=keepdims), None,
+            np.sum(apart * moved, axis=axis, keepdims=keepdims) / total)
 
 
 @batched_tangents(np.average)
-def average_batched(a, axis=None, weights=None, returned=False, keepdims=False, *, d_a):
+def average_batched(a, axis=None, weights=None, returned=False, keepdims=False, *, result, d_a,
+                    d_weights):
     share = np.expand_dims(_average_weights(a, axis=axis, weights=weights), -1)
-    return np.sum(share * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims)
+    return (np.sum(share * d_a, axis=_reduced_axes(a, axis=axis), keepdims=keepdims), None,
+            _average_weights_tangent(a, d_weights, result, axis=axis, weights=weights,
+                                     keepdims=keepdims))
 
 
 @adjoints(np.average)
-def average_adjoint(a, axis=None, weights=None, returned=False, keepdims=False, *, d_result):
+def average_adjoint(a, axis=None, weights=None, returned=False, keepdims=False, *, result,
+                    d_result):
     share = _average_weights(a, axis=axis, weights=weights)
-    return share * _unreduce(d_result, a, axis=axis, keepdims=keepdims)
+    apart = a - _unreduce(result, a, axis=axis, keepdims=keepdims)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=keepdims)
+    spread = _unreduce(d_result / total, a, axis=axis, keepdims=keepdims)
+    return (share * _unreduce(d_result, a, axis=axis, keepdims=keepdims), None,
+            _unspread_weights(apart * spread, a, axis=axis, weights=weights))
 
 
 # np.nansum and np.nanmean leave the nan elements out: those get no derivative, and the mean

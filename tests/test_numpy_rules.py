@@ -66,6 +66,9 @@ TABLE = [
     Case("np.average(a, axis=1, weights=np.array([1.0, 2.0, 0.5, 3.0]))", ((3, 4),)),
     Case("np.average(a, weights=np.arange(6.0).reshape(2, 3) + 1.0)", ((2, 3),)),
     Case("np.average(a, -1, np.arange(1.0, 4.0), keepdims=True) * a", ((2, 3),)),
+    Case("np.average(a, weights=b * b + 0.5)", ((2, 3), (2, 3))),  # along the weights too
+    Case("np.average(a, axis=1, weights=np.exp(b))", ((2, 3), (3,))),
+    Case("np.average(a * b, axis=0, weights=b[:, 0] + 3.0, keepdims=True)", ((3, 2), (3, 2))),
     Case("np.nansum(a)", ((3, 4),)),
     Case("np.nansum(np.where(a > 0.5, np.nan, a), axis=0)", ((3, 4),)),  # nan: no derivative
     Case("np.nanmean(np.where(a > 0.5, np.nan, a))", ((3, 4),)),
@@ -465,24 +468,6 @@ def test_a_cross_product_of_2_vectors_is_refused_when_its_gradient_runs():
     with pytest.raises(ValueError, match="written for 3-vectors"):
         derivative(src, 0)(np.ones(2), np.ones(3))
     check_rejects(src.replace("(a, b)", "(a, b, axisa=0)"), "the option 'axisa' of 'numpy.cross'")
-
-
-def test_weights_that_depend_on_wrt_are_refused():
-    src = "import numpy as np\n\ndef f(a, w):\n    return np.average(a, weights=w * w)\n"
-    check_rejects(src, "the argument 'weights' of 'numpy.average' is not supported", wrt=(0, 1))
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_np_gradient_along_several_axes_is_refused_when_it_runs(mode):
-    src = "import numpy as np\n\ndef f(a):\n    return np.sum(np.gradient(a)[0])\n"
-    with pytest.raises(ValueError, match="np.gradient is written for one axis"):
-        derivative(src, 0, mode)(np.ones((3, 4)))
-
-
-def test_interp_with_a_period_is_refused():
-    src = ("import numpy as np\n\ndef f(x, fp):\n"
-           "    return np.sum(np.interp(x, np.arange(3.0), fp, period=2.0))\n")
-    check_rejects(src, "the option 'period' of 'numpy.interp' is not supported")
 
 
 def test_shape_and_size_carry_no_derivative():

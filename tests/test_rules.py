@@ -271,11 +271,11 @@ def test_the_steps_cover_every_nondifferentiable_function():
     mentioned |= {f"ad_transpile.runtime._{h}_axes" for h in ("dot", "inner", "tensordot")}
     # the shapes in batched forward-mode files, differentiated again in test_batched_forward
     mentioned |= {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
-    # the masks and weights of np.ptp and np.average, the mode check of np.pad,
+    # the mask of np.ptp, the mode check of np.pad,
     # np.rollaxis's destination, np.gradient's axis, np.interp's
     # slopes, np.select's choices: test_numpy_rules differentiates them again
     mentioned |= {f"ad_transpile.runtime.{h}" for h in (
-        "_ptp_mask", "_average_weights", "_linear_pad", "_rolled_to",
+        "_ptp_mask", "_linear_pad", "_rolled_to",
         "_gradient_axis", "_interp_slopes", "_chosen")}
     assert builtin().nondifferentiable <= mentioned
 
