@@ -30,6 +30,7 @@ VIEWS = {  # NumPy calls whose result may be (a view of) their argument
     "numpy.broadcast_to", "numpy.expand_dims", "numpy.diagonal", "numpy.moveaxis",
     "numpy.swapaxes", "numpy.real", "numpy.imag", "numpy.asfarray", "numpy.require",
     "numpy.flip", "numpy.fliplr", "numpy.flipud", "numpy.rot90", "numpy.diag",
+    "numpy.rollaxis", "numpy.permute_dims", "numpy.matrix_transpose",
 }
 VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "diagonal", "view", "swapaxes"}
 SHARING_BUILTINS = {"builtins.max", "builtins.min", "builtins.next", "builtins.iter",
@@ -155,8 +156,8 @@ def _fresh(expr: gast.expr, parsed) -> bool:
 
 
 FRESH_METHODS = {"copy", "sum", "mean", "prod", "max", "min", "std", "var", "dot", "flatten",
-                 "clip", "cumsum", "trace", "astype", "argmax", "argmin", "argsort", "any",
-                 "all", "tolist"}
+                 "clip", "cumsum", "cumprod", "trace", "astype", "argmax", "argmin", "argsort",
+                 "any", "all", "tolist"}
 
 ARRAY_ATTRIBUTES = FRESH_METHODS | VIEW_METHODS | {"T", "shape", "ndim", "size", "dtype"}
 

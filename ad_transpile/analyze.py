@@ -13,7 +13,7 @@ from functools import cached_property
 
 import gast
 
-from ad_transpile import errors
+from ad_transpile import errors, runtime
 from ad_transpile.calls import Calls, assigned_names
 from ad_transpile.infer import Kinds
 from ad_transpile.list_rules import ARRAYS, ListStatements
@@ -286,6 +286,22 @@ def _check_structural(value: gast.expr, rule, shown: str, parsed: ParsedFunction
                 f"passed to '{shown}'", why=f"write them out: {shown}([a, b, ...])")
 
 
+def _check_options(value: gast.expr, rule, shown: str, parsed: ParsedFunction) -> None:
+    """Refuse, before any code is written, a literal option the rule's own check would refuse
+    when the derivative runs (``np.pad(x, 1, mode="maximum")``: ``_linear_pad``)."""
+    given = {param: arg for param, arg in _by_name(value, rule)}
+    for check, options in rule.checked_options(runtime.OPTION_CHECKS):
+        args = [given.get(o, rule.defaults[o]) for o in options]
+        if not all(isinstance(a, gast.Constant) for a in args):
+            continue  # known when it runs: the check runs there
+        try:
+            runtime.OPTION_CHECKS[check](*(a.value for a in args))
+        except ValueError as refusal:
+            shown_options = ", ".join(f"{o}={a.value!r}" for o, a in zip(options, args))
+            raise parsed.error(errors.Unsupported, value, why=str(refusal),
+                               construct=f"the option {shown_options} of '{shown}'") from None
+
+
 def _keyed_by_text(index: gast.expr) -> bool:
     """``params["omega"]``: an index no array or list takes, so the value is a mapping."""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
@@ -345,6 +361,7 @@ def _check_rule(value: gast.expr, registry: Registry, parsed: ParsedFunction,
                 errors.Unsupported, value, construct=f"the option '{ignored[0]}' of '{shown}'",
                 why="its derivative rule is written without it",
             )
+        _check_options(value, rule, shown, parsed)
     if rule is not None:
         unknown = [k.arg for k in keywords if k.arg not in rule.params]
         if unknown:

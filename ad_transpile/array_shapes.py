@@ -31,8 +31,11 @@ SAME_SHAPE = {"numpy.zeros_like", "numpy.ones_like", "numpy.copy", "numpy.asarra
               "scipy.special.log_softmax"}
 HELPER_SHAPES = {"_unreduce": 1, "_extreme_mask": 0, "_matmul_adjoint_a": 1,
                  "_matmul_adjoint_b": 2, "_contraction_adjoint_a": 1, "_contraction_adjoint_b": 2,
-                 "_centered": 0, "_nonzero": 0, "_prod_others": 0,
-                 "_power_log": 0}  # the argument whose shape the result has
+                 "_centered": 0, "_nonzero": 0, "_prod_others": 0, "_power_log": 0,
+                 "_uncumprod": 1, "_untake": 1, "_unpad": 1, "_unconvolve": 2, "_uncross": 1,
+                 "_unkron_a": 1, "_unkron_b": 2, "_ungradient": 1, "_untrapezoid_x": 2,
+                 "_ptp_mask": 0, "_average_weights": 0,
+                 "_spread_weights": 0}  # the argument whose shape it has
 
 
 class Lengths:

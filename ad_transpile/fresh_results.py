@@ -13,7 +13,7 @@ VIEWS = {"numpy.reshape", "numpy.transpose", "numpy.ravel", "numpy.squeeze", "nu
          "numpy.expand_dims", "numpy.broadcast_to", "numpy.ndarray.reshape", "numpy.swapaxes",
          "numpy.moveaxis", "numpy.atleast_1d", "numpy.atleast_2d", "numpy.atleast_3d",
          "numpy.diagonal", "numpy.flip", "numpy.fliplr", "numpy.flipud", "numpy.rot90",
-         "numpy.diag"}
+         "numpy.diag", "numpy.rollaxis", "numpy.permute_dims", "numpy.matrix_transpose"}
 
 
 def fresh_results(fn: gast.FunctionDef, params: dict[str, Shape]) -> gast.FunctionDef:

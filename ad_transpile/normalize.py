@@ -50,7 +50,7 @@ REFUSED = {
 }
 ARRAY_METHODS = {  # x.sum(axis=0) is np.sum(x, axis=0): the rules of the functions apply
     "sum", "mean", "prod", "max", "min", "std", "var", "dot", "reshape", "ravel", "flatten",
-    "transpose", "squeeze", "clip", "cumsum", "trace", "diagonal", "astype", "copy",
+    "transpose", "squeeze", "clip", "cumsum", "cumprod", "trace", "diagonal", "astype", "copy",
     "argmax", "argmin", "argsort", "any", "all", "nonzero", "swapaxes", "round",
 }
 PACKED = ("reshape", "transpose")  # x.reshape(2, 3) is np.reshape(x, (2, 3))

@@ -131,17 +131,55 @@ def _dot(ndim, positional, args, keywords):
     return a - 1 if b == 1 else a + b - 2
 
 
+def _take(ndim, positional, args, keywords):
+    """``np.take(a, indices, axis)``: the index's dimensions in place of the axis, or alone
+    where ``a`` is taken flattened (``axis=None``)."""
+    if len(args) != 2 or not (args[1].is_array or args[1].name == "int"):
+        return None
+    picked = args[1].ndim if args[1].is_array else 0
+    axis = keywords.get("axis", positional[2] if len(positional) > 2 else None)
+    if picked is None or not (axis is None or _is_none(axis) or _is_int(axis)):
+        return None
+    if axis is None or _is_none(axis):
+        return picked
+    return None if ndim is None else ndim - 1 + picked
+
+
+def _append(ndim, positional, args, keywords):
+    """``np.append(arr, values, axis)``: one axis where both are flattened (``axis=None``),
+    ``arr``'s where they are joined along an axis."""
+    axis = keywords.get("axis", positional[2] if len(positional) > 2 else None)
+    if axis is None or _is_none(axis):
+        return 1
+    return ndim if _is_int(axis) else None
+
+
+def _gradient(ndim, positional, args, keywords):
+    """``np.gradient(f, ..., axis=k)``, or of a vector: one array of ``f``'s dimensions (along
+    several axes it is a list of them)."""
+    axis = keywords.get("axis")
+    return ndim if ndim == 1 or (axis is not None and _is_int(axis)) else None
+
+
+def _vdot(ndim, positional, args, keywords):  # both flattened: a number
+    return 0
+
+
 _RULES = {
     "numpy.reshape": _reshape, "numpy.ndarray.reshape": _reshape,
     "numpy.expand_dims": _expand_dims, "numpy.squeeze": _squeeze, "numpy.tile": _tile,
     "numpy.broadcast_to": _broadcast_to, "numpy.stack": _stack, "numpy.hstack": _hstack,
     "numpy.vstack": _vstack, "numpy.linspace": _linspace, "numpy.einsum": _einsum,
     "numpy.tensordot": _tensordot, "numpy.inner": _inner, "numpy.dot": _dot,
+    "numpy.take": _take, "numpy.append": _append,
+    "numpy.vdot": _vdot, "numpy.gradient": _gradient,
 }
 _OPTIONS = {"numpy.reshape": {"order"}, "numpy.ndarray.reshape": {"order"},
             "numpy.squeeze": {"axis"}, "numpy.linspace": {"endpoint"},
-            "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}}
-_PRODUCTS = {"numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.dot"}  # 0: a number
+            "numpy.tensordot": {"axes"}, "numpy.stack": {"axis"}, "numpy.take": {"axis"},
+            "numpy.append": {"axis"}, "numpy.gradient": {"axis", "edge_order"}}
+_PRODUCTS = {"numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.dot",
+             "numpy.take", "numpy.vdot"}  # 0 dimensions: a number
 
 
 def _items(positional, args) -> int | None:
@@ -152,6 +190,10 @@ def _items(positional, args) -> int | None:
     if item.is_number:
         return 0
     return item.ndim if item.is_array else None
+
+
+def _is_none(expr: gast.expr) -> bool:
+    return isinstance(expr, gast.Constant) and expr.value is None
 
 
 def _length(shape: gast.expr, kind: Kind) -> int | None:

@@ -17,7 +17,8 @@ ELEMENTWISE = {f"numpy.{n}" for n in (
     "expm1 log log1p log2 log10 sqrt cbrt square reciprocal power hypot abs absolute fabs "
     "negative add subtract multiply divide true_divide maximum minimum fmax fmin logaddexp "
     "sign floor ceil round rint trunc mod fmod remainder clip where heaviside sinc deg2rad "
-    "rad2deg degrees radians float64 copysign float_power nan_to_num"
+    "rad2deg degrees radians float64 copysign float_power nan_to_num "
+    "acos asin atan atan2 acosh asinh atanh pow"
 ).split()}
 ELEMENTWISE |= {f"scipy.special.{n}" for n in (
     "expit logit erf erfc erfinv ndtr log_ndtr gamma gammaln digamma polygamma xlogy xlog1py"
@@ -33,6 +34,7 @@ WHOLE_REDUCTIONS = {"numpy.any", "numpy.all"}
 CONSTRUCTORS = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full"}
 LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like",
         "numpy.copy", "numpy.asarray", "numpy.ascontiguousarray", "numpy.ndarray.T",
+        "numpy.rollaxis", "numpy.permute_dims", "numpy.matrix_transpose",
         "numpy.transpose", "numpy.flip", "numpy.diff", "numpy.roll", "numpy.ndarray.astype",
         "numpy.astype", "scipy.special.softmax", "scipy.special.log_softmax",
         "numpy.linalg.cholesky", "numpy.linalg.pinv", "numpy.linalg.matrix_power",
@@ -41,7 +43,8 @@ LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_l
 FLATTENED_WITHOUT_AXIS = {"numpy.cumsum": True, "numpy.cumprod": True, "numpy.sort": False,
                           "numpy.argsort": False}
 ONE_DIMENSIONAL = {"numpy.arange", "numpy.ravel", "numpy.ndarray.flatten"}
-TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.linalg.outer"}
+TWO_DIMENSIONAL = {"numpy.eye", "numpy.identity", "numpy.outer", "numpy.linalg.outer",
+                   "numpy.column_stack"}
 SIZES = {"numpy.size", "numpy.ndim"}
 
 
@@ -82,14 +85,15 @@ def kind_of_numpy_call(qualname: str, node: gast.expr, args: list[Kind], evaluat
         return array(first.ndim - 1 if first.is_array and first.ndim else None)
     if qualname in ("numpy.dot", "numpy.matmul", "numpy.inner"):
         return _product(args)
-    if qualname == "numpy.concatenate" and args and args[0].name in ("list", "tuple") \
+    if qualname in ("numpy.concatenate", "numpy.concat") and args \
+            and args[0].name in ("list", "tuple") \
             and not (_positional(node)[1:] or keywords.keys() - {"axis"}):
         item = item_of(args[0])  # arrays joined along an axis they have: as many axes
         if _is_none(keywords.get("axis", gast.Constant(value=0, kind=None))):
             return array(1)
         return item if item.is_array and item.ndim else array(None)
     if qualname in ("numpy.reshape", "numpy.expand_dims", "numpy.squeeze", "numpy.tile",
-                    "numpy.broadcast_to", "numpy.concatenate", "numpy.tensordot",
+                    "numpy.broadcast_to", "numpy.concatenate", "numpy.concat", "numpy.tensordot",
                     "numpy.einsum", "numpy.meshgrid"):
         return array(None)
     return UNKNOWN

@@ -76,6 +76,18 @@ class Rule:
                 for n in walk(t) if isinstance(n, gast.Name)}
         return [p for p in given if p in self.defaults and p not in read]
 
+    def checked_options(self, checks: dict[str, Callable]) -> list[tuple[str, tuple[str, ...]]]:
+        """The checks (runtime helpers named in ``checks``) the templates run on options, each
+        with the options it is given: ``_linear_pad(mode)`` is ``("_linear_pad", ("mode",))``."""
+        found = []
+        for template in (*self.tangents, *self.adjoints):
+            for n in walk(template) if template is not None else ():
+                if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                        and n.func.id in checks and all(
+                            isinstance(a, gast.Name) and a.id in self.defaults for a in n.args):
+                    found.append((n.func.id, tuple(a.id for a in n.args)))
+        return list(dict.fromkeys(found))
+
     def joins(self, index: int) -> bool:
         """Whether argument ``index`` is a sequence of arrays (its adjoint names an ``item``)."""
         template = self.adjoints[index] if index < len(self.adjoints) else None
@@ -249,10 +261,6 @@ class Registry:
                          "batched" if kind in BATCHED_MARKS else "adjoints")
                 self._add_half(node, mark, which, where)
             return
-        mark = marks[0]
-        if len(mark.args) != 1:
-            raise _bad(where, mark, "@partials takes exactly one primitive")
-        primitive = self._primitive(mark.args[0], where)
         params = tuple(arg.id for arg in node.args.args)
         result = [arg.id for arg in node.args.kwonlyargs]
         if len(result) > 1 or (result and result[0] != "result"):
@@ -264,15 +272,20 @@ class Registry:
                 f"rule '{node.name}' has {len(params)} parameter(s) but returns "
                 f"{len(partials)} partial derivative(s)",
             )
-        key = (primitive, len(params))
-        if key in self.added_now:
-            raise _bad(where, node, f"a second rule for {primitive} with {len(params)} argument(s)")
-        self.added_now.add(key)
         digest = hashlib.sha256(gast.dump(node).encode()).hexdigest()[:16]
-        self.rules[key] = Rule(  # a later file's rule wins: the user's over the built-in
-            primitive, params, partials, result[0] if result else None, imports,
-            f"{where}:{node.lineno}", digest, user=self.user,
-        )
+        for mark in marks:  # one rule may serve several names (np.arccos and np.acos)
+            if self._qualify(mark.func) not in RULE_MARKS or len(mark.args) != 1:
+                raise _bad(where, mark, "@partials takes exactly one primitive")
+            primitive = self._primitive(mark.args[0], where)
+            key = (primitive, len(params))
+            if key in self.added_now:
+                raise _bad(where, node,
+                           f"a second rule for {primitive} with {len(params)} argument(s)")
+            self.added_now.add(key)
+            self.rules[key] = Rule(  # a later file's rule wins: the user's over the built-in
+                primitive, params, partials, result[0] if result else None, imports,
+                f"{where}:{node.lineno}", digest, user=self.user,
+            )
 
     def _add_half(self, node: gast.FunctionDef, mark: gast.Call, which: str, where: str) -> None:
         """Keep one template function of a structural rule until its other half is read."""
@@ -299,7 +312,10 @@ class Registry:
         templates = tuple(None if isinstance(t, gast.Constant) and t.value is None else t
                           for t in templates)
         required = [p for p in params if p not in defaults] + ([f"*{vararg}"] if vararg else [])
-        if len(templates) != len(required):
+        # one template per argument without a default (one for *operands), and optionally for
+        # the options after them that have a derivative too (np.trapezoid's x)
+        most = len(required) if vararg else len(params)
+        if not len(required) <= len(templates) <= most:
             raise _bad(where, ret, f"rule '{node.name}' has {len(required)} argument(s) "
                        f"without a default but returns {len(templates)} template(s)")
         halves = self.halves.setdefault((primitive, (len(params), vararg) if vararg

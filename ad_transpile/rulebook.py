@@ -26,9 +26,10 @@ A third template, ``@batched_tangents(np.sum)``, is the tangent when it carries 
 ``k`` directions (``d_a.shape == (*a.shape, k)``), so that one forward sweep gives a whole
 gradient; an operation without one is differentiated one direction at a time.
 
-A parameter with a default is an option that carries no derivative; a keyword the call leaves out
-is left out of the derivative too. ``None`` in place of a template means no derivative along that
-argument.
+A parameter with a default is an option that carries no derivative, unless the rule returns a
+template for it too (``np.trapezoid(y, x=None, ...)`` returns one for ``y`` and one for ``x``); a
+keyword the call leaves out is left out of the derivative too. ``None`` in place of a template
+means no derivative along that argument.
 
 An operation of any number of operands (``np.einsum``) takes them as ``*operands``; its template
 for an operand stands for each in turn, ``item`` its position, ``d_operands`` its tangent,

@@ -189,6 +189,304 @@ def _unrepeat(g, a, repeats, axis=None):
     return out
 
 
+def _untake(g, a, indices, axis=None):
+    """The adjoint of ``np.take(a, indices, axis)``: each value of ``g`` added back where it
+    was taken from (an index taken twice gets both; ``axis=None`` takes from ``a`` flattened)."""
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    indices = np.asarray(indices)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % np.ndim(a)
+    taken = tuple(range(axis, axis + indices.ndim))
+    np.add.at(np.moveaxis(out, axis, 0), indices,
+              np.moveaxis(g, taken, tuple(range(indices.ndim))))
+    return out
+
+
+def _linear_pad(mode):
+    """``mode`` of ``np.pad`` where padding is linear in the array (copies of its elements, or
+    a constant), so that its derivative pads the tangent the same way; else an error, never a
+    wrong derivative ('maximum', 'median' pick elements by value)."""
+    if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        raise ValueError("the derivative of np.pad is written for the modes 'constant', "
+                         f"'edge', 'reflect', 'symmetric' and 'wrap', not {mode!r}")
+    return mode
+
+
+def _unpad(g, a, pad_width, mode="constant", constant_values=0):
+    """The adjoint of ``np.pad(a, pad_width, mode)``: each element of ``g`` added back onto
+    the element of ``a`` it copies (the constant ``constant_values`` sends nothing back)."""
+    flat = np.arange(np.size(a)).reshape(np.shape(a))
+    if _linear_pad(mode) == "constant":
+        source = np.pad(flat, pad_width, constant_values=-1)
+    else:
+        source = np.pad(flat, pad_width, mode=mode)
+    out = np.zeros(np.size(a), dtype=np.result_type(g, float))
+    np.add.at(out, source[source >= 0], np.asarray(g)[source >= 0])
+    return out.reshape(np.shape(a))
+
+
+def _kron_blocks(a, b):
+    """The shapes ``np.kron(a, b)`` gives ``a`` and ``b`` (as many axes, ones in front) and
+    the shape of its result with their axes interleaved, ``(a0, b0, a1, b1, ...)``."""
+    ndim = max(np.ndim(a), np.ndim(b))
+    shape_a = (1,) * (ndim - np.ndim(a)) + tuple(np.shape(a))
+    shape_b = (1,) * (ndim - np.ndim(b)) + tuple(np.shape(b))
+    return shape_a, shape_b, [n for pair in zip(shape_a, shape_b) for n in pair]
+
+
+def _unkron_a(g, a, b):
+    """The adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` weighed by ``b``."""
+    shape_a, shape_b, blocks = _kron_blocks(a, b)
+    spread_b = [n for pair in zip((1,) * len(shape_b), shape_b) for n in pair]
+    weighed = np.reshape(g, blocks) * np.reshape(b, spread_b)
+    return np.sum(weighed, axis=tuple(range(1, len(blocks), 2))).reshape(np.shape(a))
+
+
+def _unkron_b(g, a, b):
+    """The adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` weighed by ``a``."""
+    shape_a, shape_b, blocks = _kron_blocks(a, b)
+    spread_a = [n for pair in zip(shape_a, (1,) * len(shape_a)) for n in pair]
+    weighed = np.reshape(g, blocks) * np.reshape(a, spread_a)
+    return np.sum(weighed, axis=tuple(range(0, len(blocks), 2))).reshape(np.shape(b))
+
+
+def _uncross(g, a, b, axis=None):
+    """The adjoint of ``a`` in ``np.cross(a, b, axis=axis)``: ``g . (a x b) = a . (b x g)``.
+    For 3-vectors only (NumPy 2 deprecates the cross product of 2-vectors)."""
+    axis = -1 if axis is None else axis
+    if np.shape(a)[axis] != 3 or np.shape(b)[axis] != 3:
+        raise ValueError("the derivative of np.cross is written for 3-vectors")
+    return _unbroadcast(np.cross(b, g, axis=axis), a)
+
+
+def _ptp_mask(a, axis=None, keepdims=False):
+    """The partials of ``np.ptp(a, axis)``, the max minus the min: a share of +1 on the maxima
+    and of -1 on the minima (ties split it, as for ``np.max``; 0 where all are equal)."""
+    highest = np.max(a, axis=axis, keepdims=keepdims)
+    lowest = np.min(a, axis=axis, keepdims=keepdims)
+    return (_extreme_mask(a, highest, axis=axis, keepdims=keepdims)
+            - _extreme_mask(a, lowest, axis=axis, keepdims=keepdims))
+
+
+def _spread_weights(a, axis=None, weights=None):
+    """The weights of ``np.average(a, axis, weights)`` stretched to the shape of ``a`` (a 1-D
+    ``weights`` lies along ``axis``; none: ones)."""
+    if weights is None:
+        return np.ones(np.shape(a))
+    w = np.asarray(weights, dtype=float)
+    if w.shape != np.shape(a):
+        w = np.reshape(w, [-1 if n == axis % np.ndim(a) else 1 for n in range(np.ndim(a))])
+    return np.broadcast_to(w, np.shape(a))
+
+
+def _unspread_weights(g, a, axis=None, weights=None):
+    """The adjoint of ``_spread_weights``: ``g`` summed back to the shape of ``weights``."""
+    g = np.broadcast_to(g, np.shape(a))
+    if np.shape(weights) == np.shape(a):
+        return np.array(g, dtype=float)
+    others = tuple(n for n in range(np.ndim(a)) if n != axis % np.ndim(a))
+    return np.reshape(np.sum(g, axis=others), np.shape(weights))
+
+
+def _average_weights(a, axis=None, weights=None):
+    """Each element's weight in ``np.average(a, axis, weights)``: its weight over the sum of
+    the weights it is averaged with."""
+    spread = _spread_weights(a, axis, weights)
+    return spread / np.sum(spread, axis=axis, keepdims=True)
+
+
+def _trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """Each sample's weight in ``np.trapezoid(y, x, dx, axis)``: half of the steps on either
+    side of it (``x``'s differences, or ``dx``), shaped to multiply ``y``."""
+    given, axis = axis, axis % np.ndim(y)
+    if x is None:
+        steps = np.full(np.shape(y)[axis] - 1, float(dx)) if np.ndim(dx) == 0 else dx
+    else:  # along the axis as given, as np.trapezoid takes it (x may have fewer axes)
+        steps = np.diff(x, axis=given if np.ndim(x) > 1 else -1)
+    if np.ndim(steps) == 1:
+        steps = np.reshape(steps, [-1 if n == axis else 1 for n in range(np.ndim(y))])
+    steps = np.reshape(steps, (1,) * (np.ndim(y) - np.ndim(steps)) + np.shape(steps))
+    zero = [(1, 0) if n == axis else (0, 0) for n in range(np.ndim(steps))]
+    return (np.pad(steps, zero) + np.pad(steps, [p[::-1] for p in zero])) / 2.0
+
+
+def _untrapezoid_x(g, y, x, axis=-1):
+    """The adjoint of ``x`` in ``np.trapezoid(y, x, axis=axis)``: the result is the sum of the
+    mean of each pair of neighbours in ``y`` times the step of ``x`` between them, so ``x``
+    gets the transpose of its differences applied to those means times ``g``."""
+    axis = axis % np.ndim(y)
+    count = np.shape(y)[axis]
+    means = (np.take(y, range(1, count), axis) + np.take(y, range(count - 1), axis)) / 2.0
+    out = _undiff(means * (np.expand_dims(g, axis) if np.ndim(g) else g), axis=axis)
+    if np.ndim(x) == 1:  # the steps of a 1-D x lie along axis
+        return np.sum(out, axis=tuple(n for n in range(np.ndim(out)) if n != axis))
+    return _unbroadcast(out, np.asarray(x))
+
+
+def _gradient_axis(f, axis=None):
+    """The one axis ``np.gradient(f, ..., axis=axis)`` differentiates along, counted from 0;
+    an error where it gives a list of arrays (several axes), whose derivative has no rule."""
+    if axis is None and np.ndim(f) == 1:
+        return 0
+    if axis is None or not isinstance(axis, (int, np.integer)):
+        raise ValueError("the derivative of np.gradient is written for one axis: give axis=k "
+                         "(or a 1-D array)")
+    return axis % np.ndim(f)
+
+
+def _ungradient(g, f, spacing=1.0, axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis)``: a linear map along the axis,
+    whose matrix (the differences of the identity) is transposed onto ``g``."""
+    axis = _gradient_axis(f, axis)
+    count = np.shape(f)[axis]
+    weights = np.gradient(np.eye(count), spacing, axis=0, edge_order=edge_order)
+    moved = np.tensordot(weights.T, np.moveaxis(np.asarray(g, dtype=float), axis, 0), axes=1)
+    return np.moveaxis(moved, 0, axis)
+
+
+def _chosen(condlist, choicelist):
+    """Which choice ``np.select(condlist, choicelist)`` takes at each element (-1: the
+    default): the first whose condition holds."""
+    return np.select(condlist, [np.full(np.shape(c), i) for i, c in enumerate(condlist)], -1)
+
+
+def _unselect(g, condlist, choicelist, position):
+    """The adjoint of ``choicelist[position]`` in ``np.select(condlist, choicelist)``: ``g``
+    where that choice was taken, 0 elsewhere, summed back over broadcasting."""
+    if position is Ellipsis:  # the choices as one array: each its piece
+        return np.stack([_unselect(g, condlist, choicelist, i) for i in range(len(choicelist))])
+    piece = np.where(_chosen(condlist, choicelist) == position, g, 0.0)
+    return _unbroadcast(piece, np.asarray(choicelist[position]))
+
+
+def _reselect(piece, condlist, choicelist, position):
+    """``piece`` where ``choicelist[position]`` was chosen, zeros elsewhere: the adjoint of
+    ``_unselect``."""
+    return np.select(condlist, _with_zeros(piece, choicelist, position))
+
+
+def _unconvolve(g, other, like, mode="full"):
+    """The adjoint of ``like`` in ``np.convolve(like, other, mode)`` (or ``(other, like)``: a
+    convolution is symmetric): ``g`` put back in the full convolution's place, correlated with
+    ``other``."""
+    n, m = np.size(like), np.size(other)
+    start = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
+    full = np.zeros(n + m - 1, dtype=np.result_type(g, float))
+    full[start:start + np.size(g)] = g
+    return np.convolve(full, np.asarray(other)[::-1], "valid")
+
+
+def _interp_weights(x, xp, left=None, right=None):
+    """The weight of each ``fp[j]`` in ``np.interp(x, xp, fp, left, right)``, on a last axis:
+    the interpolation is linear in ``fp`` (beyond the knots, a ``left`` or ``right`` given is
+    a constant, so the weights are 0 there)."""
+    beyond = {"left": None if left is None else 0.0, "right": None if right is None else 0.0}
+    return np.stack([np.interp(x, xp, e, **beyond) for e in np.eye(np.size(xp))], axis=-1)
+
+
+def _interp_slopes(x, xp, left=None, right=None):
+    """How the weights ``_interp_weights(x, xp, left, right)`` change with ``x``: -1 / h and
+    1 / h on the ends of the segment holding ``x`` (the one to its right at a knot), 0 outside
+    ``xp``'s range, where ``np.interp`` is constant (``fp``'s end, or ``left`` and ``right``,
+    which therefore change nothing here)."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    step = np.where(inside, 1.0 / (xp[i + 1] - xp[i]), 0.0)
+    slopes = np.zeros((*np.shape(x), np.size(xp)))
+    np.put_along_axis(slopes, np.expand_dims(i, -1), -np.expand_dims(step, -1), -1)
+    np.put_along_axis(slopes, np.expand_dims(i + 1, -1), np.expand_dims(step, -1), -1)
+    return slopes
+
+
+def _along_last(x, axis=None):
+    """``x`` with ``axis`` moved last (``axis=None``: flattened), as a running product or sum
+    along an axis is taken."""
+    return np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
+
+
+def _back_from_last(x, a, axis=None):
+    """``x``, laid out as ``_along_last(a, axis)``, put back in the shape of ``a``."""
+    return np.reshape(x, np.shape(a)) if axis is None else np.moveaxis(x, -1, axis)
+
+
+def _products_before(b):
+    """The running products of the elements before each one along the last axis (1 for the
+    first): multiplied out, never divided, so exact where an element is 0."""
+    ones = np.ones((*np.shape(b)[:-1], 1))
+    return np.cumprod(np.concatenate([ones, b[..., :-1]], axis=-1), axis=-1)
+
+
+def _cumprod_tangent(a, u, axis=None):
+    """The tangent of ``np.cumprod(a, axis)`` along ``u``: ``y[i] = y[i-1] * a[i]``, so
+    ``dy[i] = dy[i-1] * a[i] + y[i-1] * u[i]``, run along the axis (no division by ``a``)."""
+    b = _along_last(a, axis)
+    u = _along_last(np.broadcast_to(u, np.shape(a)), axis)
+    before = _products_before(b)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, u, float))
+    running = np.zeros(np.shape(b)[:-1])
+    for i in range(np.shape(b)[-1]):
+        running = running * b[..., i] + before[..., i] * u[..., i]
+        out[..., i] = running
+    return out if axis is None else np.moveaxis(out, -1, axis)
+
+
+def _uncumprod(g, a, axis=None):
+    """The adjoint of ``np.cumprod(a, axis)``: ``a[j]`` gets ``before[j] * s[j]``, with
+    ``before[j]`` the product of the elements before it and ``s[j] = g[j] + a[j+1] * s[j+1]``
+    the adjoints after it weighed by the elements between (exact where ``a`` is 0)."""
+    b, g = _along_last(a, axis), _along_last(g, axis)
+    before = _products_before(b)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, g, float))
+    running = np.zeros(np.shape(b)[:-1])
+    for j in reversed(range(np.shape(b)[-1])):
+        following = b[..., j + 1] if j + 1 < np.shape(b)[-1] else 0.0
+        running = g[..., j] + following * running
+        out[..., j] = before[..., j] * running
+    return _back_from_last(out, a, axis)
+
+
+def _cumprod_along(a, u, v, axis=None):
+    """How ``_cumprod_tangent(a, u, axis)`` changes as ``a`` moves along ``v``: its recurrence
+    differentiated once more (a second derivative of ``np.cumprod``)."""
+    b = _along_last(a, axis)
+    u = _along_last(np.broadcast_to(u, np.shape(a)), axis)
+    v = _along_last(np.broadcast_to(v, np.shape(a)), axis)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, u, v, float))
+    before, d_before = np.ones(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    running, d_running = np.zeros(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    for i in range(np.shape(b)[-1]):
+        d_running = d_running * b[..., i] + running * v[..., i] + d_before * u[..., i]
+        running = running * b[..., i] + before * u[..., i]
+        d_before = d_before * b[..., i] + before * v[..., i]
+        before = before * b[..., i]
+        out[..., i] = d_running
+    return out if axis is None else np.moveaxis(out, -1, axis)
+
+
+def _uncumprod_along(g, a, v, axis=None):
+    """How ``_uncumprod(g, a, axis)`` changes as ``a`` moves along ``v`` (the Hessian of
+    ``g . np.cumprod(a)`` times ``v``; it is symmetric, so this is also its adjoint)."""
+    b, g = _along_last(a, axis), _along_last(g, axis)
+    v = _along_last(np.broadcast_to(v, np.shape(a)), axis)
+    before = _products_before(b)
+    d_before = _cumprod_tangent(np.concatenate([np.ones((*np.shape(b)[:-1], 1)), b[..., :-1]],
+                                               axis=-1),
+                                np.concatenate([np.zeros((*np.shape(b)[:-1], 1)), v[..., :-1]],
+                                               axis=-1), -1)
+    out = np.zeros(np.shape(b), dtype=np.result_type(b, g, v, float))
+    running, d_running = np.zeros(np.shape(b)[:-1]), np.zeros(np.shape(b)[:-1])
+    for j in reversed(range(np.shape(b)[-1])):
+        last = j + 1 == np.shape(b)[-1]
+        following, d_following = (0.0, 0.0) if last else (b[..., j + 1], v[..., j + 1])
+        d_running = d_following * running + following * d_running
+        running = g[..., j] + following * running
+        out[..., j] = d_before[..., j] * running + before[..., j] * d_running
+    return _back_from_last(out, a, axis)
+
+
 def _einsum_parts(subscripts, ndims):
     """The letters of each operand and of the result of ``np.einsum(subscripts, ...)`` for
     operands of ``ndims`` axes: ``...`` written out as letters of its own, an implicit result
@@ -613,8 +911,13 @@ def _reconcatenate(piece, arrays, position, axis=0):
         parts = [np.ravel(piece) if i == position else np.zeros(np.size(x))
                  for i, x in enumerate(arrays)]
         return np.concatenate(parts)
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.concatenate(parts, axis=axis)
+    return np.concatenate(_with_zeros(piece, arrays, position), axis=axis)
+
+
+def _with_zeros(piece, arrays, position):
+    """``arrays`` with ``piece`` in the place of ``arrays[position]`` and zeros of the shape of
+    each of the others: a piece of joined arrays' adjoint, joined back."""
+    return [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
 
 
 def _unstack(g, arrays, position, axis=0):
@@ -624,8 +927,7 @@ def _unstack(g, arrays, position, axis=0):
 
 def _restack(piece, arrays, position, axis=0):
     """``piece`` in the place of ``arrays[position]`` in their stack, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.stack(parts, axis=axis)
+    return np.stack(_with_zeros(piece, arrays, position), axis=axis)
 
 
 def _unhstack(g, arrays, position):
@@ -637,8 +939,7 @@ def _unhstack(g, arrays, position):
 
 def _rehstack(piece, arrays, position):
     """``piece`` in the place of ``arrays[position]`` in ``np.hstack(arrays)``, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.hstack(parts)
+    return np.hstack(_with_zeros(piece, arrays, position))
 
 
 def _unvstack(g, arrays, position):
@@ -649,8 +950,42 @@ def _unvstack(g, arrays, position):
 
 def _revstack(piece, arrays, position):
     """``piece`` in the place of ``arrays[position]`` in ``np.vstack(arrays)``, zeros elsewhere."""
-    parts = [piece if i == position else np.zeros(np.shape(x)) for i, x in enumerate(arrays)]
-    return np.vstack(parts)
+    return np.vstack(_with_zeros(piece, arrays, position))
+
+
+def _as_columns(x):
+    """What ``np.column_stack`` joins for ``x``: a vector (or a number) as one column."""
+    return np.reshape(x, (-1, 1)) if np.ndim(x) < 2 else x
+
+
+def _uncolumn_stack(g, arrays, position):
+    """The piece of ``g`` that ``np.column_stack(arrays)`` took from ``arrays[position]``."""
+    columns = [_as_columns(x) for x in arrays]
+    return _unconcatenate(g, columns, position, axis=1).reshape(np.shape(arrays[position]))
+
+
+def _recolumn_stack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.column_stack(arrays)``, zeros
+    elsewhere."""
+    return np.column_stack(_with_zeros(piece, arrays, position))
+
+
+def _undstack(g, arrays, position):
+    """The piece of ``g`` that ``np.dstack(arrays)`` took from ``arrays[position]``."""
+    layers = [np.atleast_3d(x) for x in arrays]
+    return _unconcatenate(g, layers, position, axis=2).reshape(np.shape(arrays[position]))
+
+
+def _redstack(piece, arrays, position):
+    """``piece`` in the place of ``arrays[position]`` in ``np.dstack(arrays)``, zeros elsewhere."""
+    return np.dstack(_with_zeros(piece, arrays, position))
+
+
+def _rolled_to(a, axis, start=0):
+    """Where ``np.rollaxis(a, axis, start)`` puts ``axis``, as ``np.moveaxis`` counts."""
+    ndim = np.ndim(a)
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return start - 1 if axis < start else start
 
 
 def _einsum_adjoint_along(subscripts, g, k, j, direction, *operands):
@@ -824,6 +1159,59 @@ def _repeat_tangent(d_a, repeats, axis=None):
     if axis is None:
         return np.repeat(np.reshape(d_a, (-1, np.shape(d_a)[-1])), repeats, axis=0)
     return np.repeat(d_a, repeats, axis=_shifted_axis(axis))
+
+
+def _cumprod_batched(a, d_a, axis=None):
+    """The batched tangent of ``np.cumprod(a, axis)``, each direction on its own."""
+    return np.stack([_cumprod_tangent(a, d_a[..., k], axis) for k in range(np.shape(d_a)[-1])],
+                    axis=-1)
+
+
+def _pad_tangent(d_a, a, pad_width, mode="constant"):
+    """The batched tangent of ``np.pad(a, pad_width, mode)``: the directions' axis not padded."""
+    widths = np.broadcast_to(np.asarray(pad_width), (np.ndim(a), 2)).tolist()
+    return np.pad(d_a, [*widths, (0, 0)], mode=_linear_pad(mode))
+
+
+def _column_stack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.column_stack(arrays)``: a vector's directions one column."""
+    return np.concatenate([np.reshape(d, (*np.shape(_as_columns(a)), -1))
+                           for d, a in zip(d_arrays, arrays)], axis=1)
+
+
+def _dstack_tangent(d_arrays, arrays):
+    """The batched tangent of ``np.dstack(arrays)``: each array given three axes first."""
+    return np.concatenate([np.reshape(d, (*np.shape(np.atleast_3d(a)), -1))
+                           for d, a in zip(d_arrays, arrays)], axis=2)
+
+
+def _select_tangent(condlist, d_choicelist, default=0):
+    """The batched tangent of ``np.select(condlist, choicelist, default)``: the conditions
+    given the directions' axis, the constant default zeros."""
+    zeros = np.expand_dims(np.zeros(np.shape(default)), -1)
+    return np.select([np.expand_dims(c, -1) for c in condlist], d_choicelist, zeros)
+
+
+def _convolve_tangent(d_a, v, mode="full"):
+    """The batched tangent of ``np.convolve(a, v, mode)``, each direction on its own."""
+    return np.stack([np.convolve(d_a[:, k], v, mode) for k in range(np.shape(d_a)[-1])], -1)
+
+
+def _trapezoid_x_tangent(y, d_x, axis=-1):
+    """The batched tangent of ``np.trapezoid(y, x, axis=axis)`` along ``x``, each direction
+    on its own (it is linear in ``x``)."""
+    return np.stack([np.trapezoid(y, x=d_x[..., k], axis=axis)
+                     for k in range(np.shape(d_x)[-1])], axis=-1)
+
+
+def _average_weights_tangent(a, d_weights, result, axis=None, weights=None, keepdims=False):
+    """The batched tangent of ``np.average(a, axis, weights)`` along ``weights``: the elements'
+    distances from the average, weighed by each direction of the weights' tangent."""
+    apart = a - _unreduce(result, a, axis=axis, keepdims=keepdims)
+    total = np.sum(_spread_weights(a, axis, weights), axis=axis, keepdims=keepdims)
+    return np.stack([np.sum(apart * _spread_weights(a, axis, d_weights[..., k]), axis=axis,
+                            keepdims=keepdims) / total
+                     for k in range(np.shape(d_weights)[-1])], axis=-1)
 
 
 def _matmul_tangent_a(d_a, b):
@@ -1017,8 +1405,12 @@ HELPERS = {
     and getattr(helper, "__module__", None) == __name__
 }
 
+# The helpers a rule's templates call on its options to refuse what they cannot differentiate:
+# run on literal options when the derivative is made, so the refusal comes then.
+OPTION_CHECKS = {helper.__name__: helper for helper in (_linear_pad,)}
+
 # The helpers whose value depends on nothing but their arguments' numbers of dimensions and their
 # options: where those are known, the transpiler writes the value in place of the call.
 SHAPE_ONLY = {helper.__name__: helper for helper in (
     _reduced_axes, _shifted_axis, _transposed_axes, _dot_axes, _inner_axes, _tensordot_axes,
-    _einsum_batched)}
+    _einsum_batched, _rolled_to)}

@@ -24,7 +24,8 @@ from ad_transpile import errors
 from ad_transpile.aliases import _fresh
 from ad_transpile.trees import walk
 
-ARRAY_MAKERS = {"copy", "astype", "flatten", "clip", "cumsum", "dot"}  # methods: a new array
+# methods that give a new array
+ARRAY_MAKERS = {"copy", "astype", "flatten", "clip", "cumsum", "cumprod", "dot"}
 
 
 def is_write(stmt: gast.stmt) -> bool:

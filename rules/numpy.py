@@ -94,21 +94,25 @@ def tan(x, *, result):
 
 
 @partials(np.arcsin)
+@partials(np.asin)
 def arcsin(x):
     return 1.0 / np.sqrt(1.0 - x * x)
 
 
 @partials(np.arccos)
+@partials(np.acos)
 def arccos(x):
     return -1.0 / np.sqrt(1.0 - x * x)
 
 
 @partials(np.arctan)
+@partials(np.atan)
 def arctan(x):
     return 1.0 / (1.0 + x * x)
 
 
 @partials(np.arctan2)
+@partials(np.atan2)
 def arctan2(y, x):
     return x / (x * x + y * y), -y / (x * x + y * y)
 
@@ -129,16 +133,19 @@ def tanh(x, *, result):
 
 
 @partials(np.arcsinh)
+@partials(np.asinh)
 def arcsinh(x):
     return 1.0 / np.sqrt(x * x + 1.0)
 
 
 @partials(np.arccosh)
+@partials(np.acosh)
 def arccosh(x):
     return 1.0 / np.sqrt(x * x - 1.0)
 
 
 @partials(np.arctanh)
+@partials(np.atanh)
 def arctanh(x):
     return 1.0 / (1.0 - x * x)
 
@@ -199,6 +206,7 @@ def reciprocal(x, *, result):
 
 
 @partials(np.power)
+@partials(np.pow)
 def power(x, y, *, result):
     return y * x ** (y - 1), result * _power_log(x)
 
@@ -832,21 +840,25 @@ def einsum_adjoint(subscripts, *operands, d_result, item):
 
 
 @tangents(np.concatenate)
+@tangents(np.concat)
 def concatenate_tangent(arrays, axis=0, *, d_arrays):
     return np.concatenate(d_arrays, axis=axis)
 
 
 @batched_tangents(np.concatenate)
+@batched_tangents(np.concat)
 def concatenate_batched(arrays, axis=0, *, d_arrays):
     return np.concatenate(d_arrays, axis=_shifted_axis(axis))
 
 
 @batched_tangents(np.concatenate, axis=None)
+@batched_tangents(np.concat, axis=None)
 def concatenate_flat_batched(arrays, axis=0, *, d_arrays):
     return _flat_concatenate_tangent(d_arrays)
 
 
 @adjoints(np.concatenate)
+@adjoints(np.concat)
 def concatenate_adjoint(arrays, axis=0, *, d_result, item):
     return _unconcatenate(d_result, arrays, item, axis=axis)
 
@@ -912,16 +924,19 @@ def vstack_adjoint(arrays, *, d_result, item):
 
 
 @tangents(np.transpose)
+@tangents(np.permute_dims)
 def transpose_tangent(a, axes=None, *, d_a):
     return np.transpose(d_a, axes=axes)
 
 
 @batched_tangents(np.transpose)
+@batched_tangents(np.permute_dims)
 def transpose_batched(a, axes=None, *, d_a):
     return np.transpose(d_a, axes=_transposed_axes(a, axes=axes))
 
 
 @adjoints(np.transpose)
+@adjoints(np.permute_dims)
 def transpose_adjoint(a, axes=None, *, d_result):
     return np.transpose(d_result, axes=np.argsort(np.mod(axes, np.ndim(a))))  # (-1, 0, 1) too
 

@@ -9,13 +9,17 @@ import numpy as np
 
 from ad_transpile.rulebook import adjoints, nondifferentiable, tangents
 from ad_transpile.runtime import (
+    _average_weights,
     _basis,
     _block_upper,
     _broadcast_like,
     _centered,
+    _chosen,
     _contraction_adjoint_a,
     _contraction_adjoint_b,
     _cross_adjoint,
+    _cumprod_along,
+    _cumprod_tangent,
     _diagonal_blocks,
     _dot_axes,
     _eigenvectors,
@@ -28,7 +32,11 @@ from ad_transpile.runtime import (
     _extreme_mask,
     _full_tangent,
     _gradient,
+    _gradient_axis,
     _inner_axes,
+    _interp_slopes,
+    _interp_weights,
+    _linear_pad,
     _lower_half,
     _lower_of_symmetric,
     _matmul_adjoint_a,
@@ -43,12 +51,18 @@ from ad_transpile.runtime import (
     _power_log,
     _prod_others,
     _prod_others_along,
+    _ptp_mask,
+    _recolumn_stack,
     _reconcatenate,
+    _redstack,
     _reduced_axes,
     _rehstack,
+    _reselect,
     _restack,
     _revstack,
+    _rolled_to,
     _shifted_axis,
+    _spread_weights,
     _svdvals_adjoint,
     _svdvals_adjoint_along,
     _svdvals_tangent,
@@ -56,18 +70,33 @@ from ad_transpile.runtime import (
     _tangent_index,
     _tensordot_axes,
     _transposed_axes,
+    _trapezoid_weights,
     _unbroadcast,
+    _uncolumn_stack,
     _unconcatenate,
+    _unconvolve,
+    _uncross,
+    _uncumprod,
+    _uncumprod_along,
     _uncumsum,
     _undiag,
     _undiagonal,
     _undiff,
+    _undstack,
+    _ungradient,
     _unhstack,
+    _unkron_a,
+    _unkron_b,
+    _unpad,
     _unreduce,
     _unrepeat,
+    _unselect,
+    _unspread_weights,
     _unstack,
+    _untake,
     _untake_along_axis,
     _untile,
+    _untrapezoid_x,
     _unvstack,
     _upper_right,
     _vecdot_adjoint,
@@ -155,6 +184,40 @@ def contraction_adjoint_b_adjoint(g, a, b, axes, *, d_result):
             _contraction_adjoint_a(g, a, d_result, axes), None, None)
 
 
+@tangents(_unkron_a)
+def unkron_a_tangent(g, a, b, *, d_g, d_b):
+    return _unkron_a(d_g, a, b), None, _unkron_a(g, a, d_b)
+
+
+@adjoints(_unkron_a)
+def unkron_a_adjoint(g, a, b, *, d_result):
+    return np.kron(d_result, b), None, _unkron_b(g, d_result, b)
+
+
+@tangents(_unkron_b)
+def unkron_b_tangent(g, a, b, *, d_g, d_a):
+    return _unkron_b(d_g, a, b), _unkron_b(g, d_a, b), None
+
+
+@adjoints(_unkron_b)
+def unkron_b_adjoint(g, a, b, *, d_result):
+    return np.kron(a, d_result), _unkron_a(g, a, d_result), None
+
+
+# g . (a x b) = a . (b x g) = b . (g x a): the adjoint of a cross product is linear in g and b
+
+
+@tangents(_uncross)
+def uncross_tangent(g, a, b, axis=None, *, d_g, d_b):
+    return _uncross(d_g, a, b, axis=axis), None, _uncross(g, a, d_b, axis=axis)
+
+
+@adjoints(_uncross)
+def uncross_adjoint(g, a, b, axis=None, *, d_result):
+    return (np.cross(d_result, b, axis=axis), None,
+            _unbroadcast(np.cross(g, d_result, axis=axis), b))
+
+
 @tangents(_uncumsum)
 def uncumsum_tangent(g, a, axis=None, *, d_g):
     return _uncumsum(d_g, a, axis=axis), None
@@ -163,6 +226,32 @@ def uncumsum_tangent(g, a, axis=None, *, d_g):
 @adjoints(_uncumsum)
 def uncumsum_adjoint(g, a, axis=None, *, d_result):
     return np.cumsum(d_result, axis=axis), None
+
+
+# The running product's helpers: linear in the direction or the adjoint they carry; along ``a``
+# their derivatives are np.cumprod's second derivatives, whose matrix (for each adjoint) is
+# symmetric, so one helper serves the tangent and the adjoint. (_cumprod_along and
+# _uncumprod_along have no rule: a third derivative of np.cumprod is refused.)
+
+
+@tangents(_cumprod_tangent)
+def cumprod_tangent_tangent(a, u, axis=None, *, d_a, d_u):
+    return _cumprod_along(a, u, d_a, axis=axis), _cumprod_tangent(a, d_u, axis=axis)
+
+
+@adjoints(_cumprod_tangent)
+def cumprod_tangent_adjoint(a, u, axis=None, *, d_result):
+    return _uncumprod_along(d_result, a, u, axis=axis), _uncumprod(d_result, a, axis=axis)
+
+
+@tangents(_uncumprod)
+def uncumprod_tangent(g, a, axis=None, *, d_g, d_a):
+    return _uncumprod(d_g, a, axis=axis), _uncumprod_along(g, a, d_a, axis=axis)
+
+
+@adjoints(_uncumprod)
+def uncumprod_adjoint(g, a, axis=None, *, d_result):
+    return _cumprod_tangent(a, d_result, axis=axis), _uncumprod_along(g, a, d_result, axis=axis)
 
 
 @tangents(_undiff)
@@ -203,6 +292,138 @@ def untake_along_axis_tangent(g, arr, indices, axis, *, d_g):
 @adjoints(_untake_along_axis)
 def untake_along_axis_adjoint(g, arr, indices, axis, *, d_result):
     return np.take_along_axis(d_result, indices, axis), None, None, None
+
+
+@tangents(_unpad)
+def unpad_tangent(g, a, pad_width, mode="constant", constant_values=0, *, d_g):
+    return _unpad(d_g, a, pad_width, mode=mode, constant_values=constant_values), None, None
+
+
+@adjoints(_unpad)
+def unpad_adjoint(g, a, pad_width, mode="constant", constant_values=0, *, d_result):
+    return np.pad(d_result, pad_width, mode=_linear_pad(mode)), None, None
+
+
+@tangents(_ungradient)
+def ungradient_tangent(g, f, spacing=1.0, axis=None, edge_order=1, *, d_g):
+    return _ungradient(d_g, f, spacing, axis=axis, edge_order=edge_order), None
+
+
+@adjoints(_ungradient)
+def ungradient_adjoint(g, f, spacing=1.0, axis=None, edge_order=1, *, d_result):
+    along = _gradient_axis(f, axis=axis)
+    return np.gradient(d_result, spacing, axis=along, edge_order=edge_order), None
+
+
+@tangents(_unselect)
+def unselect_tangent(g, condlist, choicelist, position, *, d_g):
+    return _unselect(d_g, condlist, choicelist, position), None, None, None
+
+
+@adjoints(_unselect)
+def unselect_adjoint(g, condlist, choicelist, position, *, d_result):
+    return _reselect(d_result, condlist, choicelist, position), None, None, None
+
+
+# The adjoint of a convolution is linear in the adjoint and in the other factor; the factor
+# whose adjoint it is gives only its length.
+
+
+@tangents(_unconvolve)
+def unconvolve_tangent(g, other, like, mode="full", *, d_g, d_other):
+    return (_unconvolve(d_g, other, like, mode=mode), _unconvolve(g, d_other, like, mode=mode),
+            None)
+
+
+@adjoints(_unconvolve)
+def unconvolve_adjoint(g, other, like, mode="full", *, d_result):
+    return (np.convolve(d_result, other, mode=mode), _unconvolve(g, d_result, other, mode=mode),
+            None)
+
+
+@tangents(_interp_weights)
+def interp_weights_tangent(x, xp, left=None, right=None, *, d_x):  # linear in x in a segment
+    return np.expand_dims(d_x, -1) * _interp_slopes(x, xp, left=left, right=right), None
+
+
+@adjoints(_interp_weights)
+def interp_weights_adjoint(x, xp, left=None, right=None, *, d_result):
+    return np.sum(d_result * _interp_slopes(x, xp, left=left, right=right), axis=-1), None
+
+
+# The trapezoid rule's weights are linear in x, and the adjoint along x is linear in the adjoint
+# and in y (x gives only its shape): the rules that let a gradient along x differentiate again.
+
+
+@tangents(_trapezoid_weights)
+def trapezoid_weights_tangent(y, x=None, dx=1.0, axis=-1, *, d_x):
+    return None, _trapezoid_weights(y, x=d_x, dx=dx, axis=axis)  # dx: unused beside an x
+
+
+@adjoints(_trapezoid_weights)
+def trapezoid_weights_adjoint(y, x=None, dx=1.0, axis=-1, *, d_result):
+    return None, _untrapezoid_x(1.0, d_result, x, axis=axis)
+
+
+@tangents(_untrapezoid_x)
+def untrapezoid_x_tangent(g, y, x, axis=-1, *, d_g, d_y):
+    return _untrapezoid_x(d_g, y, x, axis=axis), _untrapezoid_x(g, d_y, x, axis=axis), None
+
+
+@adjoints(_untrapezoid_x)
+def untrapezoid_x_adjoint(g, y, x, axis=-1, *, d_result):
+    share = _trapezoid_weights(y, x=d_result, axis=axis)
+    return (np.trapezoid(y, x=d_result, axis=axis),
+            _unbroadcast(share * np.expand_dims(g, axis), y), None)
+
+
+# np.average's weights: stretching them is linear, and each element's share of them a ratio
+
+
+@tangents(_spread_weights)
+def spread_weights_tangent(a, axis=None, weights=None, *, d_weights):
+    return None, None, _spread_weights(a, axis=axis, weights=d_weights)
+
+
+@adjoints(_spread_weights)
+def spread_weights_adjoint(a, axis=None, weights=None, *, d_result):
+    return None, None, _unspread_weights(d_result, a, axis=axis, weights=weights)
+
+
+@tangents(_unspread_weights)
+def unspread_weights_tangent(g, a, axis=None, weights=None, *, d_g):
+    return _unspread_weights(d_g, a, axis=axis, weights=weights), None
+
+
+@adjoints(_unspread_weights)
+def unspread_weights_adjoint(g, a, axis=None, weights=None, *, d_result):
+    return _spread_weights(a, axis=axis, weights=d_result), None
+
+
+@tangents(_average_weights)
+def average_weights_tangent(a, axis=None, weights=None, *, d_weights):
+    share = _average_weights(a, axis=axis, weights=weights)
+    moved = _spread_weights(a, axis=axis, weights=d_weights)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=True)
+    return None, None, (moved - share * np.sum(moved, axis=axis, keepdims=True)) / total
+
+
+@adjoints(_average_weights)
+def average_weights_adjoint(a, axis=None, weights=None, *, d_result):
+    share = _average_weights(a, axis=axis, weights=weights)
+    total = np.sum(_spread_weights(a, axis=axis, weights=weights), axis=axis, keepdims=True)
+    back = (d_result - np.sum(d_result * share, axis=axis, keepdims=True)) / total
+    return None, None, _unspread_weights(back, a, axis=axis, weights=weights)
+
+
+@tangents(_untake)
+def untake_tangent(g, a, indices, axis=None, *, d_g):
+    return _untake(d_g, a, indices, axis=axis), None, None
+
+
+@adjoints(_untake)
+def untake_adjoint(g, a, indices, axis=None, *, d_result):
+    return np.take(d_result, indices, axis=axis), None, None
 
 
 @tangents(_unrepeat)
@@ -436,6 +657,26 @@ def unhstack_adjoint(g, arrays, position, *, d_result):
     return _rehstack(d_result, arrays, position), None, None
 
 
+@tangents(_uncolumn_stack)
+def uncolumn_stack_tangent(g, arrays, position, *, d_g):
+    return _uncolumn_stack(d_g, arrays, position), None, None
+
+
+@adjoints(_uncolumn_stack)
+def uncolumn_stack_adjoint(g, arrays, position, *, d_result):
+    return _recolumn_stack(d_result, arrays, position), None, None
+
+
+@tangents(_undstack)
+def undstack_tangent(g, arrays, position, *, d_g):
+    return _undstack(d_g, arrays, position), None, None
+
+
+@adjoints(_undstack)
+def undstack_adjoint(g, arrays, position, *, d_result):
+    return _redstack(d_result, arrays, position), None, None
+
+
 @tangents(_unvstack)
 def unvstack_tangent(g, arrays, position, *, d_g):
     return _unvstack(d_g, arrays, position), None, None
@@ -508,5 +749,9 @@ def full_tangent_adjoint(d_a, a, *, d_result):
     return _unbroadcast(d_result, d_a), None
 
 
-nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis,
-                  _reduced_axes, _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent)
+nondifferentiable(_extreme_mask, _dot_axes, _inner_axes, _tensordot_axes, _basis, _reduced_axes,
+                  _shifted_axis, _tangent_index, _transposed_axes, _zero_tangent,
+                  # the weights, masks, checks and axes of the rules of rules/arrays.py,
+                  # products.py and statistics.py: constants, or steps in their arguments
+                  _chosen, _gradient_axis, _interp_slopes, _linear_pad, _ptp_mask,
+                  _rolled_to)

@@ -162,7 +162,9 @@ REFUSED = [
      r"example.py:7:5: writing into 'v' is not supported: it may hold an array that np\.")
     for view in ("np.flip(z)", "np.flip(z, 0)", "np.rot90(np.reshape(z, (1, 3)))",
                  "np.fliplr(np.reshape(z, (1, 3)))", "np.diag(np.outer(z, z))",
-                 "np.atleast_3d(z)")
+                 "np.atleast_3d(z)", "np.rollaxis(np.reshape(z, (1, 3)), 1)",
+                 "np.permute_dims(np.reshape(z, (1, 3)))",
+                 "np.matrix_transpose(np.reshape(z, (1, 3)))")
 ]
 
 

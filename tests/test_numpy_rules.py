@@ -17,6 +17,7 @@ from conftest import (
     MODES,
     check_array_gradient,
     check_differentiates_again,
+    check_rejects,
     derivative,
     generated,
 )
@@ -58,6 +59,34 @@ TABLE = [
     Case("np.var(a, axis=0, ddof=1)", ((3, 4),)),
     Case("np.std(a)", ((3, 4),)),
     Case("a.std(axis=1, keepdims=True)", ((3, 4),)),
+    Case("np.ptp(a)", ((3, 4),)),
+    Case("np.ptp(a, axis=1)", ((3, 4),)),
+    Case("np.ptp(a, 0, keepdims=True) * b", ((3, 4), (4,))),
+    Case("np.average(a)", ((3, 4),)),
+    Case("np.average(a, axis=0)", ((3, 4),)),
+    Case("np.average(a, axis=1, weights=np.array([1.0, 2.0, 0.5, 3.0]))", ((3, 4),)),
+    Case("np.average(a, weights=np.arange(6.0).reshape(2, 3) + 1.0)", ((2, 3),)),
+    Case("np.average(a, -1, np.arange(1.0, 4.0), keepdims=True) * a", ((2, 3),)),
+    Case("np.average(a, weights=b * b + 0.5)", ((2, 3), (2, 3))),  # along the weights too
+    Case("np.average(a, axis=1, weights=np.exp(b))", ((2, 3), (3,))),
+    Case("np.average(a * b, axis=0, weights=b[:, 0] + 3.0, keepdims=True)", ((3, 2), (3, 2))),
+    Case("np.nansum(a)", ((3, 4),)),
+    Case("np.nansum(np.where(a > 0.5, np.nan, a), axis=0)", ((3, 4),)),  # nan: no derivative
+    Case("np.nanmean(np.where(a > 0.5, np.nan, a))", ((3, 4),)),
+    Case("np.nanmean(np.where(a > 0.5, np.nan, a), axis=1, keepdims=True) * b", ((3, 4), (4,))),
+    Case("np.trapezoid(a)", ((5,),)),
+    Case("np.trapezoid(a, dx=0.5, axis=0)", ((4, 3),)),
+    Case("np.trapezoid(a, np.array([0.0, 0.5, 1.5, 2.0]))", ((3, 4),)),
+    Case("np.trapezoid(a, x=np.cumsum(np.ones((4, 3)), axis=0) ** 2, axis=0)", ((4, 3),)),
+    Case("np.trapezoid(a, b)", ((5,), (5,))),  # along x too
+    Case("np.trapezoid(a, b, axis=0)", ((4, 3), (4,))),
+    Case("np.trapezoid(a * b, x=b * b)", ((2, 4), (2, 4))),
+    Case("np.trapezoid(a, x=b, axis=-2)", ((2, 4, 3), (4, 1))),  # x broadcast
+    Case("np.gradient(a)", ((5,),)),
+    Case("np.gradient(a, 0.5, edge_order=2)", ((5,),)),
+    Case("np.gradient(a, np.array([0.0, 0.3, 1.0, 1.2, 2.0]))", ((5,),)),  # uneven steps
+    Case("np.gradient(a, axis=0)", ((4, 3),)),
+    Case("np.gradient(a, 2.0, axis=-1, edge_order=2) * b", ((2, 3, 4), (4,))),
     Case("np.linalg.norm(a)", ((5,),)),
     Case("np.linalg.norm(a)", ((3, 4),)),
     Case("np.linalg.norm(a, axis=1)", ((3, 4),)),
@@ -84,6 +113,12 @@ TABLE = [
     Case("np.linalg.norm(a, 2, (0, 2), True)", ((2, 3, 4),)),
     Case("np.cumsum(a)", ((3, 4),)),
     Case("np.cumsum(a, axis=1)", ((3, 4),)),
+    Case("np.cumprod(a)", ((5,),)),
+    Case("np.cumprod(a)", ((3, 4),), 0.5, 1.5),  # flattened
+    Case("np.cumprod(a, axis=0)", ((3, 4),)),
+    Case("np.cumprod(a, 1) * b", ((3, 4), (4,))),
+    Case("a.cumprod(axis=-2)", ((2, 3, 4),)),
+    Case("a.cumprod()", ((2, 3),)),
     Case("np.repeat(a, 2)", ((3,),)),
     Case("np.repeat(a, 2)", ((2, 3),)),  # flattened
     Case("np.repeat(a, 2, axis=0)", ((2, 3),)),
@@ -95,6 +130,11 @@ TABLE = [
     Case("np.take_along_axis(a, np.argsort(b, axis=1), 1)", ((3, 4), (3, 4))),
     Case("np.take_along_axis(a, np.array([[0, 0, 2], [1, 1, 1]]), 1)", ((2, 3),)),  # twice
     Case("np.take_along_axis(a, np.array([5, 0, 5]), None)", ((2, 3),)),
+    Case("np.take(a, np.array([4, 0, 4, 2]))", ((2, 3),)),  # flattened; 4 taken twice
+    Case("np.take(a, 2)", ((5,),)),
+    Case("np.take(a, np.array([[1, 1], [0, 2]]), axis=1)", ((2, 3),)),
+    Case("np.take(a, 1, axis=0) * b", ((3, 4), (4,))),
+    Case("np.take(a, np.array([0, 0]), -1) * b", ((2, 3, 4), (2,))),
     Case("scipy.special.logsumexp(a)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=1)", ((3, 4),)),
     Case("scipy.special.logsumexp(a, axis=-1, keepdims=True) * b", ((2, 3, 4), (4,))),
@@ -133,6 +173,36 @@ TABLE = [
     Case("np.inner(a, b)", ((3, 4), (2, 4))),
     Case("np.inner(a, b)", ((3, 4), (4,))),
     Case("np.inner(a, b)", ((4,), (2, 4))),
+    Case("np.vdot(a, b)", ((3,), (3,))),
+    Case("np.vdot(a, b)", ((2, 3), (6,))),  # flattened
+    Case("np.kron(a, b)", ((3,), (2,))),
+    Case("np.kron(a, b)", ((2, 3), (2, 2))),
+    Case("np.kron(a, b)", ((3,), (2, 2))),  # a given a first axis of 1
+    Case("np.kron(a, b)", ((2, 1, 3), (2, 2))),
+    Case("np.cross(a, b)", ((3,), (3,))),
+    Case("np.cross(a, b)", ((4, 3), (3,))),  # a stack against one vector
+    Case("np.cross(a, b, axis=0)", ((3, 2), (3, 2))),
+    Case("np.cross(a, b, axis=-2)", ((2, 3, 2), (1, 3, 2))),
+    Case("np.vecdot(a, b)", ((3,), (3,))),
+    Case("np.vecdot(a, b)", ((2, 3), (3,))),  # broadcast
+    Case("np.vecdot(a, b, axis=0) * a[0]", ((3, 4), (3, 1))),
+    Case("np.convolve(a, b)", ((5,), (3,))),
+    Case("np.convolve(a, b, 'same')", ((5,), (3,))),
+    Case("np.convolve(a, b, mode='same')", ((2,), (5,))),  # the longer one second
+    Case("np.convolve(a, b, mode='valid')", ((4,), (6,))),
+    Case("np.polyval(a, b)", ((4,), (3,))),
+    Case("np.polyval(a, b)", ((3,), ())),
+    Case("np.polyval(a, b)", ((2,), (2, 3))),
+    Case("np.interp(a, np.array([-1.0, 0.0, 0.5, 1.5]), b)", ((5,), (4,))),  # some outside
+    Case("np.interp(a, np.array([-3.0, -1.0, 0.5, 3.0]), b)", ((), (4,))),
+    Case("np.interp(a, np.linspace(-2.0, 2.0, 3), b * b)", ((2, 3), (3,))),
+    Case("np.interp(a, np.array([-1.0, 0.0, 1.5]), b, left=0.5)", ((6,), (3,))),
+    Case("np.interp(a, np.array([-1.0, 1.0]), b, right=-1.0, left=2.0)", ((3, 2), (2,))),
+    Case("np.select([a > 0.5, a < -0.5], [a * a, b])", ((3, 4), (3, 4))),
+    Case("np.select([a > 0.0], [b], default=1.0) * a", ((3, 4), (4,))),  # a choice broadcast
+    Case("np.select((a > 0.5, b > 0.0), (b, 2.0 * a), 0.5)", ((5,), (5,))),
+    Case("np.select([a > 0.5, a < -1.0], [a, a * a], default=b)", ((3, 4), ())),  # the default
+    Case("np.select([a > 0.0], [a], b * b)", ((3, 4), (4,))),
     Case("np.einsum('ij,jk->ik', a, b)", ((3, 4), (4, 2))),
     Case("np.einsum('bij,bjk->bik', a, b)", ((2, 3, 4), (2, 4, 2))),
     Case("np.einsum('ij,j', a, b)", ((3, 4), (4,))),  # implicit output: i
@@ -166,6 +236,14 @@ TABLE = [
     Case("np.moveaxis(a, 0, -1)", ((2, 3, 4),)),
     Case("np.moveaxis(a, (0, 1), (2, 0))", ((2, 3, 4),)),
     Case("np.fliplr(a)", ((3, 4),)),
+    Case("np.permute_dims(a)", ((3, 4),)),  # NumPy 2's name for np.transpose
+    Case("np.permute_dims(a, (2, 0, 1))", ((2, 3, 4),)),
+    Case("np.matrix_transpose(a)", ((3, 4),)),
+    Case("np.matrix_transpose(a) * b", ((2, 3, 4), (3,))),
+    Case("np.rollaxis(a, 2)", ((2, 3, 4),)),
+    Case("np.rollaxis(a, 0, 3)", ((2, 3, 4),)),  # to the end
+    Case("np.rollaxis(a, -1, 1)", ((2, 3, 4),)),
+    Case("np.rollaxis(a, 1, start=-1) * b", ((2, 3, 4), (4,))),
     Case("a.swapaxes(0, -1)", ((2, 3, 4),)),
     Case("a.round(1) * a", ((3, 4),)),
     Case("np.diagonal(a)", ((3, 4),)),
@@ -208,12 +286,33 @@ TABLE = [
     Case("np.concatenate((b, np.ones(2), a * a), axis=None)", ((3, 2), (2, 2))),
     Case("np.concatenate((a, 2.0 * b, a), axis=1)", ((3, 2), (3, 4))),
     Case("np.concatenate([a, np.ones((3, 1))], axis=-1)", ((3, 2),)),
+    Case("np.append(a, b)", ((2, 3), (4,))),  # both flattened
+    Case("np.append(a, 1.5) * a[0]", ((3,),)),
+    Case("np.append(a, b, axis=0)", ((2, 3), (1, 3))),
+    Case("np.append(a, b * a, -1)", ((3, 2), (3, 2))),
+    Case("np.append(np.ones((2, 2)), a, axis=1)", ((2, 3),)),
+    Case("np.pad(a, 2)", ((3,),)),
+    Case("np.pad(a, ((1, 0), (2, 1)), constant_values=1.5)", ((2, 3),)),
+    Case("np.pad(a, (1, 2), 'constant') * b", ((2, 3), (6,))),
+    Case("np.pad(a, 2, mode='edge')", ((2, 3),)),
+    Case("np.pad(a, ((1, 2), (0, 2)), mode='reflect')", ((3, 3),)),
+    Case("np.pad(a, 2, mode='symmetric')", ((3,),)),
+    Case("np.pad(a, ((0, 1), (4, 1)), mode='wrap')", ((2, 3),)),  # wraps more than once
+    Case("np.concat([a, b])", ((3,), (4,))),  # NumPy 2's name for np.concatenate
+    Case("np.concat((a, b), axis=None)", ((2, 3), (4,))),
+    Case("np.concat([a, b * a], axis=-1)", ((3, 2), (3, 2))),
     Case("np.stack([a, b])", ((3,), (3,))),
     Case("np.stack([a, b], axis=1)", ((3, 2), (3, 2))),
     Case("np.hstack([a, b])", ((3,), (2,))),
     Case("np.hstack([a, b])", ((3, 1), (3, 2))),
     Case("np.vstack([a, b])", ((3,), (3,))),
     Case("np.vstack([a, b])", ((2, 3), (1, 3))),
+    Case("np.column_stack([a, b])", ((3,), (3,))),
+    Case("np.column_stack((a, b, a))", ((3, 2), (3,))),
+    Case("np.column_stack([a, np.ones(3)])", ((3, 2),)),
+    Case("np.dstack([a, b])", ((3,), (3,))),
+    Case("np.dstack((a, b))", ((2, 3), (2, 3))),
+    Case("np.dstack([a, b * b])", ((2, 3, 2), (2, 3))),
     Case("np.array([a, b, a * b])", ((), ())),
     Case("np.array([a, b])", ((3,), (3,))),
     Case("np.array([[a, -b], [b, a]])", ((), ())),  # nested lists of numbers
@@ -362,6 +461,40 @@ def f(x):
     return np.sum(y * a * b)
 """
     check_array_gradient(src, (np.linspace(-1.0, 1.0, 5),))
+
+
+@pytest.mark.parametrize("axis", [None, 1, 0])
+def test_a_running_product_is_exact_where_an_element_is_zero(axis):
+    # its partials are products of the other elements, never the product divided by one
+    src = (f"import numpy as np\n\ndef f(a):\n"
+           f"    return np.sum(np.sin(np.cumprod(a, axis={axis})))\n")
+    a = np.array([[1.5, 0.0, 2.0, -0.5], [0.0, 0.0, -1.2, 0.7], [0.9, 1.1, 0.0, 1.3]])
+    check_array_gradient(src, (a,))
+    check_differentiates_again(src, (a,), 0, SEED)
+
+
+@pytest.mark.parametrize("mode", ["maximum", "mean", "linear_ramp"])
+def test_padding_by_a_mode_without_a_rule_is_refused(mode):
+    src = f"import numpy as np\n\ndef f(a):\n    return np.sum(np.pad(a, 1, mode='{mode}'))\n"
+    check_rejects(src, f"the option mode='{mode}' of 'numpy.pad' is not supported: the "
+                  "derivative of np.pad is written for the modes 'constant', 'edge'")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_padding_by_a_mode_known_only_when_it_runs_is_refused_then(mode):
+    src = "import numpy as np\n\ndef f(a, how):\n    return np.sum(np.pad(a, 1, mode=how))\n"
+    gradient = derivative(src, 0, mode)
+    assert gradient(np.ones(3), "edge").shape == (3,)
+    with pytest.raises(ValueError, match="not 'maximum'"):
+        gradient(np.ones(3), "maximum")
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors are deprecated")
+def test_a_cross_product_of_2_vectors_is_refused_when_its_gradient_runs():
+    src = "import numpy as np\n\ndef f(a, b):\n    return np.sum(np.cross(a, b))\n"
+    with pytest.raises(ValueError, match="written for 3-vectors"):
+        derivative(src, 0)(np.ones(2), np.ones(3))
+    check_rejects(src.replace("(a, b)", "(a, b, axisa=0)"), "the option 'axisa' of 'numpy.cross'")
 
 
 def test_shape_and_size_carry_no_derivative():

@@ -159,6 +159,15 @@ TABLE = [
     Rule("np.copy(a)", (REAL,)),
     Rule("np.where(a > b, a, b)", (FAR, NEAR)),
     Rule("np.clip(a, b, 2.0)", (FAR, NEAR)),
+    # NumPy 2's array-API names of the functions above: the same rules
+    Rule("np.asin(a)", (UNIT,)),
+    Rule("np.acos(a)", (UNIT,)),
+    Rule("np.atan(a)", (REAL,)),
+    Rule("np.atan2(a, b)", (NONZERO, REAL)),
+    Rule("np.asinh(a)", (REAL,)),
+    Rule("np.acosh(a)", (ABOVE_ONE,)),
+    Rule("np.atanh(a)", (UNIT,)),
+    Rule("np.pow(a, b)", (POSITIVE, REAL)),
     # scipy.special (an optional dependency; the test extra installs it)
     Rule("scipy.special.expit(a)", (REAL,)),
     Rule("scipy.special.logit(a)", (PROBABILITY,)),
@@ -289,6 +298,12 @@ def test_the_steps_cover_every_nondifferentiable_function():
     mentioned |= {f"ad_transpile.runtime._{h}_axes" for h in ("dot", "inner", "tensordot")}
     # the shapes in batched forward-mode files, differentiated again in test_batched_forward
     mentioned |= {f"ad_transpile.runtime.{h}" for h in HELPERS_DIFFERENTIATED_AGAIN}
+    # the mask of np.ptp, the mode check of np.pad,
+    # np.rollaxis's destination, np.gradient's axis, np.interp's
+    # slopes, np.select's choices: test_numpy_rules differentiates them again
+    mentioned |= {f"ad_transpile.runtime.{h}" for h in (
+        "_ptp_mask", "_linear_pad", "_rolled_to",
+        "_gradient_axis", "_interp_slopes", "_chosen")}
     assert builtin().nondifferentiable <= mentioned
 
 

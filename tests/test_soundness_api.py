@@ -224,7 +224,8 @@ SHARED_UPDATES = [
      "    return np.sum(v * w)\n",
      r":5:5: 'v -= \.\.\.' is not supported: 'w' may hold 'v' or a view of it")
     for view in ("v", "v[::-1]", "v.T", "np.transpose(v)", "np.rot90(v)", "v[0]",
-                 "v.reshape(-1)")
+                 "v.reshape(-1)", "np.rollaxis(v, 1)", "np.permute_dims(v)",
+                 "np.matrix_transpose(v)")
 ]
 FRESH_UPDATES = [  # (source, arguments): each name's own object, or numbers
     (NP + "def f(x):\n    total = x\n    total += x\n    return total * x\n", (0.3,)),
