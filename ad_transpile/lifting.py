@@ -35,20 +35,20 @@ def lift_local_functions(parsed: ParsedFunction, fn: gast.FunctionDef) -> gast.F
     bound_in_fn = _bound(fn)
     for definition in list(fn.body):
         found = _local_function(definition)
-        if found is None or [n for n in _binders(fn)].count(found[0]) != 1:
+        if found is None or _binders(fn).count(found[0]) != 1:
             continue
         local, params, body = found
         calls = _calls(fn, local, definition)
         if calls is None or any(c.keywords or len(c.args) != len(params) for c in calls):
             continue
-        inner = gast.FunctionDef(name="", args=definition_args(params), body=body,
+        inner = gast.FunctionDef(name="", args=_arguments(params), body=body,
                                  decorator_list=[], returns=None, type_comment=None,
                                  type_params=[])
         free = sorted((_read(inner) - _bound(inner)) & bound_in_fn - {local})
         if any(set(free) & _comprehension_targets(fn, call) for call in calls):
             continue  # a comprehension's variable would stand for what the function reads
         lifted = _fresh(f"{fn.name}_{local}", parsed)
-        inner.name, inner.args = lifted, definition_args(params + free)
+        inner.name, inner.args = lifted, _arguments(params + free)
         parsed.functions[lifted] = gast.copy_location(inner, definition)
         for call in calls:
             call.func = gast.copy_location(name(lifted), call.func)
@@ -72,7 +72,7 @@ def _local_function(stmt: gast.stmt) -> tuple[str, list[str], list[gast.stmt]] |
     return None
 
 
-def definition_args(params: list[str]) -> gast.arguments:
+def _arguments(params: list[str]) -> gast.arguments:
     return gast.arguments(
         args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
               for p in params],

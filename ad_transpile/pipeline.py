@@ -133,7 +133,7 @@ def resolve_wrt(parsed: ParsedFunction, wrt: WrtSpec) -> list[str]:
             why = f"{parsed.name} has the parameters ({', '.join(params)})"
             raise parsed.error(errors.BadWrt, parsed.tree, wrt=spec, why=why)
     bases = {n.partition(".")[0] for n in names if "." in n} | ({parsed.receiver} & set(names))
-    records = {r.param: r for r in records_of(parsed, names)}
+    records = {r.param: r for r in records_of(parsed, names)} if bases else {}
     for base in sorted(bases):
         if base not in records:
             why = ("the receiver of a method is read as a constant, unless it is only read "

@@ -111,46 +111,46 @@ def _fields_read(parsed: ParsedFunction, param: str,
                  visiting: frozenset) -> list[tuple[str, bool]] | None:
     """The fields ``param`` is read by (in order of first reading, with whether by key), here
     or in the user's functions it is passed on to (``model(params, X)``, which reads
-    ``params.W``), or None where it is used any other way or never read by field."""
+    ``params.W``), or None where it is used any other way or never read by field. The uses
+    here are looked at first, so that a parameter used whole parses no callee."""
     fn = parsed.tree
     parents = {id(child): node for node in walk(fn) for child in gast.iter_child_nodes(node)}
-    fields: list[tuple[str, bool]] = []
     uses = [n for n in walk(fn) if isinstance(n, gast.Name) and n.id == param
             and not isinstance(n.ctx, gast.Param)]
+    reads: list[tuple[str, bool] | tuple[str, int]] = []  # a field, or (callee, position)
     for node in sorted(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
         parent = parents.get(id(node))
-        passed = _passed_to(parsed, parent, node, visiting)
-        if passed is not None:
-            callee, position = passed
-            inner = records_of(callee, (), visiting)
-            record = next((r for r in inner if r.param == _param_at(callee, position)), None)
+        read = _passed_to(parsed, parent, node, visiting) or _field(parent, node)
+        called = parents.get(id(parent))
+        if read is None or (isinstance(called, gast.Call) and called.func is parent):
+            return None  # used whole, or a method called on it (self.position(t))
+        reads.append(read)
+    fields: list[tuple[str, bool]] = []
+    for read in reads:
+        if isinstance(read[1], int) and not isinstance(read[1], bool):
+            callee = parsed.callee(read[0])
+            inner = records_of(callee, (), visiting) if callee is not None else []
+            record = next((r for r in inner if r.param == _param_at(callee, read[1])), None)
             if record is None:
                 return None
             read = [(f, record.by_key) for f in record.fields]
         else:
-            field_ = _field(parent, node)
-            called = parents.get(id(parent))
-            if field_ is None or (isinstance(called, gast.Call) and called.func is parent):
-                return None  # used whole, or a method called on it (self.position(t))
-            read = [field_]
+            read = [read]
         fields += [f for f in read if f not in fields]
     return fields or None
 
 
 def _passed_to(parsed: ParsedFunction, parent: gast.AST | None, node: gast.Name,
-               visiting: frozenset) -> tuple[ParsedFunction, int] | None:
-    """The user's function ``node`` is passed to as a positional argument, and where."""
+               visiting: frozenset) -> tuple[str, int] | None:
+    """The user's function ``node`` is passed to as a positional argument (its qualified
+    name), and where."""
     if not isinstance(parent, gast.Call) or not any(a is node for a in parent.args):
         return None
     qualname = getattr(parent, "qualname", None) or ""
     module, _, called = qualname.rpartition(".")
     if module != parsed.module_name or called not in parsed.functions or called in visiting:
         return None
-    callee = parsed.callee(qualname)
-    if callee is None:
-        return None
-    position = [i for i, a in enumerate(parent.args) if a is node][0]
-    return callee, position
+    return qualname, [i for i, a in enumerate(parent.args) if a is node][0]
 
 
 def _param_at(parsed: ParsedFunction, position: int) -> str | None:
@@ -189,8 +189,8 @@ def flattened(parsed: ParsedFunction, records: list[Record],
             flat = f"{callee.name}_fields"
             if flat not in made:
                 made[flat] = flattened(callee, inner, made).tree
-            node.args = [a for i, arg in enumerate(node.args)
-                         for a in _passed_fields(arg, _param_at(callee, i), inner, by_param)]
+            node.args = [a for i, arg in enumerate(node.args) for a in _passed_fields(
+                arg, _param_at(callee, i), inner, by_param, parsed)]
             node.func = gast.copy_location(name(flat), node.func)
             node.qualname = f"{parsed.module_name}.{flat}"
             return node
@@ -221,7 +221,7 @@ def flattened(parsed: ParsedFunction, records: list[Record],
 
 
 def _passed_fields(arg: gast.expr, param: str | None, inner: list[Record],
-                   outer: dict[str, Record]) -> list[gast.expr]:
+                   outer: dict[str, Record], parsed: ParsedFunction) -> list[gast.expr]:
     """What a call passes for the callee's parameter ``param``: the fields of a record the
     callee reads (the caller's own field parameters, or reads of a name's fields), else
     ``arg`` itself."""
@@ -231,10 +231,11 @@ def _passed_fields(arg: gast.expr, param: str | None, inner: list[Record],
     if isinstance(arg, gast.Name) and arg.id in outer:
         mine = outer[arg.id]
         return [name(mine.flat[mine.fields.index(f)]) for f in record.fields]
-    reading = dataclasses.replace(record, param=getattr(arg, "id", ""))
     if not isinstance(arg, gast.Name):
-        raise errors.Unsupported("<record>", 1, 1, construct="a record made in the call",
-                                 why="bind it to a name first")
+        raise parsed.error(errors.Unsupported, arg, construct="a record made in the call of "
+                           "a function that reads it field by field", why="bind it to a name "
+                           "first")
+    reading = dataclasses.replace(record, param=arg.id)
     return [reading.read(i) for i in range(len(record.fields))]
 
 
